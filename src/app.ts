@@ -1,0 +1,48 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import Fastify from 'fastify'
+import type { AiProvider } from './ai/provider.js'
+import { OfflineProvider } from './ai/offline-provider.js'
+import type { Config } from './config.js'
+import accountRoutes from './modules/account/routes.js'
+import authRoutes from './modules/auth/routes.js'
+import chatRoutes from './modules/chat/routes.js'
+import { ProblemSchema } from './modules/common/schemas.js'
+import auth from './plugins/auth.js'
+import errors from './plugins/errors.js'
+import { trackRouteMethods } from './plugins/method-not-allowed.js'
+import openapi from './plugins/openapi.js'
+import store from './plugins/store.js'
+import { installValidators } from './plugins/validation.js'
+
+const BODY_LIMIT_BYTES = 128 * 1024
+
+export interface AppOverrides {
+  /** Replaces the configured AI provider (tests use this to script failures). */
+  provider?: AiProvider
+}
+
+/** Builds the application without listening: the server entry point, the tests and the OpenAPI writer share it. */
+export async function buildApp(config: Config, overrides: AppOverrides = {}) {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { ignoreTrailingSlash: true }
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  installValidators(app)
+  const addMethodNotAllowedRoutes = trackRouteMethods(app)
+  app.addSchema(ProblemSchema)
+  await app.register(errors)
+  await app.register(openapi)
+  await app.register(store, { config })
+  await app.register(auth, { config })
+
+  const provider = overrides.provider ?? new OfflineProvider()
+  await app.register(authRoutes, { config })
+  await app.register(accountRoutes)
+  await app.register(chatRoutes, { provider, chatCost: config.chatCost })
+  addMethodNotAllowedRoutes()
+  return app
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>

@@ -1,0 +1,95 @@
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { parseDuration } from './duration.js'
+import { resolveJwtSecret } from './jwt-secret.js'
+
+const Duration = (defaultValue: string) =>
+  Type.String({ pattern: '^[1-9][0-9]*(s|m|h|d)$', default: defaultValue, description: 'e.g. 30s, 5m, 12h, 7d' })
+const Count = (defaultValue: number, minimum = 0) =>
+  Type.Integer({ minimum, maximum: Number.MAX_SAFE_INTEGER, default: defaultValue })
+
+export const EnvSchema = Type.Object({
+  NODE_ENV: Type.String({ default: 'development' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
+  DATABASE_URL: Type.String({ minLength: 1, default: './data/ai-chat.sqlite' }),
+  SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'normal' }),
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
+  ACCESS_TOKEN_TTL: Duration('5m'),
+  REFRESH_TOKEN_TTL: Duration('1d'),
+  INITIAL_TOKENS: Count(4000),
+  CHAT_COST: Count(100, 1),
+  ARGON2_MEMORY_KIB: Count(19456, 8),
+  ARGON2_TIME_COST: Count(2, 1),
+  ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+    { default: 'info' }
+  )
+})
+
+export type Env = Static<typeof EnvSchema>
+
+export interface Config {
+  production: boolean
+  port: number
+  host: string
+  databaseUrl: string
+  sqliteSynchronous: 'normal' | 'full'
+  jwtSecret: string
+  accessTokenTtlSeconds: number
+  refreshTokenTtlSeconds: number
+  initialTokens: number
+  chatCost: number
+  argon2: { memoryCost: number; timeCost: number; parallelism: number }
+  logLevel: string
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const MIN_PRODUCTION_SECRET_BYTES = 32
+
+/** Validates the environment once; the first bad variable stops start-up with its name in the message. */
+export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | undefined>): Config {
+  const known = Object.fromEntries(
+    Object.keys(EnvSchema.properties)
+      .filter((name) => source[name] !== undefined && source[name] !== '')
+      .map((name) => [name, source[name]])
+  )
+  const env = Value.Convert(EnvSchema, Value.Default(EnvSchema, known))
+  const firstError = Value.Errors(EnvSchema, env).First()
+  if (firstError) {
+    const name = firstError.path.split('/')[1] ?? firstError.path
+    throw new ConfigError(`Invalid environment variable ${name}=${JSON.stringify(source[name])}: ${firstError.message}`)
+  }
+  return toConfig(env as Env)
+}
+
+function toConfig(env: Env): Config {
+  const production = env.NODE_ENV === 'production'
+  if (production && Buffer.byteLength(env.JWT_SECRET ?? '') < MIN_PRODUCTION_SECRET_BYTES) {
+    throw new ConfigError(
+      `Invalid environment variable JWT_SECRET: required with NODE_ENV=production, at least ${MIN_PRODUCTION_SECRET_BYTES} bytes`
+    )
+  }
+  return {
+    production,
+    port: env.PORT,
+    host: env.HOST,
+    databaseUrl: env.DATABASE_URL,
+    sqliteSynchronous: env.SQLITE_SYNCHRONOUS,
+    jwtSecret: env.JWT_SECRET ?? resolveJwtSecret(env.DATABASE_URL),
+    accessTokenTtlSeconds: parseDuration(env.ACCESS_TOKEN_TTL),
+    refreshTokenTtlSeconds: parseDuration(env.REFRESH_TOKEN_TTL),
+    initialTokens: env.INITIAL_TOKENS,
+    chatCost: env.CHAT_COST,
+    argon2: {
+      memoryCost: env.ARGON2_MEMORY_KIB,
+      timeCost: env.ARGON2_TIME_COST,
+      parallelism: env.ARGON2_PARALLELISM
+    },
+    logLevel: env.LOG_LEVEL
+  }
+}

@@ -1,0 +1,86 @@
+import { sql } from 'drizzle-orm'
+import { check, index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+
+export const users = sqliteTable(
+  'users',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    username: text('username').notNull(),
+    usernameKey: text('username_key').notNull().unique(),
+    passwordHash: text('password_hash').notNull(),
+    tokens: integer('tokens').notNull(),
+    createdAt: integer('created_at').notNull()
+  },
+  (table) => [check('users_tokens_not_negative', sql`${table.tokens} >= 0`)]
+)
+
+/** One login: the refresh tokens rotated from it form a family that is revoked together. */
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+    revokedAt: integer('revoked_at')
+  },
+  (table) => [index('sessions_user_id').on(table.userId)]
+)
+
+export const refreshTokens = sqliteTable(
+  'refresh_tokens',
+  {
+    jti: text('jti').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    expiresAt: integer('expires_at').notNull(),
+    spentAt: integer('spent_at')
+  },
+  (table) => [index('refresh_tokens_session_id').on(table.sessionId)]
+)
+
+export const chats = sqliteTable(
+  'chats',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    message: text('message').notNull(),
+    response: text('response'),
+    status: text('status', { enum: ['pending', 'completed', 'failed'] }).notNull(),
+    failureReason: text('failure_reason'),
+    cost: integer('cost').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull()
+  },
+  (table) => [
+    index('chats_user_status_id').on(table.userId, table.status, table.id),
+    index('chats_pending').on(table.status).where(sql`${table.status} = 'pending'`),
+    check('chats_status_known', sql`${table.status} in ('pending', 'completed', 'failed')`),
+    check('chats_cost_positive', sql`${table.cost} > 0`)
+  ]
+)
+
+/** Every change of a balance, append-only: users.tokens always equals the sum of a user's deltas. */
+export const ledger = sqliteTable(
+  'ledger',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    delta: integer('delta').notNull(),
+    reason: text('reason', { enum: ['signup', 'chat', 'refund'] }).notNull(),
+    chatId: integer('chat_id').references(() => chats.id),
+    balanceAfter: integer('balance_after').notNull(),
+    createdAt: integer('created_at').notNull()
+  },
+  (table) => [
+    index('ledger_user_id').on(table.userId, table.id),
+    check('ledger_reason_known', sql`${table.reason} in ('signup', 'chat', 'refund')`),
+    check('ledger_balance_after_not_negative', sql`${table.balanceAfter} >= 0`)
+  ]
+)

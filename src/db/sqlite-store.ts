@@ -1,0 +1,17 @@
+import type { Store } from './store.js'
+import { chatQueries } from './sqlite/chats.js'
+import { openDatabase } from './sqlite/connection.js'
+import { sessionQueries } from './sqlite/sessions.js'
+import { userQueries } from './sqlite/users.js'
+
+export function createSqliteStore(databaseUrl: string, synchronous: 'normal' | 'full'): Store {
+  const { sqlite, db } = openDatabase(databaseUrl, synchronous)
+  return {
+    ...userQueries(db),
+    ...sessionQueries(db),
+    ...chatQueries(db),
+    close: async () => {
+      sqlite.close()
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import Database from 'better-sqlite3'
+import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as schema from '../schema.js'
+
+export type Db = BetterSQLite3Database<typeof schema>
+
+const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../drizzle', import.meta.url))
+const BUSY_TIMEOUT_MS = 5000
+
+export interface Connection {
+  sqlite: Database.Database
+  db: Db
+}
+
+/** Opens the database with the pragmas the accounting relies on and applies pending migrations. */
+export function openDatabase(databaseUrl: string, synchronous: 'normal' | 'full'): Connection {
+  if (databaseUrl !== ':memory:') mkdirSync(dirname(databaseUrl), { recursive: true })
+  const sqlite = new Database(databaseUrl, { timeout: BUSY_TIMEOUT_MS })
+  sqlite.pragma('journal_mode = WAL')
+  sqlite.pragma(`synchronous = ${synchronous.toUpperCase()}`)
+  sqlite.pragma('foreign_keys = ON')
+  const db = drizzle({ client: sqlite, schema })
+  migrate(db, { migrationsFolder: MIGRATIONS_FOLDER })
+  return { sqlite, db }
+}

@@ -1,0 +1,51 @@
+import { eq, sql } from 'drizzle-orm'
+import { ledger, users } from '../schema.js'
+import type { Balance, CreateUserResult, LoginCandidate, NewUser } from '../store.js'
+import type { Db } from './connection.js'
+
+export function userQueries(db: Db) {
+  const insertUser = db
+    .insert(users)
+    .values({
+      username: sql.placeholder('username'),
+      usernameKey: sql.placeholder('usernameKey'),
+      passwordHash: sql.placeholder('passwordHash'),
+      tokens: sql.placeholder('initialTokens'),
+      createdAt: sql.placeholder('now')
+    })
+    .onConflictDoNothing({ target: users.usernameKey })
+    .returning({ id: users.id, tokens: users.tokens })
+    .prepare()
+
+  const selectLoginCandidate = db
+    .select({ id: users.id, username: users.username, passwordHash: users.passwordHash })
+    .from(users)
+    .where(eq(users.usernameKey, sql.placeholder('usernameKey')))
+    .prepare()
+
+  const selectBalance = db
+    .select({ username: users.username, tokens: users.tokens })
+    .from(users)
+    .where(eq(users.id, sql.placeholder('userId')))
+    .prepare()
+
+  const createUser = (input: NewUser): CreateUserResult =>
+    db.transaction(
+      (tx) => {
+        const user = insertUser.get(input)
+        if (!user) return { created: false }
+        tx.insert(ledger)
+          .values({ userId: user.id, delta: user.tokens, reason: 'signup', balanceAfter: user.tokens, createdAt: input.now })
+          .run()
+        return { created: true, userId: user.id, tokens: user.tokens }
+      },
+      { behavior: 'immediate' }
+    )
+
+  return {
+    createUser: async (input: NewUser) => createUser(input),
+    findUserForLogin: async (usernameKey: string): Promise<LoginCandidate | undefined> =>
+      selectLoginCandidate.get({ usernameKey }),
+    getBalance: async (userId: number): Promise<Balance | undefined> => selectBalance.get({ userId })
+  }
+}

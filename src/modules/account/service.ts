@@ -1,0 +1,8 @@
+import type { Store } from '../../db/store.js'
+import { TokenNotValidError } from '../../errors.js'
+
+export async function getTokenBalance(store: Store, userId: number) {
+  const balance = await store.getBalance(userId)
+  if (!balance) throw new TokenNotValidError()
+  return balance
+}

@@ -1,0 +1,91 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Config } from '../../config.js'
+import { problemResponses } from '../common/schemas.js'
+import { PasswordHasher } from './passwords.js'
+import {
+  CredentialsSchema,
+  LoggedInSchema,
+  LoginCredentialsSchema,
+  RefreshRequestSchema,
+  RegisteredSchema,
+  TokenPairSchema
+} from './schemas.js'
+import { logIn, refreshTokens, registerUser, type AuthDependencies } from './service.js'
+
+const tags = ['auth']
+const bodyProblems = [400, 413, 415] as const
+
+const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { config }) => {
+  const deps: AuthDependencies = {
+    store: app.store,
+    config,
+    passwords: new PasswordHasher(config.argon2),
+    tokens: app.tokenCodec
+  }
+
+  app.post(
+    '/api/register/',
+    {
+      schema: {
+        operationId: 'register',
+        summary: 'Create an account',
+        description: 'Creates a user with the starting token balance. Usernames are unique regardless of case.',
+        tags,
+        body: CredentialsSchema,
+        response: { 201: RegisteredSchema, ...problemResponses(...bodyProblems, 409) }
+      }
+    },
+    async (request, reply) => {
+      const user = await registerUser(deps, request.body)
+      return reply.code(201).send({ message: 'User registered successfully', ...user })
+    }
+  )
+
+  app.post(
+    '/api/login/',
+    {
+      schema: {
+        operationId: 'login',
+        summary: 'Log in and receive an access and a refresh token',
+        description: 'A wrong password and an unknown username get the same 401 answer.',
+        tags,
+        body: LoginCredentialsSchema,
+        response: { 200: LoggedInSchema, ...problemResponses(...bodyProblems, 401) }
+      }
+    },
+    async (request) => ({ message: 'Login successful', ...(await logIn(deps, request.body)) })
+  )
+
+  app.post(
+    '/api/token/',
+    {
+      schema: {
+        operationId: 'obtainTokenPair',
+        summary: 'Obtain an access and a refresh token (SimpleJWT-compatible alias of login)',
+        description: 'Same as `POST /api/login/` without the message.',
+        tags,
+        body: LoginCredentialsSchema,
+        response: { 200: TokenPairSchema, ...problemResponses(...bodyProblems, 401) }
+      }
+    },
+    async (request) => logIn(deps, request.body)
+  )
+
+  app.post(
+    '/api/token/refresh/',
+    {
+      schema: {
+        operationId: 'refreshTokenPair',
+        summary: 'Spend a refresh token for a new access and refresh token',
+        description:
+          'Refresh tokens rotate: each can be spent once. Presenting a spent one again is treated as theft and ends that login.',
+        tags,
+        body: RefreshRequestSchema,
+        response: { 200: TokenPairSchema, ...problemResponses(...bodyProblems, 401) }
+      }
+    },
+    async (request) => refreshTokens(deps, request.body.refresh)
+  )
+}
+
+export default authRoutes

@@ -1,0 +1,41 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { STATUS_CODES } from 'node:http'
+
+export const ProblemSchema = Type.Object(
+  {
+    type: Type.String({ description: 'URI that identifies the problem type', examples: ['urn:ai-chat-api:problem:insufficient_tokens'] }),
+    title: Type.String({ description: 'Short summary of the problem type', examples: ['Payment Required'] }),
+    status: Type.Integer({ minimum: 400, maximum: 599, examples: [402] }),
+    detail: Type.String({ examples: ['Your balance of 40 tokens does not cover the 100-token cost of a message'] }),
+    code: Type.String({ description: 'Stable machine-readable error code', examples: ['insufficient_tokens'] }),
+    instance: Type.Optional(Type.String({ description: 'The request path that produced the problem' })),
+    errors: Type.Optional(
+      Type.Array(
+        Type.Object({
+          pointer: Type.String({ description: 'JSON pointer (as a URI fragment) into the request part', examples: ['#/username'] }),
+          location: Type.String({ examples: ['body'] }),
+          message: Type.String({ examples: ['must NOT have fewer than 3 characters'] })
+        }),
+        { description: 'Every field that failed validation (validation problems only)' }
+      )
+    ),
+    balance: Type.Optional(Type.Integer({ description: 'Current token balance (insufficient_tokens only)' })),
+    cost: Type.Optional(Type.Integer({ description: 'Cost of the refused operation (insufficient_tokens only)' })),
+    refunded: Type.Optional(Type.Boolean({ description: 'Whether the reserved cost was credited back (upstream problems only)' }))
+  },
+  { $id: 'Problem', description: 'An RFC 9457 problem details object' }
+)
+
+export type Problem = Static<typeof ProblemSchema>
+
+/** The problem+json responses a route can return, keyed by status, for its response schema. */
+export function problemResponses<const Status extends number>(...statuses: Status[]) {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: STATUS_CODES[status], content: { 'application/problem+json': { schema: Type.Ref(ProblemSchema) } } }
+    ])
+  ) as Record<Status, { description: string; content: { 'application/problem+json': { schema: TSchema } } }>
+}
+
+export const BearerSecurity = [{ bearerAuth: [] }]

@@ -1,0 +1,60 @@
+import jwt from '@fastify/jwt'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+import { NotAuthenticatedError, TokenNotValidError } from '../errors.js'
+import { verifyToken, type TokenClaims, type TokenCodec } from '../modules/auth/tokens.js'
+
+export interface AuthenticatedUser {
+  id: number
+  username: string
+  sessionId: string
+}
+
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    payload: TokenClaims
+    user: AuthenticatedUser
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    authenticate: (request: FastifyRequest) => Promise<void>
+    tokenCodec: TokenCodec
+  }
+}
+
+const ALGORITHM = 'HS256'
+
+/** JWT signing and verification (HS256 only) as `tokenCodec`, and the `authenticate` hook for protected routes. */
+export default fp(
+  async function auth(app: FastifyInstance, { config }: { config: Config }) {
+    await app.register(jwt, {
+      secret: config.jwtSecret,
+      sign: { algorithm: ALGORITHM },
+      verify: { algorithms: [ALGORITHM] }
+    })
+
+    const tokenCodec: TokenCodec = {
+      sign: (claims) => app.jwt.sign(claims),
+      verify: (token) => app.jwt.verify<TokenClaims>(token)
+    }
+    app.decorate('tokenCodec', tokenCodec)
+
+    app.decorate('authenticate', async function authenticate(request: FastifyRequest) {
+      const claims = verifyAccessToken(request.headers.authorization)
+      const user = await app.store.findSessionUser(Number(claims.sub), claims.sid)
+      if (!user) throw new TokenNotValidError()
+      request.user = { id: user.id, username: user.username, sessionId: claims.sid }
+    })
+
+    function verifyAccessToken(authorization: string | undefined): TokenClaims {
+      if (!authorization) throw new NotAuthenticatedError()
+      const [scheme, token, ...rest] = authorization.split(' ')
+      if (scheme?.toLowerCase() !== 'bearer' || !token || rest.length > 0) throw new TokenNotValidError()
+      return verifyToken(tokenCodec, token, 'access')
+    }
+  },
+  { name: 'auth', dependencies: ['store'] }
+)

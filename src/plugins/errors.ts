@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import { problem, problemFromError, sendProblem, type ProblemError } from './problem.js'
+
+/** The one place where errors become `application/problem+json` responses. */
+export default fp(
+  async function errors(app: FastifyInstance) {
+    app.setErrorHandler<ProblemError>((error, request, reply) => {
+      const body = problemFromError(error)
+      if (body.status >= 500) request.log.error({ err: error }, 'request failed')
+      if (body.status === 401) reply.header('WWW-Authenticate', 'Bearer')
+      return sendProblem(request, reply, body)
+    })
+
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(request, reply, problem(404, 'not_found', `No route matches ${request.method} ${request.url}`))
+    )
+  },
+  { name: 'errors' }
+)

@@ -1,0 +1,23 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+import { createSqliteStore } from '../db/sqlite-store.js'
+import type { Store } from '../db/store.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    store: Store
+  }
+}
+
+/** Opens the store, refunds chats a previous process left pending, and closes the store with the app. */
+export default fp(
+  async function store(app: FastifyInstance, { config }: { config: Config }) {
+    const store = createSqliteStore(config.databaseUrl, config.sqliteSynchronous)
+    app.decorate('store', store)
+    app.addHook('onClose', () => store.close())
+    const refunded = await store.refundPendingChats(Date.now())
+    if (refunded > 0) app.log.warn({ refunded }, 'refunded chats left pending by a previous process')
+  },
+  { name: 'store' }
+)

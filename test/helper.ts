@@ -1,0 +1,80 @@
+import Database from 'better-sqlite3'
+import { join } from 'node:path'
+import type { Test } from 'tap'
+import { buildApp, type App, type AppOverrides } from '../src/app.js'
+import { loadConfig, type Config } from '../src/config.js'
+
+/** Fast argon2 parameters keep the suite quick; the defaults are checked in the config tests. */
+export const TEST_ENV = {
+  JWT_SECRET: 'test-secret-that-is-at-least-32-bytes-long',
+  LOG_LEVEL: 'silent',
+  ARGON2_MEMORY_KIB: '1024',
+  ARGON2_TIME_COST: '1'
+}
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ DATABASE_URL: ':memory:', ...TEST_ENV, ...env })
+}
+
+export interface Built {
+  app: App
+  /** A second, read-only connection to the app's database, for assertions on what was stored. */
+  db: Database.Database
+  databaseUrl: string
+}
+
+/** Builds the app on a fresh database file and closes everything when the test ends. */
+export async function build(t: Test, env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<Built> {
+  const databaseUrl = env.DATABASE_URL ?? join(t.testdir(), 'test.sqlite')
+  const app = await buildApp(testConfig({ ...env, DATABASE_URL: databaseUrl }), overrides)
+  await app.ready()
+  const db = new Database(databaseUrl, { readonly: true })
+  t.teardown(async () => {
+    db.close()
+    await app.close()
+  })
+  return { app, db, databaseUrl }
+}
+
+export const PASSWORD = 'correct horse battery staple'
+
+export async function register(app: App, username: string, password = PASSWORD) {
+  const response = await app.inject({ method: 'POST', url: '/api/register/', payload: { username, password } })
+  if (response.statusCode !== 201) throw new Error(`register ${username} failed: ${response.body}`)
+  return response.json()
+}
+
+export async function login(app: App, username: string, password = PASSWORD): Promise<{ access: string; refresh: string }> {
+  const response = await app.inject({ method: 'POST', url: '/api/login/', payload: { username, password } })
+  if (response.statusCode !== 200) throw new Error(`login ${username} failed: ${response.body}`)
+  return response.json()
+}
+
+/** Registers and logs in a user; returns their tokens and headers that authenticate as them. */
+export async function signUp(app: App, username = 'alice') {
+  await register(app, username)
+  const tokens = await login(app, username)
+  return { ...tokens, headers: { authorization: `Bearer ${tokens.access}` } }
+}
+
+export function bearer(token: string) {
+  return { authorization: `Bearer ${token}` }
+}
+
+/** Users whose balance differs from the sum of their ledger deltas; the accounting invariant says: none. */
+export function ledgerMismatches(db: Database.Database) {
+  return db
+    .prepare(
+      `select u.id, u.tokens, coalesce(sum(l.delta), 0) as ledger_sum
+       from users u left join ledger l on l.user_id = u.id
+       group by u.id having u.tokens != coalesce(sum(l.delta), 0)`
+    )
+    .all()
+}
+
+export function countChats(db: Database.Database, status?: string): number {
+  const row = status
+    ? db.prepare('select count(*) as n from chats where status = ?').get(status)
+    : db.prepare('select count(*) as n from chats').get()
+  return (row as { n: number }).n
+}
