@@ -1,0 +1,81 @@
+import t from 'tap'
+import { setTimeout } from 'node:timers/promises'
+import type { AiProvider } from '../src/ai/provider.js'
+import type { App } from '../src/app.js'
+import { build, countChats, ledgerMismatches, PASSWORD, signUp } from './helper.js'
+
+function listen(app: App): Promise<string> {
+  return app.listen({ port: 0, host: '127.0.0.1' })
+}
+
+function post(baseUrl: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+  return fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body)
+  })
+}
+
+function tally(statuses: number[]) {
+  return statuses.reduce<Record<number, number>>(
+    (counts, status) => ({ ...counts, [status]: (counts[status] ?? 0) + 1 }),
+    {}
+  )
+}
+
+const slowProvider: AiProvider = {
+  name: 'slow',
+  async generate() {
+    await setTimeout(20)
+    return { text: 'a considered answer', model: 'slow' }
+  }
+}
+
+for (const provider of [undefined, slowProvider]) {
+  t.test(
+    `200 simultaneous chats on a 4000-token balance charge exactly 40 (${provider?.name ?? 'offline'} provider)`,
+    async (t) => {
+      const { app, db } = await build(t, {}, { provider })
+      const { headers } = await signUp(app)
+      const baseUrl = await listen(app)
+
+      const responses = await Promise.all(
+        Array.from({ length: 200 }, (_, index) =>
+          post(baseUrl, '/api/chat_msg/', { message: `message ${index}` }, headers)
+        )
+      )
+      const bodies = await Promise.all(responses.map((response) => response.json()))
+
+      t.same(tally(responses.map((response) => response.status)), { 201: 40, 402: 160 })
+      const remaining = bodies.filter((body) => 'remaining_tokens' in body).map((body) => body.remaining_tokens)
+      t.same(
+        remaining.sort((a, b) => a - b),
+        Array.from({ length: 40 }, (_, index) => index * 100),
+        'every successful chat saw a distinct balance'
+      )
+      const balance = await app.inject({ method: 'GET', url: '/api/tokenbalance/', headers })
+      t.equal(balance.json().tokens, 0)
+      t.equal(countChats(db, 'completed'), 40)
+      t.equal(countChats(db), 40, 'a refused chat leaves no row')
+      const history = await app.inject({ method: 'GET', url: '/api/chats/?limit=100', headers })
+      t.equal(history.json().items.length, 40)
+      t.same(ledgerMismatches(db), [])
+    }
+  )
+}
+
+t.test('12 simultaneous registrations of one name in mixed case create exactly one user', async (t) => {
+  const { app, db } = await build(t)
+  const baseUrl = await listen(app)
+  const spellings = ['bob', 'Bob', 'BOB', 'bOb', 'boB', 'BOb', 'bOB', 'BoB', 'bob', 'Bob', 'BOB', 'bOb']
+
+  const responses = await Promise.all(
+    spellings.map((username) => post(baseUrl, '/api/register/', { username, password: PASSWORD }))
+  )
+
+  t.same(tally(responses.map((response) => response.status)), { 201: 1, 409: 11 })
+  const conflict = await responses.find((response) => response.status === 409)!.json()
+  t.equal(conflict.code, 'username_taken')
+  t.same(db.prepare('select count(*) as n from users').get(), { n: 1 })
+  t.same(ledgerMismatches(db), [])
+})
