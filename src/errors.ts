@@ -7,7 +7,11 @@ export const InvalidCredentialsError = createError(
   'No active account found with the given credentials',
   401
 )
-export const NotAuthenticatedError = createError('not_authenticated', 'Authentication credentials were not provided', 401)
+export const NotAuthenticatedError = createError(
+  'not_authenticated',
+  'Authentication credentials were not provided',
+  401
+)
 export const TokenNotValidError = createError('token_not_valid', 'Token is invalid or expired', 401)
 export const ChatNotFoundError = createError('chat_not_found', 'No chat with id %s was found', 404)
 export const UpstreamError = createError('upstream_error', 'The AI provider failed to answer; nothing was charged', 502)

@@ -58,7 +58,9 @@ export const chats = sqliteTable(
   },
   (table) => [
     index('chats_user_status_id').on(table.userId, table.status, table.id),
-    index('chats_pending').on(table.status).where(sql`${table.status} = 'pending'`),
+    index('chats_pending')
+      .on(table.status)
+      .where(sql`${table.status} = 'pending'`),
     check('chats_status_known', sql`${table.status} in ('pending', 'completed', 'failed')`),
     check('chats_cost_positive', sql`${table.cost} > 0`)
   ]

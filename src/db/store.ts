@@ -75,8 +75,7 @@ export type ChatReservation = {
 }
 
 export type ReserveResult =
-  | { reserved: true; chatId: number; remainingTokens: number }
-  | { reserved: false; balance: number }
+  { reserved: true; chatId: number; remainingTokens: number } | { reserved: false; balance: number }
 
 export type ChatSettlement = {
   chatId: number

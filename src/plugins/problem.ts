@@ -32,7 +32,8 @@ export function problem(status: number, code: string, detail: string, extensions
 
 /** Turns any error into a problem body; 5xx bodies say nothing about the cause. */
 export function problemFromError(error: ProblemError): Problem {
-  if (error.validation) return validationProblem(error.validation as ValidationIssue[], error.validationContext ?? 'body')
+  if (error.validation)
+    return validationProblem(error.validation as ValidationIssue[], error.validationContext ?? 'body')
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
   if (status >= 500 && !error.extensions) {
     return problem(status, 'internal_error', 'An unexpected error occurred; it has been logged')

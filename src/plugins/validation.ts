@@ -1,7 +1,13 @@
 import { Ajv } from 'ajv'
 import type { FastifyInstance } from 'fastify'
 
-const sharedOptions = { allErrors: false, removeAdditional: false, useDefaults: true, verbose: true, strict: false } as const
+const sharedOptions = {
+  allErrors: false,
+  removeAdditional: false,
+  useDefaults: true,
+  verbose: true,
+  strict: false
+} as const
 
 /**
  * JSON bodies are validated exactly as sent: no type coercion, unknown properties rejected by the schemas.

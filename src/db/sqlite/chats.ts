@@ -59,14 +59,22 @@ export function chatQueries(db: Db) {
 
   const completePendingChat = db
     .update(chats)
-    .set({ status: 'completed', response: sql`${sql.placeholder('response')}`, updatedAt: sql`${sql.placeholder('now')}` })
+    .set({
+      status: 'completed',
+      response: sql`${sql.placeholder('response')}`,
+      updatedAt: sql`${sql.placeholder('now')}`
+    })
     .where(and(eq(chats.id, sql.placeholder('chatId')), eq(chats.status, 'pending')))
     .returning(storedChatColumns)
     .prepare()
 
   const failPendingChat = db
     .update(chats)
-    .set({ status: 'failed', failureReason: sql`${sql.placeholder('reason')}`, updatedAt: sql`${sql.placeholder('now')}` })
+    .set({
+      status: 'failed',
+      failureReason: sql`${sql.placeholder('reason')}`,
+      updatedAt: sql`${sql.placeholder('now')}`
+    })
     .where(and(eq(chats.id, sql.placeholder('chatId')), eq(chats.status, 'pending')))
     .returning({ userId: chats.userId, cost: chats.cost })
     .prepare()
@@ -91,7 +99,11 @@ export function chatQueries(db: Db) {
     .select(storedChatColumns)
     .from(chats)
     .where(
-      and(eq(chats.id, sql.placeholder('chatId')), eq(chats.userId, sql.placeholder('userId')), eq(chats.status, 'completed'))
+      and(
+        eq(chats.id, sql.placeholder('chatId')),
+        eq(chats.userId, sql.placeholder('userId')),
+        eq(chats.status, 'completed')
+      )
     )
     .prepare()
 
@@ -147,9 +159,8 @@ export function chatQueries(db: Db) {
       refundChat(input)
     },
     refundPendingChats: async (now: number) =>
-      selectPendingChatIds
-        .all()
-        .filter(({ id }) => refundChat({ chatId: id, reason: 'interrupted by a restart', now })).length,
+      selectPendingChatIds.all().filter(({ id }) => refundChat({ chatId: id, reason: 'interrupted by a restart', now }))
+        .length,
     listChats: async ({ userId, beforeId, limit }: ChatPageQuery): Promise<StoredChat[]> =>
       selectCompletedChats.all({ userId, beforeId: beforeId ?? Number.MAX_SAFE_INTEGER, limit }),
     findChat: async (userId: number, chatId: number): Promise<StoredChat | undefined> =>

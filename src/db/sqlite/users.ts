@@ -35,7 +35,13 @@ export function userQueries(db: Db) {
         const user = insertUser.get(input)
         if (!user) return { created: false }
         tx.insert(ledger)
-          .values({ userId: user.id, delta: user.tokens, reason: 'signup', balanceAfter: user.tokens, createdAt: input.now })
+          .values({
+            userId: user.id,
+            delta: user.tokens,
+            reason: 'signup',
+            balanceAfter: user.tokens,
+            createdAt: input.now
+          })
           .run()
         return { created: true, userId: user.id, tokens: user.tokens }
       },

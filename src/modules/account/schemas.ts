@@ -1,6 +1,9 @@
 import { Type } from '@sinclair/typebox'
 
-export const TokenBalanceSchema = Type.Object({
-  username: Type.String({ examples: ['alice'] }),
-  tokens: Type.Integer({ minimum: 0, description: 'Remaining token balance', examples: [3900] })
-}, { description: 'Your balance' })
+export const TokenBalanceSchema = Type.Object(
+  {
+    username: Type.String({ examples: ['alice'] }),
+    tokens: Type.Integer({ minimum: 0, description: 'Remaining token balance', examples: [3900] })
+  },
+  { description: 'Your balance' }
+)

@@ -28,11 +28,14 @@ export const LoginCredentialsSchema = Type.Object(
   { additionalProperties: false }
 )
 
-export const RegisteredSchema = Type.Object({
-  message: Type.String({ examples: ['User registered successfully'] }),
-  username: Type.String({ examples: ['alice'] }),
-  tokens: Type.Integer({ description: 'Starting token balance', examples: [4000] })
-}, { description: 'The account was created' })
+export const RegisteredSchema = Type.Object(
+  {
+    message: Type.String({ examples: ['User registered successfully'] }),
+    username: Type.String({ examples: ['alice'] }),
+    tokens: Type.Integer({ description: 'Starting token balance', examples: [4000] })
+  },
+  { description: 'The account was created' }
+)
 
 const AccessTokenSchema = Type.String({ description: 'Access token (JWT, HS256); send as `Authorization: Bearer …`' })
 const RefreshTokenSchema = Type.String({ description: 'Refresh token (JWT, HS256); single use, rotated on refresh' })
@@ -42,11 +45,14 @@ export const TokenPairSchema = Type.Object(
   { description: 'A new access and refresh token' }
 )
 
-export const LoggedInSchema = Type.Object({
-  message: Type.String({ examples: ['Login successful'] }),
-  access: AccessTokenSchema,
-  refresh: RefreshTokenSchema
-}, { description: 'Logged in' })
+export const LoggedInSchema = Type.Object(
+  {
+    message: Type.String({ examples: ['Login successful'] }),
+    access: AccessTokenSchema,
+    refresh: RefreshTokenSchema
+  },
+  { description: 'Logged in' }
+)
 
 export const RefreshRequestSchema = Type.Object(
   { refresh: Type.String({ minLength: 1, maxLength: 4096, description: 'The refresh token to spend' }) },

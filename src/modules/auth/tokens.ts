@@ -40,7 +40,12 @@ export function issueTokenPair(
   const refreshJti = randomUUID()
   const refreshExp = iat + lifetimes.refreshTokenTtlSeconds
   return {
-    access: codec.sign({ ...common, jti: randomUUID(), token_type: 'access', exp: iat + lifetimes.accessTokenTtlSeconds }),
+    access: codec.sign({
+      ...common,
+      jti: randomUUID(),
+      token_type: 'access',
+      exp: iat + lifetimes.accessTokenTtlSeconds
+    }),
     refresh: codec.sign({ ...common, jti: refreshJti, token_type: 'refresh', exp: refreshExp }),
     refreshJti,
     refreshExpiresAt: refreshExp * 1000

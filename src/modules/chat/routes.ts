@@ -1,7 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { AiProvider } from '../../ai/provider.js'
 import { BearerSecurity, problemResponses } from '../common/schemas.js'
-import { ChatItemSchema, ChatPageQuerySchema, ChatPageSchema, ChatParamsSchema, ChatReplySchema, ChatRequestSchema } from './schemas.js'
+import {
+  ChatItemSchema,
+  ChatPageQuerySchema,
+  ChatPageSchema,
+  ChatParamsSchema,
+  ChatReplySchema,
+  ChatRequestSchema
+} from './schemas.js'
 import { getChat, listChatHistory, sendChatMessage, type ChatDependencies } from './service.js'
 
 const tags = ['chat']

@@ -16,21 +16,29 @@ export const ChatRequestSchema = Type.Object(
   { additionalProperties: false }
 )
 
-export const ChatReplySchema = Type.Object({
+const chatFields = {
   id: ChatIdSchema,
   message: Type.String({ examples: ['What is the capital of France?'] }),
   response: Type.String({ examples: ['The capital of France is Paris.'] }),
-  timestamp: TimestampSchema,
-  remaining_tokens: Type.Integer({ minimum: 0, description: 'Balance after this message was charged', examples: [3900] })
-}, { description: 'The AI replied; the message was charged' })
+  timestamp: TimestampSchema
+}
 
-export const ChatItemSchema = Type.Object({
-  id: ChatIdSchema,
-  message: Type.String({ examples: ['What is the capital of France?'] }),
-  response: Type.String({ examples: ['The capital of France is Paris.'] }),
-  timestamp: TimestampSchema,
-  cost: Type.Integer({ minimum: 1, description: 'Tokens this message cost', examples: [100] })
-}, { description: 'One chat: your message and the reply' })
+export const ChatReplySchema = Type.Object(
+  {
+    ...chatFields,
+    remaining_tokens: Type.Integer({
+      minimum: 0,
+      description: 'Balance after this message was charged',
+      examples: [3900]
+    })
+  },
+  { description: 'The AI replied; the message was charged' }
+)
+
+export const ChatItemSchema = Type.Object(
+  { ...chatFields, cost: Type.Integer({ minimum: 1, description: 'Tokens this message cost', examples: [100] }) },
+  { description: 'One chat: your message and the reply' }
+)
 
 export const ChatPageQuerySchema = Type.Object(
   {
@@ -46,13 +54,16 @@ export const ChatPageQuerySchema = Type.Object(
   { additionalProperties: false }
 )
 
-export const ChatPageSchema = Type.Object({
-  items: Type.Array(ChatItemSchema, { description: 'Your chats, newest first' }),
-  next_cursor: Type.Union([Type.String(), Type.Null()], {
-    description: 'Pass as `cursor` for the next page; null on the last page',
-    examples: ['17']
-  })
-}, { description: 'A page of your chat history' })
+export const ChatPageSchema = Type.Object(
+  {
+    items: Type.Array(ChatItemSchema, { description: 'Your chats, newest first' }),
+    next_cursor: Type.Union([Type.String(), Type.Null()], {
+      description: 'Pass as `cursor` for the next page; null on the last page',
+      examples: ['17']
+    })
+  },
+  { description: 'A page of your chat history' }
+)
 
 export const ChatParamsSchema = Type.Object({ id: ChatIdSchema })
 

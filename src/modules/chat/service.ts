@@ -13,7 +13,11 @@ export interface ChatDependencies {
  * Reserve → generate → settle. The cost is debited together with a pending chat before the provider is called;
  * a reply settles it, and anything else refunds it, so nothing is charged for an answer that never came.
  */
-export async function sendChatMessage({ store, provider, chatCost }: ChatDependencies, userId: number, message: string) {
+export async function sendChatMessage(
+  { store, provider, chatCost }: ChatDependencies,
+  userId: number,
+  message: string
+) {
   const reservation = await store.reserveChat({ userId, message, cost: chatCost, now: Date.now() })
   if (!reservation.reserved) throw insufficientTokens(reservation.balance, chatCost)
   const { chatId, remainingTokens } = reservation
@@ -36,7 +40,11 @@ export async function sendChatMessage({ store, provider, chatCost }: ChatDepende
 }
 
 export async function listChatHistory(store: Store, userId: number, { cursor, limit }: ChatPageQuery) {
-  const rows = await store.listChats({ userId, beforeId: cursor === undefined ? undefined : Number(cursor), limit: limit + 1 })
+  const rows = await store.listChats({
+    userId,
+    beforeId: cursor === undefined ? undefined : Number(cursor),
+    limit: limit + 1
+  })
   const items = rows.slice(0, limit).map(toChatItem)
   const hasMore = rows.length > limit
   return { items, next_cursor: hasMore ? String(items.at(-1)!.id) : null }

@@ -3,7 +3,10 @@ import { STATUS_CODES } from 'node:http'
 
 export const ProblemSchema = Type.Object(
   {
-    type: Type.String({ description: 'URI that identifies the problem type', examples: ['urn:ai-chat-api:problem:insufficient_tokens'] }),
+    type: Type.String({
+      description: 'URI that identifies the problem type',
+      examples: ['urn:ai-chat-api:problem:insufficient_tokens']
+    }),
     title: Type.String({ description: 'Short summary of the problem type', examples: ['Payment Required'] }),
     status: Type.Integer({ minimum: 400, maximum: 599, examples: [402] }),
     detail: Type.String({ examples: ['Your balance of 40 tokens does not cover the 100-token cost of a message'] }),
@@ -12,7 +15,10 @@ export const ProblemSchema = Type.Object(
     errors: Type.Optional(
       Type.Array(
         Type.Object({
-          pointer: Type.String({ description: 'JSON pointer (as a URI fragment) into the request part', examples: ['#/username'] }),
+          pointer: Type.String({
+            description: 'JSON pointer (as a URI fragment) into the request part',
+            examples: ['#/username']
+          }),
           location: Type.String({ examples: ['body'] }),
           message: Type.String({ examples: ['must NOT have fewer than 3 characters'] })
         }),
@@ -21,7 +27,9 @@ export const ProblemSchema = Type.Object(
     ),
     balance: Type.Optional(Type.Integer({ description: 'Current token balance (insufficient_tokens only)' })),
     cost: Type.Optional(Type.Integer({ description: 'Cost of the refused operation (insufficient_tokens only)' })),
-    refunded: Type.Optional(Type.Boolean({ description: 'Whether the reserved cost was credited back (upstream problems only)' }))
+    refunded: Type.Optional(
+      Type.Boolean({ description: 'Whether the reserved cost was credited back (upstream problems only)' })
+    )
   },
   { $id: 'Problem', description: 'An RFC 9457 problem details object' }
 )
@@ -33,7 +41,10 @@ export function problemResponses<const Status extends number>(...statuses: Statu
   return Object.fromEntries(
     statuses.map((status) => [
       status,
-      { description: STATUS_CODES[status], content: { 'application/problem+json': { schema: Type.Ref(ProblemSchema) } } }
+      {
+        description: STATUS_CODES[status],
+        content: { 'application/problem+json': { schema: Type.Ref(ProblemSchema) } }
+      }
     ])
   ) as Record<Status, { description: string; content: { 'application/problem+json': { schema: TSchema } } }>
 }
