@@ -29,6 +29,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     routerOptions: { ignoreTrailingSlash: true }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
+  // Fastify parses text/plain by default; this API speaks JSON only, so anything else is 415.
+  app.removeContentTypeParser('text/plain')
   installValidators(app)
   const addMethodNotAllowedRoutes = trackRouteMethods(app)
   app.addSchema(ProblemSchema)

@@ -58,6 +58,7 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
       .filter((name) => source[name] !== undefined && source[name] !== '')
       .map((name) => [name, source[name]])
   )
+  assertWholeNumbers(known)
   const env = Value.Convert(EnvSchema, Value.Default(EnvSchema, known))
   const firstError = Value.Errors(EnvSchema, env).First()
   if (firstError) {
@@ -65,6 +66,16 @@ export function loadConfig(source: NodeJS.ProcessEnv | Record<string, string | u
     throw new ConfigError(`Invalid environment variable ${name}=${JSON.stringify(source[name])}: ${firstError.message}`)
   }
   return toConfig(env as Env)
+}
+
+/** TypeBox converts integers with parseInt, which would read `1.5` as 1 and `0x50` as 0; only plain digits pass. */
+function assertWholeNumbers(values: Record<string, string | undefined>) {
+  for (const [name, value] of Object.entries(values)) {
+    const schema = EnvSchema.properties[name as keyof Env]
+    if (schema.type === 'integer' && !/^-?[0-9]+$/.test(value ?? '')) {
+      throw new ConfigError(`Invalid environment variable ${name}=${JSON.stringify(value)}: Expected a whole number`)
+    }
+  }
 }
 
 function toConfig(env: Env): Config {

@@ -1,4 +1,6 @@
 import Database from 'better-sqlite3'
+import type { LightMyRequestResponse } from 'fastify'
+import { STATUS_CODES } from 'node:http'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { buildApp, type App, type AppOverrides } from '../src/app.js'
@@ -44,7 +46,11 @@ export async function register(app: App, username: string, password = PASSWORD) 
   return response.json()
 }
 
-export async function login(app: App, username: string, password = PASSWORD): Promise<{ access: string; refresh: string }> {
+export async function login(
+  app: App,
+  username: string,
+  password = PASSWORD
+): Promise<{ access: string; refresh: string }> {
   const response = await app.inject({ method: 'POST', url: '/api/login/', payload: { username, password } })
   if (response.statusCode !== 200) throw new Error(`login ${username} failed: ${response.body}`)
   return response.json()
@@ -77,4 +83,47 @@ export function countChats(db: Database.Database, status?: string): number {
     ? db.prepare('select count(*) as n from chats where status = ?').get(status)
     : db.prepare('select count(*) as n from chats').get()
   return (row as { n: number }).n
+}
+
+/** Deletes a user behind the app's back, as an operator with database access would. */
+export function deleteUser(databaseUrl: string, usernameKey: string) {
+  const writable = new Database(databaseUrl)
+  try {
+    writable.pragma('foreign_keys = ON')
+    writable.prepare('delete from users where username_key = ?').run(usernameKey)
+  } finally {
+    writable.close()
+  }
+}
+
+const PROBLEM_FIELDS = ['code', 'detail', 'instance', 'status', 'title', 'type']
+
+export interface ExpectedProblem {
+  status: number
+  code: string
+  instance: string
+  detail?: string
+  /** Members beyond the six every problem has, such as `errors`. */
+  extensions?: Record<string, unknown>
+}
+
+/** Asserts an RFC 9457 problem+json answer, member by member, and returns its body. */
+export function assertProblem(t: Test, response: LightMyRequestResponse, expected: ExpectedProblem) {
+  const { status, code, instance, detail, extensions = {} } = expected
+  t.equal(response.statusCode, status, 'HTTP status')
+  t.match(response.headers['content-type'], /^application\/problem\+json\b/, 'content type')
+  const body = response.json()
+  t.same(Object.keys(body).sort(), [...PROBLEM_FIELDS, ...Object.keys(extensions)].sort(), 'problem members')
+  t.match(body, {
+    type: `urn:ai-chat-api:problem:${code}`,
+    title: STATUS_CODES[status],
+    status,
+    code,
+    instance,
+    ...extensions
+  })
+  t.type(body.detail, 'string')
+  t.not(body.detail, '', 'detail says what went wrong')
+  if (detail !== undefined) t.equal(body.detail, detail)
+  return body
 }

@@ -11,6 +11,7 @@ import {
   TokenPairSchema
 } from './schemas.js'
 import { logIn, refreshTokens, registerUser, type AuthDependencies } from './service.js'
+import { normalizeUsernameInBody } from './usernames.js'
 
 const tags = ['auth']
 const bodyProblems = [400, 413, 415] as const
@@ -26,6 +27,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   app.post(
     '/api/register/',
     {
+      preValidation: normalizeUsernameInBody,
       schema: {
         operationId: 'register',
         summary: 'Create an account',

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox'
 export const UsernameSchema = Type.String({
   minLength: 3,
   maxLength: 150,
-  pattern: '^[\\p{L}\\p{M}\\p{N}@.+\\-_]+$',
+  pattern: '^[\\p{L}\\p{N}@.+\\-_]+$',
   description: '3 to 150 letters, digits or @ . + - _; unique regardless of case',
   examples: ['alice']
 })

@@ -25,6 +25,8 @@ export async function sendChatMessage(
   let reply
   try {
     reply = await provider.generate([{ role: 'user', content: message }])
+    if (typeof reply?.text !== 'string' || reply.text.length === 0)
+      throw new Error('the provider returned an empty reply')
   } catch (error) {
     await store.refundChat({ chatId, reason: `provider error: ${String(error)}`, now: Date.now() })
     throw upstreamFailure(error)

@@ -1,0 +1,173 @@
+import type Database from 'better-sqlite3'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t, { type Test } from 'tap'
+import type { AiProvider, AiReply } from '../src/ai/provider.js'
+import type { App } from '../src/app.js'
+import { assertProblem, build, countChats, ledgerMismatches, signUp } from './helper.js'
+
+type Headers = Record<string, string>
+
+const INTERNAL_DETAIL = 'model overloaded at 10.0.0.7'
+
+const throwingProvider: AiProvider = {
+  name: 'throwing',
+  async generate() {
+    throw new Error(INTERNAL_DETAIL)
+  }
+}
+
+/** Holds every reply until the test releases it; unreleased replies never arrive. */
+class GatedProvider implements AiProvider {
+  readonly name = 'gated'
+  private readonly waiting: Array<(reply: AiReply) => void> = []
+
+  generate(): Promise<AiReply> {
+    return new Promise((resolve) => this.waiting.push(resolve))
+  }
+
+  release(text: string) {
+    for (const resolve of this.waiting.splice(0)) resolve({ text, model: 'gated' })
+  }
+}
+
+function sendChat(app: App, headers: Headers, message: string) {
+  return app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload: { message } })
+}
+
+async function balanceOf(app: App, headers: Headers): Promise<number> {
+  const response = await app.inject({ method: 'GET', url: '/api/tokenbalance/', headers })
+  return response.json().tokens
+}
+
+function chatRows(db: Database.Database) {
+  return db.prepare('select id, status, response, failure_reason from chats order by id').all() as Array<{
+    id: number
+    status: string
+    response: string | null
+    failure_reason: string | null
+  }>
+}
+
+function ledgerRowsOfChat(db: Database.Database, chatId: number) {
+  return db.prepare('select reason, delta, balance_after from ledger where chat_id = ? order by id').all(chatId)
+}
+
+/** Waits, without a deadline of its own, until the app has reserved a chat; the tap timeout bounds it. */
+async function waitForPendingChat(db: Database.Database) {
+  while (countChats(db, 'pending') === 0) await sleep(5)
+}
+
+/** Builds an app whose provider holds its replies, and sends a message that stays pending until released. */
+async function startPendingChat(t: Test) {
+  const provider = new GatedProvider()
+  const built = await build(t, {}, { provider })
+  const { headers } = await signUp(built.app)
+  const answer = sendChat(built.app, headers, 'hello')
+  await waitForPendingChat(built.db)
+  return { ...built, provider, headers, answer }
+}
+
+t.test('a provider failure answers 502 upstream_error and says the cost was refunded', async (t) => {
+  const { app } = await build(t, {}, { provider: throwingProvider })
+  const { headers } = await signUp(app)
+
+  const response = await sendChat(app, headers, 'hello')
+
+  assertProblem(t, response, {
+    status: 502,
+    code: 'upstream_error',
+    instance: '/api/chat_msg/',
+    extensions: { refunded: true }
+  })
+  t.notMatch(response.body, INTERNAL_DETAIL, 'the body does not leak the provider’s error')
+})
+
+t.test('a provider failure leaves the balance unchanged', async (t) => {
+  const { app, db } = await build(t, {}, { provider: throwingProvider })
+  const { headers } = await signUp(app)
+
+  await sendChat(app, headers, 'hello')
+
+  t.equal(await balanceOf(app, headers), 4000)
+  t.same(ledgerMismatches(db), [])
+})
+
+t.test(
+  'a provider failure leaves a failed chat that records the error, and a chat and a refund ledger row',
+  async (t) => {
+    const { app, db } = await build(t, {}, { provider: throwingProvider })
+    const { headers } = await signUp(app)
+
+    await sendChat(app, headers, 'hello')
+
+    const [chat, ...others] = chatRows(db)
+    t.same(others, [])
+    t.match(chat, { status: 'failed', response: null, failure_reason: INTERNAL_DETAIL })
+    t.same(ledgerRowsOfChat(db, chat!.id), [
+      { reason: 'chat', delta: -100, balance_after: 3900 },
+      { reason: 'refund', delta: 100, balance_after: 4000 }
+    ])
+    t.same(ledgerMismatches(db), [])
+  }
+)
+
+for (const [name, reply] of [
+  ['an empty reply', { text: '', model: 'empty' }],
+  ['a reply without text', { model: 'broken' }]
+] as const) {
+  t.test(`${name} from the provider is refunded like a failure`, async (t) => {
+    const provider = { name: 'broken', generate: async () => reply as AiReply }
+    const { app, db } = await build(t, {}, { provider })
+    const { headers } = await signUp(app)
+
+    const response = await sendChat(app, headers, 'hello')
+
+    t.equal(response.statusCode, 502)
+    t.match(response.json(), { code: 'upstream_error', refunded: true })
+    t.equal(await balanceOf(app, headers), 4000)
+    t.match(chatRows(db), [{ status: 'failed', response: null }])
+    t.same(ledgerMismatches(db), [])
+  })
+}
+
+t.test('while the provider is still answering, the cost is already reserved on a pending chat', async (t) => {
+  const { app, db, provider, headers, answer } = await startPendingChat(t)
+
+  t.equal(await balanceOf(app, headers), 3900)
+  t.match(chatRows(db), [{ status: 'pending', response: null, failure_reason: null }])
+  t.same(ledgerMismatches(db), [])
+  provider.release('late reply')
+  await answer
+})
+
+t.test('a reply that arrives late settles the pending chat', async (t) => {
+  const { app, db, provider, headers, answer } = await startPendingChat(t)
+
+  provider.release('late reply')
+  const response = await answer
+
+  t.equal(response.statusCode, 201)
+  t.match(response.json(), { message: 'hello', response: 'late reply', remaining_tokens: 3900 })
+  t.match(chatRows(db), [{ status: 'completed', response: 'late reply', failure_reason: null }])
+  t.equal(await balanceOf(app, headers), 3900)
+  t.same(ledgerMismatches(db), [])
+})
+
+t.test('a chat left pending by a stopped process is refunded when the next process starts', async (t) => {
+  const first = await startPendingChat(t)
+  // The reply is never released: the first process stops with the chat still pending.
+  await first.app.close()
+
+  const { app, db } = await build(t, { DATABASE_URL: first.databaseUrl })
+
+  const [chat, ...others] = chatRows(db)
+  t.same(others, [])
+  t.match(chat, { status: 'failed', response: null, failure_reason: /\S/ })
+  t.equal(countChats(db, 'pending'), 0)
+  t.same(ledgerRowsOfChat(db, chat!.id), [
+    { reason: 'chat', delta: -100, balance_after: 3900 },
+    { reason: 'refund', delta: 100, balance_after: 4000 }
+  ])
+  t.equal(await balanceOf(app, first.headers), 4000)
+  t.same(ledgerMismatches(db), [])
+})

@@ -1,0 +1,203 @@
+import type Database from 'better-sqlite3'
+import t from 'tap'
+import type { App } from '../src/app.js'
+import { assertProblem, build, ledgerMismatches, signUp } from './helper.js'
+
+type Headers = Record<string, string>
+
+function sendChat(app: App, headers: Headers, payload: unknown) {
+  return app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload: payload as object })
+}
+
+async function balanceOf(app: App, headers: Headers): Promise<number> {
+  const response = await app.inject({ method: 'GET', url: '/api/tokenbalance/', headers })
+  return response.json().tokens
+}
+
+function chatRow(db: Database.Database, chatId: number) {
+  return db.prepare('select message, response, status, cost, created_at from chats where id = ?').get(chatId) as
+    { message: string; response: string | null; status: string; cost: number; created_at: number } | undefined
+}
+
+function ledgerRows(db: Database.Database) {
+  return db.prepare('select reason, delta, balance_after, chat_id from ledger order by id').all()
+}
+
+/** What a message could have charged: the balance, the chats and the ledger. */
+function accountState(db: Database.Database) {
+  return {
+    tokens: (db.prepare('select tokens from users').get() as { tokens: number }).tokens,
+    chats: db.prepare('select count(*) as n from chats').get(),
+    ledger: ledgerRows(db)
+  }
+}
+
+t.test('a chat message is answered with its id, message, response, timestamp and remaining tokens only', async (t) => {
+  const { app, db } = await build(t)
+  const { headers } = await signUp(app)
+
+  const response = await sendChat(app, headers, { message: 'What is the capital of France?' })
+
+  t.equal(response.statusCode, 201)
+  const body = response.json()
+  const stored = chatRow(db, body.id)!
+  t.same(body, {
+    id: body.id,
+    message: 'What is the capital of France?',
+    response: stored.response,
+    timestamp: new Date(stored.created_at).toISOString(),
+    remaining_tokens: 3900
+  })
+  t.same(Object.keys(body).sort(), ['id', 'message', 'remaining_tokens', 'response', 'timestamp'])
+})
+
+t.test('the offline provider answers deterministically and says that it is offline', async (t) => {
+  const { app } = await build(t)
+  const { headers } = await signUp(app)
+
+  const first = (await sendChat(app, headers, { message: 'hello there' })).json()
+  const second = (await sendChat(app, headers, { message: 'hello there' })).json()
+
+  t.match(first.response, /^\[offline reply\] /)
+  t.match(first.response, /No AI model is configured/)
+  t.ok(first.response.endsWith('hello there'), 'the reply quotes the message')
+  t.equal(second.response, first.response)
+})
+
+t.test('a chat message debits the balance shown by the balance endpoint', async (t) => {
+  const { app } = await build(t)
+  const { headers } = await signUp(app)
+
+  await sendChat(app, headers, { message: 'hi' })
+
+  t.equal(await balanceOf(app, headers), 3900)
+})
+
+t.test('a chat message is stored as one completed chat with a signup and a chat ledger row', async (t) => {
+  const { app, db } = await build(t)
+  const { headers } = await signUp(app)
+
+  const { id } = (await sendChat(app, headers, { message: 'hi' })).json()
+
+  t.match(db.prepare('select id, status, cost, response from chats').all(), [
+    { id, status: 'completed', cost: 100, response: /^\[offline reply\]/ }
+  ])
+  t.same(ledgerRows(db), [
+    { reason: 'signup', delta: 4000, balance_after: 4000, chat_id: null },
+    { reason: 'chat', delta: -100, balance_after: 3900, chat_id: id }
+  ])
+  t.same(ledgerMismatches(db), [])
+})
+
+t.test('a message that the balance does not cover is refused with 402 and charges nothing', async (t) => {
+  const { app, db } = await build(t, { INITIAL_TOKENS: '250', CHAT_COST: '100' })
+  const { headers } = await signUp(app)
+
+  t.equal((await sendChat(app, headers, { message: 'one' })).json().remaining_tokens, 150)
+  t.equal((await sendChat(app, headers, { message: 'two' })).json().remaining_tokens, 50)
+  const before = accountState(db)
+  const refused = await sendChat(app, headers, { message: 'three' })
+
+  assertProblem(t, refused, {
+    status: 402,
+    code: 'insufficient_tokens',
+    instance: '/api/chat_msg/',
+    extensions: { balance: 50, cost: 100 }
+  })
+  t.same(accountState(db), before)
+  t.equal(await balanceOf(app, headers), 50)
+  t.same(ledgerMismatches(db), [])
+})
+
+t.test('a user who starts with no tokens is refused their first message', async (t) => {
+  const { app, db } = await build(t, { INITIAL_TOKENS: '0' })
+  const { headers } = await signUp(app)
+
+  const refused = await sendChat(app, headers, { message: 'hello' })
+
+  t.equal(refused.statusCode, 402)
+  t.match(refused.json(), { code: 'insufficient_tokens', balance: 0, cost: 100 })
+  t.same(accountState(db), {
+    tokens: 0,
+    chats: { n: 0 },
+    ledger: [{ reason: 'signup', delta: 0, balance_after: 0, chat_id: null }]
+  })
+})
+
+t.test('the cost of a message follows CHAT_COST', async (t) => {
+  const { app, db } = await build(t, { CHAT_COST: '7' })
+  const { headers } = await signUp(app)
+
+  const { id, remaining_tokens } = (await sendChat(app, headers, { message: 'hi' })).json()
+
+  t.equal(remaining_tokens, 3993)
+  t.equal(chatRow(db, id)!.cost, 7)
+})
+
+t.test('a message of exactly 8000 characters is accepted', async (t) => {
+  const { app } = await build(t)
+  const { headers } = await signUp(app)
+
+  const response = await sendChat(app, headers, { message: 'a'.repeat(8000) })
+
+  t.equal(response.statusCode, 201)
+  t.equal(response.json().message.length, 8000)
+})
+
+const invalidBodies = [
+  { name: 'an empty message', payload: { message: '' }, pointer: '#/message' },
+  { name: 'a whitespace-only message', payload: { message: '   \n\t' }, pointer: '#/message' },
+  { name: 'a message of 8001 characters', payload: { message: 'a'.repeat(8001) }, pointer: '#/message' },
+  { name: 'a number instead of a message', payload: { message: 42 }, pointer: '#/message' },
+  { name: 'a body without a message', payload: {}, pointer: '#/message' },
+  { name: 'a body with an extra property', payload: { message: 'hi', extra: true }, pointer: '#/extra' }
+]
+
+for (const { name, payload, pointer } of invalidBodies) {
+  t.test(`${name} is refused with 400 and charges nothing`, async (t) => {
+    const { app, db } = await build(t)
+    const { headers } = await signUp(app)
+    const before = accountState(db)
+
+    const response = await sendChat(app, headers, payload)
+
+    t.equal(response.statusCode, 400)
+    t.match(response.json(), { status: 400, code: 'validation_failed', errors: [{ pointer, location: 'body' }] })
+    t.same(accountState(db), before)
+  })
+}
+
+t.test('a message without an access token is refused with 401 and charges nothing', async (t) => {
+  const { app, db } = await build(t)
+  await signUp(app)
+  const before = accountState(db)
+
+  const response = await sendChat(app, {}, { message: 'hi' })
+
+  t.equal(response.statusCode, 401)
+  t.match(response.json(), { status: 401, code: 'not_authenticated' })
+  t.same(accountState(db), before)
+})
+
+const unusualMessages = [
+  { name: 'emoji', message: '😀👍🏽' },
+  { name: 'a NUL character in the middle', message: 'before\u0000after' },
+  { name: 'SQL-looking text', message: "'); DROP TABLE users; --" },
+  { name: 'right-to-left text', message: 'שלום עולם \u200F مرحبا بالعالم' }
+]
+
+for (const { name, message } of unusualMessages) {
+  t.test(`a message with ${name} is stored and returned verbatim`, async (t) => {
+    const { app, db } = await build(t)
+    const { headers } = await signUp(app)
+
+    const response = await sendChat(app, headers, { message })
+
+    t.equal(response.statusCode, 201)
+    const body = response.json()
+    t.equal(body.message, message)
+    t.ok(body.response.endsWith(message), 'the reply quotes the message verbatim')
+    t.equal(chatRow(db, body.id)!.message, message)
+    t.same(db.prepare('select count(*) as n from users').get(), { n: 1 })
+  })
+}

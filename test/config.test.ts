@@ -1,0 +1,116 @@
+import { existsSync, readFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import t, { type Test } from 'tap'
+import { ConfigError, loadConfig } from '../src/config.js'
+
+/** Passing a secret keeps loadConfig from writing a secret file next to the default database path in the repository. */
+const SECRET = 'a-jwt-secret-of-at-least-32-bytes!'
+
+/** Asserts that loadConfig refuses the environment with a ConfigError whose message starts with the variable's name. */
+function assertRefusedNaming(t: Test, env: Record<string, string>, variable: string) {
+  let config
+  try {
+    config = loadConfig(env)
+  } catch (error) {
+    t.type(error, ConfigError)
+    t.match(error, { message: new RegExp(`^Invalid environment variable ${variable}\\b`) })
+    return
+  }
+  t.fail(`expected a ConfigError naming ${variable}, got a config: ${JSON.stringify(config)}`)
+}
+
+t.test('an environment with only a JWT secret gets the documented defaults', async (t) => {
+  t.same(loadConfig({ JWT_SECRET: SECRET }), {
+    production: false,
+    port: 3000,
+    host: '127.0.0.1',
+    databaseUrl: './data/ai-chat.sqlite',
+    sqliteSynchronous: 'normal',
+    jwtSecret: SECRET,
+    accessTokenTtlSeconds: 300,
+    refreshTokenTtlSeconds: 86400,
+    initialTokens: 4000,
+    chatCost: 100,
+    argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+    logLevel: 'info'
+  })
+})
+
+t.test('empty variables count as unset and take their defaults', async (t) => {
+  const blank = Object.fromEntries(
+    ['NODE_ENV', 'PORT', 'HOST', 'DATABASE_URL', 'CHAT_COST', 'ACCESS_TOKEN_TTL', 'LOG_LEVEL'].map((name) => [name, ''])
+  )
+  t.same(loadConfig({ JWT_SECRET: SECRET, ...blank }), loadConfig({ JWT_SECRET: SECRET }))
+})
+
+const badValues = [
+  ['PORT', 'abc'],
+  ['PORT', '70000'],
+  ['CHAT_COST', '0'],
+  ['CHAT_COST', '-5'],
+  ['INITIAL_TOKENS', '1.5'],
+  ['PORT', '3000.9'],
+  ['PORT', '1e3'],
+  ['PORT', '0x50'],
+  ['ACCESS_TOKEN_TTL', '5'],
+  ['ACCESS_TOKEN_TTL', '0s'],
+  ['LOG_LEVEL', 'loud'],
+  ['SQLITE_SYNCHRONOUS', 'off']
+] as const
+
+for (const [variable, value] of badValues) {
+  t.test(`${variable}=${value} is refused with a ConfigError naming ${variable}`, async (t) => {
+    assertRefusedNaming(t, { JWT_SECRET: SECRET, [variable]: value }, variable)
+  })
+}
+
+t.test('durations in seconds, minutes, hours and days are converted to seconds', async (t) => {
+  const seconds = { '30s': 30, '5m': 300, '12h': 43_200, '7d': 604_800 }
+  for (const [duration, expected] of Object.entries(seconds)) {
+    const config = loadConfig({ JWT_SECRET: SECRET, ACCESS_TOKEN_TTL: duration, REFRESH_TOKEN_TTL: duration })
+    t.equal(config.accessTokenTtlSeconds, expected, `ACCESS_TOKEN_TTL=${duration}`)
+    t.equal(config.refreshTokenTtlSeconds, expected, `REFRESH_TOKEN_TTL=${duration}`)
+  }
+})
+
+const productionSecrets: { case: string; env: Record<string, string> }[] = [
+  { case: 'without a JWT secret', env: {} },
+  { case: 'with a 31-byte JWT secret', env: { JWT_SECRET: 's'.repeat(31) } }
+]
+
+for (const { case: name, env } of productionSecrets) {
+  t.test(`production ${name} is refused with a ConfigError naming JWT_SECRET`, async (t) => {
+    assertRefusedNaming(t, { NODE_ENV: 'production', DATABASE_URL: ':memory:', ...env }, 'JWT_SECRET')
+  })
+}
+
+t.test('production accepts a 32-byte JWT secret', async (t) => {
+  const secret = 's'.repeat(32)
+  const config = loadConfig({ NODE_ENV: 'production', DATABASE_URL: ':memory:', JWT_SECRET: secret })
+  t.equal(config.production, true)
+  t.equal(config.jwtSecret, secret)
+})
+
+t.test('outside production a missing JWT secret is generated into a 0600 file beside the database', async (t) => {
+  const directory = t.testdir()
+  const config = loadConfig({ DATABASE_URL: join(directory, 'ai-chat.sqlite') })
+  const secretFile = join(directory, 'jwt-secret')
+  t.equal(statSync(secretFile).mode & 0o777, 0o600, 'only the owner can read the secret')
+  t.equal(readFileSync(secretFile, 'utf8').trim(), config.jwtSecret)
+  t.ok(Buffer.byteLength(config.jwtSecret) >= 32, 'the generated secret is at least 32 bytes')
+})
+
+t.test('a restart reads the same generated JWT secret, so sessions stay valid', async (t) => {
+  const env = { DATABASE_URL: join(t.testdir(), 'ai-chat.sqlite') }
+  const first = loadConfig(env)
+  const second = loadConfig(env)
+  t.equal(second.jwtSecret, first.jwtSecret)
+})
+
+t.test('an in-memory database gets a fresh random JWT secret and no secret file', async (t) => {
+  const first = loadConfig({ DATABASE_URL: ':memory:' })
+  const second = loadConfig({ DATABASE_URL: ':memory:' })
+  t.ok(Buffer.byteLength(first.jwtSecret) >= 32, 'the secret is at least 32 bytes')
+  t.not(second.jwtSecret, first.jwtSecret)
+  t.notOk(existsSync(join(process.cwd(), 'jwt-secret')), 'no jwt-secret file in the working directory')
+})

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs'
+import type { HTTPMethods } from 'fastify'
+import t from 'tap'
+import type { App } from '../src/app.js'
+import { OPENAPI_PATH } from '../src/openapi-document.js'
+import { build } from './helper.js'
+
+interface Operation {
+  operationId?: string
+  summary?: string
+  description?: string
+  tags?: string[]
+  security?: Record<string, string[]>[]
+  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>
+}
+
+interface OpenApiDocument {
+  openapi: string
+  paths: Record<string, Record<string, Operation>>
+  components: { securitySchemes: Record<string, unknown> }
+}
+
+const PROTECTED = ['getTokenBalance', 'sendChatMessage', 'listChats', 'getChat']
+const PUBLIC = ['register', 'login', 'obtainTokenPair', 'refreshTokenPair']
+
+async function servedDocument(app: App): Promise<OpenApiDocument> {
+  const response = await app.inject({ method: 'GET', url: '/openapi.json' })
+  if (response.statusCode !== 200) throw new Error(`GET /openapi.json answered ${response.statusCode}`)
+  return response.json()
+}
+
+function operationsOf(document: OpenApiDocument) {
+  return Object.entries(document.paths).flatMap(([path, operations]) =>
+    Object.entries(operations).map(([method, operation]) => ({ method: method.toUpperCase(), path, operation }))
+  )
+}
+
+function declaresProblem(operation: Operation, status: string): boolean {
+  const content = operation.responses[status]?.content?.['application/problem+json']
+  return content?.schema?.$ref === '#/components/schemas/Problem'
+}
+
+t.test('the served OpenAPI document is the committed openapi/openapi.json', async (t) => {
+  const { app } = await build(t)
+  const committed = JSON.parse(readFileSync(OPENAPI_PATH, 'utf8'))
+  const drift = 'the served document matches openapi/openapi.json; on drift run `npm run openapi` and commit it'
+  t.strictSame(await servedDocument(app), committed, drift)
+})
+
+t.test('the document is OpenAPI 3.1.0', async (t) => {
+  const { app } = await build(t)
+  t.equal((await servedDocument(app)).openapi, '3.1.0')
+})
+
+t.test('every operation has a unique operationId, a summary, a description and tags', async (t) => {
+  const { app } = await build(t)
+  const operations = operationsOf(await servedDocument(app))
+  t.same(operations.map(({ operation }) => operation.operationId).sort(), [...PROTECTED, ...PUBLIC].sort())
+  for (const { method, path, operation } of operations) {
+    const name = `${method} ${path}`
+    t.match(operation, { summary: /\S/, description: /\S/ }, `${name} has a summary and a description`)
+    t.ok(operation.tags && operation.tags.length > 0, `${name} has tags`)
+  }
+})
+
+t.test('every operation declares a 4xx problem+json response referencing the Problem schema', async (t) => {
+  const { app } = await build(t)
+  for (const { method, path, operation } of operationsOf(await servedDocument(app))) {
+    const problemStatuses = Object.keys(operation.responses).filter(
+      (status) => status.startsWith('4') && declaresProblem(operation, status)
+    )
+    t.not(problemStatuses.length, 0, `${method} ${path} declares a 4xx problem`)
+  }
+})
+
+t.test('the protected operations require the bearer token and the auth operations do not', async (t) => {
+  const { app } = await build(t)
+  const document = await servedDocument(app)
+  t.ok(document.components.securitySchemes.bearerAuth, 'bearerAuth is defined')
+  for (const { operation } of operationsOf(document)) {
+    const expected = PROTECTED.includes(operation.operationId ?? '') ? [{ bearerAuth: [] }] : undefined
+    t.same(operation.security, expected, `${operation.operationId} security`)
+  }
+})
+
+t.test('every operation with security answers an anonymous request with 401 and declares it', async (t) => {
+  const { app } = await build(t)
+  const secured = operationsOf(await servedDocument(app)).filter(({ operation }) => operation.security)
+  t.equal(secured.length, PROTECTED.length)
+  for (const { method, path, operation } of secured) {
+    const url = path.replaceAll(/\{[^}]+\}/g, '1')
+    const response = await app.inject({ method: method as HTTPMethods, url })
+    t.equal(response.statusCode, 401, `${method} ${url} answers 401`)
+    t.ok(declaresProblem(operation, '401'), `${method} ${path} declares a 401 problem`)
+  }
+})
+
+t.test('GET /docs serves the Swagger UI page', async (t) => {
+  const { app } = await build(t)
+  let response = await app.inject({ method: 'GET', url: '/docs' })
+  if (response.statusCode >= 300 && response.statusCode < 400) {
+    response = await app.inject({ method: 'GET', url: String(response.headers.location) })
+  }
+  t.equal(response.statusCode, 200)
+  t.match(response.headers['content-type'], /^text\/html\b/)
+  t.match(response.body, /<html/i)
+})
+
+t.test('GET /docs/json serves the same document as /openapi.json', async (t) => {
+  const { app } = await build(t)
+  const response = await app.inject({ method: 'GET', url: '/docs/json' })
+  t.equal(response.statusCode, 200)
+  t.match(response.headers['content-type'], /^application\/json\b/)
+  t.strictSame(response.json(), await servedDocument(app))
+})

@@ -1,0 +1,152 @@
+import t, { type Test } from 'tap'
+import type { LightMyRequestResponse } from 'fastify'
+import type { App } from '../src/app.js'
+import { bearer, build, deleteUser, login, signUp } from './helper.js'
+
+function refreshRequest(app: App, payload: unknown) {
+  return app.inject({ method: 'POST', url: '/api/token/refresh/', payload: payload as object })
+}
+
+/** Spends a refresh token that is expected to be valid and returns the new pair. */
+async function rotate(app: App, refresh: string): Promise<{ access: string; refresh: string }> {
+  const response = await refreshRequest(app, { refresh })
+  if (response.statusCode !== 200) throw new Error(`refresh failed: ${response.body}`)
+  return response.json()
+}
+
+function readBalance(app: App, access: string) {
+  return app.inject({ method: 'GET', url: '/api/tokenbalance/', headers: bearer(access) })
+}
+
+function claimsOf(token: string) {
+  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'))
+}
+
+function assertTokenNotValid(t: Test, response: LightMyRequestResponse) {
+  t.equal(response.statusCode, 401)
+  t.match(response.headers['content-type'], /^application\/problem\+json/)
+  t.equal(response.headers['www-authenticate'], 'Bearer')
+  t.match(response.json(), { status: 401, code: 'token_not_valid', detail: 'Token is invalid or expired' })
+}
+
+function assertValidationProblem(t: Test, response: LightMyRequestResponse, message: string | RegExp) {
+  t.equal(response.statusCode, 400)
+  t.match(response.json(), {
+    code: 'validation_failed',
+    errors: [{ pointer: '#/refresh', location: 'body', message }]
+  })
+}
+
+t.test('a refresh token buys a new access and refresh token', async (t) => {
+  const { app } = await build(t)
+  const before = await signUp(app)
+  const response = await refreshRequest(app, { refresh: before.refresh })
+  t.equal(response.statusCode, 200)
+  const after = response.json()
+  t.same(Object.keys(after).sort(), ['access', 'refresh'])
+  t.not(after.access, before.access)
+  t.not(after.refresh, before.refresh)
+  t.match(claimsOf(after.access), { token_type: 'access', sid: claimsOf(before.access).sid })
+  t.match(claimsOf(after.refresh), { token_type: 'refresh', sid: claimsOf(before.refresh).sid })
+})
+
+t.test('the refreshed access token reads the balance', async (t) => {
+  const { app } = await build(t)
+  const { refresh } = await signUp(app)
+  const { access } = await rotate(app, refresh)
+  const response = await readBalance(app, access)
+  t.equal(response.statusCode, 200)
+  t.same(response.json(), { username: 'alice', tokens: 4000 })
+})
+
+t.test('rotation marks the old refresh token spent and stores the new one in the same session', async (t) => {
+  const { app, db } = await build(t)
+  const { refresh } = await signUp(app)
+  const next = await rotate(app, refresh)
+  const { sid, jti } = claimsOf(refresh)
+  t.match(db.prepare('select jti, session_id, spent_at from refresh_tokens order by spent_at is null').all(), [
+    { jti, session_id: sid, spent_at: Number },
+    { jti: claimsOf(next.refresh).jti, session_id: sid, spent_at: null }
+  ])
+})
+
+t.test('a spent refresh token presented again is refused and revokes its session', async (t) => {
+  const { app, db } = await build(t)
+  const { refresh } = await signUp(app)
+  await rotate(app, refresh)
+  assertTokenNotValid(t, await refreshRequest(app, { refresh }))
+  t.match(db.prepare('select id, revoked_at from sessions').all(), [{ id: claimsOf(refresh).sid, revoked_at: Number }])
+})
+
+t.test('after a reuse the refresh token issued by the rotation is refused too', async (t) => {
+  const { app } = await build(t)
+  const { refresh } = await signUp(app)
+  const rotated = await rotate(app, refresh)
+  await refreshRequest(app, { refresh })
+  assertTokenNotValid(t, await refreshRequest(app, { refresh: rotated.refresh }))
+})
+
+t.test('after a reuse the access tokens of that login stop working', async (t) => {
+  const { app } = await build(t)
+  const original = await signUp(app)
+  const rotated = await rotate(app, original.refresh)
+  await refreshRequest(app, { refresh: original.refresh })
+  assertTokenNotValid(t, await readBalance(app, original.access))
+  assertTokenNotValid(t, await readBalance(app, rotated.access))
+})
+
+t.test('a reuse leaves the other logins of the same user alone', async (t) => {
+  const { app } = await build(t)
+  const stolen = await signUp(app)
+  const otherDevice = await login(app, 'alice')
+  await rotate(app, stolen.refresh)
+  await refreshRequest(app, { refresh: stolen.refresh })
+  t.equal((await readBalance(app, otherDevice.access)).statusCode, 200)
+  const next = await rotate(app, otherDevice.refresh)
+  t.equal((await readBalance(app, next.access)).statusCode, 200)
+})
+
+t.test('an access token is not accepted as a refresh token', async (t) => {
+  const { app, db } = await build(t)
+  const { access } = await signUp(app)
+  assertTokenNotValid(t, await refreshRequest(app, { refresh: access }))
+  t.same(db.prepare('select spent_at from refresh_tokens').all(), [{ spent_at: null }])
+})
+
+t.test('a refresh token that is not a JWT is refused', async (t) => {
+  const { app } = await build(t)
+  await signUp(app)
+  for (const refresh of ['garbage', 'a.b.c', '...', 'x'.repeat(4096)]) {
+    assertTokenNotValid(t, await refreshRequest(app, { refresh }))
+  }
+})
+
+t.test('an empty refresh token is a validation error', async (t) => {
+  const { app } = await build(t)
+  assertValidationProblem(t, await refreshRequest(app, { refresh: '' }), /fewer than 1/)
+})
+
+t.test('a missing refresh token is a validation error', async (t) => {
+  const { app } = await build(t)
+  assertValidationProblem(t, await refreshRequest(app, {}), 'is required')
+})
+
+t.test('the refresh token of a deleted user is refused', async (t) => {
+  const { app, db, databaseUrl } = await build(t)
+  const { refresh } = await signUp(app)
+  deleteUser(databaseUrl, 'alice')
+  t.same(db.prepare('select * from sessions').all(), [], 'the session went with the user')
+  assertTokenNotValid(t, await refreshRequest(app, { refresh }))
+})
+
+t.test('an expired refresh token is refused', async (t) => {
+  const { app } = await build(t)
+  const { refresh } = await signUp(app)
+  const now = Math.floor(Date.now() / 1000)
+  const claims = claimsOf(refresh)
+  const expired = app.jwt.sign({ ...claims, iat: now - 120, exp: now - 60 })
+  assertTokenNotValid(t, await refreshRequest(app, { refresh: expired }))
+
+  const sameClaimsStillValid = app.jwt.sign({ ...claims, exp: now + 60 })
+  t.equal((await refreshRequest(app, { refresh: sameClaimsStillValid })).statusCode, 200, 'only the expiry was wrong')
+})
