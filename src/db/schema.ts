@@ -41,6 +41,22 @@ export const refreshTokens = sqliteTable(
   (table) => [index('refresh_tokens_session_id').on(table.sessionId)]
 )
 
+export const conversations = sqliteTable(
+  'conversations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull()
+  },
+  (table) => [index('conversations_user_activity').on(table.userId, table.updatedAt, table.id)]
+)
+
+export const CHAT_STATUSES = ['pending', 'completed', 'incomplete', 'failed'] as const
+
 export const chats = sqliteTable(
   'chats',
   {
@@ -48,25 +64,33 @@ export const chats = sqliteTable(
     userId: integer('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    conversationId: integer('conversation_id').references(() => conversations.id, { onDelete: 'cascade' }),
     message: text('message').notNull(),
     response: text('response'),
-    status: text('status', { enum: ['pending', 'completed', 'failed'] }).notNull(),
+    status: text('status', { enum: CHAT_STATUSES }).notNull(),
     failureReason: text('failure_reason'),
+    model: text('model'),
+    promptTokens: integer('prompt_tokens'),
+    completionTokens: integer('completion_tokens'),
     cost: integer('cost').notNull(),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull()
   },
   (table) => [
-    index('chats_user_status_id').on(table.userId, table.status, table.id),
+    index('chats_user_id').on(table.userId, table.id),
+    index('chats_conversation_id').on(table.conversationId, table.id),
     index('chats_pending')
-      .on(table.status)
+      .on(table.status, table.createdAt)
       .where(sql`${table.status} = 'pending'`),
-    check('chats_status_known', sql`${table.status} in ('pending', 'completed', 'failed')`),
+    check('chats_status_known', sql`${table.status} in ('pending', 'completed', 'incomplete', 'failed')`),
     check('chats_cost_positive', sql`${table.cost} > 0`)
   ]
 )
 
-/** Every change of a balance, append-only: users.tokens always equals the sum of a user's deltas. */
+/**
+ * Every change of a balance, append-only: users.tokens always equals the sum of a user's deltas. `chat_id` is a plain
+ * reference, not a foreign key, because the ledger outlives chats that their owner deletes.
+ */
 export const ledger = sqliteTable(
   'ledger',
   {
@@ -76,7 +100,7 @@ export const ledger = sqliteTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     delta: integer('delta').notNull(),
     reason: text('reason', { enum: ['signup', 'chat', 'refund'] }).notNull(),
-    chatId: integer('chat_id').references(() => chats.id),
+    chatId: integer('chat_id'),
     balanceAfter: integer('balance_after').notNull(),
     createdAt: integer('created_at').notNull()
   },
