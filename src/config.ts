@@ -22,6 +22,15 @@ export const EnvSchema = Type.Object({
   ARGON2_MEMORY_KIB: Count(19456, 8),
   ARGON2_TIME_COST: Count(2, 1),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+  AI_PROVIDER: Type.Union([Type.Literal('offline'), Type.Literal('openai')], { default: 'offline' }),
+  AI_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  AI_API_KEY: Type.Optional(Type.String()),
+  AI_MODEL: Type.Optional(Type.String({ minLength: 1 })),
+  AI_SYSTEM_PROMPT: Type.String({ default: 'You are a helpful assistant.' }),
+  AI_TIMEOUT_MS: Count(30000, 1),
+  AI_MAX_OUTPUT_TOKENS: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  AI_CONTEXT_MESSAGES: Type.Integer({ minimum: 0, maximum: 1000, default: 20 }),
+  AI_MAX_CONCURRENT_PER_USER: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' }
@@ -42,7 +51,20 @@ export interface Config {
   initialTokens: number
   chatCost: number
   argon2: { memoryCost: number; timeCost: number; parallelism: number }
+  ai: AiConfig
   logLevel: string
+}
+
+export interface AiConfig {
+  provider: 'offline' | 'openai'
+  baseUrl: string | undefined
+  apiKey: string | undefined
+  model: string | undefined
+  systemPrompt: string
+  timeoutMs: number
+  maxOutputTokens: number | undefined
+  contextMessages: number
+  maxConcurrentPerUser: number
 }
 
 export class ConfigError extends Error {
@@ -85,6 +107,11 @@ function toConfig(env: Env): Config {
       `Invalid environment variable JWT_SECRET: required with NODE_ENV=production, at least ${MIN_PRODUCTION_SECRET_BYTES} bytes`
     )
   }
+  if (env.AI_PROVIDER === 'openai') {
+    for (const name of ['AI_BASE_URL', 'AI_MODEL'] as const) {
+      if (!env[name]) throw new ConfigError(`Invalid environment variable ${name}: required with AI_PROVIDER=openai`)
+    }
+  }
   return {
     production,
     port: env.PORT,
@@ -100,6 +127,17 @@ function toConfig(env: Env): Config {
       memoryCost: env.ARGON2_MEMORY_KIB,
       timeCost: env.ARGON2_TIME_COST,
       parallelism: env.ARGON2_PARALLELISM
+    },
+    ai: {
+      provider: env.AI_PROVIDER,
+      baseUrl: env.AI_BASE_URL,
+      apiKey: env.AI_API_KEY,
+      model: env.AI_MODEL,
+      systemPrompt: env.AI_SYSTEM_PROMPT,
+      timeoutMs: env.AI_TIMEOUT_MS,
+      maxOutputTokens: env.AI_MAX_OUTPUT_TOKENS,
+      contextMessages: env.AI_CONTEXT_MESSAGES,
+      maxConcurrentPerUser: env.AI_MAX_CONCURRENT_PER_USER
     },
     logLevel: env.LOG_LEVEL
   }
