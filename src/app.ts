@@ -1,16 +1,18 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify from 'fastify'
 import type { AiProvider } from './ai/provider.js'
-import { OfflineProvider } from './ai/offline-provider.js'
+import { createProvider } from './ai/create-provider.js'
 import type { Config } from './config.js'
 import accountRoutes from './modules/account/routes.js'
 import authRoutes from './modules/auth/routes.js'
 import chatRoutes from './modules/chat/routes.js'
+import conversationRoutes from './modules/conversations/routes.js'
 import { ProblemSchema } from './modules/common/schemas.js'
 import auth from './plugins/auth.js'
 import errors from './plugins/errors.js'
 import { trackRouteMethods } from './plugins/method-not-allowed.js'
 import openapi from './plugins/openapi.js'
+import pendingSweep from './plugins/pending-sweep.js'
 import store from './plugins/store.js'
 import { installValidators } from './plugins/validation.js'
 
@@ -38,11 +40,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(openapi)
   await app.register(store, { config })
   await app.register(auth, { config })
+  await app.register(pendingSweep, { config })
 
-  const provider = overrides.provider ?? new OfflineProvider()
+  const provider = overrides.provider ?? createProvider(config.ai)
   await app.register(authRoutes, { config })
   await app.register(accountRoutes)
-  await app.register(chatRoutes, { provider, chatCost: config.chatCost })
+  await app.register(chatRoutes, { provider, chatCost: config.chatCost, ai: config.ai })
+  await app.register(conversationRoutes)
   addMethodNotAllowedRoutes()
   return app
 }

@@ -14,19 +14,45 @@ export const NotAuthenticatedError = createError(
 )
 export const TokenNotValidError = createError('token_not_valid', 'Token is invalid or expired', 401)
 export const ChatNotFoundError = createError('chat_not_found', 'No chat with id %s was found', 404)
-export const UpstreamError = createError('upstream_error', 'The AI provider failed to answer; nothing was charged', 502)
+export const ConversationNotFoundError = createError(
+  'conversation_not_found',
+  'No conversation with id %s was found',
+  404
+)
+export const ConversationBusyError = createError(
+  'conversation_busy',
+  'Conversation %s has a reply on its way; delete it once the reply has arrived',
+  409
+)
+export const TooManyChatsInFlightError = createError(
+  'too_many_chats_in_flight',
+  'You already have %s replies on their way; wait for one to finish. Nothing was charged',
+  429
+)
 const InsufficientTokensBase = createError(
   'insufficient_tokens',
   'Your balance of %s tokens does not cover the %s-token cost of a message',
   402
 )
-
-export type ProblemExtensions = Record<string, unknown>
+const UpstreamError = createError('upstream_error', 'The AI provider failed to answer', 502)
+const UpstreamTimeoutError = createError('upstream_timeout', 'The AI provider did not answer in time', 504)
+const UpstreamBusyError = createError('upstream_busy', 'The AI provider is over capacity; try again later', 503)
 
 export function insufficientTokens(balance: number, cost: number) {
   return Object.assign(new InsufficientTokensBase(balance, cost), { extensions: { balance, cost } })
 }
 
-export function upstreamFailure(cause: unknown) {
-  return Object.assign(new UpstreamError(), { cause, extensions: { refunded: true } })
+export type UpstreamFailure = 'error' | 'timeout' | 'rate_limited'
+
+const DEFAULT_RETRY_AFTER_SECONDS = 30
+
+/** A reply that did not come, or broke off; `refunded` tells the client whether the message was charged. */
+export function upstreamFailure(kind: UpstreamFailure, refunded: boolean, retryAfterSeconds?: number) {
+  const extensions = { extensions: { refunded } }
+  if (kind === 'timeout') return Object.assign(new UpstreamTimeoutError(), extensions)
+  if (kind === 'rate_limited') {
+    const headers = { 'retry-after': String(retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) }
+    return Object.assign(new UpstreamBusyError(), extensions, { headers })
+  }
+  return Object.assign(new UpstreamError(), extensions)
 }

@@ -22,6 +22,7 @@ export default fp(
         tags: [
           { name: 'auth', description: 'Registration, login and JWT refresh' },
           { name: 'chat', description: 'Chat with the AI and read your history' },
+          { name: 'conversations', description: 'Your conversations with the AI' },
           { name: 'account', description: 'Your token balance' }
         ],
         components: {

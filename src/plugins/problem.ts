@@ -2,7 +2,10 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
 import type { Problem } from '../modules/common/schemas.js'
 
-export type ProblemError = Partial<FastifyError> & { extensions?: Record<string, unknown> }
+export type ProblemError = Partial<FastifyError> & {
+  extensions?: Record<string, unknown>
+  headers?: Record<string, string>
+}
 type ValidationIssue = NonNullable<FastifyError['validation']>[number] & { parentSchema?: { description?: string } }
 
 const FASTIFY_CODES: Record<string, string> = {

@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox'
 import { STATUS_CODES } from 'node:http'
 
 export const ProblemSchema = Type.Object(
@@ -50,3 +50,33 @@ export function problemResponses<const Status extends number>(...statuses: Statu
 }
 
 export const BearerSecurity = [{ bearerAuth: [] }]
+
+/** Keyset pagination: the query takes the previous page's `next_cursor` (in the given format) and a page size. */
+export function pageQuerySchema(cursorPattern: string, cursorExample: string) {
+  return Type.Object(
+    {
+      cursor: Type.Optional(
+        Type.String({
+          pattern: cursorPattern,
+          description: 'Opaque cursor from the previous page’s `next_cursor`',
+          examples: [cursorExample]
+        })
+      ),
+      limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size' })
+    },
+    { additionalProperties: false }
+  )
+}
+
+export function pageSchema<Item extends TObject>(item: Item, cursorExample: string, what: string, order: string) {
+  return Type.Object(
+    {
+      items: Type.Array(item, { description: `Your ${what}, ${order}` }),
+      next_cursor: Type.Union([Type.String(), Type.Null()], {
+        description: 'Pass as `cursor` for the next page; null on the last page',
+        examples: [cursorExample]
+      })
+    },
+    { description: `A page of your ${what}` }
+  )
+}
