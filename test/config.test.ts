@@ -32,6 +32,17 @@ t.test('an environment with only a JWT secret gets the documented defaults', asy
     initialTokens: 4000,
     chatCost: 100,
     argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+    ai: {
+      provider: 'offline',
+      baseUrl: undefined,
+      apiKey: undefined,
+      model: undefined,
+      systemPrompt: 'You are a helpful assistant.',
+      timeoutMs: 30000,
+      maxOutputTokens: undefined,
+      contextMessages: 20,
+      maxConcurrentPerUser: 4
+    },
     logLevel: 'info'
   })
 })
@@ -113,4 +124,22 @@ t.test('an in-memory database gets a fresh random JWT secret and no secret file'
   t.ok(Buffer.byteLength(first.jwtSecret) >= 32, 'the secret is at least 32 bytes')
   t.not(second.jwtSecret, first.jwtSecret)
   t.notOk(existsSync(join(process.cwd(), 'jwt-secret')), 'no jwt-secret file in the working directory')
+})
+
+for (const missing of ['AI_BASE_URL', 'AI_MODEL']) {
+  t.test(`AI_PROVIDER=openai without ${missing} is refused with a ConfigError naming it`, async (t) => {
+    const env = { AI_PROVIDER: 'openai', AI_BASE_URL: 'http://127.0.0.1:11434/v1', AI_MODEL: 'llama3.2', [missing]: '' }
+    assertRefusedNaming(t, { JWT_SECRET: SECRET, ...env }, missing)
+  })
+}
+
+t.test('AI_PROVIDER=openai with a base URL and a model is accepted', async (t) => {
+  const config = loadConfig({
+    JWT_SECRET: SECRET,
+    AI_PROVIDER: 'openai',
+    AI_BASE_URL: 'http://127.0.0.1:11434/v1',
+    AI_MODEL: 'llama3.2',
+    AI_API_KEY: 'sk-test'
+  })
+  t.match(config.ai, { provider: 'openai', baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3.2', apiKey: 'sk-test' })
 })

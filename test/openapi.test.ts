@@ -20,7 +20,16 @@ interface OpenApiDocument {
   components: { securitySchemes: Record<string, unknown> }
 }
 
-const PROTECTED = ['getTokenBalance', 'sendChatMessage', 'listChats', 'getChat']
+const PROTECTED = [
+  'getTokenBalance',
+  'sendChatMessage',
+  'listChats',
+  'getChat',
+  'listConversations',
+  'getConversation',
+  'renameConversation',
+  'deleteConversation'
+]
 const PUBLIC = ['register', 'login', 'obtainTokenPair', 'refreshTokenPair']
 
 async function servedDocument(app: App): Promise<OpenApiDocument> {
