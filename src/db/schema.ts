@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 
 export const users = sqliteTable(
   'users',
@@ -9,6 +9,8 @@ export const users = sqliteTable(
     usernameKey: text('username_key').notNull().unique(),
     passwordHash: text('password_hash').notNull(),
     tokens: integer('tokens').notNull(),
+    isActive: integer('is_active', { mode: 'boolean' }).notNull().default(true),
+    isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
     createdAt: integer('created_at').notNull()
   },
   (table) => [check('users_tokens_not_negative', sql`${table.tokens} >= 0`)]
@@ -87,6 +89,9 @@ export const chats = sqliteTable(
   ]
 )
 
+/** `grant` and `debit` are an administrator's adjustments; `actor_id` and `note` say who made them and why. */
+export const LEDGER_REASONS = ['signup', 'chat', 'refund', 'grant', 'debit'] as const
+
 /**
  * Every change of a balance, append-only: users.tokens always equals the sum of a user's deltas. `chat_id` is a plain
  * reference, not a foreign key, because the ledger outlives chats that their owner deletes.
@@ -99,14 +104,36 @@ export const ledger = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     delta: integer('delta').notNull(),
-    reason: text('reason', { enum: ['signup', 'chat', 'refund'] }).notNull(),
+    reason: text('reason', { enum: LEDGER_REASONS }).notNull(),
     chatId: integer('chat_id'),
+    actorId: integer('actor_id').references(() => users.id),
+    note: text('note'),
     balanceAfter: integer('balance_after').notNull(),
     createdAt: integer('created_at').notNull()
   },
   (table) => [
     index('ledger_user_id').on(table.userId, table.id),
-    check('ledger_reason_known', sql`${table.reason} in ('signup', 'chat', 'refund')`),
+    check('ledger_reason_known', sql`${table.reason} in ('signup', 'chat', 'refund', 'grant', 'debit')`),
     check('ledger_balance_after_not_negative', sql`${table.balanceAfter} >= 0`)
+  ]
+)
+
+/** Stored first answers to requests sent with an `Idempotency-Key`, per user and operation, kept for 24 hours. */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    operation: text('operation').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    createdAt: integer('created_at').notNull()
+  },
+  (table) => [
+    primaryKey({ columns: [table.userId, table.operation, table.key] }),
+    index('idempotency_keys_created_at').on(table.createdAt)
   ]
 )

@@ -1,12 +1,14 @@
 import { and, eq, gte, sql } from 'drizzle-orm'
-import { ledger, users } from '../schema.js'
+import { ledger, users, type LEDGER_REASONS } from '../schema.js'
 import type { Db } from './connection.js'
 
 export type LedgerEntry = {
   userId: number
   delta: number
-  reason: 'signup' | 'chat' | 'refund'
+  reason: (typeof LEDGER_REASONS)[number]
   chatId: number | null
+  actorId?: number | null
+  note?: string | null
   balanceAfter: number
   now: number
 }
@@ -37,18 +39,20 @@ export function ledgerWrites(db: Db) {
       delta: sql.placeholder('delta'),
       reason: sql.placeholder('reason'),
       chatId: sql.placeholder('chatId'),
+      actorId: sql.placeholder('actorId'),
+      note: sql.placeholder('note'),
       balanceAfter: sql.placeholder('balanceAfter'),
       createdAt: sql.placeholder('now')
     })
     .prepare()
 
   return {
-    record: (entry: LedgerEntry) => insertEntry.run(entry),
+    record: (entry: LedgerEntry) => insertEntry.run({ actorId: null, note: null, ...entry }),
     /** One conditional update, never read-modify-write; undefined when the balance does not cover the amount. */
     tryDebit: (userId: number, amount: number): number | undefined => debitBalance.get({ userId, amount })?.tokens,
     credit(entry: Omit<LedgerEntry, 'delta' | 'balanceAfter'> & { amount: number }) {
       const credited = creditBalance.get({ userId: entry.userId, amount: entry.amount })!
-      insertEntry.run({ ...entry, delta: entry.amount, balanceAfter: credited.tokens })
+      insertEntry.run({ actorId: null, note: null, ...entry, delta: entry.amount, balanceAfter: credited.tokens })
     }
   }
 }
