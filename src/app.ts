@@ -7,6 +7,7 @@ import accountRoutes from './modules/account/routes.js'
 import authRoutes from './modules/auth/routes.js'
 import chatRoutes from './modules/chat/routes.js'
 import conversationRoutes from './modules/conversations/routes.js'
+import sessionRoutes from './modules/sessions/routes.js'
 import { ProblemSchema } from './modules/common/schemas.js'
 import auth from './plugins/auth.js'
 import errors from './plugins/errors.js'
@@ -44,6 +45,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
 
   const provider = overrides.provider ?? createProvider(config.ai)
   await app.register(authRoutes, { config })
+  await app.register(sessionRoutes)
   await app.register(accountRoutes)
   await app.register(chatRoutes, { provider, chatCost: config.chatCost, ai: config.ai })
   await app.register(conversationRoutes)

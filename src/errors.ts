@@ -29,6 +29,17 @@ export const TooManyChatsInFlightError = createError(
   'You already have %s replies on their way; wait for one to finish. Nothing was charged',
   429
 )
+export const IdempotencyKeyReusedError = createError(
+  'idempotency_key_reused',
+  'This Idempotency-Key was used with a different request body',
+  422
+)
+export const IdempotencyKeyInUseError = createError(
+  'idempotency_key_in_use',
+  'A request with this Idempotency-Key is still being processed; retry once it has finished',
+  409
+)
+const WrongPasswordBase = createError('wrong_password', 'The old password is not your current password', 400)
 const InsufficientTokensBase = createError(
   'insufficient_tokens',
   'Your balance of %s tokens does not cover the %s-token cost of a message',
@@ -40,6 +51,11 @@ const UpstreamBusyError = createError('upstream_busy', 'The AI provider is over 
 
 export function insufficientTokens(balance: number, cost: number) {
   return Object.assign(new InsufficientTokensBase(balance, cost), { extensions: { balance, cost } })
+}
+
+export function wrongPassword() {
+  const errors = [{ pointer: '#/old_password', location: 'body', message: 'is not your current password' }]
+  return Object.assign(new WrongPasswordBase(), { extensions: { errors } })
 }
 
 export type UpstreamFailure = 'error' | 'timeout' | 'rate_limited'

@@ -28,9 +28,12 @@ const PROTECTED = [
   'listConversations',
   'getConversation',
   'renameConversation',
-  'deleteConversation'
+  'deleteConversation',
+  'logout',
+  'logoutAll',
+  'changePassword'
 ]
-const PUBLIC = ['register', 'login', 'obtainTokenPair', 'refreshTokenPair']
+const PUBLIC = ['register', 'login', 'obtainTokenPair', 'refreshTokenPair', 'verifyToken', 'blacklistRefreshToken']
 
 async function servedDocument(app: App): Promise<OpenApiDocument> {
   const response = await app.inject({ method: 'GET', url: '/openapi.json' })

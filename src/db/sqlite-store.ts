@@ -1,7 +1,9 @@
 import type { Store } from './store.js'
 import { chatQueries } from './sqlite/chats.js'
 import { openDatabase } from './sqlite/connection.js'
+import { idempotencyQueries } from './sqlite/idempotency.js'
 import { conversationQueries } from './sqlite/conversations.js'
+import { revocationQueries } from './sqlite/revocations.js'
 import { sessionQueries } from './sqlite/sessions.js'
 import { userQueries } from './sqlite/users.js'
 
@@ -10,6 +12,8 @@ export function createSqliteStore(databaseUrl: string, synchronous: 'normal' | '
   return {
     ...userQueries(db),
     ...sessionQueries(db),
+    ...revocationQueries(db),
+    ...idempotencyQueries(db),
     ...chatQueries(db),
     ...conversationQueries(db),
     close: async () => {

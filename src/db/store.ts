@@ -25,6 +25,21 @@ export interface Store {
   renameConversation(input: ConversationRename): Promise<StoredConversation | undefined>
   deleteConversation(userId: number, conversationId: number): Promise<DeleteConversationResult>
 
+  /** Ends one login; false when it had already ended. */
+  revokeSession(sessionId: string, now: number): Promise<boolean>
+  /** Ends every login of a user; returns how many were live. */
+  revokeUserSessions(userId: number, now: number): Promise<number>
+  refreshTokenState(jti: string, sessionId: string): Promise<RefreshTokenState>
+  findPasswordHash(userId: number): Promise<string | undefined>
+  /** Stores the new hash and ends every other login of the user, at once; returns how many were ended. */
+  changePassword(change: PasswordChange): Promise<number>
+
+  /** Claims a key for a request; or says the key is busy, bound to another request, or has a response to replay. */
+  beginIdempotentRequest(input: IdempotencyBegin): Promise<IdempotencyOutcome>
+  completeIdempotentRequest(scope: IdempotencyScope, response: StoredResponse): Promise<void>
+  releaseIdempotentRequest(scope: IdempotencyScope): Promise<void>
+  purgeIdempotencyKeys(expiredBefore: number): Promise<number>
+
   close(): Promise<void>
 }
 
@@ -160,3 +175,37 @@ export type ConversationRename = {
 }
 
 export type DeleteConversationResult = 'deleted' | 'not_found' | 'busy'
+
+export type RefreshTokenState = 'usable' | 'spent' | 'revoked'
+
+export type PasswordChange = {
+  userId: number
+  passwordHash: string
+  keepSessionId: string
+  now: number
+}
+
+export type IdempotencyScope = {
+  userId: number
+  operation: string
+  key: string
+}
+
+export type IdempotencyBegin = IdempotencyScope & {
+  requestHash: string
+  /** Keys claimed before this time have expired and are claimed afresh. */
+  expiredBefore: number
+  now: number
+}
+
+export type StoredResponse = {
+  status: number
+  /** The JSON body as sent. */
+  body: string
+}
+
+export type IdempotencyOutcome =
+  | { state: 'claimed' }
+  | { state: 'in_progress' }
+  | { state: 'mismatch' }
+  | { state: 'replay'; response: StoredResponse }

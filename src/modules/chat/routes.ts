@@ -2,9 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { AiProvider } from '../../ai/provider.js'
 import type { AiConfig } from '../../config.js'
-import { problemFromError } from '../../plugins/problem.js'
-import { BearerSecurity, problemResponses } from '../common/schemas.js'
-import { clientGoneSignal, openEventStream, wantsEventStream } from './event-stream.js'
+import { BearerSecurity, IdempotencyHeadersSchema, problemResponses } from '../common/schemas.js'
 import { InFlightLimiter } from './in-flight.js'
 import {
   ChatItemSchema,
@@ -14,7 +12,8 @@ import {
   ChatReplySchema,
   ChatRequestSchema
 } from './schemas.js'
-import { getChat, listChatHistory, replyToChat, reserveChat, type ChatDependencies } from './service.js'
+import { sendChat } from './send-chat.js'
+import { getChat, listChatHistory, type ChatDependencies } from './service.js'
 
 const tags = ['chat']
 
@@ -47,9 +46,11 @@ const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, opt
         summary: 'Send a message to the AI and get its reply',
         description:
           'Costs `CHAT_COST` tokens (100 by default). The cost is reserved first and refunded when no reply comes; a ' +
-          'short balance is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written.',
+          'short balance is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. ' +
+          'With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again.',
         tags,
         security: BearerSecurity,
+        headers: IdempotencyHeadersSchema,
         body: ChatRequestSchema,
         response: {
           200: {
@@ -57,27 +58,11 @@ const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, opt
             content: { 'text/event-stream': { schema: EventStreamSchema } }
           },
           201: ChatReplySchema,
-          ...problemResponses(400, 401, 402, 404, 413, 415, 429, 502, 503, 504)
+          ...problemResponses(400, 401, 402, 404, 409, 413, 415, 422, 429, 502, 503, 504)
         }
       }
     },
-    async (request, reply) => {
-      const chat = await reserveChat(deps, request.user.id, request.body)
-      const clientGone = clientGoneSignal(request, reply)
-      if (!wantsEventStream(request)) return reply.code(201).send(await replyToChat(deps, chat, { clientGone }))
-
-      const events = openEventStream(reply)
-      try {
-        const body = await replyToChat(deps, chat, { clientGone, onDelta: (text) => events.send('delta', { text }) })
-        events.send('done', body)
-      } catch (error) {
-        request.log.warn({ err: error }, 'streamed chat failed')
-        events.send('error', { ...problemFromError(error as Error), instance: request.url })
-      } finally {
-        events.end()
-      }
-      return reply
-    }
+    async (request, reply) => sendChat(deps, request, reply, request.body, request.headers['idempotency-key'])
   )
 
   app.get(

@@ -51,6 +51,21 @@ export function problemResponses<const Status extends number>(...statuses: Statu
 
 export const BearerSecurity = [{ bearerAuth: [] }]
 
+export const IdempotencyHeadersSchema = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7e]+$',
+      description:
+        'Makes retries safe: the same key with the same body within 24 hours replays the first answer (with ' +
+        '`Idempotent-Replayed: true`) and charges nothing more; another body is 422; a retry while the first is ' +
+        'still running is 409. Keys are yours alone.',
+      examples: ['3f2b8c1e-6a4d-4e9b-9c1a-7d2e5f8b0a13']
+    })
+  )
+})
+
 /** Keyset pagination: the query takes the previous page's `next_cursor` (in the given format) and a page size. */
 export function pageQuerySchema(cursorPattern: string, cursorExample: string) {
   return Type.Object(
