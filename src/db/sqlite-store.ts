@@ -1,6 +1,7 @@
 import type { Store } from './store.js'
 import { chatQueries } from './sqlite/chats.js'
 import { openDatabase } from './sqlite/connection.js'
+import { readinessQueries } from './sqlite/readiness.js'
 import { sessionQueries } from './sqlite/sessions.js'
 import { userQueries } from './sqlite/users.js'
 
@@ -10,6 +11,7 @@ export function createSqliteStore(databaseUrl: string, synchronous: 'normal' | '
     ...userQueries(db),
     ...sessionQueries(db),
     ...chatQueries(db),
+    ...readinessQueries(db),
     close: async () => {
       sqlite.close()
     }

@@ -18,7 +18,15 @@ export interface Store {
   listChats(query: ChatPageQuery): Promise<StoredChat[]>
   findChat(userId: number, chatId: number): Promise<StoredChat | undefined>
 
+  /** Whether the database answers and has every migration this build ships; never throws. */
+  checkReadiness(): Promise<Readiness>
+
   close(): Promise<void>
+}
+
+export interface Readiness {
+  database: 'ok' | 'unreachable'
+  migrations: 'ok' | 'pending' | 'unknown'
 }
 
 export type NewUser = {

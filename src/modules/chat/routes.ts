@@ -14,7 +14,12 @@ import { getChat, listChatHistory, sendChatMessage, type ChatDependencies } from
 const tags = ['chat']
 
 const chatRoutes: FastifyPluginAsyncTypebox<{ provider: AiProvider; chatCost: number }> = async (app, options) => {
-  const deps: ChatDependencies = { store: app.store, provider: options.provider, chatCost: options.chatCost }
+  const deps: ChatDependencies = {
+    store: app.store,
+    provider: options.provider,
+    chatCost: options.chatCost,
+    recorder: app.chatRecorder
+  }
   app.addHook('onRequest', app.authenticate)
 
   app.post(

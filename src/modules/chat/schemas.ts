@@ -1,7 +1,18 @@
 import { Type, type Static } from '@sinclair/typebox'
 
-const ChatIdSchema = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, examples: [42] })
-const TimestampSchema = Type.String({ format: 'date-time', examples: ['2026-11-23T10:15:30.000Z'] })
+export const DEFAULT_PAGE_SIZE = 20
+
+const ChatIdSchema = Type.Integer({
+  minimum: 1,
+  maximum: Number.MAX_SAFE_INTEGER,
+  description: 'Identifies the chat',
+  examples: [42]
+})
+const TimestampSchema = Type.String({
+  format: 'date-time',
+  description: 'When the message was sent (UTC)',
+  examples: ['2026-11-23T10:15:30.000Z']
+})
 
 export const ChatRequestSchema = Type.Object(
   {
@@ -13,13 +24,13 @@ export const ChatRequestSchema = Type.Object(
       examples: ['What is the capital of France?']
     })
   },
-  { additionalProperties: false }
+  { additionalProperties: false, description: 'Your message to the AI' }
 )
 
 const chatFields = {
   id: ChatIdSchema,
-  message: Type.String({ examples: ['What is the capital of France?'] }),
-  response: Type.String({ examples: ['The capital of France is Paris.'] }),
+  message: Type.String({ description: 'Your message', examples: ['What is the capital of France?'] }),
+  response: Type.String({ description: 'The AI’s reply', examples: ['The capital of France is Paris.'] }),
   timestamp: TimestampSchema
 }
 
@@ -49,7 +60,9 @@ export const ChatPageQuerySchema = Type.Object(
         examples: ['42']
       })
     ),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size' })
+    limit: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE, description: 'Page size', examples: [20] })
+    )
   },
   { additionalProperties: false }
 )
