@@ -1,4 +1,5 @@
 import t from 'tap'
+import { problemExample } from '../src/modules/common/problems.js'
 import { exampleOf, withComposedExamples } from '../src/plugins/openapi-examples.js'
 
 t.test('an example is taken from examples, const, default or enum, in that order', async (t) => {
@@ -46,4 +47,15 @@ t.test('route schemas get whole-body examples, and media types declared by hand 
   t.same(schema.response[202], { content: { 'text/plain': { schema: { type: 'string' }, example: 'given' } } })
   t.same(schema.response[204], { type: 'null' }, 'nothing to compose')
   t.same(withComposedExamples({ querystring: {} }), { querystring: {} })
+})
+
+t.test('a status without a typical problem of its own gets an example named after the status', async (t) => {
+  t.same(problemExample(403), {
+    type: 'urn:ai-chat-api:problem:forbidden',
+    title: 'Forbidden',
+    status: 403,
+    detail: 'Forbidden',
+    code: 'forbidden'
+  })
+  t.match(problemExample(402), { code: 'insufficient_tokens', balance: 40, cost: 100 })
 })
