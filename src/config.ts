@@ -34,7 +34,15 @@ export const EnvSchema = Type.Object({
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' }
-  )
+  ),
+  LOG_FORMAT: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], { default: 'auto' }),
+  METRICS_ENABLED: Type.Boolean({ default: true }),
+  TRUST_PROXY: Type.String({
+    pattern: '^[0-9A-Za-z.:/]+( *, *[0-9A-Za-z.:/]+)*$',
+    default: 'false',
+    description: 'false, true, or a comma-separated list of proxy addresses, CIDR ranges or loopback/uniquelocal'
+  }),
+  SHUTDOWN_TIMEOUT: Duration('10s')
 })
 
 export type Env = Static<typeof EnvSchema>
@@ -53,6 +61,12 @@ export interface Config {
   argon2: { memoryCost: number; timeCost: number; parallelism: number }
   ai: AiConfig
   logLevel: string
+  /** `auto` prints pretty logs when stdout is a terminal and JSON lines otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty'
+  metricsEnabled: boolean
+  /** Fastify's `trustProxy`: which hops in front of the service may set `X-Forwarded-*`. */
+  trustProxy: boolean | string[]
+  shutdownTimeoutMs: number
 }
 
 export interface AiConfig {
@@ -139,6 +153,15 @@ function toConfig(env: Env): Config {
       contextMessages: env.AI_CONTEXT_MESSAGES,
       maxConcurrentPerUser: env.AI_MAX_CONCURRENT_PER_USER
     },
-    logLevel: env.LOG_LEVEL
+    logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
+    metricsEnabled: env.METRICS_ENABLED,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    shutdownTimeoutMs: parseDuration(env.SHUTDOWN_TIMEOUT) * 1000
   }
+}
+
+function parseTrustProxy(value: string): Config['trustProxy'] {
+  if (value === 'true' || value === 'false') return value === 'true'
+  return value.split(',').map((address) => address.trim())
 }

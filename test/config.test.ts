@@ -43,7 +43,11 @@ t.test('an environment with only a JWT secret gets the documented defaults', asy
       contextMessages: 20,
       maxConcurrentPerUser: 4
     },
-    logLevel: 'info'
+    logLevel: 'info',
+    logFormat: 'auto',
+    metricsEnabled: true,
+    trustProxy: false,
+    shutdownTimeoutMs: 10_000
   })
 })
 
@@ -66,7 +70,11 @@ const badValues = [
   ['ACCESS_TOKEN_TTL', '5'],
   ['ACCESS_TOKEN_TTL', '0s'],
   ['LOG_LEVEL', 'loud'],
-  ['SQLITE_SYNCHRONOUS', 'off']
+  ['SQLITE_SYNCHRONOUS', 'off'],
+  ['LOG_FORMAT', 'xml'],
+  ['METRICS_ENABLED', 'yes'],
+  ['TRUST_PROXY', '10.0.0.1; rm -rf'],
+  ['SHUTDOWN_TIMEOUT', '10']
 ] as const
 
 for (const [variable, value] of badValues) {
@@ -82,6 +90,29 @@ t.test('durations in seconds, minutes, hours and days are converted to seconds',
     t.equal(config.accessTokenTtlSeconds, expected, `ACCESS_TOKEN_TTL=${duration}`)
     t.equal(config.refreshTokenTtlSeconds, expected, `REFRESH_TOKEN_TTL=${duration}`)
   }
+})
+
+t.test('METRICS_ENABLED accepts true, false, 1 and 0', async (t) => {
+  const values = { true: true, false: false, '1': true, '0': false }
+  for (const [value, expected] of Object.entries(values)) {
+    t.equal(loadConfig({ JWT_SECRET: SECRET, METRICS_ENABLED: value }).metricsEnabled, expected, value)
+  }
+})
+
+t.test('TRUST_PROXY is a switch or a list of proxy addresses and ranges', async (t) => {
+  const values = {
+    true: true,
+    false: false,
+    '127.0.0.1': ['127.0.0.1'],
+    'loopback, 10.0.0.0/8,::1': ['loopback', '10.0.0.0/8', '::1']
+  }
+  for (const [value, expected] of Object.entries(values)) {
+    t.same(loadConfig({ JWT_SECRET: SECRET, TRUST_PROXY: value }).trustProxy, expected, value)
+  }
+})
+
+t.test('SHUTDOWN_TIMEOUT is converted to milliseconds', async (t) => {
+  t.equal(loadConfig({ JWT_SECRET: SECRET, SHUTDOWN_TIMEOUT: '30s' }).shutdownTimeoutMs, 30_000)
 })
 
 const productionSecrets: { case: string; env: Record<string, string> }[] = [

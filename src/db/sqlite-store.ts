@@ -4,6 +4,7 @@ import { openDatabase } from './sqlite/connection.js'
 import { idempotencyQueries } from './sqlite/idempotency.js'
 import { conversationQueries } from './sqlite/conversations.js'
 import { revocationQueries } from './sqlite/revocations.js'
+import { readinessQueries } from './sqlite/readiness.js'
 import { sessionQueries } from './sqlite/sessions.js'
 import { userQueries } from './sqlite/users.js'
 
@@ -16,6 +17,7 @@ export function createSqliteStore(databaseUrl: string, synchronous: 'normal' | '
     ...idempotencyQueries(db),
     ...chatQueries(db),
     ...conversationQueries(db),
+    ...readinessQueries(db),
     close: async () => {
       sqlite.close()
     }

@@ -14,7 +14,8 @@ export interface Store {
   reserveChat(input: ChatReservation): Promise<ReserveResult>
   loadConversationContext(query: ContextQuery): Promise<ContextTurn[]>
   settleChat(input: ChatSettlement): Promise<StoredChat>
-  refundChat(input: ChatRefund): Promise<void>
+  /** False when the chat was no longer pending: nothing was refunded. */
+  refundChat(input: ChatRefund): Promise<boolean>
   /** Refunds chats still pending that were reserved before `reservedBefore`; all of them at start-up. */
   refundPendingChats(reservedBefore: number, now: number): Promise<number>
   listChats(query: ChatPageQuery): Promise<StoredChat[]>
@@ -40,7 +41,15 @@ export interface Store {
   releaseIdempotentRequest(scope: IdempotencyScope): Promise<void>
   purgeIdempotencyKeys(expiredBefore: number): Promise<number>
 
+  /** Whether the database answers and has every migration this build ships; never throws. */
+  checkReadiness(): Promise<Readiness>
+
   close(): Promise<void>
+}
+
+export interface Readiness {
+  database: 'ok' | 'unreachable'
+  migrations: 'ok' | 'pending' | 'unknown'
 }
 
 export type NewUser = {

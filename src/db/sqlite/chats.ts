@@ -128,9 +128,7 @@ export function chatQueries(db: Db) {
     ...reservationQueries(db),
     loadConversationContext: async (query: ContextQuery): Promise<ContextTurn[]> => selectContext.all(query).reverse(),
     settleChat: async (input: ChatSettlement) => settleChat(input),
-    refundChat: async (input: ChatRefund) => {
-      refundChat(input)
-    },
+    refundChat: async (input: ChatRefund) => refundChat(input),
     refundPendingChats: async (reservedBefore: number, now: number) =>
       selectPendingChatIds
         .all({ reservedBefore })

@@ -34,7 +34,8 @@ const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, opt
   const deps: ChatDependencies = {
     store: app.store,
     ...options,
-    inFlight: new InFlightLimiter(options.ai.maxConcurrentPerUser)
+    inFlight: new InFlightLimiter(options.ai.maxConcurrentPerUser),
+    recorder: app.chatRecorder
   }
   app.addHook('onRequest', app.authenticate)
 

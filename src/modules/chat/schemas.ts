@@ -2,10 +2,18 @@ import { Type, type Static } from '@sinclair/typebox'
 import { pageQuerySchema, pageSchema } from '../common/schemas.js'
 
 const ID_RANGE = { minimum: 1, maximum: Number.MAX_SAFE_INTEGER }
-const ChatIdSchema = Type.Integer({ ...ID_RANGE, examples: [42] })
-const TimestampSchema = Type.String({ format: 'date-time', examples: ['2026-11-23T10:15:30.000Z'] })
+const ChatIdSchema = Type.Integer({ ...ID_RANGE, description: 'Identifies the chat', examples: [42] })
+const TimestampSchema = Type.String({
+  format: 'date-time',
+  description: 'When the message was sent (UTC)',
+  examples: ['2026-11-23T10:15:30.000Z']
+})
 
-export const ConversationIdSchema = Type.Integer({ ...ID_RANGE, examples: [7] })
+export const ConversationIdSchema = Type.Integer({
+  ...ID_RANGE,
+  description: 'Identifies the conversation',
+  examples: [7]
+})
 
 export const ChatRequestSchema = Type.Object(
   {
@@ -24,29 +32,34 @@ export const ChatRequestSchema = Type.Object(
       })
     )
   },
-  { additionalProperties: false }
+  { additionalProperties: false, description: 'Your message to the AI' }
 )
 
 const UsageSchema = Type.Union(
   [
     Type.Object({
-      prompt_tokens: Type.Integer({ minimum: 0, examples: [57] }),
-      completion_tokens: Type.Integer({ minimum: 0, examples: [12] })
+      prompt_tokens: Type.Integer({ minimum: 0, description: 'Model tokens read: the prompt', examples: [57] }),
+      completion_tokens: Type.Integer({ minimum: 0, description: 'Model tokens written: the reply', examples: [12] })
     }),
     Type.Null()
   ],
-  { description: 'Model tokens the provider reported for this reply (null when it reported none)' }
+  {
+    description: 'Model tokens the provider reported for this reply (null when it reported none)',
+    examples: [{ prompt_tokens: 57, completion_tokens: 12 }]
+  }
 )
 
 const chatFields = {
   id: ChatIdSchema,
   conversation_id: Type.Union([ConversationIdSchema, Type.Null()], {
-    description: 'The conversation this chat belongs to (null for chats from before conversations existed)'
+    description: 'The conversation this chat belongs to (null for chats from before conversations existed)',
+    examples: [7]
   }),
-  message: Type.String({ examples: ['What is the capital of France?'] }),
-  response: Type.String({ examples: ['The capital of France is Paris.'] }),
+  message: Type.String({ description: 'Your message', examples: ['What is the capital of France?'] }),
+  response: Type.String({ description: 'The AI’s reply', examples: ['The capital of France is Paris.'] }),
   status: Type.Union([Type.Literal('completed'), Type.Literal('incomplete')], {
-    description: '`incomplete` when the reply broke off after some text (charged: the text was delivered)'
+    description: '`incomplete` when the reply broke off after some text (charged: the text was delivered)',
+    examples: ['completed']
   }),
   timestamp: TimestampSchema,
   cost: Type.Integer({ minimum: 1, description: 'Tokens this message cost', examples: [100] }),
@@ -72,7 +85,7 @@ export const ChatPageQuerySchema = pageQuerySchema('^[1-9][0-9]{0,15}$', '42')
 
 export const ChatPageSchema = pageSchema(ChatItemSchema, '17', 'chats', 'newest first')
 
-export const ChatParamsSchema = Type.Object({ id: ChatIdSchema })
+export const ChatParamsSchema = Type.Object({ id: ChatIdSchema }, { description: 'Which chat' })
 
 export type ChatPageQuery = Static<typeof ChatPageQuerySchema>
 export type ChatItem = Static<typeof ChatItemSchema>

@@ -12,6 +12,8 @@ import {
 import { ReplyDeadline } from './deadline.js'
 import type { InFlightLimiter } from './in-flight.js'
 import { buildPrompt, titleFrom } from './prompt.js'
+import type { ChatOutcome, ChatRecorder } from '../../metrics/recorder.js'
+import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
 import type { ChatItem, ChatPageQuery, ChatReply, ChatRequest } from './schemas.js'
 
 export interface ChatDependencies {
@@ -20,6 +22,7 @@ export interface ChatDependencies {
   chatCost: number
   ai: AiConfig
   inFlight: InFlightLimiter
+  recorder: ChatRecorder
 }
 
 /** A reply may go on streaming while it makes progress, but never longer than this many idle time limits in all. */
@@ -56,8 +59,12 @@ export async function reserveChat(deps: ChatDependencies, userId: number, reques
       cost: deps.chatCost,
       now: Date.now()
     })
-    if (reservation.reserved) return { userId, message: request.message, ...reservation }
+    if (reservation.reserved) {
+      deps.recorder.tokensCharged(deps.chatCost)
+      return { userId, message: request.message, ...reservation }
+    }
     if (reservation.reason === 'conversation_not_found') throw new ConversationNotFoundError(request.conversation_id)
+    deps.recorder.chatFinished('insufficient_tokens')
     throw insufficientTokens(reservation.balance, deps.chatCost)
   } catch (error) {
     deps.inFlight.release(userId)
@@ -86,14 +93,15 @@ export async function replyToChat(
       messages: buildPrompt(deps.ai.systemPrompt, context, deps.ai.contextMessages, chat.message),
       signal: AbortSignal.any([clientGone, deadline.signal])
     }
-    const reply = onDelta
-      ? await collectStream(deps.provider, request, (text) => {
-          deadline.progressed()
-          partial.push(text)
-          onDelta(text)
-        })
-      : await deps.provider.complete(request)
-    if (!reply.text) throw new AiProviderError('error', 'the provider returned an empty reply')
+    const reply = await timed(deps, () =>
+      onDelta
+        ? collectStream(deps.provider, request, (text) => {
+            deadline.progressed()
+            partial.push(text)
+            onDelta(text)
+          })
+        : deps.provider.complete(request)
+    )
     const settled = await settle(deps, chat, 'completed', reply)
     return { ...toChatItem(settled), remaining_tokens: chat.remainingTokens }
   } catch (error) {
@@ -102,8 +110,12 @@ export async function replyToChat(
       await settle(deps, chat, 'incomplete', { text, model: deps.ai.model ?? deps.provider.name, usage: null })
       throw classify(error, deadline, false)
     }
-    await deps.store.refundChat({ chatId: chat.chatId, reason: describe(error, clientGone), now: Date.now() })
-    throw classify(error, deadline, true)
+    if (await deps.store.refundChat({ chatId: chat.chatId, reason: describe(error, clientGone), now: Date.now() })) {
+      deps.recorder.tokensRefunded(deps.chatCost)
+    }
+    const failure = classify(error, deadline, true)
+    deps.recorder.chatFinished(clientGone.aborted ? 'client_gone' : (failure.code.toLowerCase() as ChatOutcome))
+    throw failure
   } finally {
     deadline.clear()
     deps.inFlight.release(chat.userId)
@@ -121,8 +133,22 @@ async function collectStream(provider: AiProvider, request: GenerateRequest, onD
   throw new AiProviderError('error', 'the stream ended without the end of the reply')
 }
 
-function settle(deps: ChatDependencies, chat: ReservedChat, status: 'completed' | 'incomplete', reply: AiReply) {
-  return deps.store.settleChat({
+/** Asks the provider and times it for the metrics; an empty reply counts as a failure. */
+async function timed({ provider, recorder }: ChatDependencies, ask: () => Promise<AiReply>): Promise<AiReply> {
+  const started = performance.now()
+  let succeeded = false
+  try {
+    const reply = await ask()
+    if (!reply.text) throw new AiProviderError('error', 'the provider returned an empty reply')
+    succeeded = true
+    return reply
+  } finally {
+    recorder.providerAnswered(provider.name, (performance.now() - started) / 1000, succeeded)
+  }
+}
+
+async function settle(deps: ChatDependencies, chat: ReservedChat, status: 'completed' | 'incomplete', reply: AiReply) {
+  const settled = await deps.store.settleChat({
     chatId: chat.chatId,
     status,
     response: reply.text,
@@ -131,6 +157,8 @@ function settle(deps: ChatDependencies, chat: ReservedChat, status: 'completed' 
     completionTokens: reply.usage?.completionTokens ?? null,
     now: Date.now()
   })
+  deps.recorder.chatFinished(status)
+  return settled
 }
 
 function classify(error: unknown, deadline: ReplyDeadline, refunded: boolean) {
@@ -147,7 +175,7 @@ function describe(error: unknown, clientGone: AbortSignal): string {
 export async function listChatHistory(
   store: Store,
   userId: number,
-  { cursor, limit }: ChatPageQuery,
+  { cursor, limit = DEFAULT_PAGE_SIZE }: ChatPageQuery,
   conversationId?: number
 ) {
   const rows = await store.listChats({

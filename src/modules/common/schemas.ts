@@ -1,5 +1,6 @@
 import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox'
 import { STATUS_CODES } from 'node:http'
+import { problemExample } from './problems.js'
 
 export const ProblemSchema = Type.Object(
   {
@@ -8,10 +9,15 @@ export const ProblemSchema = Type.Object(
       examples: ['urn:ai-chat-api:problem:insufficient_tokens']
     }),
     title: Type.String({ description: 'Short summary of the problem type', examples: ['Payment Required'] }),
-    status: Type.Integer({ minimum: 400, maximum: 599, examples: [402] }),
-    detail: Type.String({ examples: ['Your balance of 40 tokens does not cover the 100-token cost of a message'] }),
+    status: Type.Integer({ minimum: 400, maximum: 599, description: 'The HTTP status code', examples: [402] }),
+    detail: Type.String({
+      description: 'What went wrong, for people',
+      examples: ['Your balance of 40 tokens does not cover the 100-token cost of a message']
+    }),
     code: Type.String({ description: 'Stable machine-readable error code', examples: ['insufficient_tokens'] }),
-    instance: Type.Optional(Type.String({ description: 'The request path that produced the problem' })),
+    instance: Type.Optional(
+      Type.String({ description: 'The request path that produced the problem', examples: ['/api/chat_msg/'] })
+    ),
     errors: Type.Optional(
       Type.Array(
         Type.Object({
@@ -19,16 +25,32 @@ export const ProblemSchema = Type.Object(
             description: 'JSON pointer (as a URI fragment) into the request part',
             examples: ['#/username']
           }),
-          location: Type.String({ examples: ['body'] }),
-          message: Type.String({ examples: ['must NOT have fewer than 3 characters'] })
+          location: Type.String({ description: 'The request part: body, querystring or params', examples: ['body'] }),
+          message: Type.String({
+            description: 'What is wrong with it',
+            examples: ['must NOT have fewer than 3 characters']
+          })
         }),
         { description: 'Every field that failed validation (validation problems only)' }
       )
     ),
-    balance: Type.Optional(Type.Integer({ description: 'Current token balance (insufficient_tokens only)' })),
-    cost: Type.Optional(Type.Integer({ description: 'Cost of the refused operation (insufficient_tokens only)' })),
+    balance: Type.Optional(
+      Type.Integer({ description: 'Current token balance (insufficient_tokens only)', examples: [40] })
+    ),
+    cost: Type.Optional(
+      Type.Integer({ description: 'Cost of the refused operation (insufficient_tokens only)', examples: [100] })
+    ),
     refunded: Type.Optional(
-      Type.Boolean({ description: 'Whether the reserved cost was credited back (upstream problems only)' })
+      Type.Boolean({
+        description: 'Whether the reserved cost was credited back (upstream problems only)',
+        examples: [true]
+      })
+    ),
+    checks: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: 'The state of each readiness check (not_ready only)',
+        examples: [{ database: 'ok', migrations: 'pending' }]
+      })
     )
   },
   { $id: 'Problem', description: 'An RFC 9457 problem details object' }
@@ -36,17 +58,22 @@ export const ProblemSchema = Type.Object(
 
 export type Problem = Static<typeof ProblemSchema>
 
-/** The problem+json responses a route can return, keyed by status, for its response schema. */
+interface ProblemResponse {
+  description: string
+  content: { 'application/problem+json': { schema: TSchema; example: unknown } }
+}
+
+/** The problem+json responses a route can return, keyed by status, for its response schema; each has an example. */
 export function problemResponses<const Status extends number>(...statuses: Status[]) {
   return Object.fromEntries(
     statuses.map((status) => [
       status,
       {
         description: STATUS_CODES[status],
-        content: { 'application/problem+json': { schema: Type.Ref(ProblemSchema) } }
+        content: { 'application/problem+json': { schema: Type.Ref(ProblemSchema), example: problemExample(status) } }
       }
     ])
-  ) as Record<Status, { description: string; content: { 'application/problem+json': { schema: TSchema } } }>
+  ) as Record<Status, ProblemResponse>
 }
 
 export const BearerSecurity = [{ bearerAuth: [] }]
@@ -66,6 +93,8 @@ export const IdempotencyHeadersSchema = Type.Object({
   )
 })
 
+export const DEFAULT_PAGE_SIZE = 20
+
 /** Keyset pagination: the query takes the previous page's `next_cursor` (in the given format) and a page size. */
 export function pageQuerySchema(cursorPattern: string, cursorExample: string) {
   return Type.Object(
@@ -77,7 +106,9 @@ export function pageQuerySchema(cursorPattern: string, cursorExample: string) {
           examples: [cursorExample]
         })
       ),
-      limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size' })
+      limit: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE, description: 'Page size', examples: [20] })
+      )
     },
     { additionalProperties: false }
   )

@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox'
 import { ChatPageSchema, ConversationIdSchema } from '../chat/schemas.js'
 import { pageQuerySchema, pageSchema } from '../common/schemas.js'
 
-const TimestampSchema = Type.String({ format: 'date-time', examples: ['2026-11-23T10:15:30.000Z'] })
+const TIMESTAMP_EXAMPLE = '2026-11-23T10:15:30.000Z'
 
 export const ConversationTitleSchema = Type.String({
   minLength: 1,
@@ -16,8 +16,12 @@ const conversationFields = {
   id: ConversationIdSchema,
   title: Type.String({ description: 'Taken from the first message until renamed', examples: ['Trip to Paris'] }),
   message_count: Type.Integer({ minimum: 0, description: 'Chats you can read in it', examples: [3] }),
-  created_at: TimestampSchema,
-  updated_at: Type.String({ format: 'date-time', description: 'Time of the latest activity' })
+  created_at: Type.String({ format: 'date-time', description: 'When it started (UTC)', examples: [TIMESTAMP_EXAMPLE] }),
+  updated_at: Type.String({
+    format: 'date-time',
+    description: 'Time of the latest message (UTC)',
+    examples: [TIMESTAMP_EXAMPLE]
+  })
 }
 
 export const ConversationSchema = Type.Object(conversationFields, { description: 'A conversation' })

@@ -2,9 +2,14 @@ import type { StoredConversation, Store } from '../../db/store.js'
 import { ConversationBusyError, ConversationNotFoundError } from '../../errors.js'
 import type { ChatPageQuery } from '../chat/schemas.js'
 import { listChatHistory } from '../chat/service.js'
+import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
 import type { Conversation, ConversationPageQuery } from './schemas.js'
 
-export async function listConversations(store: Store, userId: number, { cursor, limit }: ConversationPageQuery) {
+export async function listConversations(
+  store: Store,
+  userId: number,
+  { cursor, limit = DEFAULT_PAGE_SIZE }: ConversationPageQuery
+) {
   const [updatedAt, id] = cursor?.split('_').map(Number) ?? []
   const rows = await store.listConversations({
     userId,
