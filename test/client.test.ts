@@ -23,46 +23,58 @@ function refreshTokenRows(db: Database.Database) {
   return db.prepare('select spent_at from refresh_tokens order by rowid').all() as Array<{ spent_at: number | null }>
 }
 
-t.test('the typed client drives register → login → chat → history → balance → refresh over HTTP', async (t) => {
-  const { client, saved, db } = await serve(t)
+t.test(
+  'the typed client drives register → login → chat → history → balance → refresh → logout over HTTP',
+  async (t) => {
+    const { client, saved, db, baseUrl } = await serve(t)
 
-  const registered = await client.POST('/api/register/', { body: { username: 'alice', password: PASSWORD } })
-  t.equal(registered.response.status, 201)
-  t.same(registered.data, { message: 'User registered successfully', username: 'alice', tokens: 4000 })
+    const registered = await client.POST('/api/register/', { body: { username: 'alice', password: PASSWORD } })
+    t.equal(registered.response.status, 201)
+    t.same(registered.data, { message: 'User registered successfully', username: 'alice', tokens: 4000 })
 
-  const loggedIn = await client.logIn({ username: 'alice', password: PASSWORD })
-  t.equal(loggedIn.data?.message, 'Login successful')
-  t.same(client.tokens, { access: loggedIn.data?.access, refresh: loggedIn.data?.refresh })
-  t.same(saved, [client.tokens], 'the new tokens were handed over to be saved')
+    const loggedIn = await client.logIn({ username: 'alice', password: PASSWORD })
+    t.equal(loggedIn.data?.message, 'Login successful')
+    t.same(client.tokens, { access: loggedIn.data?.access, refresh: loggedIn.data?.refresh })
+    t.same(saved, [client.tokens], 'the new tokens were handed over to be saved')
 
-  const chat = await client.POST('/api/chat_msg/', { body: { message: 'Hello!' } })
-  t.equal(chat.response.status, 201)
-  if (typeof chat.data !== 'object') throw new Error('a JSON answer was expected, not an event stream')
-  t.match(chat.data, { message: 'Hello!', response: /\S/, remaining_tokens: 3900 })
+    const chat = await client.POST('/api/chat_msg/', { body: { message: 'Hello!' } })
+    t.equal(chat.response.status, 201)
+    if (typeof chat.data !== 'object') throw new Error('a JSON answer was expected, not an event stream')
+    t.match(chat.data, { message: 'Hello!', response: /\S/, remaining_tokens: 3900 })
 
-  const page = await client.GET('/api/chats/', { params: { query: { limit: 10 } } })
-  t.same(
-    page.data?.items.map((item) => item.message),
-    ['Hello!']
-  )
-  t.equal(page.data?.next_cursor, null)
-  const one = await client.GET('/api/chats/{id}/', { params: { path: { id: chat.data!.id } } })
-  t.equal(one.data?.response, chat.data?.response)
+    const page = await client.GET('/api/chats/', { params: { query: { limit: 10 } } })
+    t.same(
+      page.data?.items.map((item) => item.message),
+      ['Hello!']
+    )
+    t.equal(page.data?.next_cursor, null)
+    const one = await client.GET('/api/chats/{id}/', { params: { path: { id: chat.data!.id } } })
+    t.equal(one.data?.response, chat.data?.response)
 
-  const balance = await client.GET('/api/tokenbalance/')
-  t.same(balance.data, { username: 'alice', tokens: 3900 })
+    const balance = await client.GET('/api/tokenbalance/')
+    t.same(balance.data, { username: 'alice', tokens: 3900 })
 
-  const loginTokens = client.tokens!
-  await waitForAccessTokenToExpire()
-  const afterExpiry = await client.GET('/api/tokenbalance/')
+    const loginTokens = client.tokens!
+    await waitForAccessTokenToExpire()
+    const afterExpiry = await client.GET('/api/tokenbalance/')
 
-  t.equal(afterExpiry.response.status, 200, 'the expired access token was renewed and the request repeated')
-  t.same(afterExpiry.data, { username: 'alice', tokens: 3900 })
-  t.not(client.tokens?.access, loginTokens.access)
-  t.not(client.tokens?.refresh, loginTokens.refresh)
-  t.same(saved.at(-1), client.tokens, 'the rotated tokens were handed over to be saved')
-  t.match(refreshTokenRows(db), [{ spent_at: Number }, { spent_at: null }], 'one refresh token was spent')
-})
+    t.equal(afterExpiry.response.status, 200, 'the expired access token was renewed and the request repeated')
+    t.same(afterExpiry.data, { username: 'alice', tokens: 3900 })
+    t.not(client.tokens?.access, loginTokens.access)
+    t.not(client.tokens?.refresh, loginTokens.refresh)
+    t.same(saved.at(-1), client.tokens, 'the rotated tokens were handed over to be saved')
+    t.match(refreshTokenRows(db), [{ spent_at: Number }, { spent_at: null }], 'one refresh token was spent')
+
+    const accessBeforeLogout = client.tokens!.access
+    const loggedOut = await client.logOut()
+    t.equal(loggedOut.response.status, 200)
+    t.equal(client.tokens, undefined, 'the tokens are forgotten')
+    const afterLogout = await fetch(`${baseUrl}/api/tokenbalance/`, {
+      headers: { authorization: `Bearer ${accessBeforeLogout}` }
+    })
+    t.equal(afterLogout.status, 401, 'the server ended the login')
+  }
+)
 
 t.test('requests that find the access token expired at once spend the refresh token once', async (t) => {
   const { client, db, saved } = await serve(t)

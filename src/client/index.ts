@@ -34,7 +34,15 @@ export function createApiClient(options: ApiClientOptions) {
       if (result.data) session.tokens = result.data
       return result
     },
-    /** Forgets the tokens on this side; they stay valid on the server until they expire. */
+    /** Logs out (`POST /api/logout/`): the server ends this login, and the tokens are forgotten here too. */
+    async logOut() {
+      const refresh = session.tokens?.refresh
+      if (!refresh) throw new Error('not logged in')
+      const result = await api.POST('/api/logout/', { body: { refresh } })
+      session.tokens = undefined
+      return result
+    },
+    /** Forgets the tokens on this side only; they stay valid on the server until they expire or are revoked. */
     forgetTokens() {
       session.tokens = undefined
     }
