@@ -2,6 +2,13 @@ import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { parseDuration } from './duration.js'
 import { resolveJwtSecret } from './jwt-secret.js'
+import {
+  parseCorsOrigins,
+  parseTrustProxy,
+  rateLimitConfig,
+  type RateLimitConfig,
+  type TrustProxy
+} from './abuse-config.js'
 
 const Duration = (defaultValue: string) =>
   Type.String({ pattern: '^[1-9][0-9]*(s|m|h|d)$', default: defaultValue, description: 'e.g. 30s, 5m, 12h, 7d' })
@@ -34,7 +41,18 @@ export const EnvSchema = Type.Object({
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' }
-  )
+  ),
+  // Abuse protection: rate limits, the proxies to trust for the client address, and CORS.
+  RATE_LIMIT: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  RATE_LIMIT_LOGIN_FAILURES: Count(10, 1),
+  RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS: Count(100, 1),
+  RATE_LIMIT_LOGIN_WINDOW: Duration('15m'),
+  RATE_LIMIT_REGISTRATIONS: Count(20, 1),
+  RATE_LIMIT_REGISTRATION_WINDOW: Duration('1h'),
+  RATE_LIMIT_CHATS: Count(60, 1),
+  RATE_LIMIT_CHAT_WINDOW: Duration('1m'),
+  TRUST_PROXY: Type.String({ minLength: 1, default: 'false' }),
+  CORS_ORIGINS: Type.String({ default: '' })
 })
 
 export type Env = Static<typeof EnvSchema>
@@ -53,6 +71,11 @@ export interface Config {
   argon2: { memoryCost: number; timeCost: number; parallelism: number }
   ai: AiConfig
   logLevel: string
+  rateLimit: RateLimitConfig
+  /** Passed to Fastify as `trustProxy`: which X-Forwarded-For hops to believe for the client address. */
+  trustProxy: TrustProxy
+  /** Origins allowed to call the API from a browser; empty means no CORS headers at all. */
+  corsOrigins: string[]
 }
 
 export interface AiConfig {
@@ -139,6 +162,17 @@ function toConfig(env: Env): Config {
       contextMessages: env.AI_CONTEXT_MESSAGES,
       maxConcurrentPerUser: env.AI_MAX_CONCURRENT_PER_USER
     },
-    logLevel: env.LOG_LEVEL
+    logLevel: env.LOG_LEVEL,
+    rateLimit: rateLimitConfig(env),
+    trustProxy: parseVariable('TRUST_PROXY', env.TRUST_PROXY, parseTrustProxy),
+    corsOrigins: parseVariable('CORS_ORIGINS', env.CORS_ORIGINS, parseCorsOrigins)
+  }
+}
+
+function parseVariable<T>(name: string, value: string, parse: (value: string) => T): T {
+  try {
+    return parse(value)
+  } catch (error) {
+    throw new ConfigError(`Invalid environment variable ${name}=${JSON.stringify(value)}: ${(error as Error).message}`)
   }
 }

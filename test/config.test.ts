@@ -43,7 +43,15 @@ t.test('an environment with only a JWT secret gets the documented defaults', asy
       contextMessages: 20,
       maxConcurrentPerUser: 4
     },
-    logLevel: 'info'
+    logLevel: 'info',
+    rateLimit: {
+      enabled: true,
+      failedLogins: { perUsernameAndAddress: 10, perAddress: 100, windowMs: 900_000 },
+      registrations: { perAddress: 20, windowMs: 3_600_000 },
+      chats: { perUser: 60, windowMs: 60_000 }
+    },
+    trustProxy: false,
+    corsOrigins: []
   })
 })
 
