@@ -24,7 +24,7 @@ export function parseTrustProxy(value: string): TrustProxy {
   if (value === 'false') return false
   if (value === 'true') return true
   if (/^[0-9]+$/.test(value)) {
-    throw new Error('a hop count cannot tell a proxy from a client; list the proxies\' addresses or CIDR ranges')
+    throw new Error("a hop count cannot tell a proxy from a client; list the proxies' addresses or CIDR ranges")
   }
   const entries = value.split(',').map((entry) => entry.trim())
   const invalid = entries.find((entry) => !NAMED_RANGES.has(entry) && !isAddressOrRange(entry))

@@ -13,6 +13,7 @@ import errors from './plugins/errors.js'
 import { trackRouteMethods } from './plugins/method-not-allowed.js'
 import openapi from './plugins/openapi.js'
 import pendingSweep from './plugins/pending-sweep.js'
+import rateLimits from './plugins/rate-limits.js'
 import store from './plugins/store.js'
 import { installValidators } from './plugins/validation.js'
 
@@ -28,6 +29,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const app = Fastify({
     logger: { level: config.logLevel },
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: true }
   }).withTypeProvider<TypeBoxTypeProvider>()
 
@@ -36,6 +38,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   installValidators(app)
   const addMethodNotAllowedRoutes = trackRouteMethods(app)
   app.addSchema(ProblemSchema)
+  // Before the routes, whose `rateLimitPolicy` it reads as they are added.
+  await app.register(rateLimits, { config: config.rateLimit })
   await app.register(errors)
   await app.register(openapi)
   await app.register(store, { config })

@@ -42,12 +42,14 @@ const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, opt
   app.post(
     '/api/chat_msg/',
     {
+      config: { rateLimitPolicy: 'chats' },
       schema: {
         operationId: 'sendChatMessage',
         summary: 'Send a message to the AI and get its reply',
         description:
           'Costs `CHAT_COST` tokens (100 by default). The cost is reserved first and refunded when no reply comes; a ' +
-          'short balance is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written.',
+          'short balance is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. ' +
+          'Messages are rate limited per user (429 `rate_limited` with `Retry-After`, nothing charged).',
         tags,
         security: BearerSecurity,
         body: ChatRequestSchema,
