@@ -14,6 +14,7 @@ import { trackRouteMethods } from './plugins/method-not-allowed.js'
 import openapi from './plugins/openapi.js'
 import pendingSweep from './plugins/pending-sweep.js'
 import rateLimits from './plugins/rate-limits.js'
+import securityHeaders from './plugins/security-headers.js'
 import store from './plugins/store.js'
 import { installValidators } from './plugins/validation.js'
 
@@ -38,7 +39,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   installValidators(app)
   const addMethodNotAllowedRoutes = trackRouteMethods(app)
   app.addSchema(ProblemSchema)
-  // Before the routes, whose `rateLimitPolicy` it reads as they are added.
+  // Abuse protection; the rate limits read each route's `rateLimitPolicy` as it is added, so they precede the routes.
+  await app.register(securityHeaders, { corsOrigins: config.corsOrigins })
   await app.register(rateLimits, { config: config.rateLimit })
   await app.register(errors)
   await app.register(openapi)

@@ -31,7 +31,13 @@ export default fp(
       },
       refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`) }
     })
-    await app.register(swaggerUi, { routePrefix: '/docs' })
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      // Swagger UI's own policy, with the hashes of any inline code it has, replaces the API's strict one on /docs.
+      // Without upgrade-insecure-requests: over plain HTTP (a LAN, a local run) it would send the UI's scripts to https.
+      staticCSP: true,
+      transformStaticCSP: (policy) => policy.replace(/\s*upgrade-insecure-requests;?/, '')
+    })
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   },
   { name: 'openapi' }
