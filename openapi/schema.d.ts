@@ -75,7 +75,7 @@ export interface paths {
         put?: never;
         /**
          * Create an account
-         * @description Creates a user with the starting token balance. Usernames are unique regardless of case.
+         * @description Creates a user with the starting token balance. Usernames are unique regardless of case. Registrations are rate limited per client address (429 `rate_limited` with `Retry-After`).
          */
         post: operations["register"];
         delete?: never;
@@ -95,7 +95,7 @@ export interface paths {
         put?: never;
         /**
          * Log in and receive an access and a refresh token
-         * @description A wrong password and an unknown username get the same 401 answer.
+         * @description A wrong password and an unknown username get the same 401 answer. After too many failed attempts for a username from one address, or from one address in all, that address is refused with 429 `rate_limited` and `Retry-After` until the window passes; correct passwords never count.
          */
         post: operations["login"];
         delete?: never;
@@ -275,7 +275,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message to the AI and get its reply
-         * @description Costs `CHAT_COST` tokens (100 by default). The cost is reserved first and refunded when no reply comes; a short balance is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again.
+         * @description Costs `CHAT_COST` tokens (100 by default). The cost is reserved first and refunded when no reply comes; a short balance is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again. Messages are rate limited per user (429 `rate_limited` with `Retry-After`, nothing charged).
          */
         post: operations["sendChatMessage"];
         delete?: never;
@@ -773,6 +773,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after 60 seconds",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     login: {
@@ -917,6 +935,24 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after 60 seconds",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     obtainTokenPair: {
@@ -1050,6 +1086,24 @@ export interface operations {
                      *       "status": 415,
                      *       "detail": "Unsupported Media Type: text/plain",
                      *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after 60 seconds",
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2055,11 +2109,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:ai-chat-api:problem:unprocessable_entity",
+                     *       "type": "urn:ai-chat-api:problem:idempotency_key_reused",
                      *       "title": "Unprocessable Entity",
                      *       "status": 422,
-                     *       "detail": "Unprocessable Entity",
-                     *       "code": "unprocessable_entity"
+                     *       "detail": "This Idempotency-Key was used with a different request body",
+                     *       "code": "idempotency_key_reused"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2073,11 +2127,11 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:ai-chat-api:problem:too_many_requests",
+                     *       "type": "urn:ai-chat-api:problem:rate_limited",
                      *       "title": "Too Many Requests",
                      *       "status": 429,
-                     *       "detail": "Too Many Requests",
-                     *       "code": "too_many_requests"
+                     *       "detail": "Too many requests; retry after 60 seconds",
+                     *       "code": "rate_limited"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -2094,7 +2148,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:upstream_error",
                      *       "title": "Bad Gateway",
                      *       "status": 502,
-                     *       "detail": "The AI provider failed to answer; nothing was charged",
+                     *       "detail": "The AI provider failed to answer",
                      *       "code": "upstream_error",
                      *       "refunded": true
                      *     }
@@ -2132,11 +2186,12 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "type": "urn:ai-chat-api:problem:gateway_timeout",
+                     *       "type": "urn:ai-chat-api:problem:upstream_timeout",
                      *       "title": "Gateway Timeout",
                      *       "status": 504,
-                     *       "detail": "Gateway Timeout",
-                     *       "code": "gateway_timeout"
+                     *       "detail": "The AI provider did not answer in time",
+                     *       "code": "upstream_timeout",
+                     *       "refunded": true
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -17,7 +17,9 @@ import metrics from './plugins/metrics.js'
 import { trackRouteMethods } from './plugins/method-not-allowed.js'
 import openapi from './plugins/openapi.js'
 import pendingSweep from './plugins/pending-sweep.js'
+import rateLimits from './plugins/rate-limits.js'
 import requestContext from './plugins/request-context.js'
+import securityHeaders from './plugins/security-headers.js'
 import store from './plugins/store.js'
 import { installValidators } from './plugins/validation.js'
 
@@ -47,6 +49,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   installValidators(app)
   const addMethodNotAllowedRoutes = trackRouteMethods(app)
   app.addSchema(ProblemSchema)
+  // Abuse protection; the rate limits read each route's `rateLimitPolicy` as it is added, so they precede the routes.
+  await app.register(securityHeaders, { corsOrigins: config.corsOrigins })
+  await app.register(rateLimits, { config: config.rateLimit })
   await app.register(errors)
   await app.register(requestContext)
   await app.register(metrics, { enabled: config.metricsEnabled })

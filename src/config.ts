@@ -2,6 +2,13 @@ import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { parseDuration } from './duration.js'
 import { resolveJwtSecret } from './jwt-secret.js'
+import {
+  parseCorsOrigins,
+  parseTrustProxy,
+  rateLimitConfig,
+  type RateLimitConfig,
+  type TrustProxy
+} from './abuse-config.js'
 
 const Duration = (defaultValue: string) =>
   Type.String({ pattern: '^[1-9][0-9]*(s|m|h|d)$', default: defaultValue, description: 'e.g. 30s, 5m, 12h, 7d' })
@@ -37,12 +44,18 @@ export const EnvSchema = Type.Object({
   ),
   LOG_FORMAT: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], { default: 'auto' }),
   METRICS_ENABLED: Type.Boolean({ default: true }),
-  TRUST_PROXY: Type.String({
-    pattern: '^[0-9A-Za-z.:/]+( *, *[0-9A-Za-z.:/]+)*$',
-    default: 'false',
-    description: 'false, true, or a comma-separated list of proxy addresses, CIDR ranges or loopback/uniquelocal'
-  }),
-  SHUTDOWN_TIMEOUT: Duration('10s')
+  SHUTDOWN_TIMEOUT: Duration('10s'),
+  // Abuse protection: rate limits, the proxies to trust for the client address, and CORS.
+  RATE_LIMIT: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  RATE_LIMIT_LOGIN_FAILURES: Count(10, 1),
+  RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS: Count(100, 1),
+  RATE_LIMIT_LOGIN_WINDOW: Duration('15m'),
+  RATE_LIMIT_REGISTRATIONS: Count(20, 1),
+  RATE_LIMIT_REGISTRATION_WINDOW: Duration('1h'),
+  RATE_LIMIT_CHATS: Count(60, 1),
+  RATE_LIMIT_CHAT_WINDOW: Duration('1m'),
+  TRUST_PROXY: Type.String({ minLength: 1, default: 'false' }),
+  CORS_ORIGINS: Type.String({ default: '' })
 })
 
 export type Env = Static<typeof EnvSchema>
@@ -64,9 +77,12 @@ export interface Config {
   /** `auto` prints pretty logs when stdout is a terminal and JSON lines otherwise. */
   logFormat: 'auto' | 'json' | 'pretty'
   metricsEnabled: boolean
-  /** Fastify's `trustProxy`: which hops in front of the service may set `X-Forwarded-*`. */
-  trustProxy: boolean | string[]
   shutdownTimeoutMs: number
+  rateLimit: RateLimitConfig
+  /** Passed to Fastify as `trustProxy`: which X-Forwarded-For hops to believe for the client address. */
+  trustProxy: TrustProxy
+  /** Origins allowed to call the API from a browser; empty means no CORS headers at all. */
+  corsOrigins: string[]
 }
 
 export interface AiConfig {
@@ -156,12 +172,17 @@ function toConfig(env: Env): Config {
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
     metricsEnabled: env.METRICS_ENABLED,
-    trustProxy: parseTrustProxy(env.TRUST_PROXY),
-    shutdownTimeoutMs: parseDuration(env.SHUTDOWN_TIMEOUT) * 1000
+    shutdownTimeoutMs: parseDuration(env.SHUTDOWN_TIMEOUT) * 1000,
+    rateLimit: rateLimitConfig(env),
+    trustProxy: parseVariable('TRUST_PROXY', env.TRUST_PROXY, parseTrustProxy),
+    corsOrigins: parseVariable('CORS_ORIGINS', env.CORS_ORIGINS, parseCorsOrigins)
   }
 }
 
-function parseTrustProxy(value: string): Config['trustProxy'] {
-  if (value === 'true' || value === 'false') return value === 'true'
-  return value.split(',').map((address) => address.trim())
+function parseVariable<T>(name: string, value: string, parse: (value: string) => T): T {
+  try {
+    return parse(value)
+  } catch (error) {
+    throw new ConfigError(`Invalid environment variable ${name}=${JSON.stringify(value)}: ${(error as Error).message}`)
+  }
 }

@@ -46,8 +46,15 @@ t.test('an environment with only a JWT secret gets the documented defaults', asy
     logLevel: 'info',
     logFormat: 'auto',
     metricsEnabled: true,
+    shutdownTimeoutMs: 10_000,
+    rateLimit: {
+      enabled: true,
+      failedLogins: { perUsernameAndAddress: 10, perAddress: 100, windowMs: 900_000 },
+      registrations: { perAddress: 20, windowMs: 3_600_000 },
+      chats: { perUser: 60, windowMs: 60_000 }
+    },
     trustProxy: false,
-    shutdownTimeoutMs: 10_000
+    corsOrigins: []
   })
 })
 

@@ -7,12 +7,16 @@ import type { AiProvider, AiReply, GenerateRequest } from '../src/ai/provider.js
 import { buildApp, type App, type AppOverrides } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 
-/** Fast argon2 parameters keep the suite quick; the defaults are checked in the config tests. */
+/**
+ * Fast argon2 parameters keep the suite quick; the defaults are checked in the config tests. Rate limits are off:
+ * suites sign up many users from one address and fire bursts of chats; test/rate-limits.test.ts turns them on.
+ */
 export const TEST_ENV = {
   JWT_SECRET: 'test-secret-that-is-at-least-32-bytes-long',
   LOG_LEVEL: 'silent',
   ARGON2_MEMORY_KIB: '1024',
-  ARGON2_TIME_COST: '1'
+  ARGON2_TIME_COST: '1',
+  RATE_LIMIT: 'off'
 }
 
 export function testConfig(env: Record<string, string> = {}): Config {

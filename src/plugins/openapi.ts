@@ -49,7 +49,11 @@ export default fp(
     })
     await app.register(swaggerUi, {
       routePrefix: '/docs',
-      uiConfig: { persistAuthorization: true, displayOperationId: true, tryItOutEnabled: true }
+      uiConfig: { persistAuthorization: true, displayOperationId: true, tryItOutEnabled: true },
+      // Swagger UI's own policy, with the hashes of any inline code it has, replaces the API's strict one on /docs.
+      // Without upgrade-insecure-requests: over plain HTTP (a LAN, a local run) it would send the UI's scripts to https.
+      staticCSP: true,
+      transformStaticCSP: (policy) => policy.replace(/\s*upgrade-insecure-requests;?/, '')
     })
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   },

@@ -26,14 +26,17 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   app.post(
     '/api/register/',
     {
+      config: { rateLimitPolicy: 'registrations' },
       preValidation: normalizeUsernameInBody,
       schema: {
         operationId: 'register',
         summary: 'Create an account',
-        description: 'Creates a user with the starting token balance. Usernames are unique regardless of case.',
+        description:
+          'Creates a user with the starting token balance. Usernames are unique regardless of case. Registrations ' +
+          'are rate limited per client address (429 `rate_limited` with `Retry-After`).',
         tags,
         body: CredentialsSchema,
-        response: { 201: RegisteredSchema, ...problemResponses(...bodyProblems, 409) }
+        response: { 201: RegisteredSchema, ...problemResponses(...bodyProblems, 409, 429) }
       }
     },
     async (request, reply) => {
@@ -45,13 +48,17 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   app.post(
     '/api/login/',
     {
+      config: { rateLimitPolicy: 'failed-logins' },
       schema: {
         operationId: 'login',
         summary: 'Log in and receive an access and a refresh token',
-        description: 'A wrong password and an unknown username get the same 401 answer.',
+        description:
+          'A wrong password and an unknown username get the same 401 answer. After too many failed attempts for a ' +
+          'username from one address, or from one address in all, that address is refused with 429 `rate_limited` ' +
+          'and `Retry-After` until the window passes; correct passwords never count.',
         tags,
         body: LoginCredentialsSchema,
-        response: { 200: LoggedInSchema, ...problemResponses(...bodyProblems, 401) }
+        response: { 200: LoggedInSchema, ...problemResponses(...bodyProblems, 401, 429) }
       }
     },
     async (request) => ({ message: 'Login successful', ...(await logIn(deps, request.body)) })
@@ -60,13 +67,14 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   app.post(
     '/api/token/',
     {
+      config: { rateLimitPolicy: 'failed-logins' },
       schema: {
         operationId: 'obtainTokenPair',
         summary: 'Obtain an access and a refresh token (SimpleJWT-compatible alias of login)',
         description: 'Same as `POST /api/login/` without the message.',
         tags,
         body: LoginCredentialsSchema,
-        response: { 200: TokenPairSchema, ...problemResponses(...bodyProblems, 401) }
+        response: { 200: TokenPairSchema, ...problemResponses(...bodyProblems, 401, 429) }
       }
     },
     async (request) => logIn(deps, request.body)

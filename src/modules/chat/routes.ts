@@ -42,13 +42,15 @@ const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, opt
   app.post(
     '/api/chat_msg/',
     {
+      config: { rateLimitPolicy: 'chats' },
       schema: {
         operationId: 'sendChatMessage',
         summary: 'Send a message to the AI and get its reply',
         description:
           'Costs `CHAT_COST` tokens (100 by default). The cost is reserved first and refunded when no reply comes; a ' +
           'short balance is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. ' +
-          'With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again.',
+          'With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again. ' +
+          'Messages are rate limited per user (429 `rate_limited` with `Retry-After`, nothing charged).',
         tags,
         security: BearerSecurity,
         headers: IdempotencyHeadersSchema,

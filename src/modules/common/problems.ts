@@ -29,16 +29,15 @@ const EXAMPLES: Record<number, ExampleProblem> = {
   409: { code: 'username_taken', detail: 'A user with the username "alice" already exists' },
   413: { code: 'payload_too_large', detail: 'Request body is too large' },
   415: { code: 'unsupported_media_type', detail: 'Unsupported Media Type: text/plain' },
-  502: {
-    code: 'upstream_error',
-    detail: 'The AI provider failed to answer; nothing was charged',
-    extensions: { refunded: true }
-  },
+  422: { code: 'idempotency_key_reused', detail: 'This Idempotency-Key was used with a different request body' },
+  429: { code: 'rate_limited', detail: 'Too many requests; retry after 60 seconds' },
+  502: { code: 'upstream_error', detail: 'The AI provider failed to answer', extensions: { refunded: true } },
   503: {
     code: 'not_ready',
     detail: 'The service is not ready: migrations pending',
     extensions: { checks: { database: 'ok', migrations: 'pending' } }
-  }
+  },
+  504: { code: 'upstream_timeout', detail: 'The AI provider did not answer in time', extensions: { refunded: true } }
 }
 
 export function problemExample(status: number) {
