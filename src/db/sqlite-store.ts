@@ -4,6 +4,8 @@ import { openDatabase } from './sqlite/connection.js'
 import { conversationQueries } from './sqlite/conversations.js'
 import { sessionQueries } from './sqlite/sessions.js'
 import { userQueries } from './sqlite/users.js'
+import { accountQueries } from './sqlite/accounts.js'
+import { ledgerReads } from './sqlite/ledger-reads.js'
 
 export function createSqliteStore(databaseUrl: string, synchronous: 'normal' | 'full'): Store {
   const { sqlite, db } = openDatabase(databaseUrl, synchronous)
@@ -12,6 +14,8 @@ export function createSqliteStore(databaseUrl: string, synchronous: 'normal' | '
     ...sessionQueries(db),
     ...chatQueries(db),
     ...conversationQueries(db),
+    ...ledgerReads(db),
+    ...accountQueries(db),
     close: async () => {
       sqlite.close()
     }
