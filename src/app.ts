@@ -15,6 +15,7 @@ import openapi from './plugins/openapi.js'
 import pendingSweep from './plugins/pending-sweep.js'
 import store from './plugins/store.js'
 import { installValidators } from './plugins/validation.js'
+import transactionRoutes from './modules/transactions/routes.js'
 
 const BODY_LIMIT_BYTES = 128 * 1024
 
@@ -47,6 +48,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(accountRoutes)
   await app.register(chatRoutes, { provider, chatCost: config.chatCost, ai: config.ai })
   await app.register(conversationRoutes)
+  await app.register(transactionRoutes)
   addMethodNotAllowedRoutes()
   return app
 }

@@ -28,7 +28,8 @@ const PROTECTED = [
   'listConversations',
   'getConversation',
   'renameConversation',
-  'deleteConversation'
+  'deleteConversation',
+  'listTransactions'
 ]
 const PUBLIC = ['register', 'login', 'obtainTokenPair', 'refreshTokenPair']
 
