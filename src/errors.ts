@@ -56,3 +56,31 @@ export function upstreamFailure(kind: UpstreamFailure, refunded: boolean, retryA
   }
   return Object.assign(new UpstreamError(), extensions)
 }
+
+// Accounts and the admin API
+
+export const AdminRequiredError = createError('admin_required', 'This operation is for administrators only', 403)
+export const UserNotFoundError = createError('user_not_found', 'No user named "%s" was found', 404)
+export const CannotDeactivateSelfError = createError(
+  'cannot_deactivate_self',
+  'You cannot deactivate your own account; ask another administrator',
+  409
+)
+const DebitExceedsBalanceBase = createError(
+  'insufficient_tokens',
+  'The balance of %s tokens does not cover a debit of %s tokens; nothing was changed',
+  409
+)
+const BalanceLimitBase = createError(
+  'balance_limit_exceeded',
+  'A grant of %s tokens would take the balance of %s tokens past the largest possible balance; nothing was changed',
+  409
+)
+
+export function debitExceedsBalance(balance: number, debit: number) {
+  return Object.assign(new DebitExceedsBalanceBase(balance, debit), { extensions: { balance } })
+}
+
+export function balanceLimitExceeded(balance: number, grant: number) {
+  return Object.assign(new BalanceLimitBase(grant, balance), { extensions: { balance } })
+}

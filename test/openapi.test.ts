@@ -29,7 +29,10 @@ const PROTECTED = [
   'getConversation',
   'renameConversation',
   'deleteConversation',
-  'listTransactions'
+  'listTransactions',
+  'adminListUsers',
+  'adminAdjustTokens',
+  'adminUpdateUser'
 ]
 const PUBLIC = ['register', 'login', 'obtainTokenPair', 'refreshTokenPair']
 

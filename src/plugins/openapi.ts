@@ -23,7 +23,8 @@ export default fp(
           { name: 'auth', description: 'Registration, login and JWT refresh' },
           { name: 'chat', description: 'Chat with the AI and read your history' },
           { name: 'conversations', description: 'Your conversations with the AI' },
-          { name: 'account', description: 'Your token balance and its history' }
+          { name: 'account', description: 'Your token balance and its history' },
+          { name: 'admin', description: 'Account administration: users, balances, deactivation (administrators only)' }
         ],
         components: {
           securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }
