@@ -372,6 +372,86 @@ export interface paths {
         patch: operations["renameConversation"];
         trace?: never;
     };
+    "/api/transactions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the changes of your token balance, newest first
+         * @description Your ledger: every signup balance, charge, refund and administrator adjustment, with the balance after it. Keyset pagination: pass `next_cursor` as `cursor` until it is null.
+         */
+        get: operations["listTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List users in username order, optionally by username prefix
+         * @description Keyset pagination: pass `next_cursor` as `cursor` (with the same `search`) until it is null.
+         */
+        get: operations["adminListUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{username}/tokens/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grant tokens to a user or debit their balance
+         * @description A positive `amount` is a grant, a negative one a debit; the balance and a ledger row naming you change together. A debit larger than the balance is 409 `insufficient_tokens` and changes nothing. With an `Idempotency-Key`, a retry replays the first answer instead of adjusting twice.
+         */
+        post: operations["adminAdjustTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{username}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Deactivate or reactivate a user
+         * @description Deactivating ends all of the user’s sessions at once: their access and refresh tokens stop working and their logins are refused as wrong credentials. You cannot deactivate yourself (409).
+         */
+        patch: operations["adminUpdateUser"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3111,6 +3191,730 @@ export interface operations {
                      *       "status": 404,
                      *       "detail": "No chat with id 42 was found",
                      *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTransactions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example 57
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of your balance changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 57,
+                     *           "delta": -100,
+                     *           "reason": "chat",
+                     *           "chat_id": 42,
+                     *           "balance_after": 3900,
+                     *           "note": null,
+                     *           "timestamp": "2026-11-23T10:15:30.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "57"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Your balance changes, newest first */
+                        items: {
+                            /**
+                             * @description Identifies the ledger entry
+                             * @example 57
+                             */
+                            id: number;
+                            /**
+                             * @description Change of the balance: positive adds, negative takes away
+                             * @example -100
+                             */
+                            delta: number;
+                            /**
+                             * @description `signup`: the starting balance; `chat`: a message was charged; `refund`: a message that got no reply was paid back; `grant` and `debit`: an administrator added or took away tokens
+                             * @example chat
+                             */
+                            reason: "signup" | "chat" | "refund" | "grant" | "debit";
+                            /**
+                             * @description The chat charged or refunded (null for other reasons; the chat may since have been deleted)
+                             * @example 42
+                             */
+                            chat_id: number | null;
+                            /**
+                             * @description Your balance right after this change
+                             * @example 3900
+                             */
+                            balance_after: number;
+                            /**
+                             * @description Why an administrator made a grant or debit (null otherwise)
+                             * @example null
+                             */
+                            note: string | null;
+                            /**
+                             * Format: date-time
+                             * @description When the balance changed (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            timestamp: string;
+                        }[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example 57
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token is invalid or expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListUsers: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only users whose username starts with this, regardless of case
+                 * @example al
+                 */
+                search?: string;
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example Ym9i
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of your users */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "username": "alice",
+                     *           "tokens": 4000,
+                     *           "is_active": true,
+                     *           "is_admin": false,
+                     *           "created_at": "2026-11-23T10:15:30.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "Ym9i"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Your users, in username order */
+                        items: {
+                            /**
+                             * @description The username
+                             * @example alice
+                             */
+                            username: string;
+                            /**
+                             * @description Token balance
+                             * @example 4000
+                             */
+                            tokens: number;
+                            /**
+                             * @description A deactivated user can neither log in nor use their tokens
+                             * @example true
+                             */
+                            is_active: boolean;
+                            /**
+                             * @description May use the admin API
+                             * @example false
+                             */
+                            is_admin: boolean;
+                            /**
+                             * Format: date-time
+                             * @description When the user registered (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            created_at: string;
+                        }[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example Ym9i
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token is invalid or expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminAdjustTokens: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes retries safe: the same key with the same body within 24 hours replays the first answer (with `Idempotent-Replayed: true`) and charges nothing more; another body is 422; a retry while the first is still running is 409. Keys are yours alone.
+                 * @example 3f2b8c1e-6a4d-4e9b-9c1a-7d2e5f8b0a13
+                 */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /**
+                 * @description Matched regardless of case
+                 * @example alice
+                 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": 500,
+                 *       "note": "Compensation for the outage on 23 November"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Tokens to add (a grant) when positive, to take away (a debit) when negative; never 0
+                     * @example 500
+                     */
+                    amount: number;
+                    /**
+                     * @description Why; up to 500 characters, not only whitespace. The user sees it in their transactions
+                     * @example Compensation for the outage on 23 November
+                     */
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The balance was adjusted and the ledger records it */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "username": "alice",
+                     *       "tokens": 4500,
+                     *       "delta": 500,
+                     *       "note": "Compensation for the outage on 23 November"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The username
+                         * @example alice
+                         */
+                        username: string;
+                        /**
+                         * @description The balance after the adjustment
+                         * @example 4500
+                         */
+                        tokens: number;
+                        /**
+                         * @description The amount added (positive) or taken away (negative)
+                         * @example 500
+                         */
+                        delta: number;
+                        /**
+                         * @description The note given with the adjustment, if any
+                         * @example Compensation for the outage on 23 November
+                         */
+                        note: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token is invalid or expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:username_taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A user with the username \"alice\" already exists",
+                     *       "code": "username_taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Entity",
+                     *       "status": 422,
+                     *       "detail": "This Idempotency-Key was used with a different request body",
+                     *       "code": "idempotency_key_reused"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminUpdateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Matched regardless of case
+                 * @example alice
+                 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "is_active": false
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description false deactivates the user and ends all their sessions at once; true lets them log in again
+                     * @example false
+                     */
+                    is_active: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description A user account as administrators see it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "username": "alice",
+                     *       "tokens": 4000,
+                     *       "is_active": true,
+                     *       "is_admin": false,
+                     *       "created_at": "2026-11-23T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The username
+                         * @example alice
+                         */
+                        username: string;
+                        /**
+                         * @description Token balance
+                         * @example 4000
+                         */
+                        tokens: number;
+                        /**
+                         * @description A deactivated user can neither log in nor use their tokens
+                         * @example true
+                         */
+                        is_active: boolean;
+                        /**
+                         * @description May use the admin API
+                         * @example false
+                         */
+                        is_admin: boolean;
+                        /**
+                         * Format: date-time
+                         * @description When the user registered (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 3 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token is invalid or expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:username_taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A user with the username \"alice\" already exists",
+                     *       "code": "username_taken"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -22,6 +22,9 @@ import requestContext from './plugins/request-context.js'
 import securityHeaders from './plugins/security-headers.js'
 import store from './plugins/store.js'
 import { installValidators } from './plugins/validation.js'
+import adminRoutes from './modules/admin/routes.js'
+import transactionRoutes from './modules/transactions/routes.js'
+import requireAdmin from './plugins/require-admin.js'
 
 const BODY_LIMIT_BYTES = 128 * 1024
 
@@ -59,6 +62,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(store, { config })
   await app.register(auth, { config })
   await app.register(pendingSweep, { config })
+  await app.register(requireAdmin)
 
   const provider = overrides.provider ?? createProvider(config.ai)
   await app.register(opsRoutes)
@@ -67,6 +71,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(accountRoutes)
   await app.register(chatRoutes, { provider, chatCost: config.chatCost, ai: config.ai })
   await app.register(conversationRoutes)
+  await app.register(transactionRoutes)
+  await app.register(adminRoutes)
   addMethodNotAllowedRoutes()
   return app
 }

@@ -92,3 +92,31 @@ export function notReady(checks: Record<string, string>) {
     .map(([name, state]) => `${name} ${state}`)
   return Object.assign(new NotReadyError(failing.join(', ')), { extensions: { checks } })
 }
+
+// Accounts and the admin API
+
+export const AdminRequiredError = apiError('admin_required', 'This operation is for administrators only', 403)
+export const UserNotFoundError = apiError('user_not_found', 'No user named "%s" was found', 404)
+export const CannotDeactivateSelfError = apiError(
+  'cannot_deactivate_self',
+  'You cannot deactivate your own account; ask another administrator',
+  409
+)
+const DebitExceedsBalanceBase = apiError(
+  'insufficient_tokens',
+  'The balance of %s tokens does not cover a debit of %s tokens; nothing was changed',
+  409
+)
+const BalanceLimitBase = apiError(
+  'balance_limit_exceeded',
+  'A grant of %s tokens would take the balance of %s tokens past the largest possible balance; nothing was changed',
+  409
+)
+
+export function debitExceedsBalance(balance: number, debit: number) {
+  return Object.assign(new DebitExceedsBalanceBase(balance, debit), { extensions: { balance } })
+}
+
+export function balanceLimitExceeded(balance: number, grant: number) {
+  return Object.assign(new BalanceLimitBase(grant, balance), { extensions: { balance } })
+}

@@ -40,7 +40,11 @@ const PROTECTED = [
   'deleteConversation',
   'logout',
   'logoutAll',
-  'changePassword'
+  'changePassword',
+  'listTransactions',
+  'adminListUsers',
+  'adminAdjustTokens',
+  'adminUpdateUser'
 ]
 const PUBLIC = [
   'register',

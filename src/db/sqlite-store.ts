@@ -7,6 +7,8 @@ import { revocationQueries } from './sqlite/revocations.js'
 import { readinessQueries } from './sqlite/readiness.js'
 import { sessionQueries } from './sqlite/sessions.js'
 import { userQueries } from './sqlite/users.js'
+import { accountQueries } from './sqlite/accounts.js'
+import { ledgerReads } from './sqlite/ledger-reads.js'
 
 export function createSqliteStore(databaseUrl: string, synchronous: 'normal' | 'full'): Store {
   const { sqlite, db } = openDatabase(databaseUrl, synchronous)
@@ -18,6 +20,8 @@ export function createSqliteStore(databaseUrl: string, synchronous: 'normal' | '
     ...chatQueries(db),
     ...conversationQueries(db),
     ...readinessQueries(db),
+    ...ledgerReads(db),
+    ...accountQueries(db),
     close: async () => {
       sqlite.close()
     }

@@ -44,6 +44,18 @@ export interface Store {
   /** Whether the database answers and has every migration this build ships; never throws. */
   checkReadiness(): Promise<Readiness>
 
+  // Accounts and the ledger: a user's own ledger, the admin API and the operator CLI.
+  listLedger(query: LedgerPageQuery): Promise<StoredLedgerEntry[]>
+  listAccounts(query: AccountPageQuery): Promise<StoredAccount[]>
+  findAccount(usernameKey: string): Promise<StoredAccount | undefined>
+  /** A grant (positive delta) or debit (negative) and its ledger row, all or nothing; a debit never goes below zero. */
+  adjustBalance(input: BalanceAdjustment): Promise<AdjustmentResult>
+  /** Deactivating also revokes every session of the user. */
+  setAccountActive(input: AccountActivation): Promise<StoredAccount | undefined>
+  grantAdmin(userId: number): Promise<void>
+  /** Checks users.tokens == sum(ledger.delta) and every balance_after against the row before it, in one snapshot. */
+  auditLedger(): Promise<LedgerAudit>
+
   close(): Promise<void>
 }
 
@@ -84,6 +96,7 @@ export type NewSession = {
 export interface SessionUser {
   id: number
   username: string
+  isAdmin: boolean
 }
 
 export type RefreshRotation = {
@@ -218,3 +231,75 @@ export type IdempotencyOutcome =
   | { state: 'in_progress' }
   | { state: 'mismatch' }
   | { state: 'replay'; response: StoredResponse }
+
+// Accounts and the ledger
+
+export type LedgerPageQuery = {
+  userId: number
+  beforeId: number | undefined
+  limit: number
+}
+
+export interface StoredLedgerEntry {
+  id: number
+  delta: number
+  reason: 'signup' | 'chat' | 'refund' | 'grant' | 'debit'
+  chatId: number | null
+  balanceAfter: number
+  note: string | null
+  createdAt: number
+}
+
+/** Accounts in username order; `prefix` is a username key prefix ('' for all), `after` the key the last page ended on. */
+export type AccountPageQuery = {
+  prefix: string
+  after: string | undefined
+  limit: number
+}
+
+export interface StoredAccount {
+  id: number
+  username: string
+  usernameKey: string
+  tokens: number
+  isActive: boolean
+  isAdmin: boolean
+  createdAt: number
+}
+
+/** `actorId` is the administrator who made the adjustment; null when an operator made it from the command line. */
+export type BalanceAdjustment = {
+  usernameKey: string
+  delta: number
+  actorId: number | null
+  note: string | null
+  now: number
+}
+
+export type AdjustmentResult =
+  | { adjusted: true; username: string; tokens: number }
+  | { adjusted: false; reason: 'not_found' }
+  | { adjusted: false; reason: 'insufficient_tokens' | 'balance_limit'; balance: number }
+
+export type AccountActivation = {
+  userId: number
+  isActive: boolean
+  now: number
+}
+
+export type LedgerMismatch =
+  | { kind: 'balance'; username: string; tokens: number; ledgerSum: number }
+  | {
+      kind: 'chain'
+      username: string
+      ledgerId: number
+      previousBalance: number
+      delta: number
+      balanceAfter: number
+    }
+
+export interface LedgerAudit {
+  users: number
+  entries: number
+  mismatches: LedgerMismatch[]
+}

@@ -10,6 +10,8 @@ export interface AuthenticatedUser {
   id: number
   username: string
   sessionId: string
+  /** Read from the database on every request, so a promotion or demotion takes effect at once. */
+  isAdmin: boolean
 }
 
 declare module '@fastify/jwt' {
@@ -52,7 +54,7 @@ export default fp(
       const claims = verifyAccessToken(request.headers.authorization)
       const user = await app.store.findSessionUser(Number(claims.sub), claims.sid)
       if (!user) throw new TokenNotValidError()
-      request.user = { id: user.id, username: user.username, sessionId: claims.sid }
+      request.user = { id: user.id, username: user.username, sessionId: claims.sid, isAdmin: user.isAdmin }
     })
 
     function verifyAccessToken(authorization: string | undefined): TokenClaims {

@@ -12,8 +12,8 @@ const TAGS = [
   { name: 'auth', description: 'Registration, login and JWT refresh' },
   { name: 'chat', description: 'Chat with the AI and read your history' },
   { name: 'conversations', description: 'Multi-turn conversations with the AI' },
-  { name: 'account', description: 'Your token balance' },
-  { name: 'admin', description: 'Administration of users and balances' },
+  { name: 'account', description: 'Your token balance and its history' },
+  { name: 'admin', description: 'Account administration: users, balances, deactivation (administrators only)' },
   { name: 'ops', description: 'Health, readiness and metrics for operators' }
 ]
 

@@ -8,7 +8,10 @@ export type ProblemError = Partial<FastifyError> & {
   extensions?: Record<string, unknown>
   headers?: Record<string, string>
 }
-type ValidationIssue = NonNullable<FastifyError['validation']>[number] & { parentSchema?: { description?: string } }
+type ValidationIssue = NonNullable<FastifyError['validation']>[number] & {
+  parentSchema?: { description?: string }
+  schema?: unknown
+}
 
 const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'malformed_json',
@@ -64,6 +67,8 @@ function pointerOf(issue: ValidationIssue): string {
 function messageOf(issue: ValidationIssue): string {
   if (issue.keyword === 'required') return 'is required'
   if (issue.keyword === 'additionalProperties') return 'is not an allowed property'
+  const excluded = issue.keyword === 'not' ? (issue.schema as { const?: unknown }).const : undefined
+  if (excluded !== undefined) return `must not be ${JSON.stringify(excluded)}`
   if (issue.keyword === 'pattern' && issue.parentSchema?.description) {
     return `must match the format: ${issue.parentSchema.description}`
   }

@@ -26,6 +26,11 @@ export const FLOW: FlowStep[] = [
     capture: { chatId: 'id', conversationId: 'conversation_id' }
   },
   { operationId: 'getTokenBalance' },
+  { operationId: 'listTransactions' },
+  // The collection's user is no administrator: the admin API must refuse it.
+  { operationId: 'adminListUsers', expectStatus: 403 },
+  { operationId: 'adminAdjustTokens', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
+  { operationId: 'adminUpdateUser', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
   { operationId: 'listChats' },
   { operationId: 'getChat', pathVariables: { id: '{{chatId}}' } },
   { operationId: 'listConversations' },

@@ -1,4 +1,4 @@
-import { and, eq, gte, sql } from 'drizzle-orm'
+import { and, eq, gte, lte, sql } from 'drizzle-orm'
 import { ledger, users, type LEDGER_REASONS } from '../schema.js'
 import type { Db } from './connection.js'
 
@@ -32,6 +32,18 @@ export function ledgerWrites(db: Db) {
     .returning({ tokens: users.tokens })
     .prepare()
 
+  const creditBalanceUpTo = db
+    .update(users)
+    .set({ tokens: sql`${users.tokens} + ${sql.placeholder('amount')}` })
+    .where(
+      and(
+        eq(users.id, sql.placeholder('userId')),
+        lte(users.tokens, sql`${sql.placeholder('maxBalance')} - ${sql.placeholder('amount')}`)
+      )
+    )
+    .returning({ tokens: users.tokens })
+    .prepare()
+
   const insertEntry = db
     .insert(ledger)
     .values({
@@ -50,6 +62,9 @@ export function ledgerWrites(db: Db) {
     record: (entry: LedgerEntry) => insertEntry.run({ actorId: null, note: null, ...entry }),
     /** One conditional update, never read-modify-write; undefined when the balance does not cover the amount. */
     tryDebit: (userId: number, amount: number): number | undefined => debitBalance.get({ userId, amount })?.tokens,
+    /** The same for a credit that must not take the balance past `maxBalance`. */
+    tryCredit: (userId: number, amount: number, maxBalance: number): number | undefined =>
+      creditBalanceUpTo.get({ userId, amount, maxBalance })?.tokens,
     credit(entry: Omit<LedgerEntry, 'delta' | 'balanceAfter'> & { amount: number }) {
       const credited = creditBalance.get({ userId: entry.userId, amount: entry.amount })!
       insertEntry.run({ actorId: null, note: null, ...entry, delta: entry.amount, balanceAfter: credited.tokens })

@@ -4,15 +4,18 @@ import type { NewSession, RefreshRotation, RotationResult, SessionUser } from '.
 import type { Db } from './connection.js'
 
 export function sessionQueries(db: Db) {
+  // A deactivated user's sessions are revoked too; checking is_active here as well shuts out a login that was
+  // finishing while the deactivation ran.
   const selectSessionUser = db
-    .select({ id: users.id, username: users.username })
+    .select({ id: users.id, username: users.username, isAdmin: users.isAdmin })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
     .where(
       and(
         eq(sessions.id, sql.placeholder('sessionId')),
         eq(sessions.userId, sql.placeholder('userId')),
-        isNull(sessions.revokedAt)
+        isNull(sessions.revokedAt),
+        eq(users.isActive, true)
       )
     )
     .prepare()
@@ -32,11 +35,13 @@ export function sessionQueries(db: Db) {
           .select({ spentAt: refreshTokens.spentAt, expiresAt: refreshTokens.expiresAt, revokedAt: sessions.revokedAt })
           .from(refreshTokens)
           .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
+          .innerJoin(users, eq(users.id, sessions.userId))
           .where(
             and(
               eq(refreshTokens.jti, input.presentedJti),
               eq(sessions.id, input.sessionId),
-              eq(sessions.userId, input.userId)
+              eq(sessions.userId, input.userId),
+              eq(users.isActive, true)
             )
           )
           .get()

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm'
+import { and, eq, sql } from 'drizzle-orm'
 import { users } from '../schema.js'
 import type { Balance, CreateUserResult, LoginCandidate, NewUser } from '../store.js'
 import type { Db } from './connection.js'
@@ -20,10 +20,11 @@ export function userQueries(db: Db) {
     .returning({ id: users.id, tokens: users.tokens })
     .prepare()
 
+  // A deactivated user is no candidate: their login is verified against the dummy hash, like an unknown username.
   const selectLoginCandidate = db
     .select({ id: users.id, username: users.username, passwordHash: users.passwordHash })
     .from(users)
-    .where(eq(users.usernameKey, sql.placeholder('usernameKey')))
+    .where(and(eq(users.usernameKey, sql.placeholder('usernameKey')), eq(users.isActive, true)))
     .prepare()
 
   const selectBalance = db

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { StoredResponse } from '../../db/store.js'
 import { problemFromError, type ProblemError } from '../../plugins/problem.js'
+import { sendReplay } from '../idempotency/respond.js'
 import { startIdempotentRequest, type IdempotencyClaim } from '../idempotency/service.js'
 import { clientGoneSignal, openEventStream, wantsEventStream } from './event-stream.js'
 import type { ChatRequest } from './schemas.js'
@@ -72,15 +73,9 @@ async function rememberIfCharged(claim: IdempotencyClaim | undefined, problem: {
 }
 
 function replay(request: FastifyRequest, reply: FastifyReply, stored: StoredResponse) {
-  reply.header('idempotent-replayed', 'true')
-  if (wantsEventStream(request)) {
-    const events = openEventStream(reply)
-    events.send(stored.status < 400 ? 'done' : 'error', JSON.parse(stored.body))
-    events.end()
-    return reply
-  }
+  if (!wantsEventStream(request)) return sendReplay(reply, stored)
+  const events = openEventStream(reply.header('idempotent-replayed', 'true'))
+  events.send(stored.status < 400 ? 'done' : 'error', JSON.parse(stored.body))
+  events.end()
   return reply
-    .code(stored.status)
-    .type(stored.status < 400 ? 'application/json; charset=utf-8' : 'application/problem+json; charset=utf-8')
-    .send(stored.body)
 }

@@ -1,0 +1,74 @@
+import type { Writable } from 'node:stream'
+import { loadConfig } from '../config.js'
+import { createSqliteStore } from '../db/sqlite-store.js'
+import { parseCommandLine, USAGE, UsageError, type Invocation } from './arguments.js'
+import { createAdmin, grant, listUsers, verifyLedger, type CommandContext } from './commands.js'
+import { readHiddenLine, type TerminalInput } from './prompt.js'
+
+export interface CliIo {
+  env: Record<string, string | undefined>
+  stdin: TerminalInput
+  stdout: Writable
+  stderr: Writable
+}
+
+export const EXIT = { ok: 0, failure: 1, usage: 2 } as const
+
+/** Runs one command of the operators' tool and returns its exit code; errors are written to stderr. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  try {
+    const invocation = parseCommandLine(argv)
+    if (invocation === 'help') {
+      io.stdout.write(USAGE)
+      return EXIT.ok
+    }
+    if (invocation === 'missing') {
+      io.stderr.write(USAGE)
+      return EXIT.usage
+    }
+    const config = loadConfig(io.env)
+    const store = createSqliteStore(config.databaseUrl, config.sqliteSynchronous)
+    try {
+      return await dispatch(invocation, { store, config, out: io.stdout }, io)
+    } finally {
+      await store.close()
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error)
+    io.stderr.write(`error: ${message}\n`)
+    if (!(error instanceof UsageError)) return EXIT.failure
+    io.stderr.write('run with --help for usage\n')
+    return EXIT.usage
+  }
+}
+
+async function dispatch(invocation: Invocation, context: CommandContext, io: CliIo): Promise<number> {
+  const [username = ''] = invocation.positionals
+  switch (invocation.command) {
+    case 'create-admin':
+      await createAdmin(context, username, () => adminPassword(io))
+      return EXIT.ok
+    case 'grant':
+      await grant(context, username, invocation.amount!, invocation.note)
+      return EXIT.ok
+    case 'users':
+      await listUsers(context, invocation.search)
+      return EXIT.ok
+    case 'verify-ledger': {
+      const mismatches = await verifyLedger(context)
+      if (mismatches === 0) return EXIT.ok
+      io.stderr.write('error: the ledger does not match the balances\n')
+      return EXIT.failure
+    }
+  }
+}
+
+/** ADMIN_PASSWORD, or asked for twice without echo when a person is at the terminal. */
+async function adminPassword({ env, stdin, stderr }: CliIo): Promise<string> {
+  if (env.ADMIN_PASSWORD) return env.ADMIN_PASSWORD
+  if (!stdin.isTTY) throw new UsageError('set ADMIN_PASSWORD, or run in a terminal to be asked for the password')
+  const password = await readHiddenLine(stdin, stderr, 'Password for the new administrator: ')
+  const repeated = await readHiddenLine(stdin, stderr, 'Repeat the password: ')
+  if (password !== repeated) throw new UsageError('the passwords do not match')
+  return password
+}

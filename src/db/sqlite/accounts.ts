@@ -1,0 +1,128 @@
+import { and, asc, eq, gt, gte, isNull, lt, sql } from 'drizzle-orm'
+import { sessions, users } from '../schema.js'
+import type {
+  AccountActivation,
+  AccountPageQuery,
+  AdjustmentResult,
+  BalanceAdjustment,
+  StoredAccount
+} from '../store.js'
+import type { Db } from './connection.js'
+import { ledgerWrites } from './ledger.js'
+
+/** Balances are read back as JavaScript numbers, which stay exact only up to this. */
+const MAX_BALANCE = Number.MAX_SAFE_INTEGER
+
+/**
+ * Usernames compare as UTF-8 bytes (SQLite's BINARY collation), and no username character sorts after U+10FFFF:
+ * every key that starts with a prefix lies in [prefix, prefix + U+10FFFF), which the unique index answers as a range.
+ */
+const AFTER_EVERY_CHARACTER = String.fromCodePoint(0x10ffff)
+
+const accountColumns = {
+  id: users.id,
+  username: users.username,
+  usernameKey: users.usernameKey,
+  tokens: users.tokens,
+  isActive: users.isActive,
+  isAdmin: users.isAdmin,
+  createdAt: users.createdAt
+}
+
+/** What administrators and operators do to accounts: list, adjust balances, (de)activate, promote. */
+export function accountQueries(db: Db) {
+  const ledger = ledgerWrites(db)
+
+  const selectPage = db
+    .select(accountColumns)
+    .from(users)
+    .where(
+      and(
+        gte(users.usernameKey, sql.placeholder('prefix')),
+        lt(users.usernameKey, sql.placeholder('prefixEnd')),
+        gt(users.usernameKey, sql.placeholder('after'))
+      )
+    )
+    .orderBy(asc(users.usernameKey))
+    .limit(sql.placeholder('limit'))
+    .prepare()
+
+  const selectByKey = db
+    .select(accountColumns)
+    .from(users)
+    .where(eq(users.usernameKey, sql.placeholder('usernameKey')))
+    .prepare()
+
+  const selectById = db
+    .select(accountColumns)
+    .from(users)
+    .where(eq(users.id, sql.placeholder('userId')))
+    .prepare()
+
+  const updateActive = db
+    .update(users)
+    .set({ isActive: sql`${sql.placeholder('isActive')}` })
+    .where(eq(users.id, sql.placeholder('userId')))
+    .returning({ id: users.id })
+    .prepare()
+
+  const revokeSessions = db
+    .update(sessions)
+    .set({ revokedAt: sql`${sql.placeholder('now')}` })
+    .where(and(eq(sessions.userId, sql.placeholder('userId')), isNull(sessions.revokedAt)))
+    .prepare()
+
+  const updateAdmin = db
+    .update(users)
+    .set({ isAdmin: true })
+    .where(eq(users.id, sql.placeholder('userId')))
+    .prepare()
+
+  const adjustBalance = (input: BalanceAdjustment): AdjustmentResult =>
+    db.transaction(
+      () => {
+        const account = selectByKey.get(input)
+        if (!account) return { adjusted: false, reason: 'not_found' }
+        const granted = input.delta > 0
+        const tokens = granted
+          ? ledger.tryCredit(account.id, input.delta, MAX_BALANCE)
+          : ledger.tryDebit(account.id, -input.delta)
+        if (tokens === undefined) {
+          return { adjusted: false, reason: granted ? 'balance_limit' : 'insufficient_tokens', balance: account.tokens }
+        }
+        ledger.record({
+          userId: account.id,
+          delta: input.delta,
+          reason: granted ? 'grant' : 'debit',
+          chatId: null,
+          actorId: input.actorId,
+          note: input.note,
+          balanceAfter: tokens,
+          now: input.now
+        })
+        return { adjusted: true, username: account.username, tokens }
+      },
+      { behavior: 'immediate' }
+    )
+
+  const setAccountActive = ({ userId, isActive, now }: AccountActivation): StoredAccount | undefined =>
+    db.transaction(
+      () => {
+        if (!updateActive.get({ userId, isActive: isActive ? 1 : 0 })) return undefined
+        if (!isActive) revokeSessions.run({ userId, now })
+        return selectById.get({ userId })
+      },
+      { behavior: 'immediate' }
+    )
+
+  return {
+    listAccounts: async ({ prefix, after, limit }: AccountPageQuery): Promise<StoredAccount[]> =>
+      selectPage.all({ prefix, prefixEnd: prefix + AFTER_EVERY_CHARACTER, after: after ?? '', limit }),
+    findAccount: async (usernameKey: string): Promise<StoredAccount | undefined> => selectByKey.get({ usernameKey }),
+    adjustBalance: async (input: BalanceAdjustment) => adjustBalance(input),
+    setAccountActive: async (input: AccountActivation) => setAccountActive(input),
+    grantAdmin: async (userId: number) => {
+      updateAdmin.run({ userId })
+    }
+  }
+}

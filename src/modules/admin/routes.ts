@@ -1,0 +1,97 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { usernameKey } from '../auth/usernames.js'
+import { BearerSecurity, IdempotencyHeadersSchema, problemResponses } from '../common/schemas.js'
+import { respondIdempotently } from '../idempotency/respond.js'
+import {
+  AccountActivationSchema,
+  AdminUserPageQuerySchema,
+  AdminUserPageSchema,
+  AdminUserParamsSchema,
+  AdminUserSchema,
+  TokenAdjustmentRequestSchema,
+  TokenAdjustmentSchema
+} from './schemas.js'
+import { adjustTokens, listAccounts, setAccountActive } from './service.js'
+
+const tags = ['admin']
+const security = BearerSecurity
+const GRANT_OPERATION = 'POST /api/admin/users/{username}/tokens/'
+
+/** Account administration; every route is for administrators only (403 `admin_required` for anyone else). */
+const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.addHook('onRequest', app.authenticate)
+  app.addHook('onRequest', app.requireAdmin)
+
+  app.get(
+    '/api/admin/users/',
+    {
+      schema: {
+        operationId: 'adminListUsers',
+        summary: 'List users in username order, optionally by username prefix',
+        description: 'Keyset pagination: pass `next_cursor` as `cursor` (with the same `search`) until it is null.',
+        tags,
+        security,
+        querystring: AdminUserPageQuerySchema,
+        response: { 200: AdminUserPageSchema, ...problemResponses(400, 401, 403) }
+      }
+    },
+    async (request) => listAccounts(app.store, request.query)
+  )
+
+  app.post(
+    '/api/admin/users/:username/tokens/',
+    {
+      schema: {
+        operationId: 'adminAdjustTokens',
+        summary: 'Grant tokens to a user or debit their balance',
+        description:
+          'A positive `amount` is a grant, a negative one a debit; the balance and a ledger row naming you change ' +
+          'together. A debit larger than the balance is 409 `insufficient_tokens` and changes nothing. With an ' +
+          '`Idempotency-Key`, a retry replays the first answer instead of adjusting twice.',
+        tags,
+        security,
+        headers: IdempotencyHeadersSchema,
+        params: AdminUserParamsSchema,
+        body: TokenAdjustmentRequestSchema,
+        response: { 201: TokenAdjustmentSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422) }
+      }
+    },
+    async (request, reply) => {
+      const { amount, note } = request.body
+      const adjustment = { actorId: request.user.id, username: request.params.username, amount, note }
+      const scope = { userId: request.user.id, operation: GRANT_OPERATION, key: request.headers['idempotency-key'] }
+      // The target user is part of what the key stands for, so the same key for another user is a different request.
+      return respondIdempotently(
+        app.store,
+        reply,
+        scope,
+        { username: usernameKey(adjustment.username), amount, note },
+        async () => ({
+          status: 201,
+          body: await adjustTokens(app.store, adjustment)
+        })
+      )
+    }
+  )
+
+  app.patch(
+    '/api/admin/users/:username/',
+    {
+      schema: {
+        operationId: 'adminUpdateUser',
+        summary: 'Deactivate or reactivate a user',
+        description:
+          'Deactivating ends all of the user’s sessions at once: their access and refresh tokens stop working and ' +
+          'their logins are refused as wrong credentials. You cannot deactivate yourself (409).',
+        tags,
+        security,
+        params: AdminUserParamsSchema,
+        body: AccountActivationSchema,
+        response: { 200: AdminUserSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415) }
+      }
+    },
+    async (request) => setAccountActive(app.store, request.user.id, request.params.username, request.body.is_active)
+  )
+}
+
+export default adminRoutes

@@ -1,0 +1,14 @@
+/**
+ * Keyset pagination: ask the store for `limit + 1` rows; the extra row only tells that another page follows, and the
+ * cursor of the last row shown is where that page starts.
+ */
+export function toPage<Row, Item>(
+  rows: Row[],
+  limit: number,
+  toItem: (row: Row) => Item,
+  cursorOf: (row: Row) => string
+): { items: Item[]; next_cursor: string | null } {
+  const shown = rows.slice(0, limit)
+  const last = shown.at(-1)
+  return { items: shown.map(toItem), next_cursor: rows.length > limit && last ? cursorOf(last) : null }
+}

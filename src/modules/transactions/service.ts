@@ -1,0 +1,30 @@
+import type { Store, StoredLedgerEntry } from '../../db/store.js'
+import { toPage } from '../common/pages.js'
+import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
+import type { Transaction, TransactionPageQuery } from './schemas.js'
+
+/** The caller's own ledger, newest first; who made an adjustment stays private to the administrators. */
+export async function listTransactions(
+  store: Store,
+  userId: number,
+  { cursor, limit = DEFAULT_PAGE_SIZE }: TransactionPageQuery
+) {
+  const rows = await store.listLedger({
+    userId,
+    beforeId: cursor === undefined ? undefined : Number(cursor),
+    limit: limit + 1
+  })
+  return toPage(rows, limit, toTransaction, (entry) => String(entry.id))
+}
+
+function toTransaction(entry: StoredLedgerEntry): Transaction {
+  return {
+    id: entry.id,
+    delta: entry.delta,
+    reason: entry.reason,
+    chat_id: entry.chatId,
+    balance_after: entry.balanceAfter,
+    note: entry.note,
+    timestamp: new Date(entry.createdAt).toISOString()
+  }
+}

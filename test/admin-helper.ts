@@ -1,0 +1,105 @@
+import type Database from 'better-sqlite3'
+import { Writable } from 'node:stream'
+import type { App } from '../src/app.js'
+import { createAdmin } from '../src/cli/commands.js'
+import { signUp, testConfig } from './helper.js'
+
+type Headers = Record<string, string>
+
+/** A stream that keeps what is written to it, for the report of a CLI command. */
+export class Collected extends Writable {
+  chunks: string[] = []
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void) {
+    this.chunks.push(chunk.toString('utf8'))
+    done()
+  }
+  get text() {
+    return this.chunks.join('')
+  }
+}
+
+/** Registers a user, makes them an administrator with the operators' `create-admin` command, and logs them in. */
+export async function signUpAdmin(app: App, username = 'root') {
+  const session = await signUp(app, username)
+  const context = { store: app.store, config: testConfig(), out: new Collected() }
+  await createAdmin(context, username, () => Promise.reject(new Error('an existing user needs no password')))
+  return session
+}
+
+/** A user who can be administered, and an administrator with their headers. */
+export async function adminAndUser(app: App, username = 'alice') {
+  const user = await signUp(app, username)
+  const admin = await signUpAdmin(app)
+  return { user, admin }
+}
+
+export interface Page<Item> {
+  items: Item[]
+  next_cursor: string | null
+}
+
+export async function readPage<Item>(
+  app: App,
+  url: string,
+  headers: Headers,
+  query: Record<string, string> = {}
+): Promise<Page<Item>> {
+  const response = await app.inject({ method: 'GET', url, headers, query })
+  if (response.statusCode !== 200) throw new Error(`GET ${url} failed: ${response.body}`)
+  return response.json()
+}
+
+/** Follows `next_cursor` from the first page to the last, keeping the rest of the query, and returns every page. */
+export async function readAllPages<Item>(app: App, url: string, headers: Headers, query: Record<string, string>) {
+  const pages = [await readPage<Item>(app, url, headers, query)]
+  for (let cursor = pages[0]!.next_cursor; cursor !== null; cursor = pages.at(-1)!.next_cursor) {
+    pages.push(await readPage<Item>(app, url, headers, { ...query, cursor }))
+  }
+  return pages
+}
+
+export function adjustTokens(app: App, headers: Headers, username: string, payload: unknown) {
+  return app.inject({
+    method: 'POST',
+    url: `/api/admin/users/${encodeURIComponent(username)}/tokens/`,
+    headers,
+    payload: payload as object
+  })
+}
+
+export function setActive(app: App, headers: Headers, username: string, isActive: boolean) {
+  return app.inject({
+    method: 'PATCH',
+    url: `/api/admin/users/${encodeURIComponent(username)}/`,
+    headers,
+    payload: { is_active: isActive }
+  })
+}
+
+export interface LedgerRow {
+  user_id: number
+  delta: number
+  reason: string
+  chat_id: number | null
+  actor_id: number | null
+  note: string | null
+  balance_after: number
+  created_at: number
+}
+
+export function ledgerOf(db: Database.Database, username: string): LedgerRow[] {
+  return db
+    .prepare(
+      `select l.user_id, l.delta, l.reason, l.chat_id, l.actor_id, l.note, l.balance_after, l.created_at
+       from ledger l join users u on u.id = l.user_id where u.username_key = ? order by l.id`
+    )
+    .all(username) as LedgerRow[]
+}
+
+export function userIdOf(db: Database.Database, username: string): number {
+  return (db.prepare('select id from users where username_key = ?').get(username) as { id: number }).id
+}
+
+export function tokensOf(db: Database.Database, username: string): number {
+  return (db.prepare('select tokens from users where username_key = ?').get(username) as { tokens: number }).tokens
+}

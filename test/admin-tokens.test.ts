@@ -1,0 +1,162 @@
+import type Database from 'better-sqlite3'
+import t from 'tap'
+import { adjustTokens, adminAndUser, ledgerOf, tokensOf, userIdOf } from './admin-helper.js'
+import { assertProblem, build, ledgerMismatches } from './helper.js'
+
+/** Everything an adjustment could have changed. */
+function accountsState(db: Database.Database) {
+  return {
+    users: db.prepare('select id, tokens from users order by id').all(),
+    ledger: db.prepare('select * from ledger order by id').all()
+  }
+}
+
+t.test('a positive amount is a grant: balance and a ledger row naming the administrator and the note', async (t) => {
+  const { app, db } = await build(t)
+  const { admin } = await adminAndUser(app)
+  const before = Date.now()
+
+  const response = await adjustTokens(app, admin.headers, 'alice', { amount: 500, note: 'Welcome bonus' })
+
+  t.equal(response.statusCode, 201)
+  t.same(response.json(), { username: 'alice', tokens: 4500, delta: 500, note: 'Welcome bonus' })
+  t.equal(tokensOf(db, 'alice'), 4500)
+  const grant = ledgerOf(db, 'alice').at(-1)!
+  t.match(grant, {
+    user_id: userIdOf(db, 'alice'),
+    delta: 500,
+    reason: 'grant',
+    chat_id: null,
+    actor_id: userIdOf(db, 'root'),
+    note: 'Welcome bonus',
+    balance_after: 4500
+  })
+  t.ok(grant.created_at >= before && grant.created_at <= Date.now(), 'stamped now')
+  t.same(ledgerMismatches(db), [])
+})
+
+t.test('the balance endpoint shows a grant at once', async (t) => {
+  const { app } = await build(t)
+  const { user, admin } = await adminAndUser(app)
+  await adjustTokens(app, admin.headers, 'alice', { amount: 1 })
+  const response = await app.inject({ method: 'GET', url: '/api/tokenbalance/', headers: user.headers })
+  t.same(response.json(), { username: 'alice', tokens: 4001 })
+})
+
+t.test('a negative amount is a debit, down to exactly zero', async (t) => {
+  const { app, db } = await build(t)
+  const { admin } = await adminAndUser(app)
+
+  const first = await adjustTokens(app, admin.headers, 'alice', { amount: -1500, note: 'Chargeback' })
+  t.equal(first.statusCode, 201)
+  t.same(first.json(), { username: 'alice', tokens: 2500, delta: -1500, note: 'Chargeback' })
+  const last = await adjustTokens(app, admin.headers, 'alice', { amount: -2500 })
+  t.same(last.json(), { username: 'alice', tokens: 0, delta: -2500, note: null })
+
+  t.match(ledgerOf(db, 'alice').slice(1), [
+    { delta: -1500, reason: 'debit', actor_id: userIdOf(db, 'root'), note: 'Chargeback', balance_after: 2500 },
+    { delta: -2500, reason: 'debit', actor_id: userIdOf(db, 'root'), note: null, balance_after: 0 }
+  ])
+  t.same(ledgerMismatches(db), [])
+})
+
+t.test('a debit larger than the balance is 409 and writes nothing', async (t) => {
+  const { app, db } = await build(t)
+  const { admin } = await adminAndUser(app)
+  const before = accountsState(db)
+
+  const response = await adjustTokens(app, admin.headers, 'alice', { amount: -4001, note: 'Too much' })
+
+  assertProblem(t, response, {
+    status: 409,
+    code: 'insufficient_tokens',
+    instance: '/api/admin/users/alice/tokens/',
+    detail: 'The balance of 4000 tokens does not cover a debit of 4001 tokens; nothing was changed',
+    extensions: { balance: 4000 }
+  })
+  t.same(accountsState(db), before)
+})
+
+t.test('simultaneous debits never take a balance below zero', async (t) => {
+  const { app, db } = await build(t)
+  const { admin } = await adminAndUser(app)
+  const responses = await Promise.all(
+    Array.from({ length: 10 }, () => adjustTokens(app, admin.headers, 'alice', { amount: -1000 }))
+  )
+  const statuses = responses.map((response) => response.statusCode).sort()
+  t.same(statuses, [201, 201, 201, 201, 409, 409, 409, 409, 409, 409])
+  t.equal(tokensOf(db, 'alice'), 0)
+  t.same(ledgerMismatches(db), [])
+})
+
+t.test('a grant that would pass the largest exact balance is 409 and writes nothing', async (t) => {
+  const { app, db } = await build(t)
+  const { admin } = await adminAndUser(app)
+  const before = accountsState(db)
+  const response = await adjustTokens(app, admin.headers, 'alice', { amount: Number.MAX_SAFE_INTEGER - 3999 })
+  assertProblem(t, response, {
+    status: 409,
+    code: 'balance_limit_exceeded',
+    instance: '/api/admin/users/alice/tokens/',
+    extensions: { balance: 4000 }
+  })
+  t.same(accountsState(db), before)
+  const largest = await adjustTokens(app, admin.headers, 'alice', { amount: Number.MAX_SAFE_INTEGER - 4000 })
+  t.equal(largest.json().tokens, Number.MAX_SAFE_INTEGER, 'up to the limit is fine')
+})
+
+t.test('the username in the path is matched regardless of case and answered as stored', async (t) => {
+  const { app } = await build(t)
+  const { admin } = await adminAndUser(app, 'Alice')
+  const response = await adjustTokens(app, admin.headers, 'ALICE', { amount: 10 })
+  t.equal(response.statusCode, 201)
+  t.equal(response.json().username, 'Alice')
+})
+
+t.test('the note is stored without surrounding whitespace', async (t) => {
+  const { app, db } = await build(t)
+  const { admin } = await adminAndUser(app)
+  const response = await adjustTokens(app, admin.headers, 'alice', { amount: 10, note: '  Refund of order 7 \n' })
+  t.equal(response.json().note, 'Refund of order 7')
+  t.equal(ledgerOf(db, 'alice').at(-1)!.note, 'Refund of order 7')
+})
+
+t.test('an unknown username is 404 and writes nothing', async (t) => {
+  const { app, db } = await build(t)
+  const { admin } = await adminAndUser(app)
+  const before = accountsState(db)
+  const response = await adjustTokens(app, admin.headers, 'nobody', { amount: 10 })
+  assertProblem(t, response, {
+    status: 404,
+    code: 'user_not_found',
+    instance: '/api/admin/users/nobody/tokens/',
+    detail: 'No user named "nobody" was found'
+  })
+  t.same(accountsState(db), before)
+})
+
+t.test('an invalid amount or note is 400 naming the field, and writes nothing', async (t) => {
+  const { app, db } = await build(t)
+  const { admin } = await adminAndUser(app)
+  const before = accountsState(db)
+  const cases: [string, unknown, string, string | RegExp][] = [
+    ['zero', { amount: 0 }, '#/amount', 'must not be 0'],
+    ['a fraction', { amount: 1.5 }, '#/amount', 'must be integer'],
+    ['a string', { amount: '100' }, '#/amount', 'must be integer'],
+    ['beyond safe integers', { amount: 2 ** 53 }, '#/amount', 'must be <= 9007199254740991'],
+    ['huge', { amount: 1e20 }, '#/amount', 'must be <= 9007199254740991'],
+    ['hugely negative', { amount: -(2 ** 53) }, '#/amount', 'must be >= -9007199254740991'],
+    ['missing', { note: 'no amount' }, '#/amount', 'is required'],
+    ['an empty note', { amount: 1, note: '' }, '#/note', 'must NOT have fewer than 1 characters'],
+    ['a blank note', { amount: 1, note: '   ' }, '#/note', /must match the format/],
+    ['a long note', { amount: 1, note: 'x'.repeat(501) }, '#/note', 'must NOT have more than 500 characters'],
+    ['a null note', { amount: 1, note: null }, '#/note', 'must be string'],
+    ['an unknown field', { amount: 1, actor: 'root' }, '#/actor', 'is not an allowed property']
+  ]
+  for (const [name, payload, pointer, message] of cases) {
+    const response = await adjustTokens(app, admin.headers, 'alice', payload)
+    t.equal(response.statusCode, 400, name)
+    t.match(response.json(), { code: 'validation_failed', errors: [{ pointer, location: 'body', message }] }, name)
+  }
+  t.same(accountsState(db), before)
+})

@@ -1,0 +1,334 @@
+import Database from 'better-sqlite3'
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { PassThrough } from 'node:stream'
+import { fileURLToPath } from 'node:url'
+import t, { type Test } from 'tap'
+import { USAGE } from '../src/cli/arguments.js'
+import { createAdmin, grant, listUsers, verifyLedger } from '../src/cli/commands.js'
+import { runCli } from '../src/cli/run.js'
+import { Collected, ledgerOf, signUpAdmin, tokensOf } from './admin-helper.js'
+import { build, ledgerMismatches, login, register, signUp, TEST_ENV, testConfig } from './helper.js'
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+const BIN = join(ROOT, 'bin/ai-chat-api.js')
+const ADMIN_PASSWORD = 'a long and secret admin password'
+/**
+ * The environment of a spawned CLI. tsx compiles it with other line mappings than tap's loader, so its coverage
+ * would be merged into the report against the wrong lines; tap's process tracker is told to collect none.
+ */
+const SPAWN_ENV = { ...process.env, ...TEST_ENV, _TAPJS_PROCESSINFO_COVERAGE_: '0' }
+
+/** Runs a command in-process against the database file, as an operator would beside the running service. */
+async function cli(databaseUrl: string, argv: string[], env: Record<string, string> = {}, stdin = new PassThrough()) {
+  const stdout = new Collected()
+  const stderr = new Collected()
+  const code = await runCli(argv, { env: { ...TEST_ENV, DATABASE_URL: databaseUrl, ...env }, stdin, stdout, stderr })
+  return { code, stdout: stdout.text, stderr: stderr.text }
+}
+
+function tempDatabase(t: Test) {
+  return join(t.testdir(), 'cli.sqlite')
+}
+
+/** Changes the database behind the service's back, as a bug or a careless operator could. */
+function corrupt(databaseUrl: string, statement: string) {
+  const writable = new Database(databaseUrl)
+  writable.prepare(statement).run()
+  writable.close()
+}
+
+/** A terminal on stdin: raw mode is recorded, and `typed` arrives as keystrokes once a prompt has been written. */
+function fakeTerminal(stderr: Collected, typed: string[]) {
+  const stdin = Object.assign(new PassThrough(), { isTTY: true, rawModes: [] as boolean[] })
+  Object.assign(stdin, { setRawMode: (mode: boolean) => stdin.rawModes.push(mode) })
+  const write = stderr.write.bind(stderr)
+  stderr.write = ((chunk: string) => {
+    const written = write(chunk)
+    if (chunk.endsWith(': ')) setImmediate(() => stdin.write(typed.shift() ?? ''))
+    return written
+  }) as typeof stderr.write
+  return stdin
+}
+
+t.test('create-admin creates an administrator with the starting balance and a signup ledger row', async (t) => {
+  const { app, db, databaseUrl } = await build(t)
+  const result = await cli(databaseUrl, ['create-admin', 'Root'], { ADMIN_PASSWORD })
+  t.same(result, { code: 0, stdout: 'created the administrator Root with 4000 tokens\n', stderr: '' })
+  t.match(db.prepare('select username, tokens, is_active, is_admin from users').get(), {
+    username: 'Root',
+    tokens: 4000,
+    is_active: 1,
+    is_admin: 1
+  })
+  t.match(ledgerOf(db, 'root'), [{ delta: 4000, reason: 'signup', balance_after: 4000 }])
+  const { access } = await login(app, 'root', ADMIN_PASSWORD)
+  const users = await app.inject({
+    method: 'GET',
+    url: '/api/admin/users/',
+    headers: { authorization: `Bearer ${access}` }
+  })
+  t.equal(users.statusCode, 200, 'the new administrator uses the admin API')
+})
+
+t.test('create-admin promotes an existing user without asking for or changing the password', async (t) => {
+  const { app, db } = await build(t)
+  await register(app, 'alice')
+  const out = new Collected()
+  const outcome = await createAdmin({ store: app.store, config: testConfig(), out }, 'ALICE', () =>
+    Promise.reject(new Error('asked for a password'))
+  )
+  t.equal(outcome, 'promoted')
+  t.match(out.text, /^promoted the existing user alice \(registered \d{4}-.+Z\) to administrator\n$/)
+  t.match(db.prepare('select is_admin from users').get(), { is_admin: 1 })
+  t.ok(await login(app, 'alice'), 'the old password still works')
+})
+
+t.test('create-admin says so when the user is already an administrator, or is deactivated', async (t) => {
+  const { app, databaseUrl } = await build(t)
+  await signUpAdmin(app, 'root')
+  t.same(await cli(databaseUrl, ['create-admin', 'root']), {
+    code: 0,
+    stdout: 'root is already an administrator; nothing changed\n',
+    stderr: ''
+  })
+  await register(app, 'bob')
+  corrupt(databaseUrl, "update users set is_active = 0 where username_key = 'bob'")
+  const promoted = await cli(databaseUrl, ['create-admin', 'bob'])
+  t.match(promoted.stdout, /\nnote: bob is deactivated and cannot log in until reactivated\n$/)
+})
+
+t.test('create-admin fails, and promotes nobody, when the name is registered while it runs', async (t) => {
+  const { app, db } = await build(t)
+  await register(app, 'root')
+  const racing = { ...app.store, findAccount: async () => undefined }
+  const out = new Collected()
+  const creating = createAdmin({ store: racing, config: testConfig(), out }, 'root', async () => ADMIN_PASSWORD)
+  await t.rejects(creating, { message: 'someone registered root just now; run the command again to promote them' })
+  t.match(db.prepare('select is_admin from users').get(), { is_admin: 0 })
+})
+
+t.test('create-admin refuses an invalid username or password with exit code 2', async (t) => {
+  const databaseUrl = tempDatabase(t)
+  const badName = await cli(databaseUrl, ['create-admin', 'a b'], { ADMIN_PASSWORD })
+  t.equal(badName.code, 2)
+  t.match(badName.stderr, /^error: "a b" is not a valid username: 3 to 150 letters/)
+  const badPassword = await cli(databaseUrl, ['create-admin', 'root'], { ADMIN_PASSWORD: 'short' })
+  t.equal(badPassword.code, 2)
+  t.match(badPassword.stderr, /^error: the password must be 8 to 1024 characters\n/)
+  const noPassword = await cli(databaseUrl, ['create-admin', 'root'])
+  t.equal(noPassword.code, 2, 'without ADMIN_PASSWORD and without a terminal')
+  t.match(noPassword.stderr, /set ADMIN_PASSWORD, or run in a terminal/)
+})
+
+t.test('create-admin asks twice for the password at a terminal, without echo', async (t) => {
+  const databaseUrl = tempDatabase(t)
+  const stderr = new Collected()
+  const stdin = fakeTerminal(stderr, [`${ADMIN_PASSWORD}x\u007f\r`, `${ADMIN_PASSWORD}\n`])
+  const stdout = new Collected()
+  const env = { ...TEST_ENV, DATABASE_URL: databaseUrl }
+  const code = await runCli(['create-admin', 'root'], { env, stdin, stdout, stderr })
+  t.equal(code, 0)
+  t.equal(stderr.text, 'Password for the new administrator: \nRepeat the password: \n', 'nothing typed is echoed')
+  t.same(stdin.rawModes, [true, false, true, false])
+  t.equal(stdout.text, 'created the administrator root with 4000 tokens\n')
+})
+
+t.test('create-admin at a terminal stops on different passwords or Ctrl-C', async (t) => {
+  const databaseUrl = tempDatabase(t)
+  for (const [typed, code, message] of [
+    [['one password\r', 'another one\r'], 2, 'error: the passwords do not match'],
+    [['half\u0003'], 1, 'error: cancelled']
+  ] as const) {
+    const stderr = new Collected()
+    const stdin = fakeTerminal(stderr, [...typed])
+    const env = { ...TEST_ENV, DATABASE_URL: databaseUrl }
+    t.equal(await runCli(['create-admin', 'root'], { env, stdin, stdout: new Collected(), stderr }), code)
+    t.match(stderr.text, message)
+  }
+  t.same(await cli(databaseUrl, ['users']), { code: 0, stdout: '0 users\n', stderr: '' }, 'nobody was created')
+})
+
+t.test('grant adds tokens with a ledger row that has the note and no administrator', async (t) => {
+  const { app, db, databaseUrl } = await build(t)
+  await signUp(app, 'alice')
+  const result = await cli(databaseUrl, ['grant', 'alice', '250', '--note', 'Support ticket 12'])
+  t.same(result, { code: 0, stdout: 'granted 250 tokens to alice; balance now 4250\n', stderr: '' })
+  t.match(ledgerOf(db, 'alice').at(-1), {
+    delta: 250,
+    reason: 'grant',
+    actor_id: null,
+    note: 'Support ticket 12',
+    balance_after: 4250
+  })
+  t.same(ledgerMismatches(db), [])
+})
+
+t.test('grant with a negative amount debits, and refuses to go below zero', async (t) => {
+  const { app, db, databaseUrl } = await build(t)
+  await signUp(app, 'alice')
+  const debit = await cli(databaseUrl, ['grant', '--note=Chargeback', 'alice', '-1000'])
+  t.same(debit, { code: 0, stdout: 'debited 1000 tokens from alice; balance now 3000\n', stderr: '' })
+  t.match(ledgerOf(db, 'alice').at(-1), { delta: -1000, reason: 'debit', note: 'Chargeback', balance_after: 3000 })
+
+  const tooMuch = await cli(databaseUrl, ['grant', 'alice', '-3001'])
+  t.same(tooMuch, {
+    code: 1,
+    stdout: '',
+    stderr: 'error: The balance of 3000 tokens does not cover a debit of 3001 tokens; nothing was changed\n'
+  })
+  t.equal(tokensOf(db, 'alice'), 3000)
+})
+
+t.test('grant to an unknown user fails with exit code 1', async (t) => {
+  const result = await cli(tempDatabase(t), ['grant', 'nobody', '5'])
+  t.same(result, { code: 1, stdout: '', stderr: 'error: No user named "nobody" was found\n' })
+})
+
+t.test('users prints a table in username order, optionally by prefix', async (t) => {
+  const { app, databaseUrl } = await build(t)
+  await signUpAdmin(app, 'root')
+  await signUp(app, 'alice')
+  await register(app, 'Alan')
+  await grant({ store: app.store, config: testConfig(), out: new Collected() }, 'alan', 123456, undefined)
+  const created = (await app.store.listAccounts({ prefix: '', after: undefined, limit: 10 })).map((account) =>
+    new Date(account.createdAt).toISOString()
+  )
+
+  const all = await cli(databaseUrl, ['users'])
+  t.equal(all.code, 0)
+  t.equal(
+    all.stdout,
+    [
+      'username  tokens  active  admin  created',
+      `Alan      127456  yes     no     ${created[0]}`,
+      `alice       4000  yes     no     ${created[1]}`,
+      `root        4000  yes     yes    ${created[2]}`,
+      '3 users',
+      ''
+    ].join('\n')
+  )
+  const out = new Collected()
+  await listUsers({ store: app.store, config: testConfig(), out }, 'ALI')
+  t.match(
+    out.text,
+    /^username +tokens +active +admin +created\nalice +4000 .*\n1 user whose username starts with "ALI"\n$/
+  )
+})
+
+t.test('verify-ledger passes a consistent ledger with exit code 0', async (t) => {
+  const { app, databaseUrl } = await build(t)
+  const { headers } = await signUp(app, 'alice')
+  await app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload: { message: 'Hello' } })
+  t.same(await cli(databaseUrl, ['verify-ledger']), {
+    code: 0,
+    stdout: 'ledger consistent: 1 user and 2 entries checked\n',
+    stderr: ''
+  })
+})
+
+t.test('verify-ledger reports a balance off its ledger and a broken chain of balances', async (t) => {
+  const { app, databaseUrl } = await build(t)
+  const { headers } = await signUp(app, 'alice')
+  await signUp(app, 'bob')
+  await app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload: { message: 'Hello' } })
+  corrupt(databaseUrl, "update users set tokens = tokens + 50 where username_key = 'bob'")
+  corrupt(databaseUrl, "update ledger set balance_after = 3950 where reason = 'chat'")
+
+  t.same(await cli(databaseUrl, ['verify-ledger']), {
+    code: 1,
+    stdout: [
+      'balance  bob: tokens 4050 but the ledger sums to 4000',
+      'chain    alice: ledger entry 3 says balance 3950, but 4000 - 100 is 3900',
+      'ledger inconsistent, 2 mismatches: 2 users and 3 entries checked',
+      ''
+    ].join('\n'),
+    stderr: 'error: the ledger does not match the balances\n'
+  })
+})
+
+t.test('verify-ledger finds a missing ledger row and a grant written without one', async (t) => {
+  const { app, databaseUrl } = await build(t)
+  await signUp(app, 'alice')
+  await grant({ store: app.store, config: testConfig(), out: new Collected() }, 'alice', 500, 'bonus')
+  corrupt(databaseUrl, "delete from ledger where reason = 'signup'")
+  const out = new Collected()
+  t.equal(await verifyLedger({ store: app.store, config: testConfig(), out }), 2)
+  t.match(out.text, /^balance  alice: tokens 4500 but the ledger sums to 500\n/)
+  t.match(out.text, /\nchain    alice: ledger entry 2 says balance 4500, but 0 \+ 500 is 500\n/)
+})
+
+t.test('bad arguments exit with code 2, a message on stderr, and never open the database', async (t) => {
+  const databaseUrl = tempDatabase(t)
+  const cases: [string[], RegExp][] = [
+    [['frobnicate'], /^error: unknown command "frobnicate"\nrun with --help for usage\n$/],
+    [['grant', 'alice'], /^error: grant takes <username> <amount>\n/],
+    [['grant', 'alice', '5', 'extra'], /^error: grant takes <username> <amount>\n/],
+    [['grant', 'alice', '0'], /the amount must be a non-zero whole number of tokens, not "0"/],
+    [['grant', 'alice', '1.5'], /not "1.5"/],
+    [['grant', 'alice', '1e3'], /not "1e3"/],
+    [['grant', 'alice', '-5x'], /not "-5x"/],
+    [['grant', 'alice', '9007199254740992'], /not "9007199254740992"/],
+    [['grant', 'alice', 'ten'], /not "ten"/],
+    [['grant', 'alice', '5', '--note', ' '], /the note must be 1 to 500 characters, not only whitespace/],
+    [['grant', 'alice', '5', '--note', 'x'.repeat(501)], /the note must be 1 to 500 characters/],
+    [['grant', 'alice', '5', '--note'], /argument missing/],
+    [['grant', 'alice', '5', '--note', '-3'], /argument is ambiguous/],
+    [['users', '--note', 'x'], /^error: users has no --note option\n/],
+    [['grant', 'alice', '5', '--search', 'x'], /grant has no --search option/],
+    [['users', 'alice'], /^error: users takes no arguments\n/],
+    [['verify-ledger', '--fix'], /Unknown option '--fix'/],
+    [['create-admin'], /^error: create-admin takes <username>\n/]
+  ]
+  for (const [argv, message] of cases) {
+    const result = await cli(databaseUrl, argv)
+    t.equal(result.code, 2, argv.join(' '))
+    t.match(result.stderr, message, argv.join(' '))
+    t.equal(result.stdout, '')
+  }
+  t.notOk(existsSync(databaseUrl), 'no database was created')
+})
+
+t.test('--help prints the usage on stdout; no command prints it on stderr with exit code 2', async (t) => {
+  const databaseUrl = tempDatabase(t)
+  for (const argv of [['--help'], ['-h'], ['help'], ['grant', '--help']]) {
+    t.same(await cli(databaseUrl, argv), { code: 0, stdout: USAGE, stderr: '' }, argv.join(' '))
+  }
+  t.same(await cli(databaseUrl, []), { code: 2, stdout: '', stderr: USAGE })
+})
+
+t.test('a bad environment variable fails with exit code 1 naming it', async (t) => {
+  const result = await cli(tempDatabase(t), ['users'], { INITIAL_TOKENS: 'lots' })
+  t.equal(result.code, 1)
+  t.match(result.stderr, /^error: Invalid environment variable INITIAL_TOKENS="lots"/)
+})
+
+t.test('the installed command runs verify-ledger with exit code 0, then 1 once the ledger is corrupted', async (t) => {
+  const databaseUrl = tempDatabase(t)
+  const env = { ...SPAWN_ENV, DATABASE_URL: databaseUrl, ADMIN_PASSWORD }
+  const run = (...argv: string[]) => spawnSync(process.execPath, [BIN, ...argv], { env, encoding: 'utf8' })
+
+  t.match(run('create-admin', 'root'), { status: 0, stdout: 'created the administrator root with 4000 tokens\n' })
+  t.match(run('verify-ledger'), { status: 0, stdout: 'ledger consistent: 1 user and 1 entry checked\n', stderr: '' })
+  corrupt(databaseUrl, 'update users set tokens = 1')
+  t.match(run('verify-ledger'), {
+    status: 1,
+    stdout:
+      'balance  root: tokens 1 but the ledger sums to 4000\nledger inconsistent, 1 mismatch: 1 user and 1 entry checked\n',
+    stderr: 'error: the ledger does not match the balances\n'
+  })
+  t.match(run('grant', 'root'), { status: 2, stdout: '', stderr: /^error: grant takes <username> <amount>\n/ })
+})
+
+t.test('npm run cli runs the same command line', async (t) => {
+  const databaseUrl = tempDatabase(t)
+  const env = { ...SPAWN_ENV, DATABASE_URL: databaseUrl }
+  const result = spawnSync('npm', ['run', '--silent', 'cli', '--', 'users', '--search', 'x'], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8'
+  })
+  t.equal(result.status, 0, result.stderr)
+  t.equal(result.stdout, '0 users whose username starts with "x"\n')
+})
