@@ -1,16 +1,31 @@
 import type { Store } from './store.js'
+import { startCheckpointer } from './sqlite/checkpointer.js'
 import { chatQueries } from './sqlite/chats.js'
-import { openDatabase } from './sqlite/connection.js'
+import { BUSY_TIMEOUT_MS, openDatabase } from './sqlite/connection.js'
 import { sessionQueries } from './sqlite/sessions.js'
 import { userQueries } from './sqlite/users.js'
 
-export function createSqliteStore(databaseUrl: string, synchronous: 'normal' | 'full'): Store {
+export interface SqliteStoreOptions {
+  /** Called when the background WAL checkpointer fails; the store then checkpoints as SQLite does by default. */
+  onCheckpointerError?: (error: Error) => void
+}
+
+export function createSqliteStore(
+  databaseUrl: string,
+  synchronous: 'normal' | 'full',
+  { onCheckpointerError = () => {} }: SqliteStoreOptions = {}
+): Store {
   const { sqlite, db } = openDatabase(databaseUrl, synchronous)
+  const checkpointer =
+    databaseUrl === ':memory:'
+      ? undefined
+      : startCheckpointer(sqlite, { databaseUrl, synchronous, busyTimeoutMs: BUSY_TIMEOUT_MS }, onCheckpointerError)
   return {
     ...userQueries(db),
     ...sessionQueries(db),
     ...chatQueries(db),
     close: async () => {
+      await checkpointer?.stop()
       sqlite.close()
     }
   }

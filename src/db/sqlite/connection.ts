@@ -9,7 +9,7 @@ import * as schema from '../schema.js'
 export type Db = BetterSQLite3Database<typeof schema>
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../drizzle', import.meta.url))
-const BUSY_TIMEOUT_MS = 5000
+export const BUSY_TIMEOUT_MS = 5000
 
 export interface Connection {
   sqlite: Database.Database
