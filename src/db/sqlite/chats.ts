@@ -107,24 +107,22 @@ export function chatQueries(db: Db) {
     )
     .prepare()
 
-  const reserveChat = (input: ChatReservation): ReserveResult =>
-    db.transaction(
-      () => {
-        const debited = debitBalance.get(input)
-        if (!debited) return { reserved: false, balance: selectTokens.get(input)?.tokens ?? 0 }
-        const chat = insertPendingChat.get(input)!
-        insertLedgerEntry.run({
-          userId: input.userId,
-          delta: -input.cost,
-          reason: 'chat',
-          chatId: chat.id,
-          balanceAfter: debited.tokens,
-          now: input.now
-        })
-        return { reserved: true, chatId: chat.id, remainingTokens: debited.tokens }
-      },
-      { behavior: 'immediate' }
-    )
+  // better-sqlite3's own transaction functions, made once: drizzle's db.transaction() builds a new transaction object,
+  // with a query builder per table, on every call.
+  const reserveChat = db.$client.transaction((input: ChatReservation): ReserveResult => {
+    const debited = debitBalance.get(input)
+    if (!debited) return { reserved: false, balance: selectTokens.get(input)?.tokens ?? 0 }
+    const chat = insertPendingChat.get(input)!
+    insertLedgerEntry.run({
+      userId: input.userId,
+      delta: -input.cost,
+      reason: 'chat',
+      chatId: chat.id,
+      balanceAfter: debited.tokens,
+      now: input.now
+    })
+    return { reserved: true, chatId: chat.id, remainingTokens: debited.tokens }
+  }).immediate
 
   const settleChat = (input: ChatSettlement): StoredChat => {
     const settled = completePendingChat.get(input)
@@ -133,24 +131,20 @@ export function chatQueries(db: Db) {
   }
 
   /** Returns false when the chat was not pending (already settled or refunded), so a refund never happens twice. */
-  const refundChat = (input: ChatRefund): boolean =>
-    db.transaction(
-      () => {
-        const failed = failPendingChat.get(input)
-        if (!failed) return false
-        const credited = creditBalance.get({ userId: failed.userId, amount: failed.cost })!
-        insertLedgerEntry.run({
-          userId: failed.userId,
-          delta: failed.cost,
-          reason: 'refund',
-          chatId: input.chatId,
-          balanceAfter: credited.tokens,
-          now: input.now
-        })
-        return true
-      },
-      { behavior: 'immediate' }
-    )
+  const refundChat = db.$client.transaction((input: ChatRefund): boolean => {
+    const failed = failPendingChat.get(input)
+    if (!failed) return false
+    const credited = creditBalance.get({ userId: failed.userId, amount: failed.cost })!
+    insertLedgerEntry.run({
+      userId: failed.userId,
+      delta: failed.cost,
+      reason: 'refund',
+      chatId: input.chatId,
+      balanceAfter: credited.tokens,
+      now: input.now
+    })
+    return true
+  }).immediate
 
   return {
     reserveChat: async (input: ChatReservation) => reserveChat(input),
