@@ -7,11 +7,23 @@ export interface Machine {
   cpus: number
   cpuModel: string
   node: string
+  /** One-minute load average when the run started and when it ended (the run itself adds about 2). */
+  loadAverage: { before: number; after: number }
 }
 
 /** The results table, in Markdown so that it can be pasted into the README as it is. */
 export function formatTable(results: ScenarioResult[], checks: TargetCheck[]): string {
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', '× baseline', 'baseline req/s', 'peak RSS MB', 'target']
+  const header = [
+    'scenario',
+    'req/s',
+    'p50 ms',
+    'p99 ms',
+    '× baseline',
+    'baseline req/s',
+    'baseline p99 ms',
+    'peak RSS MB',
+    'target'
+  ]
   const rows = results.map((result) => {
     const { requestsPerSecond, latencyMs } = result.service.median
     const targets = checks
@@ -24,6 +36,7 @@ export function formatTable(results: ScenarioResult[], checks: TargetCheck[]): s
       latencyMs.p99.toFixed(2),
       ratioToBaseline(result).toFixed(2),
       result.baseline.median.requestsPerSecond.toFixed(0),
+      result.baseline.median.latencyMs.p99.toFixed(2),
       result.servicePeakRssBytes === undefined ? '–' : (result.servicePeakRssBytes / 2 ** 20).toFixed(0),
       targets.join('; ') || '–'
     ]

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { availableParallelism, cpus, tmpdir } from 'node:os'
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../src/config.js'
 import { authHeaders, PASSWORD, register, seedHistories } from './fixtures.js'
@@ -43,6 +43,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 
+// Other work on the machine shows in the load average; it is reported so that a noisy run can be told apart.
+const loadBefore = loadavg()[0]!
 try {
   const seedStart = Date.now()
   await seedHistories(loadConfig(serviceEnv), [owners.small, owners.large])
@@ -76,10 +78,16 @@ try {
   }
   await stopServers()
 
-  const machine = { cpus: availableParallelism(), cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version }
+  const machine = {
+    cpus: availableParallelism(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    loadAverage: { before: loadBefore, after: loadavg()[0]! }
+  }
   const checks = checkTargets(results)
   console.log(
-    `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${settings.rounds} rounds × ${settings.durationSeconds} s per side\n`
+    `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${settings.rounds} rounds × ${settings.durationSeconds} s ` +
+      `per side, load average ${machine.loadAverage.before.toFixed(1)} before and ${machine.loadAverage.after.toFixed(1)} after\n`
   )
   console.log(formatTable(results, checks))
   writeResults(settings, machine, results, checks)
