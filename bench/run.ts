@@ -66,8 +66,15 @@ try {
     loginBody: JSON.stringify({ username: 'reader', password: PASSWORD })
   }
 
+  const all = scenarios(settings, actors)
+  const unknown = settings.only.filter((id) => !all.some((scenario) => scenario.id === id))
+  if (unknown.length > 0) {
+    throw new Error(
+      `BENCH_ONLY names no such scenario: ${unknown.join(', ')} (known: ${all.map((s) => s.id).join(', ')})`
+    )
+  }
   const results: ScenarioResult[] = []
-  for (const scenario of scenarios(settings, actors).filter((candidate) => selected(candidate.id))) {
+  for (const scenario of all.filter((candidate) => selected(candidate.id))) {
     const result = await runScenario(scenario, servers, settings)
     results.push(result)
     const { requestsPerSecond, latencyMs } = result.service.median
