@@ -1,16 +1,23 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import Fastify from 'fastify'
+import Fastify, { type FastifyLoggerOptions } from 'fastify'
 import type { AiProvider } from './ai/provider.js'
-import { OfflineProvider } from './ai/offline-provider.js'
+import { createProvider } from './ai/create-provider.js'
 import type { Config } from './config.js'
+import { loggerOptions, requestIdOf } from './logger.js'
 import accountRoutes from './modules/account/routes.js'
 import authRoutes from './modules/auth/routes.js'
 import chatRoutes from './modules/chat/routes.js'
+import conversationRoutes from './modules/conversations/routes.js'
+import sessionRoutes from './modules/sessions/routes.js'
 import { ProblemSchema } from './modules/common/schemas.js'
+import opsRoutes from './modules/ops/routes.js'
 import auth from './plugins/auth.js'
 import errors from './plugins/errors.js'
+import metrics from './plugins/metrics.js'
 import { trackRouteMethods } from './plugins/method-not-allowed.js'
 import openapi from './plugins/openapi.js'
+import pendingSweep from './plugins/pending-sweep.js'
+import requestContext from './plugins/request-context.js'
 import store from './plugins/store.js'
 import { installValidators } from './plugins/validation.js'
 
@@ -19,12 +26,18 @@ const BODY_LIMIT_BYTES = 128 * 1024
 export interface AppOverrides {
   /** Replaces the configured AI provider (tests use this to script failures). */
   provider?: AiProvider
+  /** Sends log lines here instead of stdout (tests read them). */
+  logStream?: FastifyLoggerOptions['stream']
 }
 
 /** Builds the application without listening: the server entry point, the tests and the OpenAPI writer share it. */
 export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const app = Fastify({
-    logger: { level: config.logLevel },
+    logger: loggerOptions(config, overrides.logStream),
+    genReqId: requestIdOf,
+    trustProxy: config.trustProxy,
+    // request-context answers with a problem+json 503 instead of Fastify's plain one while the app closes.
+    return503OnClosing: false,
     bodyLimit: BODY_LIMIT_BYTES,
     routerOptions: { ignoreTrailingSlash: true }
   }).withTypeProvider<TypeBoxTypeProvider>()
@@ -35,14 +48,20 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   const addMethodNotAllowedRoutes = trackRouteMethods(app)
   app.addSchema(ProblemSchema)
   await app.register(errors)
+  await app.register(requestContext)
+  await app.register(metrics, { enabled: config.metricsEnabled })
   await app.register(openapi)
   await app.register(store, { config })
   await app.register(auth, { config })
+  await app.register(pendingSweep, { config })
 
-  const provider = overrides.provider ?? new OfflineProvider()
+  const provider = overrides.provider ?? createProvider(config.ai)
+  await app.register(opsRoutes)
   await app.register(authRoutes, { config })
+  await app.register(sessionRoutes)
   await app.register(accountRoutes)
-  await app.register(chatRoutes, { provider, chatCost: config.chatCost })
+  await app.register(chatRoutes, { provider, chatCost: config.chatCost, ai: config.ai })
+  await app.register(conversationRoutes)
   addMethodNotAllowedRoutes()
   return app
 }

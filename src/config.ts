@@ -22,10 +22,27 @@ export const EnvSchema = Type.Object({
   ARGON2_MEMORY_KIB: Count(19456, 8),
   ARGON2_TIME_COST: Count(2, 1),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+  AI_PROVIDER: Type.Union([Type.Literal('offline'), Type.Literal('openai')], { default: 'offline' }),
+  AI_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
+  AI_API_KEY: Type.Optional(Type.String()),
+  AI_MODEL: Type.Optional(Type.String({ minLength: 1 })),
+  AI_SYSTEM_PROMPT: Type.String({ default: 'You are a helpful assistant.' }),
+  AI_TIMEOUT_MS: Count(30000, 1),
+  AI_MAX_OUTPUT_TOKENS: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  AI_CONTEXT_MESSAGES: Type.Integer({ minimum: 0, maximum: 1000, default: 20 }),
+  AI_MAX_CONCURRENT_PER_USER: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
     { default: 'info' }
-  )
+  ),
+  LOG_FORMAT: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], { default: 'auto' }),
+  METRICS_ENABLED: Type.Boolean({ default: true }),
+  TRUST_PROXY: Type.String({
+    pattern: '^[0-9A-Za-z.:/]+( *, *[0-9A-Za-z.:/]+)*$',
+    default: 'false',
+    description: 'false, true, or a comma-separated list of proxy addresses, CIDR ranges or loopback/uniquelocal'
+  }),
+  SHUTDOWN_TIMEOUT: Duration('10s')
 })
 
 export type Env = Static<typeof EnvSchema>
@@ -42,7 +59,26 @@ export interface Config {
   initialTokens: number
   chatCost: number
   argon2: { memoryCost: number; timeCost: number; parallelism: number }
+  ai: AiConfig
   logLevel: string
+  /** `auto` prints pretty logs when stdout is a terminal and JSON lines otherwise. */
+  logFormat: 'auto' | 'json' | 'pretty'
+  metricsEnabled: boolean
+  /** Fastify's `trustProxy`: which hops in front of the service may set `X-Forwarded-*`. */
+  trustProxy: boolean | string[]
+  shutdownTimeoutMs: number
+}
+
+export interface AiConfig {
+  provider: 'offline' | 'openai'
+  baseUrl: string | undefined
+  apiKey: string | undefined
+  model: string | undefined
+  systemPrompt: string
+  timeoutMs: number
+  maxOutputTokens: number | undefined
+  contextMessages: number
+  maxConcurrentPerUser: number
 }
 
 export class ConfigError extends Error {
@@ -85,6 +121,11 @@ function toConfig(env: Env): Config {
       `Invalid environment variable JWT_SECRET: required with NODE_ENV=production, at least ${MIN_PRODUCTION_SECRET_BYTES} bytes`
     )
   }
+  if (env.AI_PROVIDER === 'openai') {
+    for (const name of ['AI_BASE_URL', 'AI_MODEL'] as const) {
+      if (!env[name]) throw new ConfigError(`Invalid environment variable ${name}: required with AI_PROVIDER=openai`)
+    }
+  }
   return {
     production,
     port: env.PORT,
@@ -101,6 +142,26 @@ function toConfig(env: Env): Config {
       timeCost: env.ARGON2_TIME_COST,
       parallelism: env.ARGON2_PARALLELISM
     },
-    logLevel: env.LOG_LEVEL
+    ai: {
+      provider: env.AI_PROVIDER,
+      baseUrl: env.AI_BASE_URL,
+      apiKey: env.AI_API_KEY,
+      model: env.AI_MODEL,
+      systemPrompt: env.AI_SYSTEM_PROMPT,
+      timeoutMs: env.AI_TIMEOUT_MS,
+      maxOutputTokens: env.AI_MAX_OUTPUT_TOKENS,
+      contextMessages: env.AI_CONTEXT_MESSAGES,
+      maxConcurrentPerUser: env.AI_MAX_CONCURRENT_PER_USER
+    },
+    logLevel: env.LOG_LEVEL,
+    logFormat: env.LOG_FORMAT,
+    metricsEnabled: env.METRICS_ENABLED,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    shutdownTimeoutMs: parseDuration(env.SHUTDOWN_TIMEOUT) * 1000
   }
+}
+
+function parseTrustProxy(value: string): Config['trustProxy'] {
+  if (value === 'true' || value === 'false') return value === 'true'
+  return value.split(',').map((address) => address.trim())
 }

@@ -1,25 +1,64 @@
 import createError from '@fastify/error'
 
+const apiErrorCodes = new Set<string>()
+
 /** Errors the API raises on purpose: each has a stable lowercase `code` that the problem+json body carries. */
-export const UsernameTakenError = createError('username_taken', 'A user with the username "%s" already exists', 409)
-export const InvalidCredentialsError = createError(
+function apiError(code: string, message: string, statusCode: number) {
+  const ErrorClass = createError(code, message, statusCode)
+  apiErrorCodes.add(new ErrorClass().code)
+  return ErrorClass
+}
+
+/** Whether the API raised this error on purpose; only those may say what went wrong in a 5xx answer. */
+export function isApiError(error: { code?: string }): boolean {
+  return error.code !== undefined && apiErrorCodes.has(error.code)
+}
+
+export const UsernameTakenError = apiError('username_taken', 'A user with the username "%s" already exists', 409)
+export const InvalidCredentialsError = apiError(
   'invalid_credentials',
   'No active account found with the given credentials',
   401
 )
-export const NotAuthenticatedError = createError(
-  'not_authenticated',
-  'Authentication credentials were not provided',
-  401
+export const NotAuthenticatedError = apiError('not_authenticated', 'Authentication credentials were not provided', 401)
+export const TokenNotValidError = apiError('token_not_valid', 'Token is invalid or expired', 401)
+export const ChatNotFoundError = apiError('chat_not_found', 'No chat with id %s was found', 404)
+export const ConversationNotFoundError = apiError('conversation_not_found', 'No conversation with id %s was found', 404)
+export const ConversationBusyError = apiError(
+  'conversation_busy',
+  'Conversation %s has a reply on its way; delete it once the reply has arrived',
+  409
 )
-export const TokenNotValidError = createError('token_not_valid', 'Token is invalid or expired', 401)
-export const ChatNotFoundError = createError('chat_not_found', 'No chat with id %s was found', 404)
-export const UpstreamError = createError('upstream_error', 'The AI provider failed to answer; nothing was charged', 502)
-const InsufficientTokensBase = createError(
+export const TooManyChatsInFlightError = apiError(
+  'too_many_chats_in_flight',
+  'You already have %s replies on their way; wait for one to finish. Nothing was charged',
+  429
+)
+export const IdempotencyKeyReusedError = apiError(
+  'idempotency_key_reused',
+  'This Idempotency-Key was used with a different request body',
+  422
+)
+export const IdempotencyKeyInUseError = apiError(
+  'idempotency_key_in_use',
+  'A request with this Idempotency-Key is still being processed; retry once it has finished',
+  409
+)
+export const ShuttingDownError = apiError(
+  'shutting_down',
+  'The server is shutting down; send the request again and another instance will answer',
+  503
+)
+const NotReadyError = apiError('not_ready', 'The service is not ready: %s', 503)
+const WrongPasswordBase = apiError('wrong_password', 'The old password is not your current password', 400)
+const InsufficientTokensBase = apiError(
   'insufficient_tokens',
   'Your balance of %s tokens does not cover the %s-token cost of a message',
   402
 )
+const UpstreamError = apiError('upstream_error', 'The AI provider failed to answer', 502)
+const UpstreamTimeoutError = apiError('upstream_timeout', 'The AI provider did not answer in time', 504)
+const UpstreamBusyError = apiError('upstream_busy', 'The AI provider is over capacity; try again later', 503)
 
 export type ProblemExtensions = Record<string, unknown>
 
@@ -27,6 +66,29 @@ export function insufficientTokens(balance: number, cost: number) {
   return Object.assign(new InsufficientTokensBase(balance, cost), { extensions: { balance, cost } })
 }
 
-export function upstreamFailure(cause: unknown) {
-  return Object.assign(new UpstreamError(), { cause, extensions: { refunded: true } })
+export function wrongPassword() {
+  const errors = [{ pointer: '#/old_password', location: 'body', message: 'is not your current password' }]
+  return Object.assign(new WrongPasswordBase(), { extensions: { errors } })
+}
+
+export type UpstreamFailure = 'error' | 'timeout' | 'rate_limited'
+
+const DEFAULT_RETRY_AFTER_SECONDS = 30
+
+/** A reply that did not come, or broke off; `refunded` tells the client whether the message was charged. */
+export function upstreamFailure(kind: UpstreamFailure, refunded: boolean, retryAfterSeconds?: number) {
+  const extensions = { extensions: { refunded } }
+  if (kind === 'timeout') return Object.assign(new UpstreamTimeoutError(), extensions)
+  if (kind === 'rate_limited') {
+    const headers = { 'retry-after': String(retryAfterSeconds ?? DEFAULT_RETRY_AFTER_SECONDS) }
+    return Object.assign(new UpstreamBusyError(), extensions, { headers })
+  }
+  return Object.assign(new UpstreamError(), extensions)
+}
+
+export function notReady(checks: Record<string, string>) {
+  const failing = Object.entries(checks)
+    .filter(([, state]) => state !== 'ok')
+    .map(([name, state]) => `${name} ${state}`)
+  return Object.assign(new NotReadyError(failing.join(', ')), { extensions: { checks } })
 }

@@ -2,16 +2,23 @@ import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
 
-const SHUTDOWN_DEADLINE_MS = 10_000
-
 try {
   const config = loadConfig(process.env)
   const app = await buildApp(config)
-  closeWithGrace({ delay: SHUTDOWN_DEADLINE_MS }, async ({ signal, err }) => {
-    if (err) app.log.error({ err }, 'shutting down after an unexpected error')
-    else app.log.info({ signal }, 'shutting down')
-    await app.close()
-  })
+  // app.close() stops accepting connections, lets requests in flight finish, then closes the database; a request
+  // still running at the deadline is cut off and the process exits with status 1.
+  closeWithGrace(
+    {
+      delay: config.shutdownTimeoutMs,
+      onTimeout: (delay) => app.log.error({ delay }, 'requests still running at the shutdown deadline; exiting')
+    },
+    async ({ signal, err }) => {
+      if (err) app.log.error({ err }, 'shutting down after an unexpected error')
+      else app.log.info({ signal }, 'shutting down')
+      await app.close()
+      app.log.info('closed')
+    }
+  )
   await app.listen({ port: config.port, host: config.host })
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error

@@ -3,30 +3,24 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { AiProvider, AiReply } from '../src/ai/provider.js'
 import type { App } from '../src/app.js'
-import { assertProblem, build, countChats, ledgerMismatches, signUp } from './helper.js'
+import { assertProblem, build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
 
 type Headers = Record<string, string>
 
 const INTERNAL_DETAIL = 'model overloaded at 10.0.0.7'
 
-const throwingProvider: AiProvider = {
-  name: 'throwing',
-  async generate() {
-    throw new Error(INTERNAL_DETAIL)
-  }
-}
+const throwingProvider = providerFrom('throwing', async () => {
+  throw new Error(INTERNAL_DETAIL)
+})
 
 /** Holds every reply until the test releases it; unreleased replies never arrive. */
-class GatedProvider implements AiProvider {
-  readonly name = 'gated'
-  private readonly waiting: Array<(reply: AiReply) => void> = []
-
-  generate(): Promise<AiReply> {
-    return new Promise((resolve) => this.waiting.push(resolve))
-  }
-
-  release(text: string) {
-    for (const resolve of this.waiting.splice(0)) resolve({ text, model: 'gated' })
+function gatedProvider() {
+  const waiting: Array<(reply: AiReply) => void> = []
+  return {
+    ...providerFrom('gated', () => new Promise((resolve) => waiting.push(resolve))),
+    release(text: string) {
+      for (const resolve of waiting.splice(0)) resolve({ text, model: 'gated', usage: null })
+    }
   }
 }
 
@@ -59,7 +53,7 @@ async function waitForPendingChat(db: Database.Database) {
 
 /** Builds an app whose provider holds its replies, and sends a message that stays pending until released. */
 async function startPendingChat(t: Test) {
-  const provider = new GatedProvider()
+  const provider = gatedProvider()
   const built = await build(t, {}, { provider })
   const { headers } = await signUp(built.app)
   const answer = sendChat(built.app, headers, 'hello')
@@ -116,7 +110,7 @@ for (const [name, reply] of [
   ['a reply without text', { model: 'broken' }]
 ] as const) {
   t.test(`${name} from the provider is refunded like a failure`, async (t) => {
-    const provider = { name: 'broken', generate: async () => reply as AiReply }
+    const provider = providerFrom('broken', async () => reply as AiReply)
     const { app, db } = await build(t, {}, { provider })
     const { headers } = await signUp(app)
 

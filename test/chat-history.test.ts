@@ -2,20 +2,13 @@ import type Database from 'better-sqlite3'
 import t from 'tap'
 import type { AiProvider } from '../src/ai/provider.js'
 import type { App } from '../src/app.js'
-import { build, signUp } from './helper.js'
+import type { ChatItem } from '../src/modules/chat/schemas.js'
+import { build, providerFrom, signUp } from './helper.js'
 
 type Headers = Record<string, string>
 
 /** Enough tokens for the longest history these tests write. */
 const PLENTY = { INITIAL_TOKENS: '100000' }
-
-interface ChatItem {
-  id: number
-  message: string
-  response: string
-  timestamp: string
-  cost: number
-}
 
 async function sendChat(app: App, headers: Headers, message: string) {
   return app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload: { message } })
@@ -56,31 +49,45 @@ function newestFirst(ids: number[]) {
 }
 
 function storedItem(db: Database.Database, chatId: number): ChatItem {
-  const row = db.prepare('select id, message, response, created_at, cost from chats where id = ?').get(chatId) as {
+  const row = db
+    .prepare(
+      `select id, conversation_id, message, response, status, created_at, cost, model, prompt_tokens, completion_tokens
+       from chats where id = ?`
+    )
+    .get(chatId) as {
     id: number
+    conversation_id: number
     message: string
     response: string
+    status: 'completed' | 'incomplete'
     created_at: number
     cost: number
+    model: string
+    prompt_tokens: number | null
+    completion_tokens: number | null
   }
   return {
     id: row.id,
+    conversation_id: row.conversation_id,
     message: row.message,
     response: row.response,
+    status: row.status,
     timestamp: new Date(row.created_at).toISOString(),
-    cost: row.cost
+    cost: row.cost,
+    model: row.model,
+    usage:
+      row.prompt_tokens === null || row.completion_tokens === null
+        ? null
+        : { prompt_tokens: row.prompt_tokens, completion_tokens: row.completion_tokens }
   }
 }
 
 /** Answers normally unless the message asks it to fail. */
-const failOnRequestProvider: AiProvider = {
-  name: 'fail-on-request',
-  async generate(conversation) {
-    const message = conversation.at(-1)!.content
-    if (message.startsWith('fail')) throw new Error('scripted failure')
-    return { text: `reply to ${message}`, model: 'scripted' }
-  }
-}
+const failOnRequestProvider = providerFrom('fail-on-request', async ({ messages }) => {
+  const message = messages.at(-1)!.content
+  if (message.startsWith('fail')) throw new Error('scripted failure')
+  return { text: `reply to ${message}`, model: 'scripted', usage: null }
+})
 
 t.test('the history lists only the caller’s own chats, newest first, on one last page', async (t) => {
   const { app, db } = await build(t)
@@ -98,14 +105,24 @@ t.test('the history lists only the caller’s own chats, newest first, on one la
   )
 })
 
-t.test('every history item has exactly id, message, response, timestamp and cost', async (t) => {
+t.test('every history item has exactly the documented fields', async (t) => {
   const { app } = await build(t)
   const { headers } = await signUp(app)
   await sendChats(app, headers, 1)
 
   const [item] = (await readPage(app, headers)).items
 
-  t.same(Object.keys(item!).sort(), ['cost', 'id', 'message', 'response', 'timestamp'])
+  t.same(Object.keys(item!).sort(), [
+    'conversation_id',
+    'cost',
+    'id',
+    'message',
+    'model',
+    'response',
+    'status',
+    'timestamp',
+    'usage'
+  ])
   t.match(item, { id: Number, message: 'message 0', response: /^\[offline reply\]/, cost: 100 })
   t.match(item!.timestamp, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)
   t.equal(new Date(item!.timestamp).toISOString(), item!.timestamp)

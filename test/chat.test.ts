@@ -15,8 +15,18 @@ async function balanceOf(app: App, headers: Headers): Promise<number> {
 }
 
 function chatRow(db: Database.Database, chatId: number) {
-  return db.prepare('select message, response, status, cost, created_at from chats where id = ?').get(chatId) as
-    { message: string; response: string | null; status: string; cost: number; created_at: number } | undefined
+  return db
+    .prepare('select conversation_id, message, response, status, cost, created_at from chats where id = ?')
+    .get(chatId) as
+    | {
+        conversation_id: number
+        message: string
+        response: string | null
+        status: string
+        cost: number
+        created_at: number
+      }
+    | undefined
 }
 
 function ledgerRows(db: Database.Database) {
@@ -32,7 +42,7 @@ function accountState(db: Database.Database) {
   }
 }
 
-t.test('a chat message is answered with its id, message, response, timestamp and remaining tokens only', async (t) => {
+t.test('a chat message is answered with the stored chat, its conversation and the remaining tokens', async (t) => {
   const { app, db } = await build(t)
   const { headers } = await signUp(app)
 
@@ -43,12 +53,17 @@ t.test('a chat message is answered with its id, message, response, timestamp and
   const stored = chatRow(db, body.id)!
   t.same(body, {
     id: body.id,
+    conversation_id: stored.conversation_id,
     message: 'What is the capital of France?',
     response: stored.response,
+    status: 'completed',
     timestamp: new Date(stored.created_at).toISOString(),
+    cost: 100,
+    model: 'offline',
+    usage: null,
     remaining_tokens: 3900
   })
-  t.same(Object.keys(body).sort(), ['id', 'message', 'remaining_tokens', 'response', 'timestamp'])
+  t.ok(stored.conversation_id, 'the message started a conversation')
 })
 
 t.test('the offline provider answers deterministically and says that it is offline', async (t) => {

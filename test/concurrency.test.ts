@@ -1,8 +1,7 @@
 import t from 'tap'
 import { setTimeout } from 'node:timers/promises'
-import type { AiProvider } from '../src/ai/provider.js'
 import type { App } from '../src/app.js'
-import { build, countChats, ledgerMismatches, PASSWORD, signUp } from './helper.js'
+import { PASSWORD, build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
 
 function listen(app: App): Promise<string> {
   return app.listen({ port: 0, host: '127.0.0.1' })
@@ -23,19 +22,19 @@ function tally(statuses: number[]) {
   )
 }
 
-const slowProvider: AiProvider = {
-  name: 'slow',
-  async generate() {
-    await setTimeout(20)
-    return { text: 'a considered answer', model: 'slow' }
-  }
-}
+const slowProvider = providerFrom('slow', async () => {
+  await setTimeout(20)
+  return { text: 'a considered answer', model: 'slow', usage: null }
+})
+
+/** The per-user in-flight cap would turn most of a 200-request burst into 429s; these tests are about the balance. */
+const UNCAPPED = { AI_MAX_CONCURRENT_PER_USER: '1000' }
 
 for (const provider of [undefined, slowProvider]) {
   t.test(
     `200 simultaneous chats on a 4000-token balance charge exactly 40 (${provider?.name ?? 'offline'} provider)`,
     async (t) => {
-      const { app, db } = await build(t, {}, { provider })
+      const { app, db } = await build(t, UNCAPPED, { provider })
       const { headers } = await signUp(app)
       const baseUrl = await listen(app)
 

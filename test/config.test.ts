@@ -32,7 +32,22 @@ t.test('an environment with only a JWT secret gets the documented defaults', asy
     initialTokens: 4000,
     chatCost: 100,
     argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
-    logLevel: 'info'
+    ai: {
+      provider: 'offline',
+      baseUrl: undefined,
+      apiKey: undefined,
+      model: undefined,
+      systemPrompt: 'You are a helpful assistant.',
+      timeoutMs: 30000,
+      maxOutputTokens: undefined,
+      contextMessages: 20,
+      maxConcurrentPerUser: 4
+    },
+    logLevel: 'info',
+    logFormat: 'auto',
+    metricsEnabled: true,
+    trustProxy: false,
+    shutdownTimeoutMs: 10_000
   })
 })
 
@@ -55,7 +70,11 @@ const badValues = [
   ['ACCESS_TOKEN_TTL', '5'],
   ['ACCESS_TOKEN_TTL', '0s'],
   ['LOG_LEVEL', 'loud'],
-  ['SQLITE_SYNCHRONOUS', 'off']
+  ['SQLITE_SYNCHRONOUS', 'off'],
+  ['LOG_FORMAT', 'xml'],
+  ['METRICS_ENABLED', 'yes'],
+  ['TRUST_PROXY', '10.0.0.1; rm -rf'],
+  ['SHUTDOWN_TIMEOUT', '10']
 ] as const
 
 for (const [variable, value] of badValues) {
@@ -71,6 +90,29 @@ t.test('durations in seconds, minutes, hours and days are converted to seconds',
     t.equal(config.accessTokenTtlSeconds, expected, `ACCESS_TOKEN_TTL=${duration}`)
     t.equal(config.refreshTokenTtlSeconds, expected, `REFRESH_TOKEN_TTL=${duration}`)
   }
+})
+
+t.test('METRICS_ENABLED accepts true, false, 1 and 0', async (t) => {
+  const values = { true: true, false: false, '1': true, '0': false }
+  for (const [value, expected] of Object.entries(values)) {
+    t.equal(loadConfig({ JWT_SECRET: SECRET, METRICS_ENABLED: value }).metricsEnabled, expected, value)
+  }
+})
+
+t.test('TRUST_PROXY is a switch or a list of proxy addresses and ranges', async (t) => {
+  const values = {
+    true: true,
+    false: false,
+    '127.0.0.1': ['127.0.0.1'],
+    'loopback, 10.0.0.0/8,::1': ['loopback', '10.0.0.0/8', '::1']
+  }
+  for (const [value, expected] of Object.entries(values)) {
+    t.same(loadConfig({ JWT_SECRET: SECRET, TRUST_PROXY: value }).trustProxy, expected, value)
+  }
+})
+
+t.test('SHUTDOWN_TIMEOUT is converted to milliseconds', async (t) => {
+  t.equal(loadConfig({ JWT_SECRET: SECRET, SHUTDOWN_TIMEOUT: '30s' }).shutdownTimeoutMs, 30_000)
 })
 
 const productionSecrets: { case: string; env: Record<string, string> }[] = [
@@ -113,4 +155,22 @@ t.test('an in-memory database gets a fresh random JWT secret and no secret file'
   t.ok(Buffer.byteLength(first.jwtSecret) >= 32, 'the secret is at least 32 bytes')
   t.not(second.jwtSecret, first.jwtSecret)
   t.notOk(existsSync(join(process.cwd(), 'jwt-secret')), 'no jwt-secret file in the working directory')
+})
+
+for (const missing of ['AI_BASE_URL', 'AI_MODEL']) {
+  t.test(`AI_PROVIDER=openai without ${missing} is refused with a ConfigError naming it`, async (t) => {
+    const env = { AI_PROVIDER: 'openai', AI_BASE_URL: 'http://127.0.0.1:11434/v1', AI_MODEL: 'llama3.2', [missing]: '' }
+    assertRefusedNaming(t, { JWT_SECRET: SECRET, ...env }, missing)
+  })
+}
+
+t.test('AI_PROVIDER=openai with a base URL and a model is accepted', async (t) => {
+  const config = loadConfig({
+    JWT_SECRET: SECRET,
+    AI_PROVIDER: 'openai',
+    AI_BASE_URL: 'http://127.0.0.1:11434/v1',
+    AI_MODEL: 'llama3.2',
+    AI_API_KEY: 'sk-test'
+  })
+  t.match(config.ai, { provider: 'openai', baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3.2', apiKey: 'sk-test' })
 })

@@ -3,6 +3,7 @@ import type { LightMyRequestResponse } from 'fastify'
 import { STATUS_CODES } from 'node:http'
 import { join } from 'node:path'
 import type { Test } from 'tap'
+import type { AiProvider, AiReply, GenerateRequest } from '../src/ai/provider.js'
 import { buildApp, type App, type AppOverrides } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 
@@ -126,4 +127,17 @@ export function assertProblem(t: Test, response: LightMyRequestResponse, expecte
   t.not(body.detail, '', 'detail says what went wrong')
   if (detail !== undefined) t.equal(body.detail, detail)
   return body
+}
+
+/** A provider scripted by one function; its stream delivers the whole reply as a single delta. */
+export function providerFrom(name: string, complete: (request: GenerateRequest) => Promise<AiReply>): AiProvider {
+  return {
+    name,
+    complete,
+    async *stream(request) {
+      const reply = await complete(request)
+      yield { type: 'delta', text: reply.text }
+      yield { type: 'end', model: reply.model, usage: reply.usage }
+    }
+  }
 }

@@ -1,9 +1,15 @@
 import { readFileSync } from 'node:fs'
+import { Ajv } from 'ajv'
 import type { HTTPMethods } from 'fastify'
 import t from 'tap'
 import type { App } from '../src/app.js'
 import { OPENAPI_PATH } from '../src/openapi-document.js'
 import { build } from './helper.js'
+
+interface MediaType {
+  schema?: object
+  example?: unknown
+}
 
 interface Operation {
   operationId?: string
@@ -11,17 +17,43 @@ interface Operation {
   description?: string
   tags?: string[]
   security?: Record<string, string[]>[]
-  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>
+  parameters?: unknown[]
+  requestBody?: { content: Record<string, MediaType> }
+  responses: Record<string, { content?: Record<string, MediaType & { schema?: { $ref?: string } }> }>
 }
 
 interface OpenApiDocument {
   openapi: string
   paths: Record<string, Record<string, Operation>>
-  components: { securitySchemes: Record<string, unknown> }
+  tags: { name: string; description: string }[]
+  components: { securitySchemes: Record<string, unknown>; schemas: Record<string, object> }
 }
 
-const PROTECTED = ['getTokenBalance', 'sendChatMessage', 'listChats', 'getChat']
-const PUBLIC = ['register', 'login', 'obtainTokenPair', 'refreshTokenPair']
+const PROTECTED = [
+  'getTokenBalance',
+  'sendChatMessage',
+  'listChats',
+  'getChat',
+  'listConversations',
+  'getConversation',
+  'renameConversation',
+  'deleteConversation',
+  'logout',
+  'logoutAll',
+  'changePassword'
+]
+const PUBLIC = [
+  'register',
+  'login',
+  'obtainTokenPair',
+  'refreshTokenPair',
+  'verifyToken',
+  'blacklistRefreshToken',
+  'checkHealth',
+  'checkReadiness',
+  'getMetrics'
+]
+const TAGS = ['auth', 'chat', 'conversations', 'account', 'admin', 'ops']
 
 async function servedDocument(app: App): Promise<OpenApiDocument> {
   const response = await app.inject({ method: 'GET', url: '/openapi.json' })
@@ -63,9 +95,18 @@ t.test('every operation has a unique operationId, a summary, a description and t
   }
 })
 
-t.test('every operation declares a 4xx problem+json response referencing the Problem schema', async (t) => {
+t.test('every operation that takes input or a token declares a 4xx problem+json response', async (t) => {
   const { app } = await build(t)
-  for (const { method, path, operation } of operationsOf(await servedDocument(app))) {
+  const operations = operationsOf(await servedDocument(app))
+  const withInput = operations.filter(
+    ({ operation }) => operation.requestBody || operation.parameters || operation.security
+  )
+  t.same(
+    operations.filter((entry) => !withInput.includes(entry)).map(({ operation }) => operation.operationId),
+    ['checkHealth', 'checkReadiness', 'getMetrics'],
+    'only the probes take nothing'
+  )
+  for (const { method, path, operation } of withInput) {
     const problemStatuses = Object.keys(operation.responses).filter(
       (status) => status.startsWith('4') && declaresProblem(operation, status)
     )
@@ -112,4 +153,51 @@ t.test('GET /docs/json serves the same document as /openapi.json', async (t) => 
   t.equal(response.statusCode, 200)
   t.match(response.headers['content-type'], /^application\/json\b/)
   t.strictSame(response.json(), await servedDocument(app))
+})
+
+t.test('the document declares the six tags, and every operation has exactly one of them', async (t) => {
+  const { app } = await build(t)
+  const document = await servedDocument(app)
+  t.same(
+    document.tags.map((tag) => tag.name),
+    TAGS
+  )
+  for (const { method, path, operation } of operationsOf(document)) {
+    t.equal(operation.tags?.length, 1, `${method} ${path} has one tag`)
+    t.ok(TAGS.includes(operation.tags?.[0] ?? ''), `${method} ${path} has a declared tag`)
+  }
+})
+
+t.test('every request and response body in the document has an example that its schema accepts', async (t) => {
+  const { app } = await build(t)
+  const document = await servedDocument(app)
+  // The app's own validator settings (Unicode patterns included), with the document's components as references.
+  const ajv = new Ajv({ strict: false })
+  ajv.addFormat('date-time', true)
+  for (const [name, schema] of Object.entries(document.components.schemas)) {
+    ajv.addSchema(schema, `#/components/schemas/${name}`)
+  }
+  for (const { method, path, operation } of operationsOf(document)) {
+    const bodies = [
+      ...Object.entries(operation.requestBody?.content ?? {}).map(
+        ([type, media]) => [`request ${type}`, media] as const
+      ),
+      ...Object.entries(operation.responses).flatMap(([status, response]) =>
+        Object.entries(response.content ?? {}).map(([type, media]) => [`${status} ${type}`, media] as const)
+      )
+    ]
+    for (const [body, media] of bodies) {
+      const name = `${method} ${path} ${body}`
+      t.not(media.example, undefined, `${name} has an example`)
+      const validate = ajv.compile(media.schema ?? {})
+      t.ok(validate(media.example), `${name}: the example is valid ${JSON.stringify(validate.errors)}`)
+    }
+  }
+})
+
+t.test('/docs keeps the bearer token you authorize with across page loads', async (t) => {
+  const { app } = await build(t)
+  const response = await app.inject({ method: 'GET', url: '/docs/static/swagger-initializer.js' })
+  t.equal(response.statusCode, 200)
+  t.match(response.body, /"persistAuthorization":\s*true/)
 })

@@ -1,4 +1,4 @@
-import type { AiProvider, AiReply, ConversationTurn } from './provider.js'
+import type { AiProvider, AiReply, AiStreamEvent, ConversationTurn, GenerateRequest } from './provider.js'
 
 const MODEL = 'offline'
 
@@ -6,11 +6,17 @@ const MODEL = 'offline'
 export class OfflineProvider implements AiProvider {
   readonly name = 'offline'
 
-  async generate(conversation: ConversationTurn[]): Promise<AiReply> {
-    const lastUserTurn = conversation.findLast((turn) => turn.role === 'user')?.content ?? ''
-    return {
-      text: `[offline reply] No AI model is configured on this server. You said (${[...lastUserTurn].length} characters): ${lastUserTurn}`,
-      model: MODEL
-    }
+  async complete({ messages }: GenerateRequest): Promise<AiReply> {
+    return { text: replyTo(messages), model: MODEL, usage: null }
   }
+
+  async *stream({ messages }: GenerateRequest): AsyncIterable<AiStreamEvent> {
+    for (const piece of replyTo(messages).split(/(?<= )/)) yield { type: 'delta', text: piece }
+    yield { type: 'end', model: MODEL, usage: null }
+  }
+}
+
+function replyTo(messages: ConversationTurn[]): string {
+  const lastUserTurn = messages.findLast((turn) => turn.role === 'user')?.content ?? ''
+  return `[offline reply] No AI model is configured on this server. You said (${[...lastUserTurn].length} characters): ${lastUserTurn}`
 }

@@ -3,13 +3,31 @@ export interface ConversationTurn {
   content: string
 }
 
+export interface AiUsage {
+  promptTokens: number
+  completionTokens: number
+}
+
 export interface AiReply {
   text: string
   model: string
+  usage: AiUsage | null
 }
 
-/** A source of AI replies. Implementations throw when no reply came; the caller then refunds the reserved cost. */
+export type AiStreamEvent = { type: 'delta'; text: string } | { type: 'end'; model: string; usage: AiUsage | null }
+
+export interface GenerateRequest {
+  messages: ConversationTurn[]
+  /** Aborted when the client goes away or the time limit passes; the provider must stop its upstream call. */
+  signal: AbortSignal
+}
+
+/**
+ * A source of AI replies, whole or as a stream of deltas. Implementations throw (preferably an `AiProviderError`)
+ * when no reply came; the caller then refunds the reserved cost.
+ */
 export interface AiProvider {
   readonly name: string
-  generate(conversation: ConversationTurn[], signal?: AbortSignal): Promise<AiReply>
+  complete(request: GenerateRequest): Promise<AiReply>
+  stream(request: GenerateRequest): AsyncIterable<AiStreamEvent>
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { check, index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 
 export const users = sqliteTable(
   'users',
@@ -9,6 +9,8 @@ export const users = sqliteTable(
     usernameKey: text('username_key').notNull().unique(),
     passwordHash: text('password_hash').notNull(),
     tokens: integer('tokens').notNull(),
+    isActive: integer('is_active', { mode: 'boolean' }).notNull().default(true),
+    isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
     createdAt: integer('created_at').notNull()
   },
   (table) => [check('users_tokens_not_negative', sql`${table.tokens} >= 0`)]
@@ -41,6 +43,22 @@ export const refreshTokens = sqliteTable(
   (table) => [index('refresh_tokens_session_id').on(table.sessionId)]
 )
 
+export const conversations = sqliteTable(
+  'conversations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull()
+  },
+  (table) => [index('conversations_user_activity').on(table.userId, table.updatedAt, table.id)]
+)
+
+export const CHAT_STATUSES = ['pending', 'completed', 'incomplete', 'failed'] as const
+
 export const chats = sqliteTable(
   'chats',
   {
@@ -48,25 +66,36 @@ export const chats = sqliteTable(
     userId: integer('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    conversationId: integer('conversation_id').references(() => conversations.id, { onDelete: 'cascade' }),
     message: text('message').notNull(),
     response: text('response'),
-    status: text('status', { enum: ['pending', 'completed', 'failed'] }).notNull(),
+    status: text('status', { enum: CHAT_STATUSES }).notNull(),
     failureReason: text('failure_reason'),
+    model: text('model'),
+    promptTokens: integer('prompt_tokens'),
+    completionTokens: integer('completion_tokens'),
     cost: integer('cost').notNull(),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull()
   },
   (table) => [
-    index('chats_user_status_id').on(table.userId, table.status, table.id),
+    index('chats_user_id').on(table.userId, table.id),
+    index('chats_conversation_id').on(table.conversationId, table.id),
     index('chats_pending')
-      .on(table.status)
+      .on(table.status, table.createdAt)
       .where(sql`${table.status} = 'pending'`),
-    check('chats_status_known', sql`${table.status} in ('pending', 'completed', 'failed')`),
+    check('chats_status_known', sql`${table.status} in ('pending', 'completed', 'incomplete', 'failed')`),
     check('chats_cost_positive', sql`${table.cost} > 0`)
   ]
 )
 
-/** Every change of a balance, append-only: users.tokens always equals the sum of a user's deltas. */
+/** `grant` and `debit` are an administrator's adjustments; `actor_id` and `note` say who made them and why. */
+export const LEDGER_REASONS = ['signup', 'chat', 'refund', 'grant', 'debit'] as const
+
+/**
+ * Every change of a balance, append-only: users.tokens always equals the sum of a user's deltas. `chat_id` is a plain
+ * reference, not a foreign key, because the ledger outlives chats that their owner deletes.
+ */
 export const ledger = sqliteTable(
   'ledger',
   {
@@ -75,14 +104,36 @@ export const ledger = sqliteTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     delta: integer('delta').notNull(),
-    reason: text('reason', { enum: ['signup', 'chat', 'refund'] }).notNull(),
-    chatId: integer('chat_id').references(() => chats.id),
+    reason: text('reason', { enum: LEDGER_REASONS }).notNull(),
+    chatId: integer('chat_id'),
+    actorId: integer('actor_id').references(() => users.id),
+    note: text('note'),
     balanceAfter: integer('balance_after').notNull(),
     createdAt: integer('created_at').notNull()
   },
   (table) => [
     index('ledger_user_id').on(table.userId, table.id),
-    check('ledger_reason_known', sql`${table.reason} in ('signup', 'chat', 'refund')`),
+    check('ledger_reason_known', sql`${table.reason} in ('signup', 'chat', 'refund', 'grant', 'debit')`),
     check('ledger_balance_after_not_negative', sql`${table.balanceAfter} >= 0`)
+  ]
+)
+
+/** Stored first answers to requests sent with an `Idempotency-Key`, per user and operation, kept for 24 hours. */
+export const idempotencyKeys = sqliteTable(
+  'idempotency_keys',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    operation: text('operation').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    createdAt: integer('created_at').notNull()
+  },
+  (table) => [
+    primaryKey({ columns: [table.userId, table.operation, table.key] }),
+    index('idempotency_keys_created_at').on(table.createdAt)
   ]
 )

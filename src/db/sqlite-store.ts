@@ -2,6 +2,10 @@ import type { Store } from './store.js'
 import { startCheckpointer } from './sqlite/checkpointer.js'
 import { chatQueries } from './sqlite/chats.js'
 import { BUSY_TIMEOUT_MS, openDatabase } from './sqlite/connection.js'
+import { idempotencyQueries } from './sqlite/idempotency.js'
+import { conversationQueries } from './sqlite/conversations.js'
+import { revocationQueries } from './sqlite/revocations.js'
+import { readinessQueries } from './sqlite/readiness.js'
 import { sessionQueries } from './sqlite/sessions.js'
 import { userQueries } from './sqlite/users.js'
 
@@ -23,7 +27,11 @@ export function createSqliteStore(
   return {
     ...userQueries(db),
     ...sessionQueries(db),
+    ...revocationQueries(db),
+    ...idempotencyQueries(db),
     ...chatQueries(db),
+    ...conversationQueries(db),
+    ...readinessQueries(db),
     close: async () => {
       await checkpointer?.stop()
       sqlite.close()

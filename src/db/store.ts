@@ -12,13 +12,44 @@ export interface Store {
   rotateRefreshToken(input: RefreshRotation): Promise<RotationResult>
 
   reserveChat(input: ChatReservation): Promise<ReserveResult>
+  loadConversationContext(query: ContextQuery): Promise<ContextTurn[]>
   settleChat(input: ChatSettlement): Promise<StoredChat>
-  refundChat(input: ChatRefund): Promise<void>
-  refundPendingChats(now: number): Promise<number>
+  /** False when the chat was no longer pending: nothing was refunded. */
+  refundChat(input: ChatRefund): Promise<boolean>
+  /** Refunds chats still pending that were reserved before `reservedBefore`; all of them at start-up. */
+  refundPendingChats(reservedBefore: number, now: number): Promise<number>
   listChats(query: ChatPageQuery): Promise<StoredChat[]>
   findChat(userId: number, chatId: number): Promise<StoredChat | undefined>
 
+  listConversations(query: ConversationPageQuery): Promise<StoredConversation[]>
+  findConversation(userId: number, conversationId: number): Promise<StoredConversation | undefined>
+  renameConversation(input: ConversationRename): Promise<StoredConversation | undefined>
+  deleteConversation(userId: number, conversationId: number): Promise<DeleteConversationResult>
+
+  /** Ends one login; false when it had already ended. */
+  revokeSession(sessionId: string, now: number): Promise<boolean>
+  /** Ends every login of a user; returns how many were live. */
+  revokeUserSessions(userId: number, now: number): Promise<number>
+  refreshTokenState(jti: string, sessionId: string): Promise<RefreshTokenState>
+  findPasswordHash(userId: number): Promise<string | undefined>
+  /** Stores the new hash and ends every other login of the user, at once; returns how many were ended. */
+  changePassword(change: PasswordChange): Promise<number>
+
+  /** Claims a key for a request; or says the key is busy, bound to another request, or has a response to replay. */
+  beginIdempotentRequest(input: IdempotencyBegin): Promise<IdempotencyOutcome>
+  completeIdempotentRequest(scope: IdempotencyScope, response: StoredResponse): Promise<void>
+  releaseIdempotentRequest(scope: IdempotencyScope): Promise<void>
+  purgeIdempotencyKeys(expiredBefore: number): Promise<number>
+
+  /** Whether the database answers and has every migration this build ships; never throws. */
+  checkReadiness(): Promise<Readiness>
+
   close(): Promise<void>
+}
+
+export interface Readiness {
+  database: 'ok' | 'unreachable'
+  migrations: 'ok' | 'pending' | 'unknown'
 }
 
 export type NewUser = {
@@ -67,19 +98,40 @@ export type RefreshRotation = {
 /** `reused` means a spent token came back: the whole session was revoked. */
 export type RotationResult = 'rotated' | 'reused' | 'invalid'
 
+/** Without `conversationId` the reservation starts a conversation titled `newConversationTitle`. */
 export type ChatReservation = {
   userId: number
+  conversationId: number | undefined
+  newConversationTitle: string
   message: string
   cost: number
   now: number
 }
 
 export type ReserveResult =
-  { reserved: true; chatId: number; remainingTokens: number } | { reserved: false; balance: number }
+  | { reserved: true; chatId: number; conversationId: number; remainingTokens: number }
+  | { reserved: false; reason: 'insufficient_tokens'; balance: number }
+  | { reserved: false; reason: 'conversation_not_found' }
+
+export type ContextQuery = {
+  conversationId: number
+  beforeChatId: number
+  limit: number
+}
+
+/** One earlier exchange of a conversation: the user's message and the reply (complete or partial). */
+export interface ContextTurn {
+  message: string
+  response: string
+}
 
 export type ChatSettlement = {
   chatId: number
+  status: 'completed' | 'incomplete'
   response: string
+  model: string
+  promptTokens: number | null
+  completionTokens: number | null
   now: number
 }
 
@@ -89,16 +141,80 @@ export type ChatRefund = {
   now: number
 }
 
+/** Without `conversationId`, the user's whole history. */
 export type ChatPageQuery = {
   userId: number
+  conversationId?: number
   beforeId: number | undefined
   limit: number
 }
 
 export interface StoredChat {
   id: number
+  conversationId: number | null
   message: string
   response: string
+  status: 'completed' | 'incomplete'
+  model: string | null
+  promptTokens: number | null
+  completionTokens: number | null
   cost: number
   createdAt: number
 }
+
+export type ConversationPageQuery = {
+  userId: number
+  /** Keyset position: conversations with less recent activity than this one. */
+  after: { updatedAt: number; id: number } | undefined
+  limit: number
+}
+
+export interface StoredConversation {
+  id: number
+  title: string
+  messageCount: number
+  createdAt: number
+  updatedAt: number
+}
+
+export type ConversationRename = {
+  userId: number
+  conversationId: number
+  title: string
+}
+
+export type DeleteConversationResult = 'deleted' | 'not_found' | 'busy'
+
+export type RefreshTokenState = 'usable' | 'spent' | 'revoked'
+
+export type PasswordChange = {
+  userId: number
+  passwordHash: string
+  keepSessionId: string
+  now: number
+}
+
+export type IdempotencyScope = {
+  userId: number
+  operation: string
+  key: string
+}
+
+export type IdempotencyBegin = IdempotencyScope & {
+  requestHash: string
+  /** Keys claimed before this time have expired and are claimed afresh. */
+  expiredBefore: number
+  now: number
+}
+
+export type StoredResponse = {
+  status: number
+  /** The JSON body as sent. */
+  body: string
+}
+
+export type IdempotencyOutcome =
+  | { state: 'claimed' }
+  | { state: 'in_progress' }
+  | { state: 'mismatch' }
+  | { state: 'replay'; response: StoredResponse }

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { NotAuthenticatedError, TokenNotValidError } from '../errors.js'
+import { PasswordHasher } from '../modules/auth/passwords.js'
 import { verifyToken, type TokenClaims, type TokenCodec } from '../modules/auth/tokens.js'
 
 export interface AuthenticatedUser {
@@ -22,12 +23,16 @@ declare module 'fastify' {
   interface FastifyInstance {
     authenticate: (request: FastifyRequest) => Promise<void>
     tokenCodec: TokenCodec
+    passwords: PasswordHasher
   }
 }
 
 const ALGORITHM = 'HS256'
 
-/** JWT signing and verification (HS256 only) as `tokenCodec`, and the `authenticate` hook for protected routes. */
+/**
+ * JWT signing and verification (HS256 only) as `tokenCodec`, password hashing as `passwords`, and the `authenticate`
+ * hook for protected routes.
+ */
 export default fp(
   async function auth(app: FastifyInstance, { config }: { config: Config }) {
     await app.register(jwt, {
@@ -43,6 +48,7 @@ export default fp(
       verify: (token) => app.jwt.verify<TokenClaims>(token)
     }
     app.decorate('tokenCodec', tokenCodec)
+    app.decorate('passwords', new PasswordHasher(config.argon2))
 
     app.decorate('authenticate', async function authenticate(request: FastifyRequest) {
       const claims = verifyAccessToken(request.headers.authorization)

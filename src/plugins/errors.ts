@@ -9,6 +9,7 @@ export default fp(
       const body = problemFromError(error)
       if (body.status >= 500) request.log.error({ err: error }, 'request failed')
       if (body.status === 401) reply.header('WWW-Authenticate', 'Bearer')
+      if (error.headers) reply.headers(error.headers)
       return sendProblem(request, reply, body)
     })
 

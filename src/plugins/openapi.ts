@@ -3,8 +3,19 @@ import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { createRequire } from 'node:module'
+import { withComposedExamples } from './openapi-examples.js'
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string }
+
+/** Every operation carries one of these; a Spectral rule (openapi/.spectral.yaml) rejects any other. */
+const TAGS = [
+  { name: 'auth', description: 'Registration, login and JWT refresh' },
+  { name: 'chat', description: 'Chat with the AI and read your history' },
+  { name: 'conversations', description: 'Multi-turn conversations with the AI' },
+  { name: 'account', description: 'Your token balance' },
+  { name: 'admin', description: 'Administration of users and balances' },
+  { name: 'ops', description: 'Health, readiness and metrics for operators' }
+]
 
 /** Builds the OpenAPI 3.1 document from the route schemas and serves it at /openapi.json and /docs. */
 export default fp(
@@ -16,21 +27,30 @@ export default fp(
           title: 'ai-chat-api',
           version,
           description:
-            'Backend for AI chat products with per-user token metering. Errors are `application/problem+json` (RFC 9457).',
+            'Backend for AI chat products with per-user token metering. Errors are `application/problem+json` (RFC 9457). ' +
+            'Log in, then use **Authorize** with the `access` token to call the protected operations.',
           license: { name: 'MIT', identifier: 'MIT' }
         },
-        tags: [
-          { name: 'auth', description: 'Registration, login and JWT refresh' },
-          { name: 'chat', description: 'Chat with the AI and read your history' },
-          { name: 'account', description: 'Your token balance' }
-        ],
+        servers: [{ url: '/', description: 'The server that serves this document' }],
+        tags: TAGS,
         components: {
-          securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } }
+          securitySchemes: {
+            bearerAuth: {
+              type: 'http',
+              scheme: 'bearer',
+              bearerFormat: 'JWT',
+              description: 'The `access` token from `POST /api/login/`, `/api/token/` or `/api/token/refresh/`'
+            }
+          }
         }
       },
+      transform: ({ schema, url }) => ({ schema: withComposedExamples(schema), url }),
       refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`) }
     })
-    await app.register(swaggerUi, { routePrefix: '/docs' })
+    await app.register(swaggerUi, {
+      routePrefix: '/docs',
+      uiConfig: { persistAuthorization: true, displayOperationId: true, tryItOutEnabled: true }
+    })
     app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   },
   { name: 'openapi' }

@@ -1,8 +1,13 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
+import { isApiError } from '../errors.js'
+import { problemType } from '../modules/common/problems.js'
 import type { Problem } from '../modules/common/schemas.js'
 
-export type ProblemError = Partial<FastifyError> & { extensions?: Record<string, unknown> }
+export type ProblemError = Partial<FastifyError> & {
+  extensions?: Record<string, unknown>
+  headers?: Record<string, string>
+}
 type ValidationIssue = NonNullable<FastifyError['validation']>[number] & { parentSchema?: { description?: string } }
 
 const FASTIFY_CODES: Record<string, string> = {
@@ -22,20 +27,16 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, body: 
     .send({ ...body, instance: request.url })
 }
 
-export function problemType(code: string): string {
-  return `urn:ai-chat-api:problem:${code}`
-}
-
 export function problem(status: number, code: string, detail: string, extensions: object = {}): Problem {
   return { type: problemType(code), title: STATUS_CODES[status] ?? 'Error', status, detail, code, ...extensions }
 }
 
-/** Turns any error into a problem body; 5xx bodies say nothing about the cause. */
+/** Turns any error into a problem body; a 5xx says nothing about its cause unless the API raised it on purpose. */
 export function problemFromError(error: ProblemError): Problem {
   if (error.validation)
     return validationProblem(error.validation as ValidationIssue[], error.validationContext ?? 'body')
   const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
-  if (status >= 500 && !error.extensions) {
+  if (status >= 500 && !isApiError(error)) {
     return problem(status, 'internal_error', 'An unexpected error occurred; it has been logged')
   }
   return problem(status, codeOf(error, status), error.message ?? STATUS_CODES[status] ?? 'Error', error.extensions)

@@ -19,7 +19,8 @@ export default fp(
     })
     app.decorate('store', store)
     app.addHook('onClose', () => store.close())
-    const refunded = await store.refundPendingChats(Date.now())
+    const now = Date.now()
+    const refunded = await store.refundPendingChats(now, now)
     if (refunded > 0) app.log.warn({ refunded }, 'refunded chats left pending by a previous process')
   },
   { name: 'store' }

@@ -1,10 +1,10 @@
 import type Database from 'better-sqlite3'
+import { createRequire } from 'node:module'
 import { Worker } from 'node:worker_threads'
 
-export interface CheckpointWorkerData {
+export interface CheckpointerOptions {
   databaseUrl: string
   synchronous: 'normal' | 'full'
-  intervalMs: number
   busyTimeoutMs: number
 }
 
@@ -17,7 +17,25 @@ const INTERVAL_MS = 50
  */
 const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1000
-const WORKER_URL = new URL('./checkpoint-worker.mjs', import.meta.url)
+
+/**
+ * The worker's program, as plain CommonJS: a file would need tsx's loader, which Node 20 does not give to worker
+ * threads, and a copy step in the build, which compiles only TypeScript. PASSIVE neither waits for nor blocks the
+ * request connection; frames it cannot reach now are taken next time.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads')
+const Database = require(workerData.driverPath)
+const connection = new Database(workerData.databaseUrl, { timeout: workerData.busyTimeoutMs })
+connection.pragma('synchronous = ' + workerData.synchronous.toUpperCase())
+const timer = setInterval(() => connection.pragma('wal_checkpoint(PASSIVE)'), workerData.intervalMs)
+parentPort.once('message', () => {
+  clearInterval(timer)
+  connection.close()
+  parentPort.close()
+})
+`
+const DRIVER_PATH = createRequire(import.meta.url).resolve('better-sqlite3')
 
 export interface Checkpointer {
   stop(): Promise<void>
@@ -29,11 +47,14 @@ export interface Checkpointer {
  */
 export function startCheckpointer(
   sqlite: Database.Database,
-  data: Omit<CheckpointWorkerData, 'intervalMs'>,
+  options: CheckpointerOptions,
   onError: (error: Error) => void
 ): Checkpointer {
   sqlite.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`)
-  const worker = new Worker(WORKER_URL, { workerData: { ...data, intervalMs: INTERVAL_MS } })
+  const worker = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { ...options, intervalMs: INTERVAL_MS, driverPath: DRIVER_PATH }
+  })
   worker.unref()
   worker.on('error', (error) => {
     if (sqlite.open) sqlite.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`)

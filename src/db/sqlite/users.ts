@@ -1,9 +1,12 @@
 import { eq, sql } from 'drizzle-orm'
-import { ledger, users } from '../schema.js'
+import { users } from '../schema.js'
 import type { Balance, CreateUserResult, LoginCandidate, NewUser } from '../store.js'
 import type { Db } from './connection.js'
+import { ledgerWrites } from './ledger.js'
 
 export function userQueries(db: Db) {
+  const ledger = ledgerWrites(db)
+
   const insertUser = db
     .insert(users)
     .values({
@@ -31,18 +34,17 @@ export function userQueries(db: Db) {
 
   const createUser = (input: NewUser): CreateUserResult =>
     db.transaction(
-      (tx) => {
+      () => {
         const user = insertUser.get(input)
         if (!user) return { created: false }
-        tx.insert(ledger)
-          .values({
-            userId: user.id,
-            delta: user.tokens,
-            reason: 'signup',
-            balanceAfter: user.tokens,
-            createdAt: input.now
-          })
-          .run()
+        ledger.record({
+          userId: user.id,
+          delta: user.tokens,
+          reason: 'signup',
+          chatId: null,
+          balanceAfter: user.tokens,
+          now: input.now
+        })
         return { created: true, userId: user.id, tokens: user.tokens }
       },
       { behavior: 'immediate' }

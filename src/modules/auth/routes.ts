@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config.js'
 import { problemResponses } from '../common/schemas.js'
-import { PasswordHasher } from './passwords.js'
 import {
   CredentialsSchema,
   LoggedInSchema,
@@ -20,7 +19,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
   const deps: AuthDependencies = {
     store: app.store,
     config,
-    passwords: new PasswordHasher(config.argon2),
+    passwords: app.passwords,
     tokens: app.tokenCodec
   }
 

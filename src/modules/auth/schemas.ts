@@ -17,28 +17,50 @@ export const PasswordSchema = Type.String({
 
 export const CredentialsSchema = Type.Object(
   { username: UsernameSchema, password: PasswordSchema },
-  { additionalProperties: false }
+  { additionalProperties: false, description: 'The username and password of the new account' }
 )
 
 export const LoginCredentialsSchema = Type.Object(
   {
-    username: Type.String({ minLength: 1, maxLength: 150, examples: ['alice'] }),
-    password: Type.String({ minLength: 1, maxLength: 1024, examples: ['correct horse battery staple'] })
+    username: Type.String({
+      minLength: 1,
+      maxLength: 150,
+      description: 'Your username, in any letter case',
+      examples: ['alice']
+    }),
+    password: Type.String({
+      minLength: 1,
+      maxLength: 1024,
+      description: 'Your password',
+      examples: ['correct horse battery staple']
+    })
   },
-  { additionalProperties: false }
+  { additionalProperties: false, description: 'Your username and password' }
 )
 
 export const RegisteredSchema = Type.Object(
   {
-    message: Type.String({ examples: ['User registered successfully'] }),
-    username: Type.String({ examples: ['alice'] }),
+    message: Type.String({ description: 'Says that it worked', examples: ['User registered successfully'] }),
+    username: Type.String({ description: 'The username as stored (NFKC form)', examples: ['alice'] }),
     tokens: Type.Integer({ description: 'Starting token balance', examples: [4000] })
   },
   { description: 'The account was created' }
 )
 
-const AccessTokenSchema = Type.String({ description: 'Access token (JWT, HS256); send as `Authorization: Bearer …`' })
-const RefreshTokenSchema = Type.String({ description: 'Refresh token (JWT, HS256); single use, rotated on refresh' })
+/** Shapes of real tokens, signed with a made-up secret; they are valid nowhere. */
+const EXAMPLE_ACCESS_TOKEN =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6ImFjY2VzcyJ9.4pSo2hBmMbdzVvwFCx1vAL0Rb2CEuUwKzPfLpqrnhIw'
+const EXAMPLE_REFRESH_TOKEN =
+  'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE'
+
+const AccessTokenSchema = Type.String({
+  description: 'Access token (JWT, HS256); send as `Authorization: Bearer …`',
+  examples: [EXAMPLE_ACCESS_TOKEN]
+})
+const RefreshTokenSchema = Type.String({
+  description: 'Refresh token (JWT, HS256); single use, rotated on refresh',
+  examples: [EXAMPLE_REFRESH_TOKEN]
+})
 
 export const TokenPairSchema = Type.Object(
   { access: AccessTokenSchema, refresh: RefreshTokenSchema },
@@ -47,7 +69,7 @@ export const TokenPairSchema = Type.Object(
 
 export const LoggedInSchema = Type.Object(
   {
-    message: Type.String({ examples: ['Login successful'] }),
+    message: Type.String({ description: 'Says that it worked', examples: ['Login successful'] }),
     access: AccessTokenSchema,
     refresh: RefreshTokenSchema
   },
@@ -55,8 +77,15 @@ export const LoggedInSchema = Type.Object(
 )
 
 export const RefreshRequestSchema = Type.Object(
-  { refresh: Type.String({ minLength: 1, maxLength: 4096, description: 'The refresh token to spend' }) },
-  { additionalProperties: false }
+  {
+    refresh: Type.String({
+      minLength: 1,
+      maxLength: 4096,
+      description: 'The refresh token to spend',
+      examples: [EXAMPLE_REFRESH_TOKEN]
+    })
+  },
+  { additionalProperties: false, description: 'The refresh token from your last login or refresh' }
 )
 
 export type Credentials = Static<typeof CredentialsSchema>

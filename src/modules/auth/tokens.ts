@@ -52,14 +52,18 @@ export function issueTokenPair(
   }
 }
 
-/** Verifies signature, algorithm, expiry and token type; every failure is the same `token_not_valid`. */
-export function verifyToken(codec: TokenCodec, token: string, expectedType: TokenClaims['token_type']): TokenClaims {
-  let claims: TokenClaims
+/** Verifies signature, algorithm and expiry; every failure is the same `token_not_valid`. */
+export function decodeToken(codec: TokenCodec, token: string): TokenClaims {
   try {
-    claims = codec.verify(token)
+    return codec.verify(token)
   } catch {
     throw new TokenNotValidError()
   }
+}
+
+/** As `decodeToken`, and the token must be of the expected type. */
+export function verifyToken(codec: TokenCodec, token: string, expectedType: TokenClaims['token_type']): TokenClaims {
+  const claims = decodeToken(codec, token)
   if (claims.token_type !== expectedType) throw new TokenNotValidError()
   return claims
 }

@@ -1,6 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from '@sinclair/typebox'
 import type { AiProvider } from '../../ai/provider.js'
-import { BearerSecurity, problemResponses } from '../common/schemas.js'
+import type { AiConfig } from '../../config.js'
+import { BearerSecurity, IdempotencyHeadersSchema, problemResponses } from '../common/schemas.js'
+import { InFlightLimiter } from './in-flight.js'
 import {
   ChatItemSchema,
   ChatPageQuerySchema,
@@ -9,12 +12,31 @@ import {
   ChatReplySchema,
   ChatRequestSchema
 } from './schemas.js'
-import { getChat, listChatHistory, sendChatMessage, type ChatDependencies } from './service.js'
+import { sendChat } from './send-chat.js'
+import { getChat, listChatHistory, type ChatDependencies } from './service.js'
 
 const tags = ['chat']
 
-const chatRoutes: FastifyPluginAsyncTypebox<{ provider: AiProvider; chatCost: number }> = async (app, options) => {
-  const deps: ChatDependencies = { store: app.store, provider: options.provider, chatCost: options.chatCost }
+export interface ChatRoutesOptions {
+  provider: AiProvider
+  chatCost: number
+  ai: AiConfig
+}
+
+const EventStreamSchema = Type.String({
+  description:
+    'Server-Sent Events: `delta` events `{"text": …}`, then one `done` event whose data is the JSON body of the 201 ' +
+    'answer, or one `error` event whose data is a problem+json body',
+  examples: ['event: delta\ndata: {"text":"Paris"}\n\nevent: done\ndata: {"id":42,…}\n\n']
+})
+
+const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, options) => {
+  const deps: ChatDependencies = {
+    store: app.store,
+    ...options,
+    inFlight: new InFlightLimiter(options.ai.maxConcurrentPerUser),
+    recorder: app.chatRecorder
+  }
   app.addHook('onRequest', app.authenticate)
 
   app.post(
@@ -24,14 +46,24 @@ const chatRoutes: FastifyPluginAsyncTypebox<{ provider: AiProvider; chatCost: nu
         operationId: 'sendChatMessage',
         summary: 'Send a message to the AI and get its reply',
         description:
-          'Costs `CHAT_COST` tokens (100 by default), charged only when the reply arrives. A short balance is 402 and costs nothing.',
+          'Costs `CHAT_COST` tokens (100 by default). The cost is reserved first and refunded when no reply comes; a ' +
+          'short balance is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. ' +
+          'With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again.',
         tags,
         security: BearerSecurity,
+        headers: IdempotencyHeadersSchema,
         body: ChatRequestSchema,
-        response: { 201: ChatReplySchema, ...problemResponses(400, 401, 402, 413, 415, 502) }
+        response: {
+          200: {
+            description: 'The reply as a stream of events',
+            content: { 'text/event-stream': { schema: EventStreamSchema } }
+          },
+          201: ChatReplySchema,
+          ...problemResponses(400, 401, 402, 404, 409, 413, 415, 422, 429, 502, 503, 504)
+        }
       }
     },
-    async (request, reply) => reply.code(201).send(await sendChatMessage(deps, request.user.id, request.body.message))
+    async (request, reply) => sendChat(deps, request, reply, request.body, request.headers['idempotency-key'])
   )
 
   app.get(

@@ -1,7 +1,19 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { pageQuerySchema, pageSchema } from '../common/schemas.js'
 
-const ChatIdSchema = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, examples: [42] })
-const TimestampSchema = Type.String({ format: 'date-time', examples: ['2026-11-23T10:15:30.000Z'] })
+const ID_RANGE = { minimum: 1, maximum: Number.MAX_SAFE_INTEGER }
+const ChatIdSchema = Type.Integer({ ...ID_RANGE, description: 'Identifies the chat', examples: [42] })
+const TimestampSchema = Type.String({
+  format: 'date-time',
+  description: 'When the message was sent (UTC)',
+  examples: ['2026-11-23T10:15:30.000Z']
+})
+
+export const ConversationIdSchema = Type.Integer({
+  ...ID_RANGE,
+  description: 'Identifies the conversation',
+  examples: [7]
+})
 
 export const ChatRequestSchema = Type.Object(
   {
@@ -11,16 +23,48 @@ export const ChatRequestSchema = Type.Object(
       pattern: '\\S',
       description: '1 to 8000 characters, not only whitespace',
       examples: ['What is the capital of France?']
-    })
+    }),
+    conversation_id: Type.Optional(
+      Type.Integer({
+        ...ID_RANGE,
+        description: 'Continue this conversation (the model sees its earlier messages); omit to start a new one',
+        examples: [7]
+      })
+    )
   },
-  { additionalProperties: false }
+  { additionalProperties: false, description: 'Your message to the AI' }
+)
+
+const UsageSchema = Type.Union(
+  [
+    Type.Object({
+      prompt_tokens: Type.Integer({ minimum: 0, description: 'Model tokens read: the prompt', examples: [57] }),
+      completion_tokens: Type.Integer({ minimum: 0, description: 'Model tokens written: the reply', examples: [12] })
+    }),
+    Type.Null()
+  ],
+  {
+    description: 'Model tokens the provider reported for this reply (null when it reported none)',
+    examples: [{ prompt_tokens: 57, completion_tokens: 12 }]
+  }
 )
 
 const chatFields = {
   id: ChatIdSchema,
-  message: Type.String({ examples: ['What is the capital of France?'] }),
-  response: Type.String({ examples: ['The capital of France is Paris.'] }),
-  timestamp: TimestampSchema
+  conversation_id: Type.Union([ConversationIdSchema, Type.Null()], {
+    description: 'The conversation this chat belongs to (null for chats from before conversations existed)',
+    examples: [7]
+  }),
+  message: Type.String({ description: 'Your message', examples: ['What is the capital of France?'] }),
+  response: Type.String({ description: 'The AI’s reply', examples: ['The capital of France is Paris.'] }),
+  status: Type.Union([Type.Literal('completed'), Type.Literal('incomplete')], {
+    description: '`incomplete` when the reply broke off after some text (charged: the text was delivered)',
+    examples: ['completed']
+  }),
+  timestamp: TimestampSchema,
+  cost: Type.Integer({ minimum: 1, description: 'Tokens this message cost', examples: [100] }),
+  model: Type.Union([Type.String(), Type.Null()], { description: 'The model that replied', examples: ['llama3.2'] }),
+  usage: UsageSchema
 }
 
 export const ChatReplySchema = Type.Object(
@@ -35,37 +79,15 @@ export const ChatReplySchema = Type.Object(
   { description: 'The AI replied; the message was charged' }
 )
 
-export const ChatItemSchema = Type.Object(
-  { ...chatFields, cost: Type.Integer({ minimum: 1, description: 'Tokens this message cost', examples: [100] }) },
-  { description: 'One chat: your message and the reply' }
-)
+export const ChatItemSchema = Type.Object(chatFields, { description: 'One chat: your message and the reply' })
 
-export const ChatPageQuerySchema = Type.Object(
-  {
-    cursor: Type.Optional(
-      Type.String({
-        pattern: '^[1-9][0-9]{0,15}$',
-        description: 'Opaque cursor from the previous page’s `next_cursor`',
-        examples: ['42']
-      })
-    ),
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20, description: 'Page size' })
-  },
-  { additionalProperties: false }
-)
+export const ChatPageQuerySchema = pageQuerySchema('^[1-9][0-9]{0,15}$', '42')
 
-export const ChatPageSchema = Type.Object(
-  {
-    items: Type.Array(ChatItemSchema, { description: 'Your chats, newest first' }),
-    next_cursor: Type.Union([Type.String(), Type.Null()], {
-      description: 'Pass as `cursor` for the next page; null on the last page',
-      examples: ['17']
-    })
-  },
-  { description: 'A page of your chat history' }
-)
+export const ChatPageSchema = pageSchema(ChatItemSchema, '17', 'chats', 'newest first')
 
-export const ChatParamsSchema = Type.Object({ id: ChatIdSchema })
+export const ChatParamsSchema = Type.Object({ id: ChatIdSchema }, { description: 'Which chat' })
 
 export type ChatPageQuery = Static<typeof ChatPageQuerySchema>
 export type ChatItem = Static<typeof ChatItemSchema>
+export type ChatReply = Static<typeof ChatReplySchema>
+export type ChatRequest = Static<typeof ChatRequestSchema>

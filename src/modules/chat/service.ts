@@ -1,55 +1,191 @@
-import type { AiProvider } from '../../ai/provider.js'
+import type { AiConfig } from '../../config.js'
+import { AiProviderError } from '../../ai/errors.js'
+import type { AiProvider, AiReply, GenerateRequest } from '../../ai/provider.js'
 import type { Store, StoredChat } from '../../db/store.js'
-import { ChatNotFoundError, insufficientTokens, upstreamFailure } from '../../errors.js'
-import type { ChatItem, ChatPageQuery } from './schemas.js'
+import {
+  ChatNotFoundError,
+  ConversationNotFoundError,
+  TooManyChatsInFlightError,
+  insufficientTokens,
+  upstreamFailure
+} from '../../errors.js'
+import { ReplyDeadline } from './deadline.js'
+import type { InFlightLimiter } from './in-flight.js'
+import { buildPrompt, titleFrom } from './prompt.js'
+import type { ChatOutcome, ChatRecorder } from '../../metrics/recorder.js'
+import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
+import type { ChatItem, ChatPageQuery, ChatReply, ChatRequest } from './schemas.js'
 
 export interface ChatDependencies {
   store: Store
   provider: AiProvider
   chatCost: number
+  ai: AiConfig
+  inFlight: InFlightLimiter
+  recorder: ChatRecorder
+}
+
+/** A reply may go on streaming while it makes progress, but never longer than this many idle time limits in all. */
+export const MAX_REPLY_IDLE_PERIODS = 10
+
+/** A chat whose cost is reserved and whose reply is still to come. */
+export interface ReservedChat {
+  userId: number
+  chatId: number
+  conversationId: number
+  message: string
+  remainingTokens: number
+}
+
+export interface ReplyOptions {
+  /** Aborted when the client goes away. */
+  clientGone: AbortSignal
+  /** Given for streaming: receives each piece of text as it arrives. */
+  onDelta?: (text: string) => void
 }
 
 /**
- * Reserve → generate → settle. The cost is debited together with a pending chat before the provider is called;
- * a reply settles it, and anything else refunds it, so nothing is charged for an answer that never came.
+ * First step of a chat: the per-user in-flight limit, then the reservation (debit + pending chat). Every refusal
+ * here happens before anything is charged.
  */
-export async function sendChatMessage(
-  { store, provider, chatCost }: ChatDependencies,
-  userId: number,
-  message: string
-) {
-  const reservation = await store.reserveChat({ userId, message, cost: chatCost, now: Date.now() })
-  if (!reservation.reserved) throw insufficientTokens(reservation.balance, chatCost)
-  const { chatId, remainingTokens } = reservation
-
-  let reply
+export async function reserveChat(deps: ChatDependencies, userId: number, request: ChatRequest): Promise<ReservedChat> {
+  if (!deps.inFlight.tryAcquire(userId)) throw new TooManyChatsInFlightError(deps.ai.maxConcurrentPerUser)
   try {
-    reply = await provider.generate([{ role: 'user', content: message }])
-    if (typeof reply?.text !== 'string' || reply.text.length === 0)
-      throw new Error('the provider returned an empty reply')
+    const reservation = await deps.store.reserveChat({
+      userId,
+      conversationId: request.conversation_id,
+      newConversationTitle: titleFrom(request.message),
+      message: request.message,
+      cost: deps.chatCost,
+      now: Date.now()
+    })
+    if (reservation.reserved) {
+      deps.recorder.tokensCharged(deps.chatCost)
+      return { userId, message: request.message, ...reservation }
+    }
+    if (reservation.reason === 'conversation_not_found') throw new ConversationNotFoundError(request.conversation_id)
+    deps.recorder.chatFinished('insufficient_tokens')
+    throw insufficientTokens(reservation.balance, deps.chatCost)
   } catch (error) {
-    await store.refundChat({ chatId, reason: `provider error: ${String(error)}`, now: Date.now() })
-    throw upstreamFailure(error)
-  }
-
-  try {
-    const chat = await store.settleChat({ chatId, response: reply.text, now: Date.now() })
-    return { ...toChatItem(chat), remaining_tokens: remainingTokens }
-  } catch (error) {
-    await store.refundChat({ chatId, reason: 'the reply could not be stored', now: Date.now() })
+    deps.inFlight.release(userId)
     throw error
   }
 }
 
-export async function listChatHistory(store: Store, userId: number, { cursor, limit }: ChatPageQuery) {
+/**
+ * Second step: ask the provider and settle. A reply settles the chat as `completed`; a stream that broke after some
+ * text settles as `incomplete` (charged, since the text was delivered); anything else refunds the reservation.
+ */
+export async function replyToChat(
+  deps: ChatDependencies,
+  chat: ReservedChat,
+  { clientGone, onDelta }: ReplyOptions
+): Promise<ChatReply> {
+  const deadline = new ReplyDeadline(deps.ai.timeoutMs, deps.ai.timeoutMs * MAX_REPLY_IDLE_PERIODS)
+  const partial: string[] = []
+  try {
+    const context = await deps.store.loadConversationContext({
+      conversationId: chat.conversationId,
+      beforeChatId: chat.chatId,
+      limit: Math.ceil(deps.ai.contextMessages / 2)
+    })
+    const request: GenerateRequest = {
+      messages: buildPrompt(deps.ai.systemPrompt, context, deps.ai.contextMessages, chat.message),
+      signal: AbortSignal.any([clientGone, deadline.signal])
+    }
+    const reply = await timed(deps, () =>
+      onDelta
+        ? collectStream(deps.provider, request, (text) => {
+            deadline.progressed()
+            partial.push(text)
+            onDelta(text)
+          })
+        : deps.provider.complete(request)
+    )
+    const settled = await settle(deps, chat, 'completed', reply)
+    return { ...toChatItem(settled), remaining_tokens: chat.remainingTokens }
+  } catch (error) {
+    const text = partial.join('')
+    if (text) {
+      await settle(deps, chat, 'incomplete', { text, model: deps.ai.model ?? deps.provider.name, usage: null })
+      throw classify(error, deadline, false)
+    }
+    if (await deps.store.refundChat({ chatId: chat.chatId, reason: describe(error, clientGone), now: Date.now() })) {
+      deps.recorder.tokensRefunded(deps.chatCost)
+    }
+    const failure = classify(error, deadline, true)
+    deps.recorder.chatFinished(clientGone.aborted ? 'client_gone' : (failure.code.toLowerCase() as ChatOutcome))
+    throw failure
+  } finally {
+    deadline.clear()
+    deps.inFlight.release(chat.userId)
+  }
+}
+
+async function collectStream(provider: AiProvider, request: GenerateRequest, onDelta: (text: string) => void) {
+  const pieces: string[] = []
+  for await (const event of provider.stream(request)) {
+    if (request.signal.aborted) break
+    if (event.type === 'end') return { text: pieces.join(''), model: event.model, usage: event.usage }
+    pieces.push(event.text)
+    onDelta(event.text)
+  }
+  throw new AiProviderError('error', 'the stream ended without the end of the reply')
+}
+
+/** Asks the provider and times it for the metrics; an empty reply counts as a failure. */
+async function timed({ provider, recorder }: ChatDependencies, ask: () => Promise<AiReply>): Promise<AiReply> {
+  const started = performance.now()
+  let succeeded = false
+  try {
+    const reply = await ask()
+    if (!reply.text) throw new AiProviderError('error', 'the provider returned an empty reply')
+    succeeded = true
+    return reply
+  } finally {
+    recorder.providerAnswered(provider.name, (performance.now() - started) / 1000, succeeded)
+  }
+}
+
+async function settle(deps: ChatDependencies, chat: ReservedChat, status: 'completed' | 'incomplete', reply: AiReply) {
+  const settled = await deps.store.settleChat({
+    chatId: chat.chatId,
+    status,
+    response: reply.text,
+    model: reply.model,
+    promptTokens: reply.usage?.promptTokens ?? null,
+    completionTokens: reply.usage?.completionTokens ?? null,
+    now: Date.now()
+  })
+  deps.recorder.chatFinished(status)
+  return settled
+}
+
+function classify(error: unknown, deadline: ReplyDeadline, refunded: boolean) {
+  if (deadline.signal.aborted) return upstreamFailure('timeout', refunded)
+  if (error instanceof AiProviderError) return upstreamFailure(error.kind, refunded, error.retryAfterSeconds)
+  return upstreamFailure('error', refunded)
+}
+
+function describe(error: unknown, clientGone: AbortSignal): string {
+  if (clientGone.aborted) return 'the client disconnected before any text'
+  return `provider error: ${error instanceof Error ? error.message : String(error)}`
+}
+
+export async function listChatHistory(
+  store: Store,
+  userId: number,
+  { cursor, limit = DEFAULT_PAGE_SIZE }: ChatPageQuery,
+  conversationId?: number
+) {
   const rows = await store.listChats({
     userId,
+    conversationId,
     beforeId: cursor === undefined ? undefined : Number(cursor),
     limit: limit + 1
   })
   const items = rows.slice(0, limit).map(toChatItem)
-  const hasMore = rows.length > limit
-  return { items, next_cursor: hasMore ? String(items.at(-1)!.id) : null }
+  return { items, next_cursor: rows.length > limit ? String(items.at(-1)!.id) : null }
 }
 
 export async function getChat(store: Store, userId: number, chatId: number) {
@@ -61,9 +197,16 @@ export async function getChat(store: Store, userId: number, chatId: number) {
 function toChatItem(chat: StoredChat): ChatItem {
   return {
     id: chat.id,
+    conversation_id: chat.conversationId,
     message: chat.message,
     response: chat.response,
+    status: chat.status,
     timestamp: new Date(chat.createdAt).toISOString(),
-    cost: chat.cost
+    cost: chat.cost,
+    model: chat.model,
+    usage:
+      chat.promptTokens === null || chat.completionTokens === null
+        ? null
+        : { prompt_tokens: chat.promptTokens, completion_tokens: chat.completionTokens }
   }
 }

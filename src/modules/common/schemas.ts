@@ -1,5 +1,6 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox'
+import { Type, type Static, type TObject, type TSchema } from '@sinclair/typebox'
 import { STATUS_CODES } from 'node:http'
+import { problemExample } from './problems.js'
 
 export const ProblemSchema = Type.Object(
   {
@@ -8,10 +9,15 @@ export const ProblemSchema = Type.Object(
       examples: ['urn:ai-chat-api:problem:insufficient_tokens']
     }),
     title: Type.String({ description: 'Short summary of the problem type', examples: ['Payment Required'] }),
-    status: Type.Integer({ minimum: 400, maximum: 599, examples: [402] }),
-    detail: Type.String({ examples: ['Your balance of 40 tokens does not cover the 100-token cost of a message'] }),
+    status: Type.Integer({ minimum: 400, maximum: 599, description: 'The HTTP status code', examples: [402] }),
+    detail: Type.String({
+      description: 'What went wrong, for people',
+      examples: ['Your balance of 40 tokens does not cover the 100-token cost of a message']
+    }),
     code: Type.String({ description: 'Stable machine-readable error code', examples: ['insufficient_tokens'] }),
-    instance: Type.Optional(Type.String({ description: 'The request path that produced the problem' })),
+    instance: Type.Optional(
+      Type.String({ description: 'The request path that produced the problem', examples: ['/api/chat_msg/'] })
+    ),
     errors: Type.Optional(
       Type.Array(
         Type.Object({
@@ -19,16 +25,32 @@ export const ProblemSchema = Type.Object(
             description: 'JSON pointer (as a URI fragment) into the request part',
             examples: ['#/username']
           }),
-          location: Type.String({ examples: ['body'] }),
-          message: Type.String({ examples: ['must NOT have fewer than 3 characters'] })
+          location: Type.String({ description: 'The request part: body, querystring or params', examples: ['body'] }),
+          message: Type.String({
+            description: 'What is wrong with it',
+            examples: ['must NOT have fewer than 3 characters']
+          })
         }),
         { description: 'Every field that failed validation (validation problems only)' }
       )
     ),
-    balance: Type.Optional(Type.Integer({ description: 'Current token balance (insufficient_tokens only)' })),
-    cost: Type.Optional(Type.Integer({ description: 'Cost of the refused operation (insufficient_tokens only)' })),
+    balance: Type.Optional(
+      Type.Integer({ description: 'Current token balance (insufficient_tokens only)', examples: [40] })
+    ),
+    cost: Type.Optional(
+      Type.Integer({ description: 'Cost of the refused operation (insufficient_tokens only)', examples: [100] })
+    ),
     refunded: Type.Optional(
-      Type.Boolean({ description: 'Whether the reserved cost was credited back (upstream problems only)' })
+      Type.Boolean({
+        description: 'Whether the reserved cost was credited back (upstream problems only)',
+        examples: [true]
+      })
+    ),
+    checks: Type.Optional(
+      Type.Record(Type.String(), Type.String(), {
+        description: 'The state of each readiness check (not_ready only)',
+        examples: [{ database: 'ok', migrations: 'pending' }]
+      })
     )
   },
   { $id: 'Problem', description: 'An RFC 9457 problem details object' }
@@ -36,17 +58,71 @@ export const ProblemSchema = Type.Object(
 
 export type Problem = Static<typeof ProblemSchema>
 
-/** The problem+json responses a route can return, keyed by status, for its response schema. */
+interface ProblemResponse {
+  description: string
+  content: { 'application/problem+json': { schema: TSchema; example: unknown } }
+}
+
+/** The problem+json responses a route can return, keyed by status, for its response schema; each has an example. */
 export function problemResponses<const Status extends number>(...statuses: Status[]) {
   return Object.fromEntries(
     statuses.map((status) => [
       status,
       {
         description: STATUS_CODES[status],
-        content: { 'application/problem+json': { schema: Type.Ref(ProblemSchema) } }
+        content: { 'application/problem+json': { schema: Type.Ref(ProblemSchema), example: problemExample(status) } }
       }
     ])
-  ) as Record<Status, { description: string; content: { 'application/problem+json': { schema: TSchema } } }>
+  ) as Record<Status, ProblemResponse>
 }
 
 export const BearerSecurity = [{ bearerAuth: [] }]
+
+export const IdempotencyHeadersSchema = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      pattern: '^[\\x21-\\x7e]+$',
+      description:
+        'Makes retries safe: the same key with the same body within 24 hours replays the first answer (with ' +
+        '`Idempotent-Replayed: true`) and charges nothing more; another body is 422; a retry while the first is ' +
+        'still running is 409. Keys are yours alone.',
+      examples: ['3f2b8c1e-6a4d-4e9b-9c1a-7d2e5f8b0a13']
+    })
+  )
+})
+
+export const DEFAULT_PAGE_SIZE = 20
+
+/** Keyset pagination: the query takes the previous page's `next_cursor` (in the given format) and a page size. */
+export function pageQuerySchema(cursorPattern: string, cursorExample: string) {
+  return Type.Object(
+    {
+      cursor: Type.Optional(
+        Type.String({
+          pattern: cursorPattern,
+          description: 'Opaque cursor from the previous page’s `next_cursor`',
+          examples: [cursorExample]
+        })
+      ),
+      limit: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_SIZE, description: 'Page size', examples: [20] })
+      )
+    },
+    { additionalProperties: false }
+  )
+}
+
+export function pageSchema<Item extends TObject>(item: Item, cursorExample: string, what: string, order: string) {
+  return Type.Object(
+    {
+      items: Type.Array(item, { description: `Your ${what}, ${order}` }),
+      next_cursor: Type.Union([Type.String(), Type.Null()], {
+        description: 'Pass as `cursor` for the next page; null on the last page',
+        examples: [cursorExample]
+      })
+    },
+    { description: `A page of your ${what}` }
+  )
+}

@@ -1,0 +1,100 @@
+import OpenAI from 'openai'
+import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions'
+import { AiProviderError } from './errors.js'
+import type { AiProvider, AiReply, AiStreamEvent, AiUsage, GenerateRequest } from './provider.js'
+
+export interface OpenAiProviderOptions {
+  baseUrl: string
+  apiKey: string | undefined
+  model: string
+  timeoutMs: number
+  maxOutputTokens: number | undefined
+}
+
+/** Any OpenAI-compatible Chat Completions server: OpenAI, Ollama, vLLM, llama.cpp, LM Studio, LiteLLM, OpenRouter. */
+export class OpenAiProvider implements AiProvider {
+  readonly name = 'openai'
+  private readonly client: OpenAI
+
+  constructor(private readonly options: OpenAiProviderOptions) {
+    // Local servers need no key, but the SDK insists on one. Retries stay off: a retry would overrun our time limit.
+    this.client = new OpenAI({
+      baseURL: options.baseUrl,
+      apiKey: options.apiKey ?? 'not-needed',
+      timeout: options.timeoutMs,
+      maxRetries: 0
+    })
+  }
+
+  async complete({ messages, signal }: GenerateRequest): Promise<AiReply> {
+    try {
+      const completion = await this.client.chat.completions.create(
+        { ...this.params(messages), stream: false },
+        { signal }
+      )
+      return {
+        text: completion.choices[0]?.message?.content ?? '',
+        model: completion.model,
+        usage: toUsage(completion.usage)
+      }
+    } catch (error) {
+      throw toProviderError(error)
+    }
+  }
+
+  async *stream({ messages, signal }: GenerateRequest): AsyncIterable<AiStreamEvent> {
+    try {
+      const chunks = await this.client.chat.completions.create(
+        { ...this.params(messages), stream: true, stream_options: { include_usage: true } },
+        { signal }
+      )
+      let model = this.options.model
+      let usage: AiUsage | null = null
+      let finished = false
+      for await (const chunk of chunks) {
+        model = chunk.model || model
+        usage = toUsage(chunk.usage) ?? usage
+        finished ||= Boolean(chunk.choices[0]?.finish_reason)
+        const text = chunk.choices[0]?.delta?.content
+        if (text) yield { type: 'delta', text }
+      }
+      // The SDK ends the iteration quietly when the request is aborted or the connection closes early.
+      if (!finished) throw new AiProviderError('error', 'the stream ended before the model finished its reply')
+      yield { type: 'end', model, usage }
+    } catch (error) {
+      throw toProviderError(error)
+    }
+  }
+
+  private params(messages: GenerateRequest['messages']): ChatCompletionCreateParamsBase {
+    return {
+      model: this.options.model,
+      messages,
+      ...(this.options.maxOutputTokens === undefined ? {} : { max_tokens: this.options.maxOutputTokens })
+    }
+  }
+}
+
+function toUsage(usage: OpenAI.CompletionUsage | null | undefined): AiUsage | null {
+  return usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } : null
+}
+
+function toProviderError(error: unknown): AiProviderError {
+  if (error instanceof AiProviderError) return error
+  if (error instanceof OpenAI.APIConnectionTimeoutError) {
+    return new AiProviderError('timeout', 'the AI provider did not answer in time', undefined, { cause: error })
+  }
+  if (error instanceof OpenAI.RateLimitError) {
+    const retryAfter = Number(error.headers?.get('retry-after'))
+    return new AiProviderError(
+      'rate_limited',
+      'the AI provider is rate limiting us',
+      retryAfter > 0 ? retryAfter : undefined,
+      {
+        cause: error
+      }
+    )
+  }
+  const message = error instanceof Error ? error.message : String(error)
+  return new AiProviderError('error', message, undefined, { cause: error })
+}

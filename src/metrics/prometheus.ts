@@ -1,0 +1,72 @@
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
+import type { ChatOutcome, ChatRecorder } from './recorder.js'
+
+const CHAT_OUTCOMES: ChatOutcome[] = [
+  'completed',
+  'incomplete',
+  'insufficient_tokens',
+  'upstream_error',
+  'upstream_timeout',
+  'upstream_busy',
+  'client_gone'
+]
+const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+/** One registry per app, so that several apps in one process (the tests) keep their numbers apart. */
+export function createPrometheusMetrics() {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry })
+  const registers = [registry]
+
+  const requestDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer an HTTP request, by method, route pattern and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers
+  })
+  const chats = new Counter({
+    name: 'chat_messages_total',
+    help: 'Chat messages by outcome: completed, insufficient_tokens, upstream_error (refunded) or failed (refunded)',
+    labelNames: ['outcome'] as const,
+    registers
+  })
+  const tokensCharged = new Counter({
+    name: 'chat_tokens_charged_total',
+    help: 'Tokens debited when chats were reserved (refunds are counted separately)',
+    registers
+  })
+  const tokensRefunded = new Counter({
+    name: 'chat_tokens_refunded_total',
+    help: 'Tokens credited back for chats that got no reply',
+    registers
+  })
+  const providerDuration = new Histogram({
+    name: 'ai_provider_request_duration_seconds',
+    help: 'Time the AI provider took to answer, by provider and outcome (ok or error)',
+    labelNames: ['provider', 'outcome'] as const,
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers
+  })
+  for (const outcome of CHAT_OUTCOMES) chats.inc({ outcome }, 0)
+  tokensCharged.inc(0)
+  tokensRefunded.inc(0)
+
+  const chatRecorder: ChatRecorder = {
+    chatFinished: (outcome) => chats.inc({ outcome }),
+    tokensCharged: (tokens) => tokensCharged.inc(tokens),
+    tokensRefunded: (tokens) => tokensRefunded.inc(tokens),
+    providerAnswered: (provider, seconds, succeeded) =>
+      providerDuration.observe({ provider, outcome: succeeded ? 'ok' : 'error' }, seconds)
+  }
+
+  return {
+    chatRecorder,
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+    observeRequest: (method: string, route: string, statusCode: number, seconds: number) =>
+      requestDuration.observe({ method, route, status_code: String(statusCode) }, seconds)
+  }
+}
+
+export type PrometheusMetrics = ReturnType<typeof createPrometheusMetrics>

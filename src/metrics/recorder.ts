@@ -1,0 +1,32 @@
+/**
+ * How a chat message ended: replied (charged), broke off after some text (charged), refused for its cost, or
+ * refunded after the provider failed, timed out or was busy, or after the client went away.
+ */
+export type ChatOutcome =
+  | 'completed'
+  | 'incomplete'
+  | 'insufficient_tokens'
+  | 'upstream_error'
+  | 'upstream_timeout'
+  | 'upstream_busy'
+  | 'client_gone'
+
+/**
+ * What the chat service reports about its work. The service depends on this interface only; the metrics plugin
+ * implements it with Prometheus counters, and switching metrics off swaps in `ignoreChatEvents`.
+ */
+export interface ChatRecorder {
+  chatFinished(outcome: ChatOutcome): void
+  /** Tokens debited when a chat is reserved. */
+  tokensCharged(tokens: number): void
+  /** Tokens credited back when a reserved chat fails. */
+  tokensRefunded(tokens: number): void
+  providerAnswered(provider: string, seconds: number, succeeded: boolean): void
+}
+
+export const ignoreChatEvents: ChatRecorder = {
+  chatFinished() {},
+  tokensCharged() {},
+  tokensRefunded() {},
+  providerAnswered() {}
+}

@@ -1,0 +1,51 @@
+import { STATUS_CODES } from 'node:http'
+
+export function problemType(code: string): string {
+  return `urn:ai-chat-api:problem:${code}`
+}
+
+interface ExampleProblem {
+  code: string
+  detail: string
+  extensions?: Record<string, unknown>
+}
+
+/** A typical problem for each status this API answers, shown in the docs and used by generated clients and Postman. */
+const EXAMPLES: Record<number, ExampleProblem> = {
+  400: {
+    code: 'validation_failed',
+    detail: 'The request body is invalid: #/username must NOT have fewer than 3 characters',
+    extensions: {
+      errors: [{ pointer: '#/username', location: 'body', message: 'must NOT have fewer than 3 characters' }]
+    }
+  },
+  401: { code: 'token_not_valid', detail: 'Token is invalid or expired' },
+  402: {
+    code: 'insufficient_tokens',
+    detail: 'Your balance of 40 tokens does not cover the 100-token cost of a message',
+    extensions: { balance: 40, cost: 100 }
+  },
+  404: { code: 'not_found', detail: 'No chat with id 42 was found' },
+  409: { code: 'username_taken', detail: 'A user with the username "alice" already exists' },
+  413: { code: 'payload_too_large', detail: 'Request body is too large' },
+  415: { code: 'unsupported_media_type', detail: 'Unsupported Media Type: text/plain' },
+  502: {
+    code: 'upstream_error',
+    detail: 'The AI provider failed to answer; nothing was charged',
+    extensions: { refunded: true }
+  },
+  503: {
+    code: 'not_ready',
+    detail: 'The service is not ready: migrations pending',
+    extensions: { checks: { database: 'ok', migrations: 'pending' } }
+  }
+}
+
+export function problemExample(status: number) {
+  const title = STATUS_CODES[status] ?? 'Error'
+  const { code, detail, extensions } = EXAMPLES[status] ?? {
+    code: title.toLowerCase().replace(/[^a-z]+/g, '_'),
+    detail: title
+  }
+  return { type: problemType(code), title, status, detail, code, ...extensions }
+}

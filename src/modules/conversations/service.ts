@@ -1,0 +1,54 @@
+import type { StoredConversation, Store } from '../../db/store.js'
+import { ConversationBusyError, ConversationNotFoundError } from '../../errors.js'
+import type { ChatPageQuery } from '../chat/schemas.js'
+import { listChatHistory } from '../chat/service.js'
+import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
+import type { Conversation, ConversationPageQuery } from './schemas.js'
+
+export async function listConversations(
+  store: Store,
+  userId: number,
+  { cursor, limit = DEFAULT_PAGE_SIZE }: ConversationPageQuery
+) {
+  const [updatedAt, id] = cursor?.split('_').map(Number) ?? []
+  const rows = await store.listConversations({
+    userId,
+    after: updatedAt === undefined || id === undefined ? undefined : { updatedAt, id },
+    limit: limit + 1
+  })
+  const items = rows.slice(0, limit)
+  const last = items.at(-1)
+  return {
+    items: items.map(toConversation),
+    next_cursor: rows.length > limit && last ? `${last.updatedAt}_${last.id}` : null
+  }
+}
+
+export async function getConversation(store: Store, userId: number, conversationId: number, page: ChatPageQuery) {
+  const conversation = await store.findConversation(userId, conversationId)
+  if (!conversation) throw new ConversationNotFoundError(conversationId)
+  return { ...toConversation(conversation), messages: await listChatHistory(store, userId, page, conversationId) }
+}
+
+export async function renameConversation(store: Store, userId: number, conversationId: number, title: string) {
+  const renamed = await store.renameConversation({ userId, conversationId, title: title.trim() })
+  if (!renamed) throw new ConversationNotFoundError(conversationId)
+  return toConversation(renamed)
+}
+
+/** Deletes the conversation and its chats; the ledger keeps its rows, since it is the permanent record. */
+export async function deleteConversation(store: Store, userId: number, conversationId: number) {
+  const outcome = await store.deleteConversation(userId, conversationId)
+  if (outcome === 'not_found') throw new ConversationNotFoundError(conversationId)
+  if (outcome === 'busy') throw new ConversationBusyError(conversationId)
+}
+
+function toConversation(conversation: StoredConversation): Conversation {
+  return {
+    id: conversation.id,
+    title: conversation.title,
+    message_count: conversation.messageCount,
+    created_at: new Date(conversation.createdAt).toISOString(),
+    updated_at: new Date(conversation.updatedAt).toISOString()
+  }
+}

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto'
+import type { IdempotencyScope, Store, StoredResponse } from '../../db/store.js'
+import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from '../../errors.js'
+
+/** How long a key remembers its first response (as Stripe and the IETF draft suggest). */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000
+
+/** A claimed key: record the response that charged, or release the key so that a retry runs afresh. */
+export class IdempotencyClaim {
+  constructor(
+    private readonly store: Store,
+    private readonly scope: IdempotencyScope
+  ) {}
+
+  remember(response: StoredResponse) {
+    return this.store.completeIdempotentRequest(this.scope, response)
+  }
+
+  release() {
+    return this.store.releaseIdempotentRequest(this.scope)
+  }
+}
+
+export type IdempotencyStart = { replay: StoredResponse } | { claim: IdempotencyClaim }
+
+/**
+ * Starts a request sent with an `Idempotency-Key`: the same key with the same body replays the stored response, with
+ * another body is 422, and while the first request is still running is 409. Keys are scoped to the user.
+ */
+export async function startIdempotentRequest(
+  store: Store,
+  scope: IdempotencyScope,
+  body: unknown
+): Promise<IdempotencyStart> {
+  const now = Date.now()
+  const outcome = await store.beginIdempotentRequest({
+    ...scope,
+    requestHash: fingerprint(body),
+    expiredBefore: now - IDEMPOTENCY_KEY_TTL_MS,
+    now
+  })
+  if (outcome.state === 'mismatch') throw new IdempotencyKeyReusedError()
+  if (outcome.state === 'in_progress') throw new IdempotencyKeyInUseError()
+  if (outcome.state === 'replay') return { replay: outcome.response }
+  return { claim: new IdempotencyClaim(store, scope) }
+}
+
+/** A hash of the body that ignores the order of object keys. */
+function fingerprint(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('hex')
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}

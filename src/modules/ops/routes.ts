@@ -1,0 +1,61 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { problemResponses } from '../common/schemas.js'
+import { HealthSchema, METRICS_MEDIA_TYPE, MetricsSchema, ReadinessSchema } from './schemas.js'
+import { checkReadiness } from './service.js'
+
+const tags = ['ops']
+
+/** Probes for orchestrators and the Prometheus scrape endpoint; none of them needs a token. */
+const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        operationId: 'checkHealth',
+        summary: 'Liveness probe: the process answers',
+        description: 'Answers 200 while the process can serve requests; it checks nothing else.',
+        tags,
+        response: { 200: HealthSchema, ...problemResponses(503) }
+      }
+    },
+    async () => ({ status: 'ok' as const })
+  )
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        operationId: 'checkReadiness',
+        summary: 'Readiness probe: the database answers and is migrated',
+        description:
+          'Answers 503 `not_ready` while the database is unreachable or lacks a migration, and while shutting down.',
+        tags,
+        response: { 200: ReadinessSchema, ...problemResponses(503) }
+      }
+    },
+    async () => checkReadiness(app.store)
+  )
+
+  const prometheus = app.prometheus
+  if (!prometheus) return
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        operationId: 'getMetrics',
+        summary: 'Prometheus metrics',
+        description:
+          'Request durations by route and status, chats by outcome, tokens charged and refunded, AI provider latency, ' +
+          'and the Node.js process. Absent (404) when `METRICS_ENABLED=false`; keep it off the public internet.',
+        tags,
+        response: {
+          200: { description: 'The current metrics', content: { [METRICS_MEDIA_TYPE]: { schema: MetricsSchema } } },
+          ...problemResponses(503)
+        }
+      }
+    },
+    async (_request, reply) => reply.type(prometheus.contentType).send(await prometheus.render())
+  )
+}
+
+export default opsRoutes

@@ -1,0 +1,61 @@
+/**
+ * The order in which `newman` (and Postman's runner) sends the requests, and what each step needs beyond what the
+ * OpenAPI document says. Operations missing here run afterwards, in document order, expecting their first 2xx status;
+ * a new operation that needs setup of its own gets a step here.
+ */
+export interface FlowStep {
+  operationId: string
+  /** Path parameters as Postman values, such as `{{chatId}}`. */
+  pathVariables?: Record<string, string>
+  /** Collection variables to set from fields of the JSON answer. */
+  capture?: Record<string, string>
+  /** Body fields for this step only: a value (usually a variable), or null to leave the field out. */
+  body?: Record<string, string | null>
+  /** The status this step must answer when it is not the first documented 2xx (its body is then not checked). */
+  expectStatus?: number
+}
+
+export const FLOW: FlowStep[] = [
+  { operationId: 'checkHealth' },
+  { operationId: 'checkReadiness' },
+  { operationId: 'register' },
+  { operationId: 'login' },
+  {
+    operationId: 'sendChatMessage',
+    body: { conversation_id: null },
+    capture: { chatId: 'id', conversationId: 'conversation_id' }
+  },
+  { operationId: 'getTokenBalance' },
+  { operationId: 'listChats' },
+  { operationId: 'getChat', pathVariables: { id: '{{chatId}}' } },
+  { operationId: 'listConversations' },
+  { operationId: 'getConversation', pathVariables: { id: '{{conversationId}}' } },
+  { operationId: 'renameConversation', pathVariables: { id: '{{conversationId}}' } },
+  { operationId: 'deleteConversation', pathVariables: { id: '{{conversationId}}' } },
+  { operationId: 'refreshTokenPair' },
+  { operationId: 'changePassword', body: { old_password: '{{password}}', new_password: '{{password}}' } },
+  { operationId: 'getMetrics' },
+  { operationId: 'logout' },
+  { operationId: 'obtainTokenPair' },
+  { operationId: 'verifyToken', body: { token: '{{bearerToken}}' } },
+  { operationId: 'logoutAll' },
+  { operationId: 'blacklistRefreshToken', expectStatus: 401 }
+]
+
+/** Request body fields that take a collection variable instead of the document's example, whatever the operation. */
+export const BODY_VARIABLES: Record<string, string> = {
+  username: '{{username}}',
+  password: '{{password}}',
+  refresh: '{{refreshToken}}'
+}
+
+/** `username` is filled in before the first request with a fresh name, so the collection can run again and again. */
+export const COLLECTION_VARIABLES: Record<string, string> = {
+  baseUrl: 'http://127.0.0.1:3000',
+  username: '',
+  password: 'correct horse battery staple',
+  bearerToken: '',
+  refreshToken: '',
+  chatId: '',
+  conversationId: ''
+}

@@ -1,0 +1,81 @@
+import t from 'tap'
+import type { AiProvider } from '../src/ai/provider.js'
+import type { App } from '../src/app.js'
+import { refundAbandonedChats } from '../src/modules/chat/abandoned.js'
+import { build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
+
+function streamChat(app: App, headers: Record<string, string>, message: string) {
+  return app.inject({
+    method: 'POST',
+    url: '/api/chat_msg/',
+    headers: { ...headers, accept: 'text/event-stream' },
+    payload: { message }
+  })
+}
+
+function eventsOf(body: string) {
+  return body
+    .split('\n\n')
+    .filter((block) => block.startsWith('event: '))
+    .map((block) => {
+      const [eventLine, dataLine] = block.split('\n')
+      return { event: eventLine!.slice('event: '.length), data: JSON.parse(dataLine!.slice('data: '.length)) }
+    })
+}
+
+t.test('the offline provider streams its reply word by word and ends with the full answer', async (t) => {
+  const { app } = await build(t)
+  const { headers } = await signUp(app)
+
+  const response = await streamChat(app, headers, 'hello there')
+
+  t.equal(response.statusCode, 200)
+  t.match(response.headers['content-type'], /^text\/event-stream/)
+  const events = eventsOf(response.body)
+  const done = events.at(-1)!
+  t.equal(done.event, 'done')
+  const deltas = events.slice(0, -1)
+  t.ok(deltas.length > 1, 'more than one delta')
+  t.ok(deltas.every((event) => event.event === 'delta'))
+  t.equal(deltas.map((event) => event.data.text).join(''), done.data.response)
+  t.match(done.data, { status: 'completed', model: 'offline', remaining_tokens: 3900 })
+})
+
+t.test('a stream that ends without the end of the reply is refunded when no text came', async (t) => {
+  const truncated: AiProvider = {
+    ...providerFrom('truncated', async () => ({ text: 'unused', model: 'x', usage: null })),
+    async *stream() {}
+  }
+  const { app, db } = await build(t, {}, { provider: truncated })
+  const { headers } = await signUp(app)
+
+  const events = eventsOf((await streamChat(app, headers, 'hello')).body)
+
+  t.match(events, [{ event: 'error', data: { code: 'upstream_error', refunded: true } }])
+  t.equal(countChats(db, 'failed'), 1)
+  t.same(ledgerMismatches(db), [])
+})
+
+t.test('the sweep refunds chats pending past every time limit and leaves younger ones alone', async (t) => {
+  let release: () => void = () => {}
+  const held = providerFrom(
+    'held',
+    () => new Promise((resolve) => (release = () => resolve({ text: 'late', model: 'held', usage: null })))
+  )
+  const { app, db } = await build(t, { AI_TIMEOUT_MS: '1000' }, { provider: held })
+  const { headers } = await signUp(app)
+  const answer = app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload: { message: 'hello' } })
+  while (countChats(db, 'pending') === 0) await new Promise((resolve) => setImmediate(resolve))
+
+  t.equal(await refundAbandonedChats(app.store, 1000, Date.now()), 0, 'a chat within its time limit is kept')
+  t.equal(await refundAbandonedChats(app.store, 1000, Date.now() + 10 * 1000 + 60_000 + 1), 1)
+
+  t.equal(countChats(db, 'failed'), 1)
+  t.same(ledgerMismatches(db), [])
+  release()
+  const late = await answer
+  t.equal(late.statusCode, 502, 'a reply that comes after the sweep is not stored')
+  t.match(late.json(), { code: 'upstream_error', refunded: true })
+  t.equal(countChats(db, 'failed'), 1)
+  t.same(ledgerMismatches(db), [], 'and is not charged')
+})

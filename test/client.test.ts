@@ -1,0 +1,131 @@
+import { createApiClient, type TokenPair } from 'ai-chat-api/client'
+import type Database from 'better-sqlite3'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t, { type Test } from 'tap'
+import { build, PASSWORD } from './helper.js'
+
+const ACCESS_TOKEN_SECONDS = 3
+
+/** Builds the app with short-lived access tokens and listens on a free port, as a deployed server would. */
+async function serve(t: Test) {
+  const built = await build(t, { ACCESS_TOKEN_TTL: `${ACCESS_TOKEN_SECONDS}s` })
+  const baseUrl = await built.app.listen({ port: 0, host: '127.0.0.1' })
+  const saved: Array<TokenPair | undefined> = []
+  const client = createApiClient({ baseUrl, onTokens: (tokens) => saved.push(tokens) })
+  return { ...built, baseUrl, client, saved }
+}
+
+function waitForAccessTokenToExpire() {
+  return sleep(ACCESS_TOKEN_SECONDS * 1000 + 200)
+}
+
+function refreshTokenRows(db: Database.Database) {
+  return db.prepare('select spent_at from refresh_tokens order by rowid').all() as Array<{ spent_at: number | null }>
+}
+
+t.test('the typed client drives register → login → chat → history → balance → refresh over HTTP', async (t) => {
+  const { client, saved, db } = await serve(t)
+
+  const registered = await client.POST('/api/register/', { body: { username: 'alice', password: PASSWORD } })
+  t.equal(registered.response.status, 201)
+  t.same(registered.data, { message: 'User registered successfully', username: 'alice', tokens: 4000 })
+
+  const loggedIn = await client.logIn({ username: 'alice', password: PASSWORD })
+  t.equal(loggedIn.data?.message, 'Login successful')
+  t.same(client.tokens, { access: loggedIn.data?.access, refresh: loggedIn.data?.refresh })
+  t.same(saved, [client.tokens], 'the new tokens were handed over to be saved')
+
+  const chat = await client.POST('/api/chat_msg/', { body: { message: 'Hello!' } })
+  t.equal(chat.response.status, 201)
+  if (typeof chat.data !== 'object') throw new Error('a JSON answer was expected, not an event stream')
+  t.match(chat.data, { message: 'Hello!', response: /\S/, remaining_tokens: 3900 })
+
+  const page = await client.GET('/api/chats/', { params: { query: { limit: 10 } } })
+  t.same(
+    page.data?.items.map((item) => item.message),
+    ['Hello!']
+  )
+  t.equal(page.data?.next_cursor, null)
+  const one = await client.GET('/api/chats/{id}/', { params: { path: { id: chat.data!.id } } })
+  t.equal(one.data?.response, chat.data?.response)
+
+  const balance = await client.GET('/api/tokenbalance/')
+  t.same(balance.data, { username: 'alice', tokens: 3900 })
+
+  const loginTokens = client.tokens!
+  await waitForAccessTokenToExpire()
+  const afterExpiry = await client.GET('/api/tokenbalance/')
+
+  t.equal(afterExpiry.response.status, 200, 'the expired access token was renewed and the request repeated')
+  t.same(afterExpiry.data, { username: 'alice', tokens: 3900 })
+  t.not(client.tokens?.access, loginTokens.access)
+  t.not(client.tokens?.refresh, loginTokens.refresh)
+  t.same(saved.at(-1), client.tokens, 'the rotated tokens were handed over to be saved')
+  t.match(refreshTokenRows(db), [{ spent_at: Number }, { spent_at: null }], 'one refresh token was spent')
+})
+
+t.test('requests that find the access token expired at once spend the refresh token once', async (t) => {
+  const { client, db, saved } = await serve(t)
+  await client.POST('/api/register/', { body: { username: 'bob', password: PASSWORD } })
+  await client.logIn({ username: 'bob', password: PASSWORD })
+  await waitForAccessTokenToExpire()
+
+  const answers = await Promise.all(Array.from({ length: 6 }, () => client.GET('/api/tokenbalance/')))
+
+  t.same(
+    answers.map((answer) => answer.response.status),
+    [200, 200, 200, 200, 200, 200]
+  )
+  t.match(refreshTokenRows(db), [{ spent_at: Number }, { spent_at: null }], 'exactly one refresh')
+  t.equal(saved.length, 2, 'the login and one rotation')
+  t.equal((await client.GET('/api/tokenbalance/')).response.status, 200, 'the login is still alive')
+})
+
+t.test('when the refresh token is spent too, the 401 comes back and the tokens are dropped', async (t) => {
+  const { client, baseUrl, saved } = await serve(t)
+  await client.POST('/api/register/', { body: { username: 'carol', password: PASSWORD } })
+  await client.logIn({ username: 'carol', password: PASSWORD })
+  const stolen = client.tokens!
+  // Someone else spends the refresh token first.
+  const thief = createApiClient({ baseUrl })
+  t.equal((await thief.POST('/api/token/refresh/', { body: { refresh: stolen.refresh } })).response.status, 200)
+  const expired = createApiClient({ baseUrl, tokens: { access: 'not-a-token', refresh: stolen.refresh } })
+
+  const answer = await expired.GET('/api/tokenbalance/')
+
+  t.equal(answer.response.status, 401)
+  t.equal(answer.error?.code, 'token_not_valid')
+  t.equal(expired.tokens, undefined)
+  t.equal(saved.length, 1, 'the first client was not involved')
+})
+
+t.test('without a login, protected calls answer with a typed problem and nothing is refreshed', async (t) => {
+  const { client } = await serve(t)
+  const answer = await client.POST('/api/chat_msg/', { body: { message: 'hi' } })
+  t.equal(answer.response.status, 401)
+  t.match(answer.error, { code: 'not_authenticated', status: 401, type: 'urn:ai-chat-api:problem:not_authenticated' })
+})
+
+t.test('forgetTokens logs the client out on its side', async (t) => {
+  const { client, saved } = await serve(t)
+  await client.POST('/api/register/', { body: { username: 'dave', password: PASSWORD } })
+  await client.logIn({ username: 'dave', password: PASSWORD })
+
+  client.forgetTokens()
+
+  t.equal(client.tokens, undefined)
+  t.equal(saved.at(-1), undefined)
+  t.equal((await client.GET('/api/tokenbalance/')).error?.code, 'not_authenticated')
+})
+
+t.test('a request with its own Authorization header is sent as it is and never retried', async (t) => {
+  const { client } = await serve(t)
+  await client.POST('/api/register/', { body: { username: 'erin', password: PASSWORD } })
+  await client.logIn({ username: 'erin', password: PASSWORD })
+  const refreshBefore = client.tokens!.refresh
+
+  const answer = await client.GET('/api/tokenbalance/', { headers: { authorization: 'Bearer forged' } })
+
+  t.equal(answer.error?.code, 'token_not_valid')
+  t.equal(client.tokens?.refresh, refreshBefore, 'the refresh token was not spent')
+})

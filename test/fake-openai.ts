@@ -1,0 +1,125 @@
+import { once } from 'node:events'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Test } from 'tap'
+
+/** What the fake model does with the next request; unscripted requests are answered with `DEFAULT_ANSWER`. */
+export type Behaviour =
+  | { kind: 'answer'; text: string; delayMs?: number }
+  | { kind: 'stream'; chunks: string[]; delayMs?: number }
+  | { kind: 'stall' }
+  | { kind: 'stall-after'; chunks: string[] }
+  | { kind: 'reset-after'; chunks: string[] }
+  | { kind: 'fail'; status: number; headers?: Record<string, string> }
+
+export interface ReceivedRequest {
+  body: { model: string; messages: { role: string; content: string }[]; stream?: boolean; max_tokens?: number }
+  /** Resolves when the client closed the connection before the answer was complete. */
+  aborted: Promise<void>
+}
+
+export const DEFAULT_ANSWER = 'The capital of France is Paris.'
+export const USAGE = { prompt_tokens: 21, completion_tokens: 7, total_tokens: 28 }
+const MODEL = 'fake-model-2026'
+
+/** An OpenAI-compatible Chat Completions server on loopback, scriptable request by request. */
+export class FakeOpenAi {
+  readonly received: ReceivedRequest[] = []
+  private readonly script: Behaviour[] = []
+  private readonly server = createServer((request, response) => void this.handle(request, response))
+  baseUrl = ''
+
+  static async start(t: Test): Promise<FakeOpenAi> {
+    const fake = new FakeOpenAi()
+    fake.server.listen(0, '127.0.0.1')
+    await once(fake.server, 'listening')
+    fake.baseUrl = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}/v1`
+    t.teardown(() => {
+      fake.server.closeAllConnections()
+      fake.server.close()
+    })
+    return fake
+  }
+
+  /** Queues behaviours for the coming requests, in order. */
+  next(...behaviours: Behaviour[]) {
+    this.script.push(...behaviours)
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse) {
+    const chunks: Buffer[] = []
+    for await (const chunk of request) chunks.push(chunk as Buffer)
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ReceivedRequest['body']
+    const aborted = new Promise<void>((resolve) =>
+      response.on('close', () => {
+        if (!response.writableFinished) resolve()
+      })
+    )
+    this.received.push({ body, aborted })
+    const behaviour = this.script.shift() ?? { kind: 'answer', text: DEFAULT_ANSWER }
+
+    if (behaviour.kind === 'fail') {
+      response.writeHead(behaviour.status, { 'content-type': 'application/json', ...behaviour.headers })
+      response.end(JSON.stringify({ error: { message: `scripted ${behaviour.status}`, type: 'server_error' } }))
+      return
+    }
+    if (behaviour.kind === 'stall') return
+    if (behaviour.kind === 'answer') {
+      if (behaviour.delayMs) await sleep(behaviour.delayMs)
+      if (body.stream) return this.streamChunks(response, [behaviour.text])
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.end(JSON.stringify(completion(behaviour.text)))
+      return
+    }
+    const { kind, chunks: pieces } = behaviour
+    if (kind === 'stream') return this.streamChunks(response, pieces, behaviour.delayMs)
+    this.startStream(response)
+    for (const piece of pieces) this.writeChunk(response, chunk({ content: piece }))
+    // A moment's pause lets the chunks reach the client before the connection is torn down.
+    if (kind === 'reset-after') setTimeout(() => response.socket?.destroy(), 50)
+  }
+
+  private async streamChunks(response: ServerResponse, pieces: string[], delayMs = 0) {
+    this.startStream(response)
+    for (const piece of pieces) {
+      if (delayMs) await sleep(delayMs)
+      if (response.destroyed) return
+      this.writeChunk(response, chunk({ content: piece }))
+    }
+    this.writeChunk(response, { ...chunk({}), choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })
+    this.writeChunk(response, { ...chunk({}), choices: [], usage: USAGE })
+    response.end('data: [DONE]\n\n')
+  }
+
+  private startStream(response: ServerResponse) {
+    response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' })
+  }
+
+  private writeChunk(response: ServerResponse, data: object) {
+    response.write(`data: ${JSON.stringify(data)}\n\n`)
+  }
+}
+
+function completion(text: string) {
+  return {
+    id: 'chatcmpl-fake',
+    object: 'chat.completion',
+    created: 1795472049,
+    model: MODEL,
+    choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+    usage: USAGE
+  }
+}
+
+function chunk(delta: { content?: string }) {
+  return {
+    id: 'chatcmpl-fake',
+    object: 'chat.completion.chunk',
+    created: 1795472049,
+    model: MODEL,
+    choices: [{ index: 0, delta, finish_reason: null }]
+  }
+}
+
+export { MODEL as FAKE_MODEL }

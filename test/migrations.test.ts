@@ -1,0 +1,52 @@
+import Database from 'better-sqlite3'
+import { drizzle } from 'drizzle-orm/better-sqlite3'
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { openDatabase } from '../src/db/sqlite/connection.js'
+
+const MIGRATIONS = 'drizzle'
+
+/** A copy of the migrations folder that stops after the first `count` migrations, as an older release shipped it. */
+function migrationsUpTo(directory: string, count: number): string {
+  const journal = JSON.parse(readFileSync(join(MIGRATIONS, 'meta/_journal.json'), 'utf8'))
+  journal.entries = journal.entries.slice(0, count)
+  mkdirSync(join(directory, 'meta'), { recursive: true })
+  for (const entry of journal.entries) cpSync(join(MIGRATIONS, `${entry.tag}.sql`), join(directory, `${entry.tag}.sql`))
+  writeFileSync(join(directory, 'meta/_journal.json'), JSON.stringify(journal))
+  return directory
+}
+
+t.test('a database of the first release migrates to the current schema with its data intact', async (t) => {
+  const directory = t.testdir()
+  const databaseUrl = join(directory, 'old.sqlite')
+  const old = new Database(databaseUrl)
+  migrate(drizzle({ client: old }), { migrationsFolder: migrationsUpTo(join(directory, 'first-release'), 1) })
+  old.exec(`
+    insert into users (username, username_key, password_hash, tokens, created_at) values ('alice', 'alice', 'h', 3900, 1);
+    insert into chats (user_id, message, response, status, cost, created_at, updated_at)
+      values (1, 'hi', 'hello', 'completed', 100, 2, 3);
+    insert into ledger (user_id, delta, reason, chat_id, balance_after, created_at) values
+      (1, 4000, 'signup', null, 4000, 1), (1, -100, 'chat', 1, 3900, 2);`)
+  old.close()
+
+  const { sqlite } = openDatabase(databaseUrl, 'normal')
+  t.teardown(() => sqlite.close())
+
+  t.match(sqlite.prepare('select * from chats').all(), [
+    { id: 1, user_id: 1, conversation_id: null, message: 'hi', response: 'hello', status: 'completed', model: null }
+  ])
+  t.same(sqlite.prepare('select reason, delta, chat_id from ledger order by id').all(), [
+    { reason: 'signup', delta: 4000, chat_id: null },
+    { reason: 'chat', delta: -100, chat_id: 1 }
+  ])
+  t.same(sqlite.pragma('foreign_key_check'), [])
+  t.doesNotThrow(() =>
+    sqlite
+      .prepare(
+        `insert into chats (user_id, message, status, cost, created_at, updated_at) values (1, 'x', 'incomplete', 100, 4, 4)`
+      )
+      .run()
+  )
+})
