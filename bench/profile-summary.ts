@@ -32,7 +32,7 @@ const label = ({ callFrame }: ProfileNode) =>
 const packageOf = ({ callFrame }: ProfileNode) => {
   const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(callFrame.url)
   if (match) return match[1]!
-  if (callFrame.url.includes('/src/')) return 'ai-chat-api src'
+  if (/\/(src|dist)\//.test(callFrame.url)) return 'ai-chat-api src'
   if (callFrame.url.startsWith('node:')) return 'node core'
   return callFrame.url === '' ? callFrame.functionName : callFrame.url
 }
@@ -80,5 +80,5 @@ function print(title: string, sums: Map<string, number>) {
 }
 
 function shortUrl(url: string): string {
-  return url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(src|bench)\//, '$1/')
+  return url.replace(/^.*node_modules\//, '').replace(/^file:\/\/.*\/(src|dist|bench)\//, '$1/')
 }

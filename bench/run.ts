@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
@@ -7,7 +8,7 @@ import { authHeaders, PASSWORD, register, seedHistories } from './fixtures.js'
 import { formatTable, writeResults } from './report.js'
 import { runScenario, type ScenarioResult, type Side } from './rounds.js'
 import { scenarios } from './scenarios.js'
-import { startServer, type ServerProcess } from './servers.js'
+import { REPO_ROOT, startServer, type ServerProcess } from './servers.js'
 import { readSettings } from './settings.js'
 import { checkTargets, ratioToBaseline } from './targets.js'
 
@@ -50,9 +51,15 @@ try {
   await seedHistories(loadConfig(serviceEnv), [owners.small, owners.large])
   progress(`seeded ${owners.small.chats + owners.large.chats} chats in ${Date.now() - seedStart} ms`)
 
+  if (settings.service === 'dist') {
+    const buildStart = Date.now()
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
+    progress(`built dist/ in ${Date.now() - buildStart} ms`)
+  }
+  const script = settings.service === 'dist' ? 'dist/server.js' : 'src/server.ts'
   const nodeArgs = settings.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', settings.cpuProfileDir] : []
   const servers: Record<Side, ServerProcess> = {
-    service: await startServer({ name: 'service', script: 'src/server.ts', env: serviceEnv, nodeArgs }),
+    service: await startServer({ name: 'service', script, env: serviceEnv, nodeArgs }),
     baseline: await startServer({ name: 'baseline', script: 'bench/baseline-server.ts', env: {} })
   }
   running.push(servers.service, servers.baseline)

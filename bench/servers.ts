@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url))
 const READY_TIMEOUT_MS = 30_000
 const STOP_TIMEOUT_MS = 15_000
 
@@ -21,7 +21,7 @@ export interface ServerProcess {
 
 export interface ServerLaunch {
   name: string
-  /** The entry point, relative to the repository root, run through tsx as `npm start` does. */
+  /** The entry point, relative to the repository root: TypeScript runs through tsx, as `npm start` does. */
   script: string
   env: Record<string, string>
   nodeArgs?: string[]
@@ -30,7 +30,8 @@ export interface ServerLaunch {
 /** Starts a TypeScript entry point in its own Node process on a free port and waits until it answers HTTP. */
 export async function startServer({ name, script, env, nodeArgs = [] }: ServerLaunch): Promise<ServerProcess> {
   const port = await freePort()
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, script], {
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : []
+  const child = spawn(process.execPath, [...loader, ...nodeArgs, script], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe']

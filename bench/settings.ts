@@ -7,6 +7,8 @@ export interface Settings {
   fixedRate: number
   loginClients: number
   historySizes: { small: number; large: number }
+  /** `dist`: build with `npm run build` and run `node dist/server.js`, as in production; `tsx`: run `src/server.ts`. */
+  service: 'dist' | 'tsx'
   /** Scenario ids to run; empty means all. */
   only: string[]
   /** When set, the service runs with `--cpu-prof` and writes its profile here on shutdown. */
@@ -26,6 +28,7 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
       small: count(env, 'BENCH_HISTORY_SMALL', 1000),
       large: count(env, 'BENCH_HISTORY_LARGE', 1_000_000)
     },
+    service: serviceEntry(env.BENCH_SERVICE),
     only: (env.BENCH_ONLY ?? '')
       .split(',')
       .map((id) => id.trim())
@@ -42,4 +45,10 @@ function count(env: NodeJS.ProcessEnv, name: string, fallback: number, minimum =
   if (!Number.isInteger(value) || value < minimum)
     throw new Error(`${name}=${text}: expected a whole number ≥ ${minimum}`)
   return value
+}
+
+function serviceEntry(text: string | undefined): Settings['service'] {
+  if (text === undefined || text === '' || text === 'dist') return 'dist'
+  if (text === 'tsx') return 'tsx'
+  throw new Error(`BENCH_SERVICE=${text}: expected dist or tsx`)
 }
