@@ -106,23 +106,21 @@ export function chatQueries(db: Db) {
     return settled
   }
 
+  // A better-sqlite3 transaction function made once: drizzle's db.transaction() builds a transaction object, with a
+  // query builder per table, on every call.
   /** Returns false when the chat was not pending (already settled or refunded), so a refund never happens twice. */
-  const refundChat = (input: ChatRefund): boolean =>
-    db.transaction(
-      () => {
-        const failed = failPendingChat.get(input)
-        if (!failed) return false
-        ledger.credit({
-          userId: failed.userId,
-          amount: failed.cost,
-          reason: 'refund',
-          chatId: input.chatId,
-          now: input.now
-        })
-        return true
-      },
-      { behavior: 'immediate' }
-    )
+  const refundChat = db.$client.transaction((input: ChatRefund): boolean => {
+    const failed = failPendingChat.get(input)
+    if (!failed) return false
+    ledger.credit({
+      userId: failed.userId,
+      amount: failed.cost,
+      reason: 'refund',
+      chatId: input.chatId,
+      now: input.now
+    })
+    return true
+  }).immediate
 
   return {
     ...reservationQueries(db),

@@ -6,10 +6,10 @@ import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as schema from '../schema.js'
 
-export type Db = BetterSQLite3Database<typeof schema>
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../drizzle', import.meta.url))
-const BUSY_TIMEOUT_MS = 5000
+export const BUSY_TIMEOUT_MS = 5000
 
 export interface Connection {
   sqlite: Database.Database

@@ -53,31 +53,29 @@ export function reservationQueries(db: Db) {
     .where(eq(users.id, sql.placeholder('userId')))
     .prepare()
 
-  const reserveChat = (input: ChatReservation): ReserveResult =>
-    db.transaction(
-      () => {
-        if (input.conversationId !== undefined && !selectOwnedConversation.get(input)) {
-          return { reserved: false, reason: 'conversation_not_found' }
-        }
-        const remainingTokens = ledger.tryDebit(input.userId, input.cost)
-        if (remainingTokens === undefined) {
-          return { reserved: false, reason: 'insufficient_tokens', balance: selectTokens.get(input)?.tokens ?? 0 }
-        }
-        const conversationId = input.conversationId ?? insertConversation.get(input)!.id
-        touchConversation.run({ conversationId, now: input.now })
-        const chat = insertPendingChat.get({ ...input, conversationId })!
-        ledger.record({
-          userId: input.userId,
-          delta: -input.cost,
-          reason: 'chat',
-          chatId: chat.id,
-          balanceAfter: remainingTokens,
-          now: input.now
-        })
-        return { reserved: true, chatId: chat.id, conversationId, remainingTokens }
-      },
-      { behavior: 'immediate' }
-    )
+  // A better-sqlite3 transaction function made once: drizzle's db.transaction() builds a transaction object, with a
+  // query builder per table, on every call.
+  const reserveChat = db.$client.transaction((input: ChatReservation): ReserveResult => {
+    if (input.conversationId !== undefined && !selectOwnedConversation.get(input)) {
+      return { reserved: false, reason: 'conversation_not_found' }
+    }
+    const remainingTokens = ledger.tryDebit(input.userId, input.cost)
+    if (remainingTokens === undefined) {
+      return { reserved: false, reason: 'insufficient_tokens', balance: selectTokens.get(input)?.tokens ?? 0 }
+    }
+    const conversationId = input.conversationId ?? insertConversation.get(input)!.id
+    touchConversation.run({ conversationId, now: input.now })
+    const chat = insertPendingChat.get({ ...input, conversationId })!
+    ledger.record({
+      userId: input.userId,
+      delta: -input.cost,
+      reason: 'chat',
+      chatId: chat.id,
+      balanceAfter: remainingTokens,
+      now: input.now
+    })
+    return { reserved: true, chatId: chat.id, conversationId, remainingTokens }
+  }).immediate
 
   return { reserveChat: async (input: ChatReservation) => reserveChat(input) }
 }

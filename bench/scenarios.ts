@@ -1,0 +1,71 @@
+import type { Load } from './load.js'
+import type { Settings } from './settings.js'
+
+export interface Scenario {
+  id: string
+  title: string
+  /** The measured traffic. The baseline gets the same method, body, connections and rate at `/`. */
+  load: Load
+  /** Traffic sent at the same time and reported on the side (the login flood). */
+  background?: Load
+}
+
+/** Who the requests act as: headers that authenticate each user, and a body that logs the reader in. */
+export interface Actors {
+  reader: Record<string, string>
+  smallHistoryOwner: Record<string, string>
+  largeHistoryOwner: Record<string, string>
+  loginBody: string
+}
+
+const JSON_BODY = { 'content-type': 'application/json' }
+
+export function scenarios(settings: Settings, actors: Actors): Scenario[] {
+  const { connections, fixedRate, historySizes } = settings
+  const balance: Load = { method: 'GET', path: '/api/tokenbalance/', headers: actors.reader, connections }
+  const chat: Load = {
+    method: 'POST',
+    path: '/api/chat_msg/',
+    headers: { ...actors.reader, ...JSON_BODY },
+    body: JSON.stringify({ message: 'What is the capital of France?' }),
+    connections
+  }
+  const history = (owner: Record<string, string>): Load => ({
+    method: 'GET',
+    path: '/api/chats/',
+    headers: owner,
+    connections
+  })
+  const login: Load = {
+    method: 'POST',
+    path: '/api/login/',
+    headers: JSON_BODY,
+    body: actors.loginBody,
+    connections: settings.loginClients
+  }
+  const rate = fixedRate.toLocaleString('en-US')
+
+  return [
+    { id: 'balance', title: 'GET /api/tokenbalance/', load: balance },
+    { id: 'chat', title: 'POST /api/chat_msg/', load: chat },
+    {
+      id: 'history-small',
+      title: `GET /api/chats/ (${historySizes.small.toLocaleString('en-US')} chats)`,
+      load: history(actors.smallHistoryOwner)
+    },
+    {
+      id: 'history-large',
+      title: `GET /api/chats/ (${historySizes.large.toLocaleString('en-US')} chats)`,
+      load: history(actors.largeHistoryOwner)
+    },
+    { id: 'login', title: 'POST /api/login/', load: { ...login, connections } },
+    {
+      id: 'balance-during-logins',
+      title: `balance while ${settings.loginClients} clients log in`,
+      load: balance,
+      background: login
+    },
+    { id: 'balance-fixed-rate', title: `balance at ${rate} req/s`, load: { ...balance, overallRate: fixedRate } },
+    { id: 'chat-fixed-rate', title: `chat at ${rate} req/s`, load: { ...chat, overallRate: fixedRate } }
+  ]
+}

@@ -1,0 +1,54 @@
+/** How long and how hard the benchmark runs; every knob can be overridden from the environment. */
+export interface Settings {
+  rounds: number
+  durationSeconds: number
+  warmupSeconds: number
+  connections: number
+  fixedRate: number
+  loginClients: number
+  historySizes: { small: number; large: number }
+  /** `dist`: build with `npm run build` and run `node dist/server.js`, as in production; `tsx`: run `src/server.ts`. */
+  service: 'dist' | 'tsx'
+  /** Scenario ids to run; empty means all. */
+  only: string[]
+  /** When set, the service runs with `--cpu-prof` and writes its profile here on shutdown. */
+  cpuProfileDir: string | undefined
+  resultsFile: string
+}
+
+export function readSettings(env: NodeJS.ProcessEnv): Settings {
+  return {
+    rounds: count(env, 'BENCH_ROUNDS', 3),
+    durationSeconds: count(env, 'BENCH_DURATION', 4),
+    warmupSeconds: count(env, 'BENCH_WARMUP', 1, 0),
+    connections: count(env, 'BENCH_CONNECTIONS', 10),
+    fixedRate: count(env, 'BENCH_RATE', 2000),
+    loginClients: count(env, 'BENCH_LOGIN_CLIENTS', 32),
+    historySizes: {
+      small: count(env, 'BENCH_HISTORY_SMALL', 1000),
+      large: count(env, 'BENCH_HISTORY_LARGE', 1_000_000)
+    },
+    service: serviceEntry(env.BENCH_SERVICE),
+    only: (env.BENCH_ONLY ?? '')
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean),
+    cpuProfileDir: env.BENCH_CPU_PROF || undefined,
+    resultsFile: env.BENCH_RESULTS || new URL('results.json', import.meta.url).pathname
+  }
+}
+
+function count(env: NodeJS.ProcessEnv, name: string, fallback: number, minimum = 1): number {
+  const text = env[name]
+  if (text === undefined || text === '') return fallback
+  const value = Number(text)
+  if (!Number.isInteger(value) || value < minimum)
+    throw new Error(`${name}=${text}: expected a whole number ≥ ${minimum}`)
+  return value
+}
+
+function serviceEntry(text: string | undefined): Settings['service'] {
+  if (text === undefined || text === '' || text === 'dist') return 'dist'
+  if (text === 'tsx') return 'tsx'
+  throw new Error(`BENCH_SERVICE=${text}: expected dist or tsx`)
+}
