@@ -12,7 +12,7 @@ import { Collected, ledgerOf, signUpAdmin, tokensOf } from './admin-helper.js'
 import { build, ledgerMismatches, login, register, signUp, TEST_ENV, testConfig } from './helper.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
-const BIN = join(ROOT, 'bin/ai-chat-api.js')
+const BIN = join(ROOT, 'src/cli/bin.js')
 const ADMIN_PASSWORD = 'a long and secret admin password'
 /**
  * The environment of a spawned CLI. tsx compiles it with other line mappings than tap's loader, so its coverage

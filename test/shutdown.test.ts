@@ -86,11 +86,11 @@ t.test(
 
     server.child.kill('SIGTERM')
     await server.logged((line) => line.msg === 'shutting down')
-    await t.rejects(fetch(`${server.baseUrl}/healthz`), 'a new connection is refused')
     registration.finish()
 
     const answer = await registration.response
     t.equal(answer.status, 201, 'the request in flight was answered')
+    await t.rejects(fetch(`${server.baseUrl}/healthz`), 'a new connection is refused')
     t.match(JSON.parse(answer.body), { username: 'inflight', tokens: 4000 })
     t.equal(await server.exited, 0, 'the process exits with status 0')
     t.ok(
