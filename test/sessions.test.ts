@@ -119,17 +119,22 @@ t.test('logout_all ends every login at once, live access tokens included', async
   t.equal((await post(app, '/api/login/', { username: 'alice', password: PASSWORD })).statusCode, 200)
 })
 
-t.test('a password change keeps this login, ends the others, and the new password logs in', async (t) => {
-  const { app } = await build(t)
+/** Signs alice up twice over (two logins) and changes her password from the first. */
+async function changePasswordFrom(app: App, oldPassword: string) {
   const current = await signUp(app)
   const other = await login(app, 'alice')
-
   const response = await post(
     app,
     '/api/password/',
-    { old_password: PASSWORD, new_password: 'a brand new passphrase' },
+    { old_password: oldPassword, new_password: 'a brand new passphrase' },
     current.headers
   )
+  return { current, other, response }
+}
+
+t.test('a password change keeps this login, ends the others, and the new password logs in', async (t) => {
+  const { app } = await build(t)
+  const { current, other, response } = await changePasswordFrom(app, PASSWORD)
 
   t.equal(response.statusCode, 200)
   t.same(response.json(), { message: 'Password changed', ended_sessions: 1 })
@@ -141,15 +146,7 @@ t.test('a password change keeps this login, ends the others, and the new passwor
 
 t.test('a wrong old password is 400 wrong_password and changes nothing', async (t) => {
   const { app } = await build(t)
-  const current = await signUp(app)
-  const other = await login(app, 'alice')
-
-  const response = await post(
-    app,
-    '/api/password/',
-    { old_password: 'not my password', new_password: 'a brand new passphrase' },
-    current.headers
-  )
+  const { other, response } = await changePasswordFrom(app, 'not my password')
 
   assertProblem(t, response, {
     status: 400,

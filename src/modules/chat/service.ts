@@ -13,6 +13,7 @@ import { ReplyDeadline } from './deadline.js'
 import type { InFlightLimiter } from './in-flight.js'
 import { buildPrompt, titleFrom } from './prompt.js'
 import type { ChatOutcome, ChatRecorder } from '../../metrics/recorder.js'
+import { toPage } from '../common/pages.js'
 import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
 import type { ChatItem, ChatPageQuery, ChatReply, ChatRequest } from './schemas.js'
 
@@ -184,8 +185,7 @@ export async function listChatHistory(
     beforeId: cursor === undefined ? undefined : Number(cursor),
     limit: limit + 1
   })
-  const items = rows.slice(0, limit).map(toChatItem)
-  return { items, next_cursor: rows.length > limit ? String(items.at(-1)!.id) : null }
+  return toPage(rows, limit, toChatItem, (chat) => String(chat.id))
 }
 
 export async function getChat(store: Store, userId: number, chatId: number) {

@@ -2,6 +2,7 @@ import type { StoredConversation, Store } from '../../db/store.js'
 import { ConversationBusyError, ConversationNotFoundError } from '../../errors.js'
 import type { ChatPageQuery } from '../chat/schemas.js'
 import { listChatHistory } from '../chat/service.js'
+import { toPage } from '../common/pages.js'
 import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
 import type { Conversation, ConversationPageQuery } from './schemas.js'
 
@@ -16,12 +17,7 @@ export async function listConversations(
     after: updatedAt === undefined || id === undefined ? undefined : { updatedAt, id },
     limit: limit + 1
   })
-  const items = rows.slice(0, limit)
-  const last = items.at(-1)
-  return {
-    items: items.map(toConversation),
-    next_cursor: rows.length > limit && last ? `${last.updatedAt}_${last.id}` : null
-  }
+  return toPage(rows, limit, toConversation, (conversation) => `${conversation.updatedAt}_${conversation.id}`)
 }
 
 export async function getConversation(store: Store, userId: number, conversationId: number, page: ChatPageQuery) {
