@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
-import type { AiProvider, AiReply } from '../src/ai/provider.js'
+import type { AiReply } from '../src/ai/provider.js'
 import type { App } from '../src/app.js'
 import { assertProblem, build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
 

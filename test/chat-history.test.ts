@@ -1,6 +1,5 @@
 import type Database from 'better-sqlite3'
 import t from 'tap'
-import type { AiProvider } from '../src/ai/provider.js'
 import type { App } from '../src/app.js'
 import type { ChatItem } from '../src/modules/chat/schemas.js'
 import { build, providerFrom, signUp } from './helper.js'

@@ -1,5 +1,5 @@
-import { and, asc, eq, gt, gte, isNull, lt, sql } from 'drizzle-orm'
-import { sessions, users } from '../schema.js'
+import { and, asc, eq, gt, gte, lt, sql } from 'drizzle-orm'
+import { users } from '../schema.js'
 import type {
   AccountActivation,
   AccountPageQuery,
@@ -9,6 +9,7 @@ import type {
 } from '../store.js'
 import type { Db } from './connection.js'
 import { ledgerWrites } from './ledger.js'
+import { prepareRevokeUserSessions } from './revocations.js'
 
 /** Balances are read back as JavaScript numbers, which stay exact only up to this. */
 const MAX_BALANCE = Number.MAX_SAFE_INTEGER
@@ -66,11 +67,7 @@ export function accountQueries(db: Db) {
     .returning({ id: users.id })
     .prepare()
 
-  const revokeSessions = db
-    .update(sessions)
-    .set({ revokedAt: sql`${sql.placeholder('now')}` })
-    .where(and(eq(sessions.userId, sql.placeholder('userId')), isNull(sessions.revokedAt)))
-    .prepare()
+  const revokeSessions = prepareRevokeUserSessions(db)
 
   const updateAdmin = db
     .update(users)
@@ -109,7 +106,7 @@ export function accountQueries(db: Db) {
     db.transaction(
       () => {
         if (!updateActive.get({ userId, isActive: isActive ? 1 : 0 })) return undefined
-        if (!isActive) revokeSessions.run({ userId, now })
+        if (!isActive) revokeSessions.all({ userId, keepSessionId: '', now })
         return selectById.get({ userId })
       },
       { behavior: 'immediate' }

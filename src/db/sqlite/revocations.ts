@@ -3,16 +3,12 @@ import { refreshTokens, sessions, users } from '../schema.js'
 import type { PasswordChange, RefreshTokenState } from '../store.js'
 import type { Db } from './connection.js'
 
-/** Ending sessions: one login, all of a user's logins, or all but the current one when the password changes. */
-export function revocationQueries(db: Db) {
-  const revokeSession = db
-    .update(sessions)
-    .set({ revokedAt: sql`${sql.placeholder('now')}` })
-    .where(and(eq(sessions.id, sql.placeholder('sessionId')), isNull(sessions.revokedAt)))
-    .returning({ id: sessions.id })
-    .prepare()
-
-  const revokeUserSessions = db
+/**
+ * Ends every live login of a user except `keepSessionId` ('' keeps none) and returns the ended ones; a statement, so
+ * that it can run inside the caller's transaction.
+ */
+export function prepareRevokeUserSessions(db: Db) {
+  return db
     .update(sessions)
     .set({ revokedAt: sql`${sql.placeholder('now')}` })
     .where(
@@ -24,6 +20,18 @@ export function revocationQueries(db: Db) {
     )
     .returning({ id: sessions.id })
     .prepare()
+}
+
+/** Ending sessions: one login, all of a user's logins, or all but the current one when the password changes. */
+export function revocationQueries(db: Db) {
+  const revokeSession = db
+    .update(sessions)
+    .set({ revokedAt: sql`${sql.placeholder('now')}` })
+    .where(and(eq(sessions.id, sql.placeholder('sessionId')), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id })
+    .prepare()
+
+  const revokeUserSessions = prepareRevokeUserSessions(db)
 
   const selectRefreshToken = db
     .select({ spentAt: refreshTokens.spentAt, revokedAt: sessions.revokedAt })
