@@ -10,6 +10,7 @@ import { sessionQueries } from './sqlite/sessions.js'
 import { userQueries } from './sqlite/users.js'
 import { accountQueries } from './sqlite/accounts.js'
 import { ledgerReads } from './sqlite/ledger-reads.js'
+import { createWriteBatcher } from './sqlite/write-batch.js'
 
 export interface SqliteStoreOptions {
   /** Called when the background WAL checkpointer fails; the store then checkpoints as SQLite does by default. */
@@ -31,7 +32,7 @@ export function createSqliteStore(
     ...sessionQueries(db),
     ...revocationQueries(db),
     ...idempotencyQueries(db),
-    ...chatQueries(db),
+    ...chatQueries(db, createWriteBatcher(sqlite)),
     ...conversationQueries(db),
     ...readinessQueries(db),
     ...ledgerReads(db),

@@ -4,6 +4,7 @@ import type { ChatPageQuery, ChatRefund, ChatSettlement, ContextQuery, ContextTu
 import type { Db } from './connection.js'
 import { ledgerWrites } from './ledger.js'
 import { reservationQueries } from './reservations.js'
+import type { BatchedWrite } from './write-batch.js'
 
 /** Chats a user can see: answered in full, or in part before the stream broke (both were charged). */
 export const VISIBLE_STATUSES = ['completed', 'incomplete'] as const
@@ -23,7 +24,7 @@ export const storedChatColumns = {
 
 const visible = inArray(chats.status, [...VISIBLE_STATUSES])
 
-export function chatQueries(db: Db) {
+export function chatQueries(db: Db, batched: BatchedWrite) {
   const ledger = ledgerWrites(db)
 
   const settlePendingChat = db
@@ -123,10 +124,10 @@ export function chatQueries(db: Db) {
   }).immediate
 
   return {
-    ...reservationQueries(db),
+    ...reservationQueries(db, batched),
     loadConversationContext: async (query: ContextQuery): Promise<ContextTurn[]> => selectContext.all(query).reverse(),
-    settleChat: async (input: ChatSettlement) => settleChat(input),
-    refundChat: async (input: ChatRefund) => refundChat(input),
+    settleChat: (input: ChatSettlement) => batched(() => settleChat(input)),
+    refundChat: (input: ChatRefund) => batched(() => refundChat(input)),
     refundPendingChats: async (reservedBefore: number, now: number) =>
       selectPendingChatIds
         .all({ reservedBefore })

@@ -3,9 +3,10 @@ import { chats, conversations, users } from '../schema.js'
 import type { ChatReservation, ReserveResult } from '../store.js'
 import type { Db } from './connection.js'
 import { ledgerWrites } from './ledger.js'
+import type { BatchedWrite } from './write-batch.js'
 
 /** The first charging step: debit the cost and record a pending chat (and its conversation), all or nothing. */
-export function reservationQueries(db: Db) {
+export function reservationQueries(db: Db, batched: BatchedWrite) {
   const ledger = ledgerWrites(db)
 
   const selectOwnedConversation = db
@@ -64,7 +65,7 @@ export function reservationQueries(db: Db) {
       return { reserved: false, reason: 'insufficient_tokens', balance: selectTokens.get(input)?.tokens ?? 0 }
     }
     const conversationId = input.conversationId ?? insertConversation.get(input)!.id
-    touchConversation.run({ conversationId, now: input.now })
+    if (input.conversationId !== undefined) touchConversation.run({ conversationId, now: input.now })
     const chat = insertPendingChat.get({ ...input, conversationId })!
     ledger.record({
       userId: input.userId,
@@ -77,5 +78,5 @@ export function reservationQueries(db: Db) {
     return { reserved: true, chatId: chat.id, conversationId, remainingTokens }
   }).immediate
 
-  return { reserveChat: async (input: ChatReservation) => reserveChat(input) }
+  return { reserveChat: (input: ChatReservation) => batched(() => reserveChat(input)) }
 }

@@ -34,6 +34,8 @@ export interface ReservedChat {
   userId: number
   chatId: number
   conversationId: number
+  /** The message opened a new conversation, so there is no earlier context to load. */
+  startsConversation: boolean
   message: string
   remainingTokens: number
 }
@@ -62,7 +64,8 @@ export async function reserveChat(deps: ChatDependencies, userId: number, reques
     })
     if (reservation.reserved) {
       deps.recorder.tokensCharged(deps.chatCost)
-      return { userId, message: request.message, ...reservation }
+      const startsConversation = request.conversation_id === undefined
+      return { userId, message: request.message, startsConversation, ...reservation }
     }
     if (reservation.reason === 'conversation_not_found') throw new ConversationNotFoundError(request.conversation_id)
     deps.recorder.chatFinished('insufficient_tokens')
@@ -82,17 +85,19 @@ export async function replyToChat(
   chat: ReservedChat,
   { clientGone, onDelta }: ReplyOptions
 ): Promise<ChatReply> {
-  const deadline = new ReplyDeadline(deps.ai.timeoutMs, deps.ai.timeoutMs * MAX_REPLY_IDLE_PERIODS)
+  const deadline = new ReplyDeadline(deps.ai.timeoutMs, deps.ai.timeoutMs * MAX_REPLY_IDLE_PERIODS, clientGone)
   const partial: string[] = []
   try {
-    const context = await deps.store.loadConversationContext({
-      conversationId: chat.conversationId,
-      beforeChatId: chat.chatId,
-      limit: Math.ceil(deps.ai.contextMessages / 2)
-    })
+    const context = chat.startsConversation
+      ? []
+      : await deps.store.loadConversationContext({
+          conversationId: chat.conversationId,
+          beforeChatId: chat.chatId,
+          limit: Math.ceil(deps.ai.contextMessages / 2)
+        })
     const request: GenerateRequest = {
       messages: buildPrompt(deps.ai.systemPrompt, context, deps.ai.contextMessages, chat.message),
-      signal: AbortSignal.any([clientGone, deadline.signal])
+      signal: deadline.signal
     }
     const reply = await timed(deps, () =>
       onDelta
@@ -163,7 +168,7 @@ async function settle(deps: ChatDependencies, chat: ReservedChat, status: 'compl
 }
 
 function classify(error: unknown, deadline: ReplyDeadline, refunded: boolean) {
-  if (deadline.signal.aborted) return upstreamFailure('timeout', refunded)
+  if (deadline.expired) return upstreamFailure('timeout', refunded)
   if (error instanceof AiProviderError) return upstreamFailure(error.kind, refunded, error.retryAfterSeconds)
   return upstreamFailure('error', refunded)
 }
