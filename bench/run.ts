@@ -22,6 +22,8 @@ const serviceEnv = {
   LOG_LEVEL: 'warn',
   // Issue 4's switch for rate limits: without it the limits, not the service, would be measured.
   RATE_LIMIT: 'off',
+  // Every connection chats as the same user; the per-user cap on chats in flight would refuse most of them.
+  AI_MAX_CONCURRENT_PER_USER: '1000',
   INITIAL_TOKENS: String(10 ** 15),
   // Access tokens must outlive the whole run.
   ACCESS_TOKEN_TTL: '1h'
