@@ -2,6 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm'
 import { refreshTokens, sessions, users } from '../schema.js'
 import type { NewSession, RefreshRotation, RotationResult, SessionUser } from '../store.js'
 import type { Db } from './connection.js'
+import { createSessionCache } from './session-cache.js'
 
 export function sessionQueries(db: Db) {
   // A deactivated user's sessions are revoked too; checking is_active here as well shuts out a login that was
@@ -19,6 +20,7 @@ export function sessionQueries(db: Db) {
       )
     )
     .prepare()
+  const cachedSessionUser = createSessionCache(db.$client)
 
   const startSession = (input: NewSession) =>
     db.transaction((tx) => {
@@ -62,7 +64,7 @@ export function sessionQueries(db: Db) {
   return {
     startSession: async (input: NewSession) => startSession(input),
     findSessionUser: async (userId: number, sessionId: string): Promise<SessionUser | undefined> =>
-      selectSessionUser.get({ userId, sessionId }),
+      cachedSessionUser(userId, sessionId, () => selectSessionUser.get({ userId, sessionId })),
     rotateRefreshToken: async (input: RefreshRotation) => rotateRefreshToken(input)
   }
 }
