@@ -33,7 +33,7 @@ const PRODUCTION_RUNTIME = {
   // One malloc arena per libuv thread would each keep argon2's 19 MiB after a hash; two are shared by all threads.
   env: { MALLOC_ARENA_MAX: '2' },
   // V8's young generation grows to 16 MiB semi-spaces under load by default; scavenges of 4 MiB ones cost no throughput.
-  nodeArgs: ['--max-semi-space-size=4']
+  nodeArgs: ['--max-semi-space-size=4', ...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : [])]
 }
 const owners = {
   small: { username: 'history-small', chats: settings.historySizes.small },

@@ -26,9 +26,10 @@ export default fp(
     const prometheus = createPrometheusMetrics()
     app.decorate('chatRecorder', prometheus.chatRecorder)
     app.decorate('prometheus', prometheus)
-    app.addHook('onResponse', async (request, reply) => {
+    app.addHook('onResponse', (request, reply, done) => {
       const route = request.is404 ? UNMATCHED_ROUTE : (request.routeOptions.url ?? UNMATCHED_ROUTE)
       prometheus.observeRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000)
+      done()
     })
   },
   { name: 'metrics' }

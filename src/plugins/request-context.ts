@@ -12,12 +12,11 @@ export default fp(
     app.addHook('preClose', async () => {
       closing = true
     })
-    app.addHook('onRequest', async (request, reply) => {
+    app.addHook('onRequest', (request, reply, done) => {
       reply.header('x-request-id', request.id)
-      if (closing) {
-        reply.header('connection', 'close')
-        throw new ShuttingDownError()
-      }
+      if (!closing) return done()
+      reply.header('connection', 'close')
+      done(new ShuttingDownError())
     })
   },
   { name: 'request-context' }

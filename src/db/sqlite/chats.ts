@@ -3,6 +3,7 @@ import { chats } from '../schema.js'
 import type { ChatPageQuery, ChatRefund, ChatSettlement, ContextQuery, ContextTurn, StoredChat } from '../store.js'
 import type { Db } from './connection.js'
 import { ledgerWrites } from './ledger.js'
+import { prepareRawSelect } from './raw-select.js'
 import { reservationQueries } from './reservations.js'
 import type { BatchedWrite } from './write-batch.js'
 
@@ -72,28 +73,34 @@ export function chatQueries(db: Db, batched: BatchedWrite) {
     .limit(sql.placeholder('limit'))
     .prepare()
 
-  const selectUserChats = db
-    .select(storedChatColumns)
-    .from(chats)
-    .where(and(eq(chats.userId, sql.placeholder('userId')), lt(chats.id, sql.placeholder('beforeId')), visible))
-    .orderBy(desc(chats.id))
-    .limit(sql.placeholder('limit'))
-    .prepare()
+  const selectUserChats = prepareRawSelect<StoredChat>(
+    db,
+    storedChatColumns,
+    db
+      .select(storedChatColumns)
+      .from(chats)
+      .where(and(eq(chats.userId, sql.placeholder('userId')), lt(chats.id, sql.placeholder('beforeId')), visible))
+      .orderBy(desc(chats.id))
+      .limit(sql.placeholder('limit'))
+  )
 
-  const selectConversationChats = db
-    .select(storedChatColumns)
-    .from(chats)
-    .where(
-      and(
-        eq(chats.conversationId, sql.placeholder('conversationId')),
-        eq(chats.userId, sql.placeholder('userId')),
-        lt(chats.id, sql.placeholder('beforeId')),
-        visible
+  const selectConversationChats = prepareRawSelect<StoredChat>(
+    db,
+    storedChatColumns,
+    db
+      .select(storedChatColumns)
+      .from(chats)
+      .where(
+        and(
+          eq(chats.conversationId, sql.placeholder('conversationId')),
+          eq(chats.userId, sql.placeholder('userId')),
+          lt(chats.id, sql.placeholder('beforeId')),
+          visible
+        )
       )
-    )
-    .orderBy(desc(chats.id))
-    .limit(sql.placeholder('limit'))
-    .prepare()
+      .orderBy(desc(chats.id))
+      .limit(sql.placeholder('limit'))
+  )
 
   const selectChat = db
     .select(storedChatColumns)
