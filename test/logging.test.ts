@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { loggerOptions } from '../src/logger.js'
+import { censorSecrets, loggerOptions } from '../src/logger.js'
 import { build, PASSWORD, signUp } from './helper.js'
 
 interface LogLine {
@@ -99,6 +99,24 @@ t.test('passwords and tokens in logged objects are redacted up to three levels d
     user: { session: { token: '[Redacted]', jwtSecret: '[Redacted]' } },
     username: 'alice'
   })
+})
+
+t.test('censoring copies what it changes, and leaves alone what is not a plain object or lies deeper', async (t) => {
+  const error = Object.assign(new Error('failed'), { password: 'kept for the error serializer' })
+  const logged = {
+    body: { password: 'p1', note: 'n' },
+    err: error,
+    untouched: { nested: { note: 'n' } },
+    deep: { one: { two: { password: 'beyond three levels' } } }
+  }
+  const censored = censorSecrets(logged)
+  t.same(censored.body, { password: '[Redacted]', note: 'n' })
+  t.equal(censored.err, error)
+  t.equal(censored.untouched, logged.untouched, 'an object without secrets is passed on as it is')
+  t.same(censored.deep, { one: { two: { password: 'beyond three levels' } } })
+  t.equal(logged.body.password, 'p1', 'the caller’s object is not changed')
+  const plain = { username: 'alice' }
+  t.equal(censorSecrets(plain), plain)
 })
 
 const proxyCases = [
