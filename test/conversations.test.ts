@@ -164,6 +164,16 @@ t.test('a 200-character first message gives an 80-character title ending in an e
   t.equal(title, `${message.slice(0, 79)}…`)
 })
 
+t.test('titles count characters, not UTF-16 units: 60 emoji fit, 100 are cut to 79 and an ellipsis', async (t) => {
+  const { app, db } = await build(t)
+  const { headers } = await signUp(app)
+  const fits = '🦜'.repeat(60)
+  const tooLong = '🦜'.repeat(100)
+
+  t.equal(storedConversation(db, await startConversation(app, headers, fits)).title, fits)
+  t.equal(storedConversation(db, await startConversation(app, headers, tooLong)).title, `${'🦜'.repeat(79)}…`)
+})
+
 t.test('a chat with the caller’s conversation_id joins that conversation', async (t) => {
   const { app, db } = await build(t)
   const { headers } = await signUp(app)

@@ -23,7 +23,10 @@ export function buildPrompt(
 
 /** A conversation is titled after its first message: whitespace folded, cut at 80 characters. */
 export function titleFrom(message: string): string {
-  const characters = [...message.trim().replace(/\s+/g, ' ')]
+  const folded = message.trim().replace(/\s+/g, ' ')
+  // No more UTF-16 units than the limit means no more characters either: most titles need no splitting.
+  if (folded.length <= TITLE_MAX_CHARACTERS) return folded
+  const characters = [...folded]
   return characters.length <= TITLE_MAX_CHARACTERS
     ? characters.join('')
     : `${characters.slice(0, TITLE_MAX_CHARACTERS - 1).join('')}…`
