@@ -6,36 +6,49 @@ import type { Config } from './config.js'
 type LogDestination = NonNullable<FastifyLoggerOptions['stream']>
 type LoggerOptions = Exclude<FastifyServerOptions['logger'], boolean | undefined>
 
-/** Request and response headers that carry credentials, in pino's redaction syntax. */
+const CENSOR = '[Redacted]'
+/** Keys whose values are secrets wherever they appear in a logged object, up to `SECRET_KEY_DEPTH` levels deep. */
+const SECRET_KEYS = ['password', 'access', 'refresh', 'token', 'jwtSecret']
+const SECRET_KEY_SET = new Set(SECRET_KEYS)
+const SECRET_KEY_DEPTH = 3
+
+/**
+ * What the serializers make of requests and errors, in pino's redaction syntax: pino serializes those after
+ * `formatters.log` has run, so `censorSecrets` never sees their output. Headers that carry credentials, headers named
+ * like a secret key, and secret keys set on an error.
+ */
 export const REDACTED_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
-  'res.headers["set-cookie"]'
+  'res.headers["set-cookie"]',
+  ...SECRET_KEYS.flatMap((key) => [`req.headers["${key.toLowerCase()}"]`, `err["${key}"]`])
 ]
 
-const CENSOR = '[Redacted]'
-/** Keys whose values are secrets wherever they appear in a logged object, up to `SECRET_KEY_DEPTH` levels deep. */
-const SECRET_KEYS = new Set(['password', 'access', 'refresh', 'token', 'jwtSecret'])
-const SECRET_KEY_DEPTH = 3
-
 /**
- * Censors secret keys in the plain objects of a log line. pino's own redaction could say the same with paths that
- * start with a wildcard (`*.password`), but it then runs those paths over the bindings of every child logger, and
- * Fastify makes one for every request: a tenth of all the memory a chat message allocated, at any log level. This
- * runs only for lines that are written. Objects that are not plain (errors, requests) are left to their serializers.
+ * Censors secret keys in the plain objects and arrays of a log line. pino's own redaction could say the same with
+ * paths that start with a wildcard (`*.password`), but it then runs those paths over the bindings of every child
+ * logger, and Fastify makes one for every request: a tenth of all the memory a chat message allocated, at any log
+ * level. This runs only for lines that are written. Objects that are not plain (errors, requests) are left to their
+ * serializers and to `REDACTED_PATHS`. What it changes it copies; the caller's objects stay as they were.
  */
 export function censorSecrets(object: Record<string, unknown>, depth = SECRET_KEY_DEPTH): Record<string, unknown> {
   let censored: Record<string, unknown> | undefined
   for (const [key, value] of Object.entries(object)) {
-    let replacement = value
-    if (SECRET_KEYS.has(key)) replacement = CENSOR
-    else if (depth > 1 && isPlainObject(value)) replacement = censorSecrets(value, depth - 1)
+    const replacement = SECRET_KEY_SET.has(key) ? CENSOR : censorWithin(value, depth - 1)
     if (replacement === value) continue
     censored ??= { ...object }
     censored[key] = replacement
   }
   return censored ?? object
+}
+
+function censorWithin(value: unknown, depth: number): unknown {
+  if (depth < 1) return value
+  if (isPlainObject(value)) return censorSecrets(value, depth)
+  if (!Array.isArray(value)) return value
+  const items = value.map((item) => censorWithin(item, depth))
+  return items.some((item, index) => item !== value[index]) ? items : value
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -101,6 +101,24 @@ t.test('passwords and tokens in logged objects are redacted up to three levels d
   })
 })
 
+t.test('headers named like a secret, secrets set on a logged error, and secrets in arrays are redacted', async (t) => {
+  const { app, lines } = await buildLogging(t)
+  await app.inject({
+    method: 'GET',
+    url: '/healthz',
+    headers: { 'x-request-id': 'odd-headers', token: 'header-token', password: 'header-password' }
+  })
+  const incoming = lines().find((line) => line.reqId === 'odd-headers' && line.msg === 'incoming request')
+  t.match(incoming?.req?.headers, { token: '[Redacted]', password: '[Redacted]' })
+
+  app.log.error({ err: Object.assign(new Error('boom'), { token: 't2', jwtSecret: 's2' }) }, 'error by hand')
+  app.log.info({ list: [{ refresh: 'r2', kept: 'k' }, 'plain'] }, 'array by hand')
+  const error = lines().find((line) => line.msg === 'error by hand')
+  t.match(error, { err: { message: 'boom', token: '[Redacted]', jwtSecret: '[Redacted]' } })
+  const array = lines().find((line) => line.msg === 'array by hand')
+  t.same(array?.list, [{ refresh: '[Redacted]', kept: 'k' }, 'plain'])
+})
+
 t.test('censoring copies what it changes, and leaves alone what is not a plain object or lies deeper', async (t) => {
   const error = Object.assign(new Error('failed'), { password: 'kept for the error serializer' })
   const logged = {

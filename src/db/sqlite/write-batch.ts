@@ -14,17 +14,19 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
 /**
  * Group commit. Writes queued in the same turn of the event loop run one after another inside a single IMMEDIATE
  * transaction and share its commit, which is most of what a small write costs (every page it touched is appended to
- * the WAL). Each write is a better-sqlite3 transaction function, so inside the batch it runs as a savepoint: it
- * succeeds or fails alone and sees the writes queued before it. No caller hears of its result before the commit has
- * succeeded; if the commit fails, or a failure ends the whole transaction, every write of the batch fails.
+ * the WAL). Each write runs in a savepoint of its own: it succeeds or fails alone, whatever statements it ran before
+ * failing, and sees the writes queued before it. No caller hears of its result before the commit has succeeded; if
+ * the commit fails, or a failure ends the whole transaction, every write of the batch fails.
  */
 export function createWriteBatcher(sqlite: Database.Database): BatchedWrite {
   let queue: QueuedWrite[] = []
+  // Called inside the batch's transaction, a better-sqlite3 transaction function runs as a savepoint.
+  const inSavepoint = sqlite.transaction((write: () => unknown) => write())
 
   const runBatch = sqlite.transaction((batch: QueuedWrite[]): Outcome[] =>
     batch.map(({ write }) => {
       try {
-        return { ok: true, value: write() }
+        return { ok: true, value: inSavepoint(write) }
       } catch (error) {
         // An I/O error or a full disk rolls back the whole transaction: the writes after it would otherwise commit
         // on their own while the ones before it are lost.

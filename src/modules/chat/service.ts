@@ -111,16 +111,19 @@ export async function replyToChat(
     const settled = await settle(deps, chat, 'completed', reply)
     return { ...toChatItem(settled), remaining_tokens: chat.remainingTokens }
   } catch (error) {
+    // What ended the reply is decided now: a time limit could still expire while the settlement awaits its commit.
+    deadline.clear()
+    const clientLeft = clientGone.aborted
     const text = partial.join('')
+    const failure = classify(error, deadline, !text)
     if (text) {
       await settle(deps, chat, 'incomplete', { text, model: deps.ai.model ?? deps.provider.name, usage: null })
-      throw classify(error, deadline, false)
+      throw failure
     }
-    if (await deps.store.refundChat({ chatId: chat.chatId, reason: describe(error, clientGone), now: Date.now() })) {
+    if (await deps.store.refundChat({ chatId: chat.chatId, reason: describe(error, clientLeft), now: Date.now() })) {
       deps.recorder.tokensRefunded(deps.chatCost)
     }
-    const failure = classify(error, deadline, true)
-    deps.recorder.chatFinished(clientGone.aborted ? 'client_gone' : (failure.code.toLowerCase() as ChatOutcome))
+    deps.recorder.chatFinished(clientLeft ? 'client_gone' : (failure.code.toLowerCase() as ChatOutcome))
     throw failure
   } finally {
     deadline.clear()
@@ -173,8 +176,8 @@ function classify(error: unknown, deadline: ReplyDeadline, refunded: boolean) {
   return upstreamFailure('error', refunded)
 }
 
-function describe(error: unknown, clientGone: AbortSignal): string {
-  if (clientGone.aborted) return 'the client disconnected before any text'
+function describe(error: unknown, clientLeft: boolean): string {
+  if (clientLeft) return 'the client disconnected before any text'
   return `provider error: ${error instanceof Error ? error.message : String(error)}`
 }
 
