@@ -34,10 +34,12 @@ const PRODUCTION_RUNTIME = {
   env: { MALLOC_ARENA_MAX: '2' },
   // V8's young generation grows to 16 MiB semi-spaces under load by default; scavenges of 4 MiB ones cost no
   // throughput. After a full collection V8 lets the old generation grow to up to 4 × what survived before the next
-  // one; 1.5 × keeps the chat scenarios' peak about 40 MB lower (bench/NOTES.md).
+  // one; 1.5 × keeps the chat scenarios' peak about 40 MB lower. On two cores, V8's concurrent marking threads take
+  // turns with everything else on the machine; done on the main thread, they no longer stall it (bench/NOTES.md).
   nodeArgs: [
     '--max-semi-space-size=4',
     '--heap-growing-percent=50',
+    '--single-threaded-gc',
     ...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : [])
   ]
 }
