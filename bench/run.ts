@@ -5,6 +5,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../src/config.js'
 import { authHeaders, PASSWORD, register, seedHistories } from './fixtures.js'
+import { productionRuntime } from './production-runtime.js'
 import { formatTable, writeResults } from './report.js'
 import { runScenario, type ScenarioResult, type Side } from './rounds.js'
 import { scenarios } from './scenarios.js'
@@ -28,21 +29,8 @@ const serviceEnv = {
   // Access tokens must outlive the whole run.
   ACCESS_TOKEN_TTL: '1h'
 }
-/** The memory settings the service is deployed with (`npm run serve`, the README's systemd unit). */
-const PRODUCTION_RUNTIME = {
-  // One malloc arena per libuv thread would each keep argon2's 19 MiB after a hash; two are shared by all threads.
-  env: { MALLOC_ARENA_MAX: '2' },
-  // V8's young generation grows to 16 MiB semi-spaces under load by default; scavenges of 4 MiB ones cost no
-  // throughput. After a full collection V8 lets the old generation grow to up to 4 × what survived before the next
-  // one; 1.5 × keeps the chat scenarios' peak about 40 MB lower. On two cores, V8's concurrent marking threads take
-  // turns with everything else on the machine; done on the main thread, they no longer stall it (bench/NOTES.md).
-  nodeArgs: [
-    '--max-semi-space-size=4',
-    '--heap-growing-percent=50',
-    '--single-threaded-gc',
-    ...(process.env.BENCH_TRACE_GC ? ['--trace-gc'] : [])
-  ]
-}
+const production = productionRuntime()
+const traceGc = process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []
 const owners = {
   small: { username: 'history-small', chats: settings.historySizes.small },
   large: { username: 'history-large', chats: selected('history-large') ? settings.historySizes.large : 0 }
@@ -79,8 +67,8 @@ try {
     service: await startServer({
       name: 'service',
       script,
-      env: { ...serviceEnv, ...PRODUCTION_RUNTIME.env },
-      nodeArgs: [...PRODUCTION_RUNTIME.nodeArgs, ...profiling]
+      env: { ...serviceEnv, ...production.env },
+      nodeArgs: [...production.nodeArgs, ...traceGc, ...profiling]
     }),
     baseline: await startServer({ name: 'baseline', script: 'bench/baseline-server.ts', env: {} })
   }

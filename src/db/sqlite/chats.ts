@@ -75,7 +75,6 @@ export function chatQueries(db: Db, batched: BatchedWrite) {
 
   const selectUserChats = prepareRawSelect<StoredChat>(
     db,
-    storedChatColumns,
     db
       .select(storedChatColumns)
       .from(chats)
@@ -86,7 +85,6 @@ export function chatQueries(db: Db, batched: BatchedWrite) {
 
   const selectConversationChats = prepareRawSelect<StoredChat>(
     db,
-    storedChatColumns,
     db
       .select(storedChatColumns)
       .from(chats)

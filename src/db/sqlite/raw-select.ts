@@ -3,17 +3,18 @@ import { Placeholder, type SQLWrapper } from 'drizzle-orm'
 import type { Db } from './connection.js'
 
 interface BuiltSelect extends SQLWrapper {
+  _: { selectedFields: object }
   toSQL(): { sql: string; params: unknown[] }
 }
 
 /**
  * A select built with drizzle's query builder and prepared straight on better-sqlite3, for reads of many rows. Rows
  * come back as arrays and become objects in a plain loop: drizzle maps every field of every row through generic type
- * checks, which took a fifth of a history page's time. Only for columns that need no decoding (integers and text);
- * `query` must select `columns`, which drizzle lists in the order of their keys.
+ * checks, which took a fifth of a history page's time. Only for columns that need no decoding (integers and text),
+ * which drizzle selects in the order of their keys.
  */
-export function prepareRawSelect<Row extends object>(db: Db, columns: Record<keyof Row, unknown>, query: BuiltSelect) {
-  const keys = Object.keys(columns)
+export function prepareRawSelect<Row extends object>(db: Db, query: BuiltSelect) {
+  const keys = Object.keys(query._.selectedFields)
   const { sql, params } = query.toSQL()
   const statement: Database.Statement<unknown[], unknown[]> = db.$client.prepare<unknown[], unknown[]>(sql).raw()
   const bind = (values: Record<string, unknown>) =>
