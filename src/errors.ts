@@ -50,6 +50,11 @@ export const ShuttingDownError = apiError(
   503
 )
 const NotReadyError = apiError('not_ready', 'The service is not ready: %s', 503)
+const StorageUnavailableBase = apiError(
+  'storage_unavailable',
+  'The database could not complete the request (the disk is full, failing or locked); try again shortly',
+  503
+)
 const WrongPasswordBase = apiError('wrong_password', 'The old password is not your current password', 400)
 const InsufficientTokensBase = apiError(
   'insufficient_tokens',
@@ -84,6 +89,25 @@ export function upstreamFailure(kind: UpstreamFailure, refunded: boolean, retryA
     return Object.assign(new UpstreamBusyError(), extensions, { headers })
   }
   return Object.assign(new UpstreamError(), extensions)
+}
+
+/** How long a client should wait before retrying a request the database could not take. */
+const STORAGE_RETRY_AFTER_SECONDS = 2
+
+/**
+ * What every store method rejects with when the database cannot take the operation (a full disk, an I/O error, a
+ * lock held past its deadline), whatever the backend; `cause` keeps the driver's error for the logs.
+ */
+export function storageUnavailable(cause: unknown, extensions: ProblemExtensions = {}) {
+  return Object.assign(new StorageUnavailableBase(), {
+    cause,
+    extensions,
+    headers: { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) }
+  })
+}
+
+export function isStorageUnavailable(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'storage_unavailable'
 }
 
 export function notReady(checks: Record<string, string>) {
