@@ -118,7 +118,11 @@ export const ledger = sqliteTable(
   ]
 )
 
-/** Stored first answers to requests sent with an `Idempotency-Key`, per user and operation, kept for 24 hours. */
+/**
+ * Stored first answers to requests sent with an `Idempotency-Key`, per user and operation, kept for 24 hours.
+ * `chat_id` is the chat the request reserved, set in the reservation's transaction, so that the refund of that chat
+ * releases the key in its own transaction (a plain reference: the key outlives a deleted chat).
+ */
 export const idempotencyKeys = sqliteTable(
   'idempotency_keys',
   {
@@ -130,10 +134,14 @@ export const idempotencyKeys = sqliteTable(
     requestHash: text('request_hash').notNull(),
     responseStatus: integer('response_status'),
     responseBody: text('response_body'),
+    chatId: integer('chat_id'),
     createdAt: integer('created_at').notNull()
   },
   (table) => [
     primaryKey({ columns: [table.userId, table.operation, table.key] }),
-    index('idempotency_keys_created_at').on(table.createdAt)
+    index('idempotency_keys_created_at').on(table.createdAt),
+    index('idempotency_keys_chat_id')
+      .on(table.chatId)
+      .where(sql`${table.chatId} is not null`)
   ]
 )

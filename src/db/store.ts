@@ -14,9 +14,12 @@ export interface Store {
   reserveChat(input: ChatReservation): Promise<ReserveResult>
   loadConversationContext(query: ContextQuery): Promise<ContextTurn[]>
   settleChat(input: ChatSettlement): Promise<StoredChat>
-  /** False when the chat was no longer pending: nothing was refunded. */
+  /**
+   * False when the chat was no longer pending: nothing was refunded. The refund releases the Idempotency-Key bound to
+   * the chat, if it has no stored answer, in the same transaction, so a retry runs afresh at once.
+   */
   refundChat(input: ChatRefund): Promise<boolean>
-  /** Refunds chats still pending that were reserved before `reservedBefore`; all of them at start-up. */
+  /** Refunds (as `refundChat`) chats still pending that were reserved before `reservedBefore`; all at start-up. */
   refundPendingChats(reservedBefore: number, now: number): Promise<number>
   listChats(query: ChatPageQuery): Promise<StoredChat[]>
   findChat(userId: number, chatId: number): Promise<StoredChat | undefined>
@@ -111,13 +114,17 @@ export type RefreshRotation = {
 /** `reused` means a spent token came back: the whole session was revoked. */
 export type RotationResult = 'rotated' | 'reused' | 'invalid'
 
-/** Without `conversationId` the reservation starts a conversation titled `newConversationTitle`. */
+/**
+ * Without `conversationId` the reservation starts a conversation titled `newConversationTitle`. With
+ * `idempotencyKey` (a key this request has claimed), the key is bound to the chat in the same transaction.
+ */
 export type ChatReservation = {
   userId: number
   conversationId: number | undefined
   newConversationTitle: string
   message: string
   cost: number
+  idempotencyKey?: IdempotencyScope
   now: number
 }
 

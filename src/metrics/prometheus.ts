@@ -8,7 +8,8 @@ const CHAT_OUTCOMES: ChatOutcome[] = [
   'upstream_error',
   'upstream_timeout',
   'upstream_busy',
-  'client_gone'
+  'client_gone',
+  'storage_unavailable'
 ]
 const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 

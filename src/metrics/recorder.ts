@@ -1,6 +1,7 @@
 /**
  * How a chat message ended: replied (charged), broke off after some text (charged), refused for its cost, or
- * refunded after the provider failed, timed out or was busy, or after the client went away.
+ * refunded after the provider failed, timed out or was busy, after the client went away, or because the database
+ * could not record the outcome.
  */
 export type ChatOutcome =
   | 'completed'
@@ -10,6 +11,7 @@ export type ChatOutcome =
   | 'upstream_timeout'
   | 'upstream_busy'
   | 'client_gone'
+  | 'storage_unavailable'
 
 /**
  * What the chat service reports about its work. The service depends on this interface only; the metrics plugin

@@ -1,5 +1,5 @@
-import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
-import { chats } from '../schema.js'
+import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm'
+import { chats, idempotencyKeys } from '../schema.js'
 import type { ChatPageQuery, ChatRefund, ChatSettlement, ContextQuery, ContextTurn, StoredChat } from '../store.js'
 import type { Db } from './connection.js'
 import { ledgerWrites } from './ledger.js'
@@ -51,6 +51,11 @@ export function chatQueries(db: Db, batched: BatchedWrite) {
     })
     .where(and(eq(chats.id, sql.placeholder('chatId')), eq(chats.status, 'pending')))
     .returning({ userId: chats.userId, cost: chats.cost })
+    .prepare()
+
+  const releaseIdempotencyKey = db
+    .delete(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.chatId, sql.placeholder('chatId')), isNull(idempotencyKeys.responseStatus)))
     .prepare()
 
   const selectPendingChatIds = db
@@ -125,6 +130,7 @@ export function chatQueries(db: Db, batched: BatchedWrite) {
       chatId: input.chatId,
       now: input.now
     })
+    releaseIdempotencyKey.run(input)
     return true
   }).immediate
 

@@ -3,7 +3,8 @@ import { idempotencyKeys } from '../schema.js'
 import type { IdempotencyBegin, IdempotencyOutcome, IdempotencyScope, StoredResponse } from '../store.js'
 import type { Db } from './connection.js'
 
-const scope = and(
+/** The key named by `userId`, `operation` and `key` placeholders. */
+export const keyScope = and(
   eq(idempotencyKeys.userId, sql.placeholder('userId')),
   eq(idempotencyKeys.operation, sql.placeholder('operation')),
   eq(idempotencyKeys.key, sql.placeholder('key'))
@@ -13,7 +14,7 @@ const scope = and(
 export function idempotencyQueries(db: Db) {
   const deleteExpired = db
     .delete(idempotencyKeys)
-    .where(and(scope, lt(idempotencyKeys.createdAt, sql.placeholder('expiredBefore'))))
+    .where(and(keyScope, lt(idempotencyKeys.createdAt, sql.placeholder('expiredBefore'))))
     .prepare()
 
   const claim = db
@@ -36,16 +37,16 @@ export function idempotencyQueries(db: Db) {
       body: idempotencyKeys.responseBody
     })
     .from(idempotencyKeys)
-    .where(scope)
+    .where(keyScope)
     .prepare()
 
   const complete = db
     .update(idempotencyKeys)
     .set({ responseStatus: sql`${sql.placeholder('status')}`, responseBody: sql`${sql.placeholder('body')}` })
-    .where(scope)
+    .where(keyScope)
     .prepare()
 
-  const release = db.delete(idempotencyKeys).where(scope).prepare()
+  const release = db.delete(idempotencyKeys).where(keyScope).prepare()
 
   const purge = db
     .delete(idempotencyKeys)
@@ -67,11 +68,11 @@ export function idempotencyQueries(db: Db) {
 
   return {
     beginIdempotentRequest: async (input: IdempotencyBegin) => begin(input),
-    completeIdempotentRequest: async (keyScope: IdempotencyScope, response: StoredResponse) => {
-      complete.run({ ...keyScope, ...response })
+    completeIdempotentRequest: async (scope: IdempotencyScope, response: StoredResponse) => {
+      complete.run({ ...scope, ...response })
     },
-    releaseIdempotentRequest: async (keyScope: IdempotencyScope) => {
-      release.run(keyScope)
+    releaseIdempotentRequest: async (scope: IdempotencyScope) => {
+      release.run(scope)
     },
     purgeIdempotencyKeys: async (expiredBefore: number) => purge.run({ expiredBefore }).changes
   }

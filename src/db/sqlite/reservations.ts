@@ -1,7 +1,8 @@
 import { and, eq, sql } from 'drizzle-orm'
-import { chats, conversations, users } from '../schema.js'
+import { chats, conversations, idempotencyKeys, users } from '../schema.js'
 import type { ChatReservation, ReserveResult } from '../store.js'
 import type { Db } from './connection.js'
+import { keyScope } from './idempotency.js'
 import { ledgerWrites } from './ledger.js'
 import type { BatchedWrite } from './write-batch.js'
 
@@ -48,6 +49,12 @@ export function reservationQueries(db: Db, batched: BatchedWrite) {
     .returning({ id: chats.id })
     .prepare()
 
+  const bindIdempotencyKey = db
+    .update(idempotencyKeys)
+    .set({ chatId: sql`${sql.placeholder('chatId')}` })
+    .where(keyScope)
+    .prepare()
+
   const selectTokens = db
     .select({ tokens: users.tokens })
     .from(users)
@@ -75,6 +82,7 @@ export function reservationQueries(db: Db, batched: BatchedWrite) {
       balanceAfter: remainingTokens,
       now: input.now
     })
+    if (input.idempotencyKey) bindIdempotencyKey.run({ ...input.idempotencyKey, chatId: chat.id })
     return { reserved: true, chatId: chat.id, conversationId, remainingTokens }
   }).immediate
 

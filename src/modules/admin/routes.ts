@@ -63,6 +63,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       // The target user is part of what the key stands for, so the same key for another user is a different request.
       return respondIdempotently(
         app.store,
+        request,
         reply,
         scope,
         { username: usernameKey(adjustment.username), amount, note },

@@ -1,14 +1,17 @@
 import type { AiConfig } from '../../config.js'
 import { AiProviderError } from '../../ai/errors.js'
 import type { AiProvider, AiReply, GenerateRequest } from '../../ai/provider.js'
-import type { Store, StoredChat } from '../../db/store.js'
+import type { IdempotencyScope, Store, StoredChat } from '../../db/store.js'
 import {
   ChatNotFoundError,
   ConversationNotFoundError,
   TooManyChatsInFlightError,
   insufficientTokens,
+  isStorageUnavailable,
+  storageUnavailable,
   upstreamFailure
 } from '../../errors.js'
+import { writeOrRetryLater, type WriteLog } from '../common/write-later.js'
 import { ReplyDeadline } from './deadline.js'
 import type { InFlightLimiter } from './in-flight.js'
 import { buildPrompt, titleFrom } from './prompt.js'
@@ -43,15 +46,22 @@ export interface ReservedChat {
 export interface ReplyOptions {
   /** Aborted when the client goes away. */
   clientGone: AbortSignal
+  /** Where a refund that has to wait for the database reports. */
+  log: WriteLog
   /** Given for streaming: receives each piece of text as it arrives. */
   onDelta?: (text: string) => void
 }
 
 /**
- * First step of a chat: the per-user in-flight limit, then the reservation (debit + pending chat). Every refusal
- * here happens before anything is charged.
+ * First step of a chat: the per-user in-flight limit, then the reservation (debit + pending chat, and the binding of
+ * the request's Idempotency-Key, if any). Every refusal here happens before anything is charged.
  */
-export async function reserveChat(deps: ChatDependencies, userId: number, request: ChatRequest): Promise<ReservedChat> {
+export async function reserveChat(
+  deps: ChatDependencies,
+  userId: number,
+  request: ChatRequest,
+  idempotencyKey?: IdempotencyScope
+): Promise<ReservedChat> {
   if (!deps.inFlight.tryAcquire(userId)) throw new TooManyChatsInFlightError(deps.ai.maxConcurrentPerUser)
   try {
     const reservation = await deps.store.reserveChat({
@@ -60,6 +70,7 @@ export async function reserveChat(deps: ChatDependencies, userId: number, reques
       newConversationTitle: titleFrom(request.message),
       message: request.message,
       cost: deps.chatCost,
+      idempotencyKey,
       now: Date.now()
     })
     if (reservation.reserved) {
@@ -78,12 +89,13 @@ export async function reserveChat(deps: ChatDependencies, userId: number, reques
 
 /**
  * Second step: ask the provider and settle. A reply settles the chat as `completed`; a stream that broke after some
- * text settles as `incomplete` (charged, since the text was delivered); anything else refunds the reservation.
+ * text settles as `incomplete` (charged, since the text was delivered); anything else refunds the reservation. When
+ * the database cannot record the outcome, the chat is refunded (see `refundUnrecorded`).
  */
 export async function replyToChat(
   deps: ChatDependencies,
   chat: ReservedChat,
-  { clientGone, onDelta }: ReplyOptions
+  { clientGone, onDelta, log }: ReplyOptions
 ): Promise<ChatReply> {
   const deadline = new ReplyDeadline(deps.ai.timeoutMs, deps.ai.timeoutMs * MAX_REPLY_IDLE_PERIODS, clientGone)
   const partial: string[] = []
@@ -113,22 +125,53 @@ export async function replyToChat(
   } catch (error) {
     // What ended the reply is decided now: a time limit could still expire while the settlement awaits its commit.
     deadline.clear()
+    if (isStorageUnavailable(error)) throw await refundUnrecorded(deps, chat, error, log)
     const clientLeft = clientGone.aborted
     const text = partial.join('')
     const failure = classify(error, deadline, !text)
     if (text) {
-      await settle(deps, chat, 'incomplete', { text, model: deps.ai.model ?? deps.provider.name, usage: null })
+      try {
+        await settle(deps, chat, 'incomplete', { text, model: deps.ai.model ?? deps.provider.name, usage: null })
+      } catch (settleError) {
+        if (isStorageUnavailable(settleError)) throw await refundUnrecorded(deps, chat, settleError, log)
+        throw settleError
+      }
       throw failure
     }
-    if (await deps.store.refundChat({ chatId: chat.chatId, reason: describe(error, clientLeft), now: Date.now() })) {
-      deps.recorder.tokensRefunded(deps.chatCost)
-    }
+    const refundedNow = await refund(deps, chat, describe(error, clientLeft), log)
+    if (!refundedNow) throw storageFailure(deps, error)
     deps.recorder.chatFinished(clientLeft ? 'client_gone' : (failure.code.toLowerCase() as ChatOutcome))
     throw failure
   } finally {
     deadline.clear()
     deps.inFlight.release(chat.userId)
   }
+}
+
+/**
+ * The database could not take a chat's settlement (or could not even load its context): the chat is refunded, even
+ * if some or all of its text was delivered, because only a refund is certain to follow. The chat stays pending until
+ * the refund commits, and every way out of pending for it is a refund: the retries here, the sweep, a restart.
+ */
+async function refundUnrecorded(deps: ChatDependencies, chat: ReservedChat, cause: unknown, log: WriteLog) {
+  await refund(deps, chat, 'the database could not record the reply', log)
+  return storageFailure(deps, cause)
+}
+
+function storageFailure(deps: ChatDependencies, cause: unknown) {
+  deps.recorder.chatFinished('storage_unavailable')
+  return storageUnavailable(cause, { refunded: true })
+}
+
+/** Refunds the chat now, or in the background once the database takes writes again; says whether it was now. */
+function refund(deps: ChatDependencies, chat: ReservedChat, reason: string, log: WriteLog): Promise<boolean> {
+  return writeOrRetryLater(() => deps.store.refundChat({ chatId: chat.chatId, reason, now: Date.now() }), {
+    what: `the refund of chat ${chat.chatId}`,
+    log,
+    onWritten: (refunded) => {
+      if (refunded) deps.recorder.tokensRefunded(deps.chatCost)
+    }
+  })
 }
 
 async function collectStream(provider: AiProvider, request: GenerateRequest, onDelta: (text: string) => void) {

@@ -1,4 +1,4 @@
-import type { FastifyReply } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { IdempotencyScope, Store, StoredResponse } from '../../db/store.js'
 import { startIdempotentRequest } from './service.js'
 
@@ -17,6 +17,7 @@ export function sendReplay(reply: FastifyReply, stored: StoredResponse) {
  */
 export async function respondIdempotently(
   store: Store,
+  request: FastifyRequest,
   reply: FastifyReply,
   scope: Omit<IdempotencyScope, 'key'> & { key: string | undefined },
   fingerprint: unknown,
@@ -26,7 +27,7 @@ export async function respondIdempotently(
     const { status, body } = await run()
     return reply.code(status).send(body)
   }
-  const started = await startIdempotentRequest(store, { ...scope, key: scope.key }, fingerprint)
+  const started = await startIdempotentRequest(store, { ...scope, key: scope.key }, fingerprint, request.log)
   if ('replay' in started) return sendReplay(reply, started.replay)
   let result
   try {

@@ -1,23 +1,39 @@
 import { createHash } from 'node:crypto'
 import type { IdempotencyScope, Store, StoredResponse } from '../../db/store.js'
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from '../../errors.js'
+import { writeOrRetryLater, type WriteLog } from '../common/write-later.js'
 
 /** How long a key remembers its first response (as Stripe and the IETF draft suggest). */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000
 
-/** A claimed key: record the response that charged, or release the key so that a retry runs afresh. */
+/**
+ * A claimed key. Once its request has charged, the key is never released: its answer is remembered, and if the
+ * database cannot take the answer now it is written again in the background, while retries get 409. Only a request
+ * refused before it changed anything releases its key; the refund of a charged chat releases the key itself, in the
+ * refund's transaction. Neither method rejects.
+ */
 export class IdempotencyClaim {
   constructor(
     private readonly store: Store,
-    private readonly scope: IdempotencyScope
+    readonly scope: IdempotencyScope,
+    private readonly log: WriteLog
   ) {}
 
-  remember(response: StoredResponse) {
-    return this.store.completeIdempotentRequest(this.scope, response)
+  remember(response: StoredResponse): Promise<void> {
+    return this.write('storing the answer', () => this.store.completeIdempotentRequest(this.scope, response))
   }
 
-  release() {
-    return this.store.releaseIdempotentRequest(this.scope)
+  release(): Promise<void> {
+    return this.write('releasing', () => this.store.releaseIdempotentRequest(this.scope))
+  }
+
+  private async write(action: string, write: () => Promise<void>) {
+    const what = `${action} of Idempotency-Key ${JSON.stringify(this.scope.key)}`
+    try {
+      await writeOrRetryLater(write, { what, log: this.log })
+    } catch (error) {
+      this.log.error({ err: error }, `${what} failed`)
+    }
   }
 }
 
@@ -30,7 +46,8 @@ export type IdempotencyStart = { replay: StoredResponse } | { claim: Idempotency
 export async function startIdempotentRequest(
   store: Store,
   scope: IdempotencyScope,
-  body: unknown
+  body: unknown,
+  log: WriteLog
 ): Promise<IdempotencyStart> {
   const now = Date.now()
   const outcome = await store.beginIdempotentRequest({
@@ -42,7 +59,7 @@ export async function startIdempotentRequest(
   if (outcome.state === 'mismatch') throw new IdempotencyKeyReusedError()
   if (outcome.state === 'in_progress') throw new IdempotencyKeyInUseError()
   if (outcome.state === 'replay') return { replay: outcome.response }
-  return { claim: new IdempotencyClaim(store, scope) }
+  return { claim: new IdempotencyClaim(store, scope, log) }
 }
 
 /** A hash of the body that ignores the order of object keys. */
