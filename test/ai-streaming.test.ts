@@ -2,6 +2,7 @@ import t from 'tap'
 import type { AiProvider } from '../src/ai/provider.js'
 import type { App } from '../src/app.js'
 import { refundAbandonedChats } from '../src/modules/chat/abandoned.js'
+import { eventsOf } from './event-stream-client.js'
 import { build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
 
 function streamChat(app: App, headers: Record<string, string>, message: string) {
@@ -11,16 +12,6 @@ function streamChat(app: App, headers: Record<string, string>, message: string) 
     headers: { ...headers, accept: 'text/event-stream' },
     payload: { message }
   })
-}
-
-function eventsOf(body: string) {
-  return body
-    .split('\n\n')
-    .filter((block) => block.startsWith('event: '))
-    .map((block) => {
-      const [eventLine, dataLine] = block.split('\n')
-      return { event: eventLine!.slice('event: '.length), data: JSON.parse(dataLine!.slice('data: '.length)) }
-    })
 }
 
 t.test('the offline provider streams its reply word by word and ends with the full answer', async (t) => {

@@ -49,3 +49,14 @@ export async function openRawStream(url: string, headers: Record<string, string>
     disconnect: () => request.destroy()
   }
 }
+
+/** The events of a whole Server-Sent Events body, such as `app.inject` returns. */
+export function eventsOf(body: string) {
+  return body
+    .split('\n\n')
+    .filter((block) => block.startsWith('event: '))
+    .map((block) => {
+      const [eventLine, dataLine] = block.split('\n')
+      return { event: eventLine!.slice('event: '.length), data: JSON.parse(dataLine!.slice('data: '.length)) }
+    })
+}
