@@ -1,0 +1,74 @@
+import Database from 'better-sqlite3'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t from 'tap'
+import { refundAbandonedChats } from '../src/modules/chat/abandoned.js'
+import { FakeOpenAi } from './fake-openai.js'
+import { build, countChats, ledgerMismatches, PASSWORD, providerFrom, signUp } from './helper.js'
+import { startServer } from './server-process.js'
+
+const KEY = '5d1c0a2e-kill-nine-retry'
+
+async function post(baseUrl: string, path: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body)
+  })
+  return { status: response.status, headers: response.headers, body: await response.json() }
+}
+
+t.test('after kill -9 mid-chat and a restart, a retry with the same key is served at once', async (t) => {
+  const fake = await FakeOpenAi.start(t)
+  const env = { AI_PROVIDER: 'openai', AI_BASE_URL: fake.baseUrl, AI_MODEL: 'fake' }
+  const first = await startServer(t, env)
+  await post(first.baseUrl, '/api/register/', { username: 'alice', password: PASSWORD })
+  const { access } = (await post(first.baseUrl, '/api/login/', { username: 'alice', password: PASSWORD })).body
+  const headers = { authorization: `Bearer ${access}`, 'idempotency-key': KEY }
+
+  fake.next({ kind: 'stall' })
+  post(first.baseUrl, '/api/chat_msg/', { message: 'hello' }, headers).catch(() => {})
+  while (fake.received.length === 0) await sleep(10)
+  first.child.kill('SIGKILL')
+  await first.exited
+
+  const second = await startServer(t, env, first.databaseUrl)
+  const retry = await post(second.baseUrl, '/api/chat_msg/', { message: 'hello' }, headers)
+
+  t.equal(retry.status, 201, 'served, not 409: the restart refunded the chat and released its key')
+  t.equal(retry.headers.get('idempotent-replayed'), null, 'a new charge, since the first one was refunded')
+  const balance = await fetch(`${second.baseUrl}/api/tokenbalance/`, { headers })
+  t.equal((await balance.json()).tokens, 3900)
+  const db = new Database(first.databaseUrl, { readonly: true })
+  t.teardown(() => db.close())
+  t.equal(countChats(db, 'failed'), 1, 'the chat cut off by the crash was refunded')
+  t.equal(countChats(db, 'completed'), 1)
+  t.same(ledgerMismatches(db), [])
+})
+
+t.test("the sweep's refund of an abandoned chat releases its key in the same transaction", async (t) => {
+  const held: Array<() => void> = []
+  const provider = providerFrom('held', async () => {
+    await new Promise<void>((resolve) => held.push(resolve))
+    return { text: 'too late', model: 'held', usage: null }
+  })
+  const { app, db } = await build(t, {}, { provider })
+  const { headers } = await signUp(app)
+  const answer = app.inject({
+    method: 'POST',
+    url: '/api/chat_msg/',
+    headers: { ...headers, 'idempotency-key': KEY },
+    payload: { message: 'hello' }
+  })
+  while (held.length === 0) await sleep(5)
+  const bound = db.prepare('select chat_id from idempotency_keys').get() as { chat_id: number }
+  t.equal(bound.chat_id, 1, 'the reservation bound the key to its chat')
+
+  const refunded = await refundAbandonedChats(app.store, 1, Date.now() + 24 * 60 * 60 * 1000)
+
+  t.equal(refunded, 1)
+  t.same(db.prepare('select * from idempotency_keys').all(), [], 'the key was released with the refund')
+  t.equal(countChats(db, 'failed'), 1)
+  t.same(ledgerMismatches(db), [])
+  for (const release of held) release()
+  await answer
+})
