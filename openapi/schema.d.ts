@@ -517,7 +517,7 @@ export interface components {
              */
             cost?: number;
             /**
-             * @description Whether the reserved cost was credited back (upstream problems only)
+             * @description Whether the reserved cost was credited back, or will be once the database takes writes again (upstream and storage problems of a chat only)
              * @example true
              */
             refunded?: boolean;

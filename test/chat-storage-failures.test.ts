@@ -31,7 +31,9 @@ async function balanceRestored(app: App, headers: Headers) {
 }
 
 function statuses(db: Database.Database) {
-  return (db.prepare('select status from chats order by id').all() as Array<{ status: string }>).map((row) => row.status)
+  return (db.prepare('select status from chats order by id').all() as Array<{ status: string }>).map(
+    (row) => row.status
+  )
 }
 
 /** Sends a chat on an app whose store cannot take `methods` until freed. */

@@ -42,7 +42,9 @@ export const ProblemSchema = Type.Object(
     ),
     refunded: Type.Optional(
       Type.Boolean({
-        description: 'Whether the reserved cost was credited back (upstream problems only)',
+        description:
+          'Whether the reserved cost was credited back, or will be once the database takes writes again (upstream and ' +
+          'storage problems of a chat only)',
         examples: [true]
       })
     ),
