@@ -1,7 +1,8 @@
-import type Database from 'better-sqlite3'
+import Database from 'better-sqlite3'
+import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { adjustTokens, adminAndUser, ledgerOf, tokensOf, userIdOf } from './admin-helper.js'
-import { assertProblem, build, ledgerMismatches } from './helper.js'
+import { assertProblem, build, countChats, ledgerMismatches, providerFrom } from './helper.js'
 
 /** Everything an adjustment could have changed. */
 function accountsState(db: Database.Database) {
@@ -89,20 +90,109 @@ t.test('simultaneous debits never take a balance below zero', async (t) => {
   t.same(ledgerMismatches(db), [])
 })
 
+const LARGEST = Number.MAX_SAFE_INTEGER
+
 t.test('a grant that would pass the largest exact balance is 409 and writes nothing', async (t) => {
   const { app, db } = await build(t)
   const { admin } = await adminAndUser(app)
   const before = accountsState(db)
-  const response = await adjustTokens(app, admin.headers, 'alice', { amount: Number.MAX_SAFE_INTEGER - 3999 })
+  const response = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 3999 })
   assertProblem(t, response, {
     status: 409,
     code: 'balance_limit_exceeded',
     instance: '/api/admin/users/alice/tokens/',
+    detail:
+      'The balance of 4000 tokens and the 0 tokens reserved for replies in progress leave room for a grant of at ' +
+      'most 9007199254736991 tokens; nothing was changed',
     extensions: { balance: 4000 }
   })
   t.same(accountsState(db), before)
-  const largest = await adjustTokens(app, admin.headers, 'alice', { amount: Number.MAX_SAFE_INTEGER - 4000 })
-  t.equal(largest.json().tokens, Number.MAX_SAFE_INTEGER, 'up to the limit is fine')
+  const largest = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 4000 })
+  t.equal(largest.json().tokens, LARGEST, 'up to the limit is fine')
+  t.same(ledgerMismatches(db), [])
+})
+
+/** A provider whose replies wait until `fail()` and then fail, so that each chat stays pending, then is refunded. */
+function failingOnCue() {
+  let fail!: () => void
+  const failure = new Promise<never>((_resolve, reject) => {
+    fail = () => reject(new Error('the model went away'))
+  })
+  failure.catch(() => {})
+  return { provider: providerFrom('failing on cue', () => failure), fail }
+}
+
+t.test('a grant counts the tokens reserved by pending chats, so their refund lands exactly on the limit', async (t) => {
+  const { provider, fail } = failingOnCue()
+  const { app, db } = await build(t, {}, { provider })
+  const { user, admin } = await adminAndUser(app)
+  const chat = app.inject({ method: 'POST', url: '/api/chat_msg/', headers: user.headers, payload: { message: 'hi' } })
+  while (countChats(db, 'pending') === 0) await sleep(5)
+  const before = accountsState(db)
+
+  const tooMuch = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 3999 })
+  assertProblem(t, tooMuch, {
+    status: 409,
+    code: 'balance_limit_exceeded',
+    instance: '/api/admin/users/alice/tokens/',
+    detail:
+      'The balance of 3900 tokens and the 100 tokens reserved for replies in progress leave room for a grant of at ' +
+      'most 9007199254736991 tokens; nothing was changed',
+    extensions: { balance: 3900 }
+  })
+  t.same(accountsState(db), before, 'the refused grant changed nothing')
+
+  const largest = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 4000 })
+  t.same(largest.json(), { username: 'alice', tokens: LARGEST - 100, delta: LARGEST - 4000, note: null })
+  const oneMore = await adjustTokens(app, admin.headers, 'alice', { amount: 1 })
+  t.match(oneMore.json(), {
+    code: 'balance_limit_exceeded',
+    balance: LARGEST - 100,
+    detail: /the 100 tokens reserved .* at most 0 tokens/
+  })
+
+  fail()
+  t.match((await chat).json(), { code: 'upstream_error', refunded: true })
+  t.equal(tokensOf(db, 'alice'), LARGEST, 'the refund lands exactly on 2^53 − 1')
+  t.match(
+    ledgerOf(db, 'alice').map(({ reason, delta, balance_after }) => ({ reason, delta, balance_after })),
+    [
+      { reason: 'signup', delta: 4000, balance_after: 4000 },
+      { reason: 'chat', delta: -100, balance_after: 3900 },
+      { reason: 'grant', delta: LARGEST - 4000, balance_after: LARGEST - 100 },
+      { reason: 'refund', delta: 100, balance_after: LARGEST }
+    ]
+  )
+  t.same(ledgerMismatches(db), [])
+  t.same((await app.store.auditLedger()).mismatches, [], 'every balance_after follows from the one before')
+})
+
+t.test('a refund on a balance granted past the limit before the rule existed is still exact', async (t) => {
+  const { provider, fail } = failingOnCue()
+  const { app, db, databaseUrl } = await build(t, {}, { provider })
+  const { user } = await adminAndUser(app)
+  const chat = app.inject({ method: 'POST', url: '/api/chat_msg/', headers: user.headers, payload: { message: 'hi' } })
+  while (countChats(db, 'pending') === 0) await sleep(5)
+  // What a grant up to the limit did while the chat was pending, before grants counted reserved tokens.
+  const writable = new Database(databaseUrl)
+  writable.transaction(() => {
+    const { id } = writable
+      .prepare("update users set tokens = ? where username_key = 'alice' returning id")
+      .get(BigInt(LARGEST)) as { id: number }
+    writable
+      .prepare("insert into ledger (user_id, delta, reason, balance_after, created_at) values (?, ?, 'grant', ?, ?)")
+      .run(id, BigInt(LARGEST - 3900), BigInt(LARGEST), Date.now())
+  })()
+  writable.close()
+
+  fail()
+  t.match((await chat).json(), { code: 'upstream_error', refunded: true })
+  const exact = (sql: string) => db.prepare(sql).safeIntegers().pluck().get()
+  t.equal(exact("select tokens from users where username_key = 'alice'"), 9007199254741091n, '2^53 − 1 + 100')
+  t.equal(exact("select balance_after from ledger where reason = 'refund'"), 9007199254741091n)
+  t.equal(exact("select typeof(tokens) from users where username_key = 'alice'"), 'integer')
+  t.same(ledgerMismatches(db), [])
+  t.same((await app.store.auditLedger()).mismatches, [], 'every balance_after follows from the one before')
 })
 
 t.test('the username in the path is matched regardless of case and answered as stored', async (t) => {
