@@ -3,7 +3,7 @@ import { chats, ledger, users, type LEDGER_REASONS } from '../schema.js'
 import type { Db } from './connection.js'
 
 /** Balances are read back as JavaScript numbers, which stay exact only up to this. */
-export const MAX_BALANCE = Number.MAX_SAFE_INTEGER
+const MAX_BALANCE = Number.MAX_SAFE_INTEGER
 
 export type LedgerEntry = {
   userId: number
@@ -25,11 +25,14 @@ export type LedgerEntry = {
 export const tokenAmount = (name: string) => sql`cast(${sql.placeholder(name)} as integer)`
 
 /**
- * What the `userId` placeholder's pending chats have reserved: the refunds that may still come. It names the user by
- * the placeholder, not by a column of the outer query, because drizzle leaves the table off columns in a select from
- * one table, where `user_id = id` would compare two columns of chats.
+ * What the pending chats of the user in the `userId` placeholder have reserved: the refunds that may still come. The
+ * user is named by the placeholder, not by the outer query's column: drizzle leaves the table off the columns of a
+ * select from one table, and `user_id = id` would then compare two columns of chats.
  */
-const reservedTokens = sql<number>`(select coalesce(sum(${chats.cost}), 0) from ${chats} where ${chats.userId} = ${sql.placeholder('userId')} and ${chats.status} = 'pending')`
+const pendingChatCosts = sql<number>`(
+  select coalesce(sum(${chats.cost}), 0) from ${chats}
+  where ${chats.userId} = ${sql.placeholder('userId')} and ${chats.status} = 'pending'
+)`
 
 /**
  * Balance changes and the ledger rows that record them. Call these inside a transaction, so that a balance never
@@ -56,14 +59,14 @@ export function ledgerWrites(db: Db) {
     .where(
       and(
         eq(users.id, sql.placeholder('userId')),
-        lte(sql`${users.tokens} + ${reservedTokens}`, sql`${sql.raw(String(MAX_BALANCE))} - ${tokenAmount('amount')}`)
+        lte(sql`${users.tokens} + ${pendingChatCosts}`, sql`${sql.raw(String(MAX_BALANCE))} - ${tokenAmount('amount')}`)
       )
     )
     .returning({ tokens: users.tokens })
     .prepare()
 
   const selectReserved = db
-    .select({ reserved: reservedTokens })
+    .select({ reserved: pendingChatCosts })
     .from(users)
     .where(eq(users.id, sql.placeholder('userId')))
     .prepare()
