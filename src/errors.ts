@@ -133,7 +133,8 @@ const DebitExceedsBalanceBase = apiError(
 )
 const BalanceLimitBase = apiError(
   'balance_limit_exceeded',
-  'A grant of %s tokens would take the balance of %s tokens past the largest possible balance; nothing was changed',
+  'The balance of %s tokens and the %s tokens reserved for replies in progress leave room for a grant of at most %s ' +
+    'tokens; nothing was changed',
   409
 )
 
@@ -141,6 +142,8 @@ export function debitExceedsBalance(balance: number, debit: number) {
   return Object.assign(new DebitExceedsBalanceBase(balance, debit), { extensions: { balance } })
 }
 
-export function balanceLimitExceeded(balance: number, grant: number) {
-  return Object.assign(new BalanceLimitBase(grant, balance), { extensions: { balance } })
+/** The reserved tokens count as balance: the refunds of pending chats must never take a balance past 2^53 − 1. */
+export function balanceLimitExceeded(balance: number, reserved: number) {
+  const largestGrant = Math.max(0, Number.MAX_SAFE_INTEGER - balance - reserved)
+  return Object.assign(new BalanceLimitBase(balance, reserved, largestGrant), { extensions: { balance } })
 }

@@ -1,7 +1,9 @@
-import type Database from 'better-sqlite3'
-import t from 'tap'
+import Database from 'better-sqlite3'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { LightMyRequestResponse } from 'fastify'
+import t, { type Test } from 'tap'
 import { adjustTokens, adminAndUser, ledgerOf, tokensOf, userIdOf } from './admin-helper.js'
-import { assertProblem, build, ledgerMismatches } from './helper.js'
+import { assertProblem, build, countChats, ledgerMismatches, providerFrom } from './helper.js'
 
 /** Everything an adjustment could have changed. */
 function accountsState(db: Database.Database) {
@@ -89,20 +91,109 @@ t.test('simultaneous debits never take a balance below zero', async (t) => {
   t.same(ledgerMismatches(db), [])
 })
 
-t.test('a grant that would pass the largest exact balance is 409 and writes nothing', async (t) => {
-  const { app, db } = await build(t)
-  const { admin } = await adminAndUser(app)
-  const before = accountsState(db)
-  const response = await adjustTokens(app, admin.headers, 'alice', { amount: Number.MAX_SAFE_INTEGER - 3999 })
+const LARGEST = Number.MAX_SAFE_INTEGER
+
+function assertGrantRefused(t: Test, response: LightMyRequestResponse, balance: number, reserved: number) {
   assertProblem(t, response, {
     status: 409,
     code: 'balance_limit_exceeded',
     instance: '/api/admin/users/alice/tokens/',
-    extensions: { balance: 4000 }
+    detail:
+      `The balance of ${balance} tokens and the ${reserved} tokens reserved for replies in progress leave room ` +
+      `for a grant of at most ${LARGEST - balance - reserved} tokens; nothing was changed`,
+    extensions: { balance }
   })
+}
+
+t.test('a grant that would pass the largest exact balance is 409 and writes nothing', async (t) => {
+  const { app, db } = await build(t)
+  const { admin } = await adminAndUser(app)
+  const before = accountsState(db)
+  const response = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 3999 })
+  assertGrantRefused(t, response, 4000, 0)
+  t.equal(response.json().detail.match(/at most (\d+)/)[1], '9007199254736991')
   t.same(accountsState(db), before)
-  const largest = await adjustTokens(app, admin.headers, 'alice', { amount: Number.MAX_SAFE_INTEGER - 4000 })
-  t.equal(largest.json().tokens, Number.MAX_SAFE_INTEGER, 'up to the limit is fine')
+  const largest = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 4000 })
+  t.equal(largest.json().tokens, LARGEST, 'up to the limit is fine')
+  t.same(ledgerMismatches(db), [])
+})
+
+/**
+ * Alice (4000 tokens) with a chat pending, 100 tokens reserved, on a provider that holds its reply, and an
+ * administrator. `refund()` makes the provider fail, so that the chat is refunded, and returns the chat's answer.
+ */
+async function withPendingChat(t: Test) {
+  let fail!: () => void
+  const failure = new Promise<never>((_resolve, reject) => {
+    fail = () => reject(new Error('the model went away'))
+  })
+  failure.catch(() => {})
+  const built = await build(t, {}, { provider: providerFrom('failing on cue', () => failure) })
+  const { user, admin } = await adminAndUser(built.app)
+  const chat = built.app.inject({
+    method: 'POST',
+    url: '/api/chat_msg/',
+    headers: user.headers,
+    payload: { message: 'hi' }
+  })
+  while (countChats(built.db, 'pending') === 0) await sleep(5)
+  return {
+    ...built,
+    admin,
+    refund: async () => {
+      fail()
+      return (await chat).json()
+    }
+  }
+}
+
+t.test('a grant counts the tokens reserved by pending chats, so their refund lands exactly on the limit', async (t) => {
+  const { app, db, admin, refund } = await withPendingChat(t)
+  const before = accountsState(db)
+
+  assertGrantRefused(t, await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 3999 }), 3900, 100)
+  t.same(accountsState(db), before, 'the refused grant changed nothing')
+
+  const largest = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 4000 })
+  t.same(largest.json(), { username: 'alice', tokens: LARGEST - 100, delta: LARGEST - 4000, note: null })
+  assertGrantRefused(t, await adjustTokens(app, admin.headers, 'alice', { amount: 1 }), LARGEST - 100, 100)
+
+  t.match(await refund(), { code: 'upstream_error', refunded: true })
+  t.equal(tokensOf(db, 'alice'), LARGEST, 'the refund lands exactly on 2^53 − 1')
+  t.match(
+    ledgerOf(db, 'alice').map(({ reason, delta, balance_after }) => ({ reason, delta, balance_after })),
+    [
+      { reason: 'signup', delta: 4000, balance_after: 4000 },
+      { reason: 'chat', delta: -100, balance_after: 3900 },
+      { reason: 'grant', delta: LARGEST - 4000, balance_after: LARGEST - 100 },
+      { reason: 'refund', delta: 100, balance_after: LARGEST }
+    ]
+  )
+  t.same(ledgerMismatches(db), [])
+  t.same((await app.store.auditLedger()).mismatches, [], 'every balance_after follows from the one before')
+})
+
+t.test('a refund on a balance granted past the limit before the rule existed is still exact', async (t) => {
+  const { app, db, databaseUrl, refund } = await withPendingChat(t)
+  // What a grant up to the limit did while the chat was pending, before grants counted reserved tokens.
+  const writable = new Database(databaseUrl)
+  writable.transaction(() => {
+    const { id } = writable
+      .prepare("update users set tokens = ? where username_key = 'alice' returning id")
+      .get(BigInt(LARGEST)) as { id: number }
+    writable
+      .prepare("insert into ledger (user_id, delta, reason, balance_after, created_at) values (?, ?, 'grant', ?, ?)")
+      .run(id, BigInt(LARGEST - 3900), BigInt(LARGEST), Date.now())
+  })()
+  writable.close()
+
+  t.match(await refund(), { code: 'upstream_error', refunded: true })
+  const exact = (sql: string) => db.prepare(sql).safeIntegers().pluck().get()
+  t.equal(exact("select tokens from users where username_key = 'alice'"), 9007199254741091n, '2^53 − 1 + 100')
+  t.equal(exact("select balance_after from ledger where reason = 'refund'"), 9007199254741091n)
+  t.equal(exact("select typeof(tokens) from users where username_key = 'alice'"), 'integer')
+  t.same(ledgerMismatches(db), [])
+  t.same((await app.store.auditLedger()).mismatches, [], 'every balance_after follows from the one before')
 })
 
 t.test('the username in the path is matched regardless of case and answered as stored', async (t) => {

@@ -181,6 +181,28 @@ t.test('grant with a negative amount debits, and refuses to go below zero', asyn
   t.equal(tokensOf(db, 'alice'), 3000)
 })
 
+t.test('grant refuses to take a balance past 2^53 − 1, and grants exactly up to it', async (t) => {
+  const { app, db, databaseUrl } = await build(t)
+  await signUp(app, 'alice')
+  const tooMuch = await cli(databaseUrl, ['grant', 'alice', String(Number.MAX_SAFE_INTEGER - 3999)])
+  t.same(tooMuch, {
+    code: 1,
+    stdout: '',
+    stderr:
+      'error: The balance of 4000 tokens and the 0 tokens reserved for replies in progress leave room for a grant of ' +
+      'at most 9007199254736991 tokens; nothing was changed\n'
+  })
+  t.equal(ledgerOf(db, 'alice').length, 1, 'no ledger row')
+  const largest = await cli(databaseUrl, ['grant', 'alice', '9007199254736991'])
+  t.same(largest, {
+    code: 0,
+    stdout: 'granted 9007199254736991 tokens to alice; balance now 9007199254740991\n',
+    stderr: ''
+  })
+  t.equal(tokensOf(db, 'alice'), Number.MAX_SAFE_INTEGER)
+  t.same(ledgerMismatches(db), [])
+})
+
 t.test('grant to an unknown user fails with exit code 1', async (t) => {
   const result = await cli(tempDatabase(t), ['grant', 'nobody', '5'])
   t.same(result, { code: 1, stdout: '', stderr: 'error: No user named "nobody" was found\n' })

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { setTimeout } from 'node:timers/promises'
 import type { App } from '../src/app.js'
+import { signUpAdmin } from './admin-helper.js'
 import { PASSWORD, build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
 
 function listen(app: App): Promise<string> {
@@ -77,4 +78,39 @@ t.test('12 simultaneous registrations of one name in mixed case create exactly o
   t.equal(conflict.code, 'username_taken')
   t.same(db.prepare('select count(*) as n from users').get(), { n: 1 })
   t.same(ledgerMismatches(db), [])
+})
+
+t.test('grants racing chats and their refunds near the limit never let a balance pass 2^53 − 1', async (t) => {
+  const failingProvider = providerFrom('failing', async () => {
+    await setTimeout(20)
+    throw new Error('the model went away')
+  })
+  const { app, db } = await build(t, UNCAPPED, { provider: failingProvider })
+  const { headers } = await signUp(app)
+  const admin = await signUpAdmin(app)
+  const grantUrl = '/api/admin/users/alice/tokens/'
+  const headroom = 1000
+  const start = await app.inject({
+    method: 'POST',
+    url: grantUrl,
+    headers: admin.headers,
+    payload: { amount: Number.MAX_SAFE_INTEGER - 4000 - headroom }
+  })
+  t.equal(start.statusCode, 201)
+  const baseUrl = await listen(app)
+
+  const chats = Array.from({ length: 10 }, (_, index) =>
+    post(baseUrl, '/api/chat_msg/', { message: `message ${index}` }, headers)
+  )
+  const grants = Array.from({ length: 20 }, () => post(baseUrl, grantUrl, { amount: 100 }, admin.headers))
+  const [chatResponses, grantResponses] = await Promise.all([Promise.all(chats), Promise.all(grants)])
+
+  t.same(tally(chatResponses.map((response) => response.status)), { 502: 10 }, 'every chat reserved, then refunded')
+  t.same(tally(grantResponses.map((response) => response.status)), { 201: 10, 409: 10 }, 'grants fill the headroom')
+  t.equal(countChats(db, 'pending'), 0)
+  t.same(db.prepare("select tokens from users where username_key = 'alice'").get(), {
+    tokens: Number.MAX_SAFE_INTEGER
+  })
+  t.same(ledgerMismatches(db), [])
+  t.same((await app.store.auditLedger()).mismatches, [])
 })

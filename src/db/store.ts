@@ -51,7 +51,10 @@ export interface Store {
   listLedger(query: LedgerPageQuery): Promise<StoredLedgerEntry[]>
   listAccounts(query: AccountPageQuery): Promise<StoredAccount[]>
   findAccount(usernameKey: string): Promise<StoredAccount | undefined>
-  /** A grant (positive delta) or debit (negative) and its ledger row, all or nothing; a debit never goes below zero. */
+  /**
+   * A grant (positive delta) or debit (negative) and its ledger row, all or nothing, in one conditional update: a debit
+   * never goes below zero, and a grant never takes the balance plus the user's reserved tokens past 2^53 − 1.
+   */
   adjustBalance(input: BalanceAdjustment): Promise<AdjustmentResult>
   /** Deactivating also revokes every session of the user. */
   setAccountActive(input: AccountActivation): Promise<StoredAccount | undefined>
@@ -286,7 +289,9 @@ export type BalanceAdjustment = {
 export type AdjustmentResult =
   | { adjusted: true; username: string; tokens: number }
   | { adjusted: false; reason: 'not_found' }
-  | { adjusted: false; reason: 'insufficient_tokens' | 'balance_limit'; balance: number }
+  | { adjusted: false; reason: 'insufficient_tokens'; balance: number }
+  /** `reserved`: what the user's pending chats hold, counted as balance because their refunds may still come. */
+  | { adjusted: false; reason: 'balance_limit'; balance: number; reserved: number }
 
 export type AccountActivation = {
   userId: number

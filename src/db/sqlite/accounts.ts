@@ -11,9 +11,6 @@ import type { Db } from './connection.js'
 import { ledgerWrites } from './ledger.js'
 import { prepareRevokeUserSessions } from './revocations.js'
 
-/** Balances are read back as JavaScript numbers, which stay exact only up to this. */
-const MAX_BALANCE = Number.MAX_SAFE_INTEGER
-
 /**
  * Usernames compare as UTF-8 bytes (SQLite's BINARY collation), and no username character sorts after U+10FFFF:
  * every key that starts with a prefix lies in [prefix, prefix + U+10FFFF), which the unique index answers as a range.
@@ -81,11 +78,12 @@ export function accountQueries(db: Db) {
         const account = selectByKey.get(input)
         if (!account) return { adjusted: false, reason: 'not_found' }
         const granted = input.delta > 0
-        const tokens = granted
-          ? ledger.tryCredit(account.id, input.delta, MAX_BALANCE)
-          : ledger.tryDebit(account.id, -input.delta)
+        const tokens = granted ? ledger.tryGrant(account.id, input.delta) : ledger.tryDebit(account.id, -input.delta)
         if (tokens === undefined) {
-          return { adjusted: false, reason: granted ? 'balance_limit' : 'insufficient_tokens', balance: account.tokens }
+          const balance = account.tokens
+          return granted
+            ? { adjusted: false, reason: 'balance_limit', balance, reserved: ledger.reservedTokens(account.id) }
+            : { adjusted: false, reason: 'insufficient_tokens', balance }
         }
         ledger.record({
           userId: account.id,

@@ -3,7 +3,7 @@ import { chats, conversations, idempotencyKeys, users } from '../schema.js'
 import type { ChatReservation, ReserveResult } from '../store.js'
 import type { Db } from './connection.js'
 import { keyScope } from './idempotency.js'
-import { ledgerWrites } from './ledger.js'
+import { ledgerWrites, tokenAmount } from './ledger.js'
 import type { BatchedWrite } from './write-batch.js'
 
 /** The first charging step: debit the cost and record a pending chat (and its conversation), all or nothing. */
@@ -42,7 +42,7 @@ export function reservationQueries(db: Db, batched: BatchedWrite) {
       conversationId: sql.placeholder('conversationId'),
       message: sql.placeholder('message'),
       status: 'pending',
-      cost: sql.placeholder('cost'),
+      cost: tokenAmount('cost'),
       createdAt: sql.placeholder('now'),
       updatedAt: sql.placeholder('now')
     })

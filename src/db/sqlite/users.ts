@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm'
 import { users } from '../schema.js'
 import type { Balance, CreateUserResult, LoginCandidate, NewUser } from '../store.js'
 import type { Db } from './connection.js'
-import { ledgerWrites } from './ledger.js'
+import { ledgerWrites, tokenAmount } from './ledger.js'
 
 export function userQueries(db: Db) {
   const ledger = ledgerWrites(db)
@@ -13,7 +13,7 @@ export function userQueries(db: Db) {
       username: sql.placeholder('username'),
       usernameKey: sql.placeholder('usernameKey'),
       passwordHash: sql.placeholder('passwordHash'),
-      tokens: sql.placeholder('initialTokens'),
+      tokens: tokenAmount('initialTokens'),
       createdAt: sql.placeholder('now')
     })
     .onConflictDoNothing({ target: users.usernameKey })

@@ -44,7 +44,7 @@ export async function adjustTokens(store: Store, request: TokenAdjustmentRequest
   if (result.adjusted) return { username: result.username, tokens: result.tokens, delta: request.amount, note }
   if (result.reason === 'not_found') throw new UserNotFoundError(request.username)
   if (result.reason === 'insufficient_tokens') throw debitExceedsBalance(result.balance, -request.amount)
-  throw balanceLimitExceeded(result.balance, request.amount)
+  throw balanceLimitExceeded(result.balance, result.reserved)
 }
 
 /** Deactivating ends every session of the user at once; nobody can deactivate themselves. */
