@@ -120,3 +120,18 @@ export function debitExceedsBalance(balance: number, debit: number) {
 export function balanceLimitExceeded(balance: number, grant: number) {
   return Object.assign(new BalanceLimitBase(grant, balance), { extensions: { balance } })
 }
+
+// Usernames (RFC 8265 and UTS #39)
+
+const UsernameNotAllowedBase = apiError('username_not_allowed', 'The username %s', 400)
+export const UsernameLooksTakenError = apiError(
+  'username_taken',
+  'The username "%s" looks like one that already exists',
+  409
+)
+
+/** A username of allowed characters that breaks a rule of the profile; `reason` says which, for the field. */
+export function usernameNotAllowed(reason: string) {
+  const errors = [{ pointer: '#/username', location: 'body', message: reason }]
+  return Object.assign(new UsernameNotAllowedBase(reason), { extensions: { errors } })
+}
