@@ -11,7 +11,7 @@ export const UsernameSchema = Type.String({
   description:
     '3 to 150 letters, combining marks, digits or @ . + - _ of one script (or Latin with one other); no invisible ' +
     'characters; unique regardless of case and of look-alike characters',
-  examples: ['alice', 'José', '山田']
+  examples: ['alice', 'José', '山田太郎']
 })
 
 export const PasswordSchema = Type.String({
