@@ -2,7 +2,7 @@ import Database from 'better-sqlite3'
 import type { Config } from '../src/config.js'
 import { createSqliteStore } from '../src/db/sqlite-store.js'
 import { PasswordHasher } from '../src/modules/auth/passwords.js'
-import { usernameKey } from '../src/modules/auth/usernames.js'
+import { usernameColumns } from '../src/modules/auth/usernames.js'
 
 export const PASSWORD = 'benchmark password, not a secret'
 
@@ -24,8 +24,7 @@ export async function seedHistories(config: Config, owners: HistoryOwner[]) {
   try {
     for (const { username, chats } of owners) {
       const created = await store.createUser({
-        username,
-        usernameKey: usernameKey(username),
+        ...usernameColumns(username),
         passwordHash,
         initialTokens: chats * config.chatCost,
         now: Date.now()

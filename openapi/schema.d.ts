@@ -75,7 +75,7 @@ export interface paths {
         put?: never;
         /**
          * Create an account
-         * @description Creates a user with the starting token balance. Usernames are unique regardless of case. Registrations are rate limited per client address (429 `rate_limited` with `Retry-After`).
+         * @description Creates a user with the starting token balance. Usernames are unique regardless of case and of look-alike characters (UTS #39 skeletons); a name that mixes scripts or holds invisible characters gets 400 `username_not_allowed`. Registrations are rate limited per client address (429 `rate_limited` with `Retry-After`).
          */
         post: operations["register"];
         delete?: never;
@@ -729,8 +729,10 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description 3 to 150 letters, digits or @ . + - _; unique regardless of case
+                     * @description 3 to 150 letters, combining marks, digits or @ . + - _ of one script (or Latin with one other); no invisible characters; unique regardless of case and of look-alike characters
                      * @example alice
+                     * @example José
+                     * @example 山田太郎
                      */
                     username: string;
                     /**

@@ -147,3 +147,18 @@ export function balanceLimitExceeded(balance: number, reserved: number) {
   const largestGrant = Math.max(0, Number.MAX_SAFE_INTEGER - balance - reserved)
   return Object.assign(new BalanceLimitBase(balance, reserved, largestGrant), { extensions: { balance } })
 }
+
+// Usernames (RFC 8265 and UTS #39)
+
+const UsernameNotAllowedBase = apiError('username_not_allowed', 'The username %s', 400)
+export const UsernameLooksTakenError = apiError(
+  'username_taken',
+  'The username "%s" looks like one that already exists',
+  409
+)
+
+/** A username of allowed characters that breaks a rule of the profile; `reason` says which, for the field. */
+export function usernameNotAllowed(reason: string) {
+  const errors = [{ pointer: '#/username', location: 'body', message: reason }]
+  return Object.assign(new UsernameNotAllowedBase(reason), { extensions: { errors } })
+}

@@ -8,6 +8,7 @@ import t, { type Test } from 'tap'
 import { USAGE } from '../src/cli/arguments.js'
 import { createAdmin, grant, listUsers, verifyLedger } from '../src/cli/commands.js'
 import { runCli } from '../src/cli/run.js'
+import { usernameColumns } from '../src/modules/auth/usernames.js'
 import { Collected, ledgerOf, signUpAdmin, tokensOf } from './admin-helper.js'
 import { build, ledgerMismatches, login, register, signUp, TEST_ENV, testConfig } from './helper.js'
 
@@ -120,6 +121,42 @@ t.test('create-admin refuses an invalid username or password with exit code 2', 
   const noPassword = await cli(databaseUrl, ['create-admin', 'root'])
   t.equal(noPassword.code, 2, 'without ADMIN_PASSWORD and without a terminal')
   t.match(noPassword.stderr, /set ADMIN_PASSWORD, or run in a terminal/)
+})
+
+t.test(
+  'create-admin refuses a name of mixed scripts or invisible characters, and a look-alike, with exit code 2',
+  async (t) => {
+    const { app, db, databaseUrl } = await build(t)
+    await register(app, 'pop')
+    const mixed = await cli(databaseUrl, ['create-admin', 'rооt'], { ADMIN_PASSWORD })
+    t.equal(mixed.code, 2)
+    t.match(mixed.stderr, /^error: "rооt" is not a valid username: it must not mix Latin, Cyrillic: use one script/)
+    const filler = await cli(databaseUrl, ['create-admin', 'root\u3164'], { ADMIN_PASSWORD })
+    t.equal(filler.code, 2)
+    t.match(filler.stderr, /is not a valid username: it must not contain the invisible character U\+1160\n/)
+    const lookalike = await cli(databaseUrl, ['create-admin', 'рор'], { ADMIN_PASSWORD })
+    t.equal(lookalike.code, 2)
+    t.match(
+      lookalike.stderr,
+      /^error: "рор" looks like the username of an existing user; promote that user or choose another\n/
+    )
+    t.same(db.prepare('select username, is_admin from users').all(), [{ username: 'pop', is_admin: 0 }])
+  }
+)
+
+t.test('create-admin promotes an account whose name the rules now refuse', async (t) => {
+  const { app, db, databaseUrl } = await build(t)
+  const created = await app.store.createUser({
+    ...usernameColumns('root\u1160'),
+    passwordHash: 'h',
+    initialTokens: 0,
+    now: Date.now()
+  })
+  t.match(created, { created: true })
+  const promoted = await cli(databaseUrl, ['create-admin', 'ROOT\u3164'])
+  t.equal(promoted.code, 0)
+  t.match(promoted.stdout, /^promoted the existing user root\u1160 /)
+  t.same(db.prepare('select is_admin from users').all(), [{ is_admin: 1 }])
 })
 
 t.test('create-admin asks twice for the password at a terminal, without echo', async (t) => {

@@ -5,6 +5,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { openDatabase } from '../src/db/sqlite/connection.js'
+import { build, PASSWORD } from './helper.js'
 
 const MIGRATIONS = 'drizzle'
 
@@ -50,3 +51,37 @@ t.test('a database of the first release migrates to the current schema with its 
       .run()
   )
 })
+
+t.test(
+  'accounts of an older release get username skeletons at start-up; of two look-alikes the older keeps it',
+  async (t) => {
+    const directory = t.testdir()
+    const databaseUrl = join(directory, 'old.sqlite')
+    const old = new Database(databaseUrl)
+    migrate(drizzle({ client: old }), { migrationsFolder: migrationsUpTo(join(directory, 'before-skeletons'), 5) })
+    old.exec(`
+    insert into users (username, username_key, password_hash, tokens, created_at) values
+      ('pop', 'pop', 'h', 0, 1), ('рор', 'рор', 'h', 0, 2), ('Paypa1', 'paypa1', 'h', 0, 3);
+    insert into users (username, username_key, password_hash, tokens, created_at)
+      with recursive n(i) as (select 1 union all select i + 1 from n where i < 1000)
+      select 'user' || i, 'user' || i, 'h', 0, 4 from n;`)
+    old.close()
+
+    const { app, db } = await build(t, { DATABASE_URL: databaseUrl })
+    t.same(db.prepare('select username_key, username_skeleton from users where id <= 3 order by id').all(), [
+      { username_key: 'pop', username_skeleton: 'pop' },
+      { username_key: 'рор', username_skeleton: null },
+      { username_key: 'paypa1', username_skeleton: 'paypal' }
+    ])
+    t.same(db.prepare('select count(*) as n from users where username_skeleton is null').get(), { n: 1 }, 'past a page')
+    for (const username of ['ρορ', 'paypal']) {
+      const response = await app.inject({
+        method: 'POST',
+        url: '/api/register/',
+        payload: { username, password: PASSWORD }
+      })
+      t.equal(response.statusCode, 409, `${username} looks like an older account`)
+      t.equal(response.json().code, 'username_taken')
+    }
+  }
+)

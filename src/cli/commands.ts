@@ -3,7 +3,8 @@ import type { Config } from '../config.js'
 import type { LedgerMismatch, Store } from '../db/store.js'
 import { adjustTokens, listAccounts } from '../modules/admin/service.js'
 import { PasswordHasher } from '../modules/auth/passwords.js'
-import { normalizeUsername, usernameKey } from '../modules/auth/usernames.js'
+import { usernameViolation } from '../modules/auth/username-profile.js'
+import { usernameColumns } from '../modules/auth/usernames.js'
 import { UsageError } from './arguments.js'
 import { formatTable } from './table.js'
 import { isValidPassword, isValidUsername, PasswordSchema, UsernameSchema } from './validators.js'
@@ -24,10 +25,11 @@ export async function createAdmin(
   username: string,
   readPassword: () => Promise<string>
 ): Promise<'created' | 'promoted' | 'unchanged'> {
-  const name = normalizeUsername(username)
+  const columns = usernameColumns(username)
+  const name = columns.username
   if (!isValidUsername(name))
     throw new UsageError(`"${username}" is not a valid username: ${UsernameSchema.description}`)
-  const existing = await store.findAccount(usernameKey(name))
+  const existing = await store.findAccount(columns.usernameKey)
   if (existing?.isAdmin) {
     out.write(`${existing.username} is already an administrator; nothing changed\n`)
     return 'unchanged'
@@ -40,15 +42,21 @@ export async function createAdmin(
     return 'promoted'
   }
 
+  const violation = usernameViolation(name)
+  if (violation !== undefined) throw new UsageError(`"${username}" is not a valid username: it ${violation}`)
   const password = await readPassword()
   if (!isValidPassword(password)) throw new UsageError(`the password must be ${PasswordSchema.description}`)
   const created = await store.createUser({
-    username: name,
-    usernameKey: usernameKey(name),
+    ...columns,
     passwordHash: await new PasswordHasher(config.argon2).hash(password),
     initialTokens: config.initialTokens,
     now: Date.now()
   })
+  if (!created.created && created.reason === 'looks_taken') {
+    throw new UsageError(
+      `"${username}" looks like the username of an existing user; promote that user or choose another`
+    )
+  }
   if (!created.created) throw new Error(`someone registered ${name} just now; run the command again to promote them`)
   await store.grantAdmin(created.userId)
   out.write(`created the administrator ${name} with ${created.tokens} tokens\n`)

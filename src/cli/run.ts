@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream'
 import { loadConfig } from '../config.js'
 import { createSqliteStore } from '../db/sqlite-store.js'
+import { backfillUsernameSkeletons } from '../modules/auth/skeleton-backfill.js'
 import { parseCommandLine, USAGE, UsageError, type Invocation } from './arguments.js'
 import { createAdmin, grant, listUsers, verifyLedger, type CommandContext } from './commands.js'
 import { readHiddenLine, type TerminalInput } from './prompt.js'
@@ -29,6 +30,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const config = loadConfig(io.env)
     const store = createSqliteStore(config.databaseUrl, config.sqliteSynchronous)
     try {
+      await backfillUsernameSkeletons(store)
       return await dispatch(invocation, { store, config, out: io.stdout }, io)
     } finally {
       await store.close()

@@ -7,6 +7,11 @@ export const users = sqliteTable(
     id: integer('id').primaryKey({ autoIncrement: true }),
     username: text('username').notNull(),
     usernameKey: text('username_key').notNull().unique(),
+    /**
+     * The UTS #39 confusable skeleton of the key: a new name whose skeleton is taken looks like an existing one. Null
+     * only for accounts older than the column whose skeleton an older account already held.
+     */
+    usernameSkeleton: text('username_skeleton').unique(),
     passwordHash: text('password_hash').notNull(),
     tokens: integer('tokens').notNull(),
     isActive: integer('is_active', { mode: 'boolean' }).notNull().default(true),

@@ -3,9 +3,14 @@
  * PostgreSQL store can implement the same interface; the SQLite store (`sqlite-store.ts`) is the embedded default.
  */
 export interface Store {
+  /** Unique on the username key and on its skeleton: the constraints decide, in one transaction with the signup. */
   createUser(input: NewUser): Promise<CreateUserResult>
   findUserForLogin(usernameKey: string): Promise<LoginCandidate | undefined>
   getBalance(userId: number): Promise<Balance | undefined>
+  /** Accounts older than the skeleton column that have none yet, in id order, after `afterId`. */
+  listUnskeletonedUsers(afterId: number, limit: number): Promise<UnskeletonedUser[]>
+  /** Sets a missing skeleton in one conditional UPDATE; false when another account already holds it. */
+  setUsernameSkeleton(userId: number, skeleton: string): Promise<boolean>
 
   startSession(input: NewSession): Promise<void>
   findSessionUser(userId: number, sessionId: string): Promise<SessionUser | undefined>
@@ -73,12 +78,20 @@ export interface Readiness {
 export type NewUser = {
   username: string
   usernameKey: string
+  usernameSkeleton: string
   passwordHash: string
   initialTokens: number
   now: number
 }
 
-export type CreateUserResult = { created: true; userId: number; tokens: number } | { created: false }
+/** `taken`: the key exists; `looks_taken`: another key has the same skeleton. */
+export type CreateUserResult =
+  { created: true; userId: number; tokens: number } | { created: false; reason: 'taken' | 'looks_taken' }
+
+export interface UnskeletonedUser {
+  id: number
+  usernameKey: string
+}
 
 export interface LoginCandidate {
   id: number

@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { createSqliteStore } from '../db/sqlite-store.js'
 import type { Store } from '../db/store.js'
+import { backfillUsernameSkeletons } from '../modules/auth/skeleton-backfill.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,7 +11,10 @@ declare module 'fastify' {
   }
 }
 
-/** Opens the store, refunds chats a previous process left pending, and closes the store with the app. */
+/**
+ * Opens the store, gives old accounts their username skeletons, refunds chats a previous process left pending, and
+ * closes the store with the app.
+ */
 export default fp(
   async function store(
     app: FastifyInstance,
@@ -24,6 +28,10 @@ export default fp(
     )
     app.decorate('store', store)
     app.addHook('onClose', () => store.close())
+    const lookalikes = await backfillUsernameSkeletons(store)
+    if (lookalikes.length > 0) {
+      app.log.warn({ usernames: lookalikes }, 'accounts whose usernames look like those of older accounts')
+    }
     const now = Date.now()
     const refunded = await store.refundPendingChats(now, now)
     if (refunded > 0) app.log.warn({ refunded }, 'refunded chats left pending by a previous process')

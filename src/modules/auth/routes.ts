@@ -32,7 +32,9 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
         operationId: 'register',
         summary: 'Create an account',
         description:
-          'Creates a user with the starting token balance. Usernames are unique regardless of case. Registrations ' +
+          'Creates a user with the starting token balance. Usernames are unique regardless of case and of look-alike ' +
+          'characters (UTS #39 skeletons); a name that mixes scripts or holds invisible characters gets 400 ' +
+          '`username_not_allowed`. Registrations ' +
           'are rate limited per client address (429 `rate_limited` with `Retry-After`).',
         tags,
         body: CredentialsSchema,

@@ -1,11 +1,17 @@
 import { Type, type Static } from '@sinclair/typebox'
 
+/**
+ * The letters, marks and digits of PRECIS IdentifierClass (RFC 8264) and Django's @ . + - _; the rest of RFC 8265 and
+ * UTS #39 (invisible characters, mixed scripts, look-alikes) is checked on registration.
+ */
 export const UsernameSchema = Type.String({
   minLength: 3,
   maxLength: 150,
-  pattern: '^[\\p{L}\\p{N}@.+\\-_]+$',
-  description: '3 to 150 letters, digits or @ . + - _; unique regardless of case',
-  examples: ['alice']
+  pattern: '^[\\p{Ll}\\p{Lu}\\p{Lo}\\p{Lm}\\p{Mn}\\p{Mc}\\p{Nd}@.+\\-_]+$',
+  description:
+    '3 to 150 letters, combining marks, digits or @ . + - _ of one script (or Latin with one other); no invisible ' +
+    'characters; unique regardless of case and of look-alike characters',
+  examples: ['alice', 'José', '山田太郎']
 })
 
 export const PasswordSchema = Type.String({

@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import type { Config } from '../../config.js'
 import type { Store } from '../../db/store.js'
-import { InvalidCredentialsError, TokenNotValidError, UsernameTakenError } from '../../errors.js'
+import {
+  InvalidCredentialsError,
+  TokenNotValidError,
+  UsernameLooksTakenError,
+  usernameNotAllowed,
+  UsernameTakenError
+} from '../../errors.js'
 import type { PasswordHasher } from './passwords.js'
 import type { Credentials, LoginCredentials } from './schemas.js'
 import { issueTokenPair, verifyToken, type TokenCodec } from './tokens.js'
-import { normalizeUsername, usernameKey } from './usernames.js'
+import { usernameViolation } from './username-profile.js'
+import { usernameColumns, usernameKey } from './usernames.js'
 
 export interface AuthDependencies {
   store: Store
@@ -14,16 +21,21 @@ export interface AuthDependencies {
   tokens: TokenCodec
 }
 
+/** Names that break the profile get a 400 before the password is hashed; a name or look-alike in use, a 409. */
 export async function registerUser({ store, config, passwords }: AuthDependencies, credentials: Credentials) {
-  const username = normalizeUsername(credentials.username)
+  const columns = usernameColumns(credentials.username)
+  const { username } = columns
+  const violation = usernameViolation(username)
+  if (violation !== undefined) throw usernameNotAllowed(violation)
   const result = await store.createUser({
-    username,
-    usernameKey: usernameKey(username),
+    ...columns,
     passwordHash: await passwords.hash(credentials.password),
     initialTokens: config.initialTokens,
     now: Date.now()
   })
-  if (!result.created) throw new UsernameTakenError(username)
+  if (!result.created) {
+    throw result.reason === 'taken' ? new UsernameTakenError(username) : new UsernameLooksTakenError(username)
+  }
   return { username, tokens: result.tokens }
 }
 
