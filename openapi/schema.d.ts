@@ -502,7 +502,7 @@ export interface components {
                 location: string;
                 /**
                  * @description What is wrong with it
-                 * @example must NOT have fewer than 3 characters
+                 * @example must NOT have fewer than 2 characters
                  */
                 message: string;
             }[];
@@ -729,10 +729,10 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description 3 to 150 letters, combining marks, digits or @ . + - _ of one script (or Latin with one other); no invisible characters; unique regardless of case and of look-alike characters
+                     * @description 2 to 150 letters, combining marks, digits or @ . + - _ of one script (or Latin with one other); no invisible characters; unique regardless of case and of look-alike characters
                      * @example alice
                      * @example José
-                     * @example 山田太郎
+                     * @example 山田
                      */
                     username: string;
                     /**
@@ -787,13 +787,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -949,13 +949,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -1105,13 +1105,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -1255,13 +1255,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -1370,13 +1370,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -1486,13 +1486,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -1602,13 +1602,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -1778,13 +1778,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -2059,13 +2059,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -2411,13 +2411,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -2557,13 +2557,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -2699,13 +2699,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -2906,13 +2906,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -2991,13 +2991,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -3148,13 +3148,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -3337,13 +3337,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -3465,13 +3465,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -3608,13 +3608,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }
@@ -3836,13 +3836,13 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:validation_failed",
                      *       "title": "Bad Request",
                      *       "status": 400,
-                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 3 characters",
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
                      *       "code": "validation_failed",
                      *       "errors": [
                      *         {
                      *           "pointer": "#/username",
                      *           "location": "body",
-                     *           "message": "must NOT have fewer than 3 characters"
+                     *           "message": "must NOT have fewer than 2 characters"
                      *         }
                      *       ]
                      *     }

@@ -145,15 +145,15 @@ t.test('a validation problem lists each invalid field with its pointer, location
   const response = await app.inject({
     method: 'POST',
     url: '/api/register/',
-    payload: { username: 'al', password: 'correct horse' }
+    payload: { username: 'a', password: 'correct horse' }
   })
   assertProblem(t, response, {
     status: 400,
     code: 'validation_failed',
     instance: '/api/register/',
-    detail: 'The request body is invalid: #/username must NOT have fewer than 3 characters',
+    detail: 'The request body is invalid: #/username must NOT have fewer than 2 characters',
     extensions: {
-      errors: [{ pointer: '#/username', location: 'body', message: 'must NOT have fewer than 3 characters' }]
+      errors: [{ pointer: '#/username', location: 'body', message: 'must NOT have fewer than 2 characters' }]
     }
   })
 })

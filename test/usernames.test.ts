@@ -73,6 +73,7 @@ t.test('names in one script, or Latin with one other or with Han, kana, Bopomofo
   const { app, db } = await build(t)
   const accepted = [
     'José',
+    '山田',
     '山田太郎',
     'alice_01',
     'иван',

@@ -5,13 +5,14 @@ import { Type, type Static } from '@sinclair/typebox'
  * UTS #39 (invisible characters, mixed scripts, look-alikes) is checked on registration.
  */
 export const UsernameSchema = Type.String({
-  minLength: 3,
+  // Two, not three: a family name and a given name of one Han character each (山田) is a whole name.
+  minLength: 2,
   maxLength: 150,
   pattern: '^[\\p{Ll}\\p{Lu}\\p{Lo}\\p{Lm}\\p{Mn}\\p{Mc}\\p{Nd}@.+\\-_]+$',
   description:
-    '3 to 150 letters, combining marks, digits or @ . + - _ of one script (or Latin with one other); no invisible ' +
+    '2 to 150 letters, combining marks, digits or @ . + - _ of one script (or Latin with one other); no invisible ' +
     'characters; unique regardless of case and of look-alike characters',
-  examples: ['alice', 'José', '山田太郎']
+  examples: ['alice', 'José', '山田']
 })
 
 export const PasswordSchema = Type.String({

@@ -14,9 +14,9 @@ interface ExampleProblem {
 const EXAMPLES: Record<number, ExampleProblem> = {
   400: {
     code: 'validation_failed',
-    detail: 'The request body is invalid: #/username must NOT have fewer than 3 characters',
+    detail: 'The request body is invalid: #/username must NOT have fewer than 2 characters',
     extensions: {
-      errors: [{ pointer: '#/username', location: 'body', message: 'must NOT have fewer than 3 characters' }]
+      errors: [{ pointer: '#/username', location: 'body', message: 'must NOT have fewer than 2 characters' }]
     }
   },
   401: { code: 'token_not_valid', detail: 'Token is invalid or expired' },

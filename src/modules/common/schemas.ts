@@ -28,7 +28,7 @@ export const ProblemSchema = Type.Object(
           location: Type.String({ description: 'The request part: body, querystring or params', examples: ['body'] }),
           message: Type.String({
             description: 'What is wrong with it',
-            examples: ['must NOT have fewer than 3 characters']
+            examples: ['must NOT have fewer than 2 characters']
           })
         }),
         { description: 'Every field that failed validation (validation problems only)' }
