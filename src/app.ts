@@ -3,6 +3,7 @@ import Fastify, { type FastifyLoggerOptions } from 'fastify'
 import type { AiProvider } from './ai/provider.js'
 import { createProvider } from './ai/create-provider.js'
 import type { Config } from './config.js'
+import type { Store } from './db/store.js'
 import { loggerOptions, requestIdOf } from './logger.js'
 import accountRoutes from './modules/account/routes.js'
 import authRoutes from './modules/auth/routes.js'
@@ -33,6 +34,8 @@ export interface AppOverrides {
   provider?: AiProvider
   /** Sends log lines here instead of stdout (tests read them). */
   logStream?: FastifyLoggerOptions['stream']
+  /** Wraps the store the app opens (tests use this to make a store method fail). */
+  store?: (store: Store) => Store
 }
 
 /** Builds the application without listening: the server entry point, the tests and the OpenAPI writer share it. */
@@ -59,7 +62,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(requestContext)
   await app.register(metrics, { enabled: config.metricsEnabled })
   await app.register(openapi)
-  await app.register(store, { config })
+  await app.register(store, { config, decorate: overrides.store })
   await app.register(auth, { config })
   await app.register(pendingSweep, { config })
   await app.register(requireAdmin)

@@ -107,7 +107,7 @@ export function storageUnavailable(cause: unknown, extensions: ProblemExtensions
 }
 
 export function isStorageUnavailable(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'storage_unavailable'
+  return error instanceof StorageUnavailableBase
 }
 
 export function notReady(checks: Record<string, string>) {

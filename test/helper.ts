@@ -6,6 +6,8 @@ import type { Test } from 'tap'
 import type { AiProvider, AiReply, GenerateRequest } from '../src/ai/provider.js'
 import { buildApp, type App, type AppOverrides } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
+import type { Store } from '../src/db/store.js'
+import { storageUnavailable } from '../src/errors.js'
 
 /**
  * Fast argon2 parameters keep the suite quick; the defaults are checked in the config tests. Rate limits are off:
@@ -143,5 +145,27 @@ export function providerFrom(name: string, complete: (request: GenerateRequest) 
       yield { type: 'delta', text: reply.text }
       yield { type: 'end', model: reply.model, usage: reply.usage }
     }
+  }
+}
+
+/** What a store method rejects with when the disk is full. */
+export function diskFull() {
+  return storageUnavailable(Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' }))
+}
+
+/**
+ * A store decorator for `build`'s overrides: the first call of `method` rejects with `error` without touching the
+ * database, as a write that could not commit; later calls go through.
+ */
+export function failingOnce(method: keyof Store, error: unknown = diskFull()): (store: Store) => Store {
+  return (store) => {
+    let failed = false
+    const original = store[method] as (...args: unknown[]) => Promise<unknown>
+    const failOnce = (...args: unknown[]) => {
+      if (failed) return original(...args)
+      failed = true
+      return Promise.reject(error)
+    }
+    return { ...store, [method]: failOnce }
   }
 }

@@ -12,11 +12,16 @@ declare module 'fastify' {
 
 /** Opens the store, refunds chats a previous process left pending, and closes the store with the app. */
 export default fp(
-  async function store(app: FastifyInstance, { config }: { config: Config }) {
-    const store = createSqliteStore(config.databaseUrl, config.sqliteSynchronous, {
-      onCheckpointerError: (err) =>
-        app.log.error({ err }, 'the WAL checkpointer failed; checkpointing on requests again')
-    })
+  async function store(
+    app: FastifyInstance,
+    { config, decorate = (opened) => opened }: { config: Config; decorate?: (store: Store) => Store }
+  ) {
+    const store = decorate(
+      createSqliteStore(config.databaseUrl, config.sqliteSynchronous, {
+        onCheckpointerError: (err) =>
+          app.log.error({ err }, 'the WAL checkpointer failed; checkpointing on requests again')
+      })
+    )
     app.decorate('store', store)
     app.addHook('onClose', () => store.close())
     const now = Date.now()
