@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { createSqliteStore } from '../db/sqlite-store.js'
+import { DatabaseStartupError } from '../db/startup-error.js'
 import type { Store } from '../db/store.js'
+import { isStorageUnavailable } from '../errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -25,7 +27,9 @@ export default fp(
     app.decorate('store', store)
     app.addHook('onClose', () => store.close())
     const now = Date.now()
-    const refunded = await store.refundPendingChats(now, now)
+    const refunded = await store.refundPendingChats(now, now).catch((error: unknown) => {
+      throw isStorageUnavailable(error) ? new DatabaseStartupError(config.databaseUrl, error) : error
+    })
     if (refunded > 0) app.log.warn({ refunded }, 'refunded chats left pending by a previous process')
   },
   { name: 'store' }
