@@ -43,8 +43,8 @@ async function serve(t: Test) {
 
 function accountState(db: Built['db']) {
   return {
-    tokens: db.prepare('select tokens from users').pluck().all(),
-    ledgerRows: db.prepare('select count(*) from ledger').pluck().get()
+    tokens: db.prepare('select tokens from users').pluck().all() as number[],
+    ledgerRows: db.prepare('select count(*) from ledger').pluck().get() as number
   }
 }
 type Built = Awaited<ReturnType<typeof serve>>
