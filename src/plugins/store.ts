@@ -21,7 +21,7 @@ export default fp(
     const store = decorate(
       createSqliteStore(config.databaseUrl, config.sqliteSynchronous, {
         onCheckpointerError: (err) =>
-          app.log.error({ err }, 'the WAL checkpointer failed; checkpointing on requests again')
+          app.log.error({ err }, 'the WAL checkpointer failed; requests checkpoint until it has restarted')
       })
     )
     app.decorate('store', store)
