@@ -46,12 +46,26 @@ export function createSqliteStore(
   })
 }
 
+/**
+ * drizzle's migrator answers a failed migration with ROLLBACK; when SQLite has already rolled the transaction back
+ * itself, which it does after a full disk, an I/O error or running out of memory, that ROLLBACK fails and its error
+ * replaces the one that said why.
+ */
+const MIGRATION_ROLLED_BACK_BY_SQLITE = /cannot rollback - no transaction is active/
+
 /** A disk that is full or cannot be written stops the start with one line that says so; a bug keeps its stack. */
 function openOrExplain(databaseUrl: string, synchronous: 'normal' | 'full') {
   try {
     return openDatabase(databaseUrl, synchronous)
   } catch (error) {
     const fileSystemError = error instanceof Error && 'syscall' in error
-    throw isStorageFailure(error) || fileSystemError ? new DatabaseStartupError(databaseUrl, error) : error
+    if (isStorageFailure(error) || fileSystemError) throw new DatabaseStartupError(databaseUrl, error)
+    if (MIGRATION_ROLLED_BACK_BY_SQLITE.test(String((error as Error).cause))) {
+      throw new DatabaseStartupError(
+        databaseUrl,
+        new Error('the migrations could not be written: the disk is full or failing')
+      )
+    }
+    throw error
   }
 }

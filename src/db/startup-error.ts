@@ -1,5 +1,3 @@
-import { isStorageUnavailable } from '../errors.js'
-
 /** The database cannot be opened or used at start-up (a full disk, a folder that cannot be written); one line says why. */
 export class DatabaseStartupError extends Error {
   constructor(databaseUrl: string, cause: unknown) {
@@ -8,9 +6,11 @@ export class DatabaseStartupError extends Error {
   }
 }
 
+/** What the driver or the file system said, beneath the errors that wrap it. */
 function reasonOf(cause: unknown): string {
-  const driverError = isStorageUnavailable(cause) ? (cause as Error).cause : cause
-  const { message, code } = driverError as { message?: string; code?: string }
-  if (message === undefined) return String(driverError)
-  return code === undefined || message.includes(code) ? message : `${message} (${code})`
+  let inner = cause
+  while (inner instanceof Error && inner.cause instanceof Error) inner = inner.cause
+  if (!(inner instanceof Error)) return String(inner)
+  const code = (inner as { code?: unknown }).code
+  return typeof code === 'string' && !inner.message.includes(code) ? `${inner.message} (${code})` : inner.message
 }

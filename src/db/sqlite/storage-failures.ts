@@ -16,8 +16,12 @@ const LONGEST_BUSY_RETRY_MS = 200
 const STORAGE_FAILURE = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|NOMEM|CORRUPT|NOTADB|PROTOCOL)(_|$)/
 const LOCK_HELD = /^SQLITE_(BUSY|LOCKED)(_|$)/
 
+/** The driver's result code, also when drizzle has wrapped the driver's error (as its migrator does). */
 function sqliteCode(error: unknown): string | undefined {
-  return error instanceof Database.SqliteError ? error.code : undefined
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    if (cause instanceof Database.SqliteError) return cause.code
+  }
+  return undefined
 }
 
 export function isStorageFailure(error: unknown): boolean {
