@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { storageUnavailable } from '../../errors.js'
+import { isStorageUnavailable, storageUnavailable } from '../../errors.js'
 import type { Store } from '../store.js'
 
 /** How long an operation keeps trying while another connection holds the write lock. */
@@ -16,8 +16,12 @@ const LONGEST_BUSY_RETRY_MS = 200
 const STORAGE_FAILURE = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|NOMEM|CORRUPT|NOTADB|PROTOCOL)(_|$)/
 const LOCK_HELD = /^SQLITE_(BUSY|LOCKED)(_|$)/
 
-/** The driver's result code, also when drizzle has wrapped the driver's error (as its migrator does). */
+/**
+ * The driver's result code, also when drizzle has wrapped the driver's error (as its migrator does); none for an
+ * error already turned into `storage_unavailable`, such as a batched write's at its deadline, which is final.
+ */
 function sqliteCode(error: unknown): string | undefined {
+  if (isStorageUnavailable(error)) return undefined
   for (let cause = error; cause instanceof Error; cause = cause.cause) {
     if (cause instanceof Database.SqliteError) return cause.code
   }
