@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
+import { DatabaseStartupError } from './db/startup-error.js'
 
 try {
   const config = loadConfig(process.env)
@@ -21,7 +22,7 @@ try {
   )
   await app.listen({ port: config.port, host: config.host })
 } catch (error) {
-  if (!(error instanceof ConfigError)) throw error
+  if (!(error instanceof ConfigError || error instanceof DatabaseStartupError)) throw error
   console.error(error.message)
   process.exit(1)
 }

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { copyFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { setTimeout } from 'node:timers/promises'
 import t from 'tap'
@@ -48,4 +48,44 @@ t.test('a checkpointer that cannot open the database hands checkpointing back to
   t.teardown(() => clearTimeout(keepAlive))
   t.match(await failed, { message: /Cannot open database/ })
   t.equal(sqlite.pragma('wal_autocheckpoint', { simple: true }), 1000)
+})
+
+t.test('a checkpointer that failed starts again, and takes checkpointing back once it works', async (t) => {
+  const sqlite = new Database(':memory:')
+  t.teardown(() => sqlite.close())
+  const dir = t.testdir()
+  const databaseUrl = join(dir, 'later', 'db.sqlite')
+  const errors: Error[] = []
+  let firstError: () => void
+  const failed = new Promise<void>((resolve) => (firstError = resolve))
+  const checkpointer = startCheckpointer(
+    sqlite,
+    { databaseUrl, synchronous: 'normal', busyTimeoutMs: BUSY_TIMEOUT_MS },
+    (error) => {
+      errors.push(error)
+      firstError()
+    }
+  )
+  t.teardown(() => checkpointer.stop())
+  const keepAlive = globalThis.setTimeout(() => {}, 10_000)
+  t.teardown(() => clearTimeout(keepAlive))
+  await failed
+  t.equal(sqlite.pragma('wal_autocheckpoint', { simple: true }), 1000, 'requests checkpoint while it is down')
+
+  // The folder appears (as a disk that had filled up gets room again); the next start succeeds.
+  mkdirSync(dirname(databaseUrl))
+  const writer = new Database(databaseUrl)
+  t.teardown(() => writer.close())
+  writer.pragma('journal_mode = WAL')
+  writer.pragma('wal_autocheckpoint = 0')
+  writer.exec('create table users (id integer primary key); insert into users default values')
+  const copy = join(dir, 'copy.sqlite')
+  let users = 0
+  for (let attempt = 0; attempt < 100 && users === 0; attempt++) {
+    await setTimeout(50)
+    users = usersInDatabaseFile(databaseUrl, copy)
+  }
+  t.equal(users, 1, 'the restarted worker checkpointed the WAL into the database file')
+  t.equal(sqlite.pragma('wal_autocheckpoint', { simple: true }), 10_000, 'and took checkpointing back')
+  t.equal(errors.length, 1, 'one failure, one restart')
 })

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { createWriteBatcher } from '../src/db/sqlite/write-batch.js'
+import { isStorageUnavailable } from '../src/errors.js'
 
 /** A WAL database with a `notes` table, the connection that writes and a second one that only reads. */
 function open(t: Test) {
@@ -107,3 +108,52 @@ t.test('a failure that ends the whole transaction fails the batch instead of com
   t.same(committedIds(), [], 'neither the write before nor the one after was committed')
   t.notOk(writer.inTransaction)
 })
+
+/** A second connection to the same file, as another process would have, holding the write lock until released. */
+function lockFromAnotherConnection(t: Test, writer: Database.Database) {
+  const other = new Database(writer.name)
+  t.teardown(() => other.close())
+  other.exec('begin immediate')
+  return () => other.exec('commit')
+}
+
+t.test(
+  'a batch that finds the write lock held waits, joined by later writes, and commits once it is free',
+  async (t) => {
+    const { writer, insert, committedIds } = open(t)
+    writer.pragma('busy_timeout = 10')
+    const batched = createWriteBatcher(writer, 2000)
+    const release = lockFromAnotherConnection(t, writer)
+
+    const first = batched(() => insert.run(1, null).changes)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    const second = batched(() => insert.run(2, null).changes)
+    t.same(committedIds(), [], 'nothing ran while the lock was held')
+    release()
+    t.same(await Promise.all([first, second]), [1, 1])
+    t.same(committedIds(), [1, 2])
+  }
+)
+
+t.test(
+  'a write still waiting for the lock at its deadline fails as storage_unavailable and runs nothing',
+  async (t) => {
+    const { writer, insert, committedIds } = open(t)
+    writer.pragma('busy_timeout = 10')
+    const batched = createWriteBatcher(writer, 300)
+    const release = lockFromAnotherConnection(t, writer)
+    let ran = false
+
+    const result = await batched(() => {
+      ran = true
+      return insert.run(1, null)
+    }).catch((error: unknown) => error)
+    release()
+    t.ok(isStorageUnavailable(result))
+    t.match((result as Error).cause, { code: 'SQLITE_BUSY' })
+    t.notOk(ran)
+    t.notOk(writer.inTransaction)
+    await batched(() => insert.run(2, null))
+    t.same(committedIds(), [2], 'the next write gets a batch of its own')
+  }
+)

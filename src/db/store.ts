@@ -1,6 +1,13 @@
 /**
  * Every query the service makes, named for the business operation it performs. Methods are async so that a
  * PostgreSQL store can implement the same interface; the SQLite store (`sqlite-store.ts`) is the embedded default.
+ *
+ * Failures: when the database cannot take an operation (a full disk, an I/O error, a read-only or corrupt file, no
+ * memory, or a lock another connection held past the 5 s deadline), a method rejects with `storageUnavailable(cause)`
+ * from errors.ts, never with the driver's error; the operation then did not commit. While another connection holds
+ * the write lock, a method waits and tries again asynchronously until the deadline, so every method must be safe to
+ * run again after it failed on a lock: one transaction or statement, or idempotent. Constraint violations and other
+ * errors that say the operation itself was wrong keep their own error.
  */
 export interface Store {
   /** Unique on the username key and on its skeleton: the constraints decide, in one transaction with the signup. */

@@ -2,7 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { createSqliteStore } from '../db/sqlite-store.js'
+import { DatabaseStartupError } from '../db/startup-error.js'
 import type { Store } from '../db/store.js'
+import { isStorageUnavailable } from '../errors.js'
 import { backfillUsernameSkeletons } from '../modules/auth/skeleton-backfill.js'
 
 declare module 'fastify' {
@@ -23,18 +25,22 @@ export default fp(
     const store = decorate(
       createSqliteStore(config.databaseUrl, config.sqliteSynchronous, {
         onCheckpointerError: (err) =>
-          app.log.error({ err }, 'the WAL checkpointer failed; checkpointing on requests again')
+          app.log.error({ err }, 'the WAL checkpointer failed; requests checkpoint until it has restarted')
       })
     )
     app.decorate('store', store)
     app.addHook('onClose', () => store.close())
-    const lookalikes = await backfillUsernameSkeletons(store)
-    if (lookalikes.length > 0) {
-      app.log.warn({ usernames: lookalikes }, 'accounts whose usernames look like those of older accounts')
+    try {
+      const lookalikes = await backfillUsernameSkeletons(store)
+      if (lookalikes.length > 0) {
+        app.log.warn({ usernames: lookalikes }, 'accounts whose usernames look like those of older accounts')
+      }
+      const now = Date.now()
+      const refunded = await store.refundPendingChats(now, now)
+      if (refunded > 0) app.log.warn({ refunded }, 'refunded chats left pending by a previous process')
+    } catch (error) {
+      throw isStorageUnavailable(error) ? new DatabaseStartupError(config.databaseUrl, error) : error
     }
-    const now = Date.now()
-    const refunded = await store.refundPendingChats(now, now)
-    if (refunded > 0) app.log.warn({ refunded }, 'refunded chats left pending by a previous process')
   },
   { name: 'store' }
 )

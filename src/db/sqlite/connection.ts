@@ -9,7 +9,11 @@ import * as schema from '../schema.js'
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../drizzle', import.meta.url))
-export const BUSY_TIMEOUT_MS = 5000
+/**
+ * How long a statement waits, blocking the event loop, for another connection's lock before it fails with
+ * SQLITE_BUSY; the store then tries again asynchronously until its deadline (see storage-failures.ts).
+ */
+export const BUSY_TIMEOUT_MS = 20
 
 export interface Connection {
   sqlite: Database.Database
