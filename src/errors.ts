@@ -120,3 +120,12 @@ export function debitExceedsBalance(balance: number, debit: number) {
 export function balanceLimitExceeded(balance: number, grant: number) {
   return Object.assign(new BalanceLimitBase(grant, balance), { extensions: { balance } })
 }
+
+// Password hashing
+
+const ServerBusyError = apiError('server_busy', 'The server is too busy to check passwords now; try again shortly', 503)
+
+/** Too much password hashing is waiting, or this account already has its share of it in flight. */
+export function serverBusy(retryAfterSeconds: number) {
+  return Object.assign(new ServerBusyError(), { headers: { 'retry-after': String(retryAfterSeconds) } })
+}

@@ -45,7 +45,7 @@ export async function createAdmin(
   const created = await store.createUser({
     username: name,
     usernameKey: usernameKey(name),
-    passwordHash: await new PasswordHasher(config.argon2).hash(password),
+    passwordHash: await new PasswordHasher(config.argon2, config.argon2Queue).hash(usernameKey(name), password),
     initialTokens: config.initialTokens,
     now: Date.now()
   })
