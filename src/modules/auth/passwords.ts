@@ -16,6 +16,9 @@ export interface HashQueueLimits {
   perAccount: number
 }
 
+/** Hashes running at once: one per spare CPU core. */
+export const HASHES_AT_ONCE = Math.max(1, availableParallelism() - 1)
+
 /**
  * argon2id hashing on libuv's thread pool, so it never blocks the event loop. At most one hash per spare CPU core runs at
  * a time: more would only take CPU from the event loop (raising every request's latency during a burst of logins),
@@ -32,7 +35,7 @@ export class PasswordHasher {
     limits: HashQueueLimits
   ) {
     this.queue = new BoundedQueue({
-      concurrency: Math.max(1, availableParallelism() - 1),
+      concurrency: HASHES_AT_ONCE,
       maxWaiting: limits.maxWaiting,
       waitTimeoutMs: limits.waitTimeoutMs,
       perKey: limits.perAccount
