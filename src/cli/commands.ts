@@ -16,13 +16,14 @@ export interface CommandContext {
 }
 
 /**
- * Creates an administrator, or promotes the user who already has the name. `readPassword` is only asked for a new
- * user; an existing user's password stays as it is.
+ * Creates an administrator; with `promote`, makes the existing user of that name one instead, and never creates. An
+ * existing account is never promoted without being asked for: the name may belong to someone else. `readPassword`
+ * is only asked for a new user; an existing user's password stays as it is.
  */
 export async function createAdmin(
   { store, config, out }: CommandContext,
   username: string,
-  readPassword: () => Promise<string>
+  { promote, readPassword }: { promote: boolean; readPassword: () => Promise<string> }
 ): Promise<'created' | 'promoted' | 'unchanged'> {
   const name = normalizeUsername(username)
   if (!isValidUsername(name))
@@ -33,23 +34,31 @@ export async function createAdmin(
     return 'unchanged'
   }
   if (existing) {
-    await store.grantAdmin(existing.id)
     const registered = new Date(existing.createdAt).toISOString()
+    if (!promote) {
+      throw new Error(
+        `the user ${existing.username} already exists (registered ${registered}); if that account is the one to make ` +
+          'an administrator, run again with --promote'
+      )
+    }
+    await store.grantAdmin(existing.id)
     out.write(`promoted the existing user ${existing.username} (registered ${registered}) to administrator\n`)
     if (!existing.isActive) out.write(`note: ${existing.username} is deactivated and cannot log in until reactivated\n`)
     return 'promoted'
   }
+  if (promote) throw new Error(`there is no user ${name} to promote; leave out --promote to create one`)
 
   const password = await readPassword()
   if (!isValidPassword(password)) throw new UsageError(`the password must be ${PasswordSchema.description}`)
+  const key = usernameKey(name)
   const created = await store.createUser({
     username: name,
-    usernameKey: usernameKey(name),
-    passwordHash: await new PasswordHasher(config.argon2, config.argon2Queue).hash(usernameKey(name), password),
+    usernameKey: key,
+    passwordHash: await new PasswordHasher(config.argon2, config.argon2Queue).hash(key, password),
     initialTokens: config.initialTokens,
     now: Date.now()
   })
-  if (!created.created) throw new Error(`someone registered ${name} just now; run the command again to promote them`)
+  if (!created.created) throw new Error(`someone registered ${name} just now; nothing changed`)
   await store.grantAdmin(created.userId)
   out.write(`created the administrator ${name} with ${created.tokens} tokens\n`)
   return 'created'
