@@ -52,7 +52,11 @@ t.test('a full queue refuses at once with server_busy and a Retry-After of the w
   const queue = new BoundedQueue({ ...ROOMY, maxWaiting: 2, waitTimeoutMs: 2500 })
   const running = held()
   const admitted = [queue.run('a', running.task), queue.run('b', async () => 'b'), queue.run('c', async () => 'c')]
-  await assertBusy(t, queue.run('d', async () => 'd'), '3')
+  await assertBusy(
+    t,
+    queue.run('d', async () => 'd'),
+    '3'
+  )
   running.finish()
   await Promise.all(admitted)
   t.equal(await queue.run('d', async () => 'd'), 'd', 'there is room again once the queue drains')
@@ -81,7 +85,11 @@ t.test('one key holds at most its share of places, running and waiting together'
   const queue = new BoundedQueue({ ...ROOMY, perKey: 2 })
   const running = held()
   const alice = [queue.run('alice', running.task), queue.run('alice', async () => 'second')]
-  await assertBusy(t, queue.run('alice', async () => 'third'), '60')
+  await assertBusy(
+    t,
+    queue.run('alice', async () => 'third'),
+    '60'
+  )
   const bob = queue.run('bob', async () => 'bob')
   running.finish()
   await Promise.all(alice)

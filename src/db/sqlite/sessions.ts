@@ -73,7 +73,8 @@ export function sessionQueries(db: Db) {
             )
           )
           .get()
-        if (!presented || presented.revokedAt !== null || presented.expiresAt <= input.now) return { outcome: 'invalid' }
+        if (!presented || presented.revokedAt !== null || presented.expiresAt <= input.now)
+          return { outcome: 'invalid' }
         const sessionEndsAt = presented.sessionStartedAt + input.sessionMaxAgeMs
         if (sessionEndsAt <= input.now) return { outcome: 'invalid' }
         if (presented.spentAt !== null) {
