@@ -57,20 +57,19 @@ export default fp(
       keyGenerator: (request) => request.user.id,
       errorResponseBuilder: (_request, { ttl }) => rateLimited('You are sending messages too fast', seconds(ttl))
     })
-    const failedLogins = failedLoginGuard(config.failedLogins)
-    const wrongPasswords = wrongPasswordGuard(config.failedLogins)
+    const failureGuards: Partial<Record<RateLimitPolicy, ReturnType<typeof failureGuard>>> = {
+      'failed-logins': failedLoginGuard(config.failedLogins),
+      'wrong-passwords': wrongPasswordGuard(config.failedLogins)
+    }
 
     app.addHook('onRoute', (route) => {
       const policy = route.config?.rateLimitPolicy
       // Registrations count every attempt, before the body is read; chats count per user, so after authentication.
       if (policy === 'registrations') appendHook(route, 'onRequest', limitRegistrations)
       if (policy === 'chats') appendHook(route, 'preValidation', limitChats)
-      // Both failure guards begin after validation (and authentication), so only well-formed attempts count.
-      for (const [name, guard] of [
-        ['failed-logins', failedLogins],
-        ['wrong-passwords', wrongPasswords]
-      ] as const) {
-        if (policy !== name) continue
+      // Failure guards begin after validation (and authentication), so only well-formed attempts count.
+      const guard = policy && failureGuards[policy]
+      if (guard) {
         appendHook(route, 'preHandler', guard.begin)
         appendHook(route, 'onSend', guard.settle)
       }
