@@ -18,7 +18,7 @@ export interface HistoryOwner {
  * ends with a balance of 0 and `users.tokens == sum(ledger.delta)` holds as for any real user.
  */
 export async function seedHistories(config: Config, owners: HistoryOwner[]) {
-  const passwordHash = await new PasswordHasher(config.argon2).hash(PASSWORD)
+  const passwordHash = await new PasswordHasher(config.argon2, config.argon2Queue).hash('seed', PASSWORD)
   const store = createSqliteStore(config.databaseUrl, config.sqliteSynchronous)
   const userIds: number[] = []
   try {

@@ -75,7 +75,7 @@ export interface paths {
         put?: never;
         /**
          * Create an account
-         * @description Creates a user with the starting token balance. Usernames are unique regardless of case and of look-alike characters (UTS #39 skeletons); a name that mixes scripts or holds invisible characters gets 400 `username_not_allowed`. Registrations are rate limited per client address (429 `rate_limited` with `Retry-After`).
+         * @description Creates a user with the starting token balance. Usernames are unique regardless of case and of look-alike characters (UTS #39 skeletons); a name that mixes scripts or holds invisible characters gets 400 `username_not_allowed`. Registrations are rate limited per client address (429 `rate_limited` with `Retry-After`). When too many passwords are being hashed at once the answer is 503 `server_busy` with `Retry-After`, and no account was created.
          */
         post: operations["register"];
         delete?: never;
@@ -95,7 +95,7 @@ export interface paths {
         put?: never;
         /**
          * Log in and receive an access and a refresh token
-         * @description A wrong password and an unknown username get the same 401 answer. After too many failed attempts for a username from one address, or from one address in all, that address is refused with 429 `rate_limited` and `Retry-After` until the window passes; correct passwords never count.
+         * @description A wrong password and an unknown username get the same 401 answer. After too many failed attempts for a username from one address, or from one address in all, that address is refused with 429 `rate_limited` and `Retry-After` until the window passes; correct passwords never count. A login that was still being checked when the password changed or the account was deactivated fails with 401. When too many passwords are being checked at once, or this username already has a few checks in progress, the answer is 503 `server_busy` with `Retry-After`. A login ends `SESSION_MAX_AGE` after it started, however often its refresh token rotates.
          */
         post: operations["login"];
         delete?: never;
@@ -135,7 +135,7 @@ export interface paths {
         put?: never;
         /**
          * Spend a refresh token for a new access and refresh token
-         * @description Refresh tokens rotate: each can be spent once. Presenting a spent one again is treated as theft and ends that login.
+         * @description Refresh tokens rotate: each can be spent once. Presenting a spent one again is treated as theft and ends that login. Rotation never extends a login past `SESSION_MAX_AGE` from its start: the new tokens expire by then at the latest, and afterwards refreshing is 401.
          */
         post: operations["refreshTokenPair"];
         delete?: never;
@@ -235,7 +235,7 @@ export interface paths {
         put?: never;
         /**
          * Change your password
-         * @description Needs the current password. Every other login of yours ends; this one stays.
+         * @description Needs the current password. Every other login of yours ends; this one stays, and logins still in progress with the old password fail. Wrong old passwords count like failed logins, per account: past the limit the change is refused with 429 `rate_limited` and `Retry-After`. When too many passwords are being checked at once, or your account already has a few checks in progress, the answer is 503 `server_busy` with `Retry-After`, and nothing changed.
          */
         post: operations["changePassword"];
         delete?: never;
@@ -873,6 +873,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_ready",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The service is not ready: migrations pending",
+                     *       "code": "not_ready",
+                     *       "checks": {
+                     *         "database": "ok",
+                     *         "migrations": "pending"
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     login: {
@@ -1035,6 +1057,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_ready",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The service is not ready: migrations pending",
+                     *       "code": "not_ready",
+                     *       "checks": {
+                     *         "database": "ok",
+                     *         "migrations": "pending"
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     obtainTokenPair: {
@@ -1186,6 +1230,28 @@ export interface operations {
                      *       "status": 429,
                      *       "detail": "Too many requests; retry after 60 seconds",
                      *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_ready",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The service is not ready: migrations pending",
+                     *       "code": "not_ready",
+                     *       "checks": {
+                     *         "database": "ok",
+                     *         "migrations": "pending"
+                     *       }
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -1841,6 +1907,46 @@ export interface operations {
                      *       "status": 415,
                      *       "detail": "Unsupported Media Type: text/plain",
                      *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after 60 seconds",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_ready",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The service is not ready: migrations pending",
+                     *       "code": "not_ready",
+                     *       "checks": {
+                     *         "database": "ok",
+                     *         "migrations": "pending"
+                     *       }
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -24,11 +24,15 @@ export const EnvSchema = Type.Object({
   JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   ACCESS_TOKEN_TTL: Duration('5m'),
   REFRESH_TOKEN_TTL: Duration('1d'),
+  SESSION_MAX_AGE: Duration('30d'),
   INITIAL_TOKENS: Count(4000),
   CHAT_COST: Count(100, 1),
   ARGON2_MEMORY_KIB: Count(19456, 8),
   ARGON2_TIME_COST: Count(2, 1),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+  ARGON2_QUEUE_SIZE: Count(32),
+  ARGON2_QUEUE_WAIT: Duration('2s'),
+  ARGON2_PER_ACCOUNT: Count(2, 1),
   AI_PROVIDER: Type.Union([Type.Literal('offline'), Type.Literal('openai')], { default: 'offline' }),
   AI_BASE_URL: Type.Optional(Type.String({ pattern: '^https?://' })),
   AI_API_KEY: Type.Optional(Type.String()),
@@ -69,9 +73,13 @@ export interface Config {
   jwtSecret: string
   accessTokenTtlSeconds: number
   refreshTokenTtlSeconds: number
+  /** A login's absolute lifetime: no refresh token of it outlives its start by more. */
+  sessionMaxAgeSeconds: number
   initialTokens: number
   chatCost: number
   argon2: { memoryCost: number; timeCost: number; parallelism: number }
+  /** Hashes that may wait for a turn, how long each may wait, and how many one account may have in flight. */
+  argon2Queue: { maxWaiting: number; waitTimeoutMs: number; perAccount: number }
   ai: AiConfig
   logLevel: string
   /** `auto` prints pretty logs when stdout is a terminal and JSON lines otherwise. */
@@ -151,12 +159,18 @@ function toConfig(env: Env): Config {
     jwtSecret: env.JWT_SECRET ?? resolveJwtSecret(env.DATABASE_URL),
     accessTokenTtlSeconds: parseDuration(env.ACCESS_TOKEN_TTL),
     refreshTokenTtlSeconds: parseDuration(env.REFRESH_TOKEN_TTL),
+    sessionMaxAgeSeconds: parseDuration(env.SESSION_MAX_AGE),
     initialTokens: env.INITIAL_TOKENS,
     chatCost: env.CHAT_COST,
     argon2: {
       memoryCost: env.ARGON2_MEMORY_KIB,
       timeCost: env.ARGON2_TIME_COST,
       parallelism: env.ARGON2_PARALLELISM
+    },
+    argon2Queue: {
+      maxWaiting: env.ARGON2_QUEUE_SIZE,
+      waitTimeoutMs: parseDuration(env.ARGON2_QUEUE_WAIT) * 1000,
+      perAccount: env.ARGON2_PER_ACCOUNT
     },
     ai: {
       provider: env.AI_PROVIDER,

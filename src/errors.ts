@@ -162,3 +162,12 @@ export function usernameNotAllowed(reason: string) {
   const errors = [{ pointer: '#/username', location: 'body', message: reason }]
   return Object.assign(new UsernameNotAllowedBase(reason), { extensions: { errors } })
 }
+
+// Password hashing
+
+const ServerBusyError = apiError('server_busy', 'The server is too busy to check passwords now; try again shortly', 503)
+
+/** Too much password hashing is waiting, or this account already has its share of it in flight. */
+export function serverBusy(retryAfterSeconds: number) {
+  return Object.assign(new ServerBusyError(), { headers: { 'retry-after': String(retryAfterSeconds) } })
+}

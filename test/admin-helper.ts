@@ -22,7 +22,10 @@ export class Collected extends Writable {
 export async function signUpAdmin(app: App, username = 'root') {
   const session = await signUp(app, username)
   const context = { store: app.store, config: testConfig(), out: new Collected() }
-  await createAdmin(context, username, () => Promise.reject(new Error('an existing user needs no password')))
+  await createAdmin(context, username, {
+    promote: true,
+    readPassword: () => Promise.reject(new Error('an existing user needs no password'))
+  })
   return session
 }
 

@@ -73,17 +73,48 @@ t.test('create-admin creates an administrator with the starting balance and a si
   t.equal(users.statusCode, 200, 'the new administrator uses the admin API')
 })
 
-t.test('create-admin promotes an existing user without asking for or changing the password', async (t) => {
-  const { app, db } = await build(t)
+function registeredAt(db: Database.Database, usernameKey: string): string {
+  const createdAt = db.prepare('select created_at from users where username_key = ?').pluck().get(usernameKey)
+  return new Date(createdAt as number).toISOString()
+}
+
+t.test('create-admin refuses an existing user without --promote: exit 1, why, and nothing changed', async (t) => {
+  const { app, db, databaseUrl } = await build(t)
   await register(app, 'alice')
-  const out = new Collected()
-  const outcome = await createAdmin({ store: app.store, config: testConfig(), out }, 'ALICE', () =>
-    Promise.reject(new Error('asked for a password'))
-  )
-  t.equal(outcome, 'promoted')
-  t.match(out.text, /^promoted the existing user alice \(registered \d{4}-.+Z\) to administrator\n$/)
+  const result = await cli(databaseUrl, ['create-admin', 'Alice'], { ADMIN_PASSWORD })
+  t.same(result, {
+    code: 1,
+    stdout: '',
+    stderr:
+      `error: the user alice already exists (registered ${registeredAt(db, 'alice')}); if that account is the one ` +
+      'to make an administrator, run again with --promote\n'
+  })
+  t.match(db.prepare('select is_admin from users').all(), [{ is_admin: 0 }], 'alice is no administrator')
+  t.ok(await login(app, 'alice'), 'her password is unchanged')
+})
+
+t.test('create-admin --promote promotes an existing user, printing when the account was made', async (t) => {
+  const { app, db, databaseUrl } = await build(t)
+  await register(app, 'alice')
+  const result = await cli(databaseUrl, ['create-admin', 'ALICE', '--promote'])
+  t.same(result, {
+    code: 0,
+    stdout: `promoted the existing user alice (registered ${registeredAt(db, 'alice')}) to administrator\n`,
+    stderr: ''
+  })
   t.match(db.prepare('select is_admin from users').get(), { is_admin: 1 })
   t.ok(await login(app, 'alice'), 'the old password still works')
+})
+
+t.test('create-admin --promote never creates a user', async (t) => {
+  const { db, databaseUrl } = await build(t)
+  const result = await cli(databaseUrl, ['create-admin', 'root', '--promote'], { ADMIN_PASSWORD })
+  t.same(result, {
+    code: 1,
+    stdout: '',
+    stderr: 'error: there is no user root to promote; leave out --promote to create one\n'
+  })
+  t.equal(db.prepare('select count(*) from users').pluck().get(), 0)
 })
 
 t.test('create-admin says so when the user is already an administrator, or is deactivated', async (t) => {
@@ -96,7 +127,7 @@ t.test('create-admin says so when the user is already an administrator, or is de
   })
   await register(app, 'bob')
   corrupt(databaseUrl, "update users set is_active = 0 where username_key = 'bob'")
-  const promoted = await cli(databaseUrl, ['create-admin', 'bob'])
+  const promoted = await cli(databaseUrl, ['create-admin', 'bob', '--promote'])
   t.match(promoted.stdout, /\nnote: bob is deactivated and cannot log in until reactivated\n$/)
 })
 
@@ -105,8 +136,11 @@ t.test('create-admin fails, and promotes nobody, when the name is registered whi
   await register(app, 'root')
   const racing = { ...app.store, findAccount: async () => undefined }
   const out = new Collected()
-  const creating = createAdmin({ store: racing, config: testConfig(), out }, 'root', async () => ADMIN_PASSWORD)
-  await t.rejects(creating, { message: 'someone registered root just now; run the command again to promote them' })
+  const creating = createAdmin({ store: racing, config: testConfig(), out }, 'root', {
+    promote: false,
+    readPassword: async () => ADMIN_PASSWORD
+  })
+  await t.rejects(creating, { message: 'someone registered root just now; nothing changed' })
   t.match(db.prepare('select is_admin from users').get(), { is_admin: 0 })
 })
 
@@ -336,6 +370,8 @@ t.test('bad arguments exit with code 2, a message on stderr, and never open the 
     [['grant', 'alice', '5', '--note', '-3'], /argument is ambiguous/],
     [['users', '--note', 'x'], /^error: users has no --note option\n/],
     [['grant', 'alice', '5', '--search', 'x'], /grant has no --search option/],
+    [['users', '--promote'], /^error: users has no --promote option\n/],
+    [['create-admin', 'root', '--promote=yes'], /does not take an argument/],
     [['users', 'alice'], /^error: users takes no arguments\n/],
     [['verify-ledger', '--fix'], /Unknown option '--fix'/],
     [['create-admin'], /^error: create-admin takes <username>\n/]

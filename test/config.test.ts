@@ -29,9 +29,11 @@ t.test('an environment with only a JWT secret gets the documented defaults', asy
     jwtSecret: SECRET,
     accessTokenTtlSeconds: 300,
     refreshTokenTtlSeconds: 86400,
+    sessionMaxAgeSeconds: 30 * 86400,
     initialTokens: 4000,
     chatCost: 100,
     argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
+    argon2Queue: { maxWaiting: 32, waitTimeoutMs: 2000, perAccount: 2 },
     ai: {
       provider: 'offline',
       baseUrl: undefined,
@@ -81,7 +83,11 @@ const badValues = [
   ['LOG_FORMAT', 'xml'],
   ['METRICS_ENABLED', 'yes'],
   ['TRUST_PROXY', '10.0.0.1; rm -rf'],
-  ['SHUTDOWN_TIMEOUT', '10']
+  ['SHUTDOWN_TIMEOUT', '10'],
+  ['SESSION_MAX_AGE', '0d'],
+  ['ARGON2_QUEUE_WAIT', '500ms'],
+  ['ARGON2_QUEUE_SIZE', '-1'],
+  ['ARGON2_PER_ACCOUNT', '0']
 ] as const
 
 for (const [variable, value] of badValues) {
@@ -93,9 +99,17 @@ for (const [variable, value] of badValues) {
 t.test('durations in seconds, minutes, hours and days are converted to seconds', async (t) => {
   const seconds = { '30s': 30, '5m': 300, '12h': 43_200, '7d': 604_800 }
   for (const [duration, expected] of Object.entries(seconds)) {
-    const config = loadConfig({ JWT_SECRET: SECRET, ACCESS_TOKEN_TTL: duration, REFRESH_TOKEN_TTL: duration })
+    const config = loadConfig({
+      JWT_SECRET: SECRET,
+      ACCESS_TOKEN_TTL: duration,
+      REFRESH_TOKEN_TTL: duration,
+      SESSION_MAX_AGE: duration,
+      ARGON2_QUEUE_WAIT: duration
+    })
     t.equal(config.accessTokenTtlSeconds, expected, `ACCESS_TOKEN_TTL=${duration}`)
     t.equal(config.refreshTokenTtlSeconds, expected, `REFRESH_TOKEN_TTL=${duration}`)
+    t.equal(config.sessionMaxAgeSeconds, expected, `SESSION_MAX_AGE=${duration}`)
+    t.equal(config.argon2Queue.waitTimeoutMs, expected * 1000, `ARGON2_QUEUE_WAIT=${duration}`)
   }
 })
 

@@ -169,3 +169,22 @@ t.test('login validates its body', async (t) => {
     t.match(response.json(), { code: 'validation_failed', errors: [{ pointer, location: 'body' }] })
   }
 })
+
+function passwordHashOf(db: Database.Database, username: string): string {
+  return db.prepare('select password_hash from users where username_key = ?').pluck().get(username) as string
+}
+
+t.test('a login upgrades a hash made with other argon2 parameters, and the password keeps working', async (t) => {
+  const { app, db, databaseUrl } = await build(t)
+  await register(app, 'alice')
+  t.match(passwordHashOf(db, 'alice'), /^\$argon2id\$v=19\$m=1024,t=1,p=1\$/, 'hashed with the test parameters')
+  const raised = await build(t, { DATABASE_URL: databaseUrl, ARGON2_MEMORY_KIB: '2048', ARGON2_TIME_COST: '2' })
+
+  t.equal((await postCredentials(raised.app, '/api/login/', 'alice', 'not the password')).statusCode, 401)
+  t.match(passwordHashOf(db, 'alice'), /m=1024,t=1,p=1\$/, 'a wrong password upgrades nothing')
+  t.equal((await postCredentials(raised.app, '/api/login/', 'alice')).statusCode, 200)
+  const upgraded = passwordHashOf(db, 'alice')
+  t.match(upgraded, /^\$argon2id\$v=19\$m=2048,t=2,p=1\$/, 'made again with the raised parameters')
+  t.equal((await postCredentials(raised.app, '/api/login/', 'alice')).statusCode, 200, 'the password still works')
+  t.equal(passwordHashOf(db, 'alice'), upgraded, 'an up-to-date hash is left as it is')
+})

@@ -84,7 +84,8 @@ t.test('correct passwords are never counted', async (t) => {
 })
 
 t.test('simultaneous failed logins cannot outrun the limit', async (t) => {
-  const { app } = await build(t, limited())
+  // The per-account cap on hashes in flight would refuse some of them with 503 before the limit is reached.
+  const { app } = await build(t, limited({ ARGON2_PER_ACCOUNT: '12' }))
   await register(app, 'alice')
   const responses = await Promise.all(Array.from({ length: 12 }, () => logIn(app, 'alice', WRONG_PASSWORD)))
   const statuses = responses.map((response) => response.statusCode).sort()
@@ -110,6 +111,57 @@ t.test('failed logins are allowed again once the window has passed', async (t) =
 
   await sleep(retryAfter * 1000 + 100)
   t.equal((await logIn(app, 'alice', PASSWORD)).statusCode, 200)
+})
+
+function changePassword(app: App, headers: Record<string, string>, oldPassword: string, from: From = {}) {
+  const { address = ATTACKER } = from
+  return app.inject({
+    method: 'POST',
+    url: '/api/password/',
+    remoteAddress: address,
+    headers,
+    payload: { old_password: oldPassword, new_password: 'a brand new passphrase' }
+  })
+}
+
+t.test(
+  'wrong old passwords count per account: past the limit even the right one is 429 and changes nothing',
+  async (t) => {
+    const { app, db } = await build(t, limited())
+    const alice = await signUp(app, 'alice')
+    const hashBefore = db.prepare("select password_hash from users where username_key = 'alice'").pluck().get()
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      t.equal((await changePassword(app, alice.headers, WRONG_PASSWORD)).statusCode, 400, `wrong password ${attempt}`)
+    }
+
+    const response = await changePassword(app, alice.headers, PASSWORD, { address: ELSEWHERE })
+    assertRateLimited(t, response, '/api/password/', 15 * 60)
+    t.match(response.json().detail, /^Too many wrong passwords for your account; try again in 15 minutes$/)
+    t.equal(
+      db.prepare("select password_hash from users where username_key = 'alice'").pluck().get(),
+      hashBefore,
+      'the password is unchanged'
+    )
+    const bob = await signUp(app, 'bob')
+    t.equal((await changePassword(app, bob.headers, PASSWORD)).statusCode, 200, 'another account is not limited')
+  }
+)
+
+t.test('password changes with the right old password are never counted', async (t) => {
+  const { app } = await build(t, limited())
+  const alice = await signUp(app, 'alice')
+  t.equal((await changePassword(app, alice.headers, WRONG_PASSWORD)).statusCode, 400)
+  t.equal((await changePassword(app, alice.headers, WRONG_PASSWORD)).statusCode, 400)
+  t.equal((await changePassword(app, alice.headers, PASSWORD)).statusCode, 200, 'two failures leave room')
+  for (let change = 0; change < 3; change++) {
+    const response = await app.inject({
+      method: 'POST',
+      url: '/api/password/',
+      headers: alice.headers,
+      payload: { old_password: 'a brand new passphrase', new_password: 'a brand new passphrase' }
+    })
+    t.equal(response.statusCode, 200, `right password ${change + 1}`)
+  }
 })
 
 t.test('registrations are limited per address', async (t) => {
@@ -198,7 +250,7 @@ t.test('X-Forwarded-For from a peer that is not a trusted proxy is ignored', asy
 t.test('every rate-limited operation declares its 429 problem', async (t) => {
   const { app } = await build(t)
   const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json()
-  for (const path of ['/api/register/', '/api/login/', '/api/token/', '/api/chat_msg/']) {
+  for (const path of ['/api/register/', '/api/login/', '/api/token/', '/api/chat_msg/', '/api/password/']) {
     const problem = document.paths[path].post.responses['429']?.content?.['application/problem+json']
     t.match(problem, { schema: { $ref: '#/components/schemas/Problem' } }, `${path} declares 429`)
   }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import type { App } from '../src/app.js'
@@ -150,3 +151,41 @@ t.test('an expired refresh token is refused', async (t) => {
   const sameClaimsStillValid = app.jwt.sign({ ...claims, exp: now + 60 })
   t.equal((await refreshRequest(app, { refresh: sameClaimsStillValid })).statusCode, 200, 'only the expiry was wrong')
 })
+
+t.test(
+  'rotation cannot extend a login past SESSION_MAX_AGE: its tokens expire by then, and refreshing stops',
+  async (t) => {
+    const { app, db } = await build(t, { SESSION_MAX_AGE: '2s' })
+    const first = await signUp(app)
+    const sessionEnd = claimsOf(first.refresh).iat + 2
+    const pairs = [first, await rotate(app, first.refresh)]
+    await sleep(1100)
+    pairs.push(await rotate(app, pairs[1]!.refresh))
+    for (const [index, pair] of pairs.entries()) {
+      t.ok(claimsOf(pair.refresh).exp <= sessionEnd, `refresh token ${index} expires by the end of the login`)
+      t.ok(claimsOf(pair.access).exp <= sessionEnd, `access token ${index} too`)
+    }
+    const stored = db.prepare('select max(expires_at) from refresh_tokens').pluck().get() as number
+    t.ok(stored <= sessionEnd * 1000 + 999, 'the stored expiry of the last token is cut as well')
+
+    await sleep(sessionEnd * 1000 - Date.now() + 100)
+    assertTokenNotValid(t, await refreshRequest(app, { refresh: pairs[2]!.refresh }))
+  }
+)
+
+t.test(
+  'a login made before SESSION_MAX_AGE was lowered ends by the lower age: the store refuses the rotation',
+  async (t) => {
+    const { app, db, databaseUrl } = await build(t)
+    const { refresh } = await signUp(app)
+    const lowered = await build(t, { DATABASE_URL: databaseUrl, SESSION_MAX_AGE: '1s' })
+    await sleep(1100)
+
+    assertTokenNotValid(t, await refreshRequest(lowered.app, { refresh }))
+    t.same(
+      db.prepare('select jti, spent_at from refresh_tokens').all(),
+      [{ jti: claimsOf(refresh).jti, spent_at: null }],
+      'nothing was spent or issued'
+    )
+  }
+)

@@ -48,7 +48,10 @@ t.test("the app's own changes take effect at once for sessions that were just us
   const alice = await signUp(app, 'alice')
   t.equal((await app.inject({ ...ADMIN_USERS, headers: alice.headers })).statusCode, 403)
   const context = { store: app.store, config: testConfig(), out: new Collected() }
-  await createAdmin(context, 'alice', () => Promise.reject(new Error('an existing user needs no password')))
+  await createAdmin(context, 'alice', {
+    promote: true,
+    readPassword: () => Promise.reject(new Error('an existing user needs no password'))
+  })
   t.equal((await app.inject({ ...ADMIN_USERS, headers: alice.headers })).statusCode, 200, 'promoted')
 
   const bob = await signUp(app, 'bob')

@@ -162,7 +162,7 @@ t.test('an account whose name the rules now refuse still logs in with it', async
   const legacy = 'root\u1160'
   const created = await app.store.createUser({
     ...usernameColumns(legacy),
-    passwordHash: await app.passwords.hash(PASSWORD),
+    passwordHash: await app.passwords.hash(usernameColumns(legacy).usernameKey, PASSWORD),
     initialTokens: 10,
     now: Date.now()
   })

@@ -9,8 +9,9 @@ export class UsageError extends Error {
 export const USAGE = `Usage: npm run cli -- <command> [options]     (installed: ai-chat-api <command> [options])
 
 Commands:
-  create-admin <username>               create an administrator with INITIAL_TOKENS, or promote an existing user;
-                                        the password of a new user comes from ADMIN_PASSWORD or is asked for
+  create-admin <username> [--promote]   create an administrator with INITIAL_TOKENS; the password comes from
+                                        ADMIN_PASSWORD or is asked for. An existing user is refused unless
+                                        --promote is given, which promotes them (and never creates a user)
   grant <username> <amount> [--note T]  add tokens to a balance (a negative amount takes them away); the ledger
                                         records it with the note
   users [--search prefix]               list users, or those whose username starts with the prefix
@@ -21,7 +22,7 @@ Exit codes: 0 success, 1 failure, 2 bad arguments.
 `
 
 const COMMANDS = {
-  'create-admin': { positionals: ['username'], options: [] },
+  'create-admin': { positionals: ['username'], options: ['promote'] },
   grant: { positionals: ['username', 'amount'], options: ['note'] },
   users: { positionals: [], options: ['search'] },
   'verify-ledger': { positionals: [], options: [] }
@@ -32,6 +33,7 @@ export type CommandName = keyof typeof COMMANDS
 const OPTIONS = {
   note: { type: 'string' },
   search: { type: 'string' },
+  promote: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' }
 } as const
 
@@ -45,6 +47,7 @@ export interface Invocation {
   amount?: number
   note?: string | undefined
   search?: string | undefined
+  promote?: boolean | undefined
 }
 
 /** The command to run; 'help' when the usage was asked for, 'missing' when no command was given. */
@@ -69,16 +72,16 @@ export function parseCommandLine(argv: string[]): Invocation | 'help' | 'missing
     const wanted = expected.positionals.map((name) => `<${name}>`).join(' ') || 'no arguments'
     throw new UsageError(`${command} takes ${wanted}`)
   }
-  for (const option of ['note', 'search'] as const) {
+  for (const option of ['note', 'search', 'promote'] as const) {
     if (parsed.values[option] !== undefined && !expected.options.includes(option)) {
       throw new UsageError(`${command} has no --${option} option`)
     }
   }
-  const { note, search } = parsed.values
+  const { note, search, promote } = parsed.values
   if (note !== undefined && !isValidNote(note))
     throw new UsageError('the note must be 1 to 500 characters, not only whitespace')
   const amount = command === 'grant' ? parseAmount(positionals[1]!) : undefined
-  return { command: command as CommandName, positionals, amount, note, search }
+  return { command: command as CommandName, positionals, amount, note, search, promote }
 }
 
 function takesValue(previous: string | undefined): boolean {

@@ -17,13 +17,14 @@ export interface CommandContext {
 }
 
 /**
- * Creates an administrator, or promotes the user who already has the name. `readPassword` is only asked for a new
- * user; an existing user's password stays as it is.
+ * Creates an administrator; with `promote`, makes the existing user of that name one instead, and never creates. An
+ * existing account is never promoted without being asked for: the name may belong to someone else. `readPassword`
+ * is only asked for a new user; an existing user's password stays as it is.
  */
 export async function createAdmin(
   { store, config, out }: CommandContext,
   username: string,
-  readPassword: () => Promise<string>
+  { promote, readPassword }: { promote: boolean; readPassword: () => Promise<string> }
 ): Promise<'created' | 'promoted' | 'unchanged'> {
   const columns = usernameColumns(username)
   const name = columns.username
@@ -35,12 +36,19 @@ export async function createAdmin(
     return 'unchanged'
   }
   if (existing) {
-    await store.grantAdmin(existing.id)
     const registered = new Date(existing.createdAt).toISOString()
+    if (!promote) {
+      throw new Error(
+        `the user ${existing.username} already exists (registered ${registered}); if that account is the one to make ` +
+          'an administrator, run again with --promote'
+      )
+    }
+    await store.grantAdmin(existing.id)
     out.write(`promoted the existing user ${existing.username} (registered ${registered}) to administrator\n`)
     if (!existing.isActive) out.write(`note: ${existing.username} is deactivated and cannot log in until reactivated\n`)
     return 'promoted'
   }
+  if (promote) throw new Error(`there is no user ${name} to promote; leave out --promote to create one`)
 
   const violation = usernameViolation(name)
   if (violation !== undefined) throw new UsageError(`"${username}" is not a valid username: it ${violation}`)
@@ -48,7 +56,7 @@ export async function createAdmin(
   if (!isValidPassword(password)) throw new UsageError(`the password must be ${PasswordSchema.description}`)
   const created = await store.createUser({
     ...columns,
-    passwordHash: await new PasswordHasher(config.argon2).hash(password),
+    passwordHash: await new PasswordHasher(config.argon2, config.argon2Queue).hash(columns.usernameKey, password),
     initialTokens: config.initialTokens,
     now: Date.now()
   })
@@ -57,7 +65,7 @@ export async function createAdmin(
       `"${username}" looks like the username of an existing user; promote that user or choose another`
     )
   }
-  if (!created.created) throw new Error(`someone registered ${name} just now; run the command again to promote them`)
+  if (!created.created) throw new Error(`someone registered ${name} just now; nothing changed`)
   await store.grantAdmin(created.userId)
   out.write(`created the administrator ${name} with ${created.tokens} tokens\n`)
   return 'created'

@@ -48,7 +48,10 @@ async function dispatch(invocation: Invocation, context: CommandContext, io: Cli
   const [username = ''] = invocation.positionals
   switch (invocation.command) {
     case 'create-admin':
-      await createAdmin(context, username, () => adminPassword(io))
+      await createAdmin(context, username, {
+        promote: invocation.promote === true,
+        readPassword: () => adminPassword(io)
+      })
       return EXIT.ok
     case 'grant':
       await grant(context, username, invocation.amount!, invocation.note)

@@ -13,6 +13,8 @@ export const users = sqliteTable(
      */
     usernameSkeleton: text('username_skeleton').unique(),
     passwordHash: text('password_hash').notNull(),
+    /** Raised by every password change and deactivation: a login verified against an older one may not start. */
+    credentialsVersion: integer('credentials_version').notNull().default(0),
     tokens: integer('tokens').notNull(),
     isActive: integer('is_active', { mode: 'boolean' }).notNull().default(true),
     isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),

@@ -19,8 +19,13 @@ export interface Store {
   /** Sets a missing skeleton in one conditional UPDATE; false when another account already holds it. */
   setUsernameSkeleton(userId: number, skeleton: string): Promise<boolean>
 
-  startSession(input: NewSession): Promise<void>
+  /**
+   * Starts a login, in one transaction with the check that the user is still active and their credentials still
+   * those verified (and with the upgrade of their password hash, if any); false, and nothing stored, when not.
+   */
+  startSession(input: NewSession): Promise<boolean>
   findSessionUser(userId: number, sessionId: string): Promise<SessionUser | undefined>
+  /** Spends a refresh token for the next, serializable per session; refused past the login's absolute end. */
   rotateRefreshToken(input: RefreshRotation): Promise<RotationResult>
 
   reserveChat(input: ChatReservation): Promise<ReserveResult>
@@ -47,7 +52,10 @@ export interface Store {
   revokeUserSessions(userId: number, now: number): Promise<number>
   refreshTokenState(jti: string, sessionId: string): Promise<RefreshTokenState>
   findPasswordHash(userId: number): Promise<string | undefined>
-  /** Stores the new hash and ends every other login of the user, at once; returns how many were ended. */
+  /**
+   * Stores the new hash, raises the credentials version and ends every other login of the user, at once; returns how
+   * many were ended.
+   */
   changePassword(change: PasswordChange): Promise<number>
 
   /** Claims a key for a request; or says the key is busy, bound to another request, or has a response to replay. */
@@ -68,7 +76,7 @@ export interface Store {
    * never goes below zero, and a grant never takes the balance plus the user's reserved tokens past 2^53 − 1.
    */
   adjustBalance(input: BalanceAdjustment): Promise<AdjustmentResult>
-  /** Deactivating also revokes every session of the user. */
+  /** Deactivating also raises the credentials version and revokes every session of the user. */
   setAccountActive(input: AccountActivation): Promise<StoredAccount | undefined>
   grantAdmin(userId: number): Promise<void>
   /** Checks users.tokens == sum(ledger.delta) and every balance_after against the row before it, in one snapshot. */
@@ -104,6 +112,8 @@ export interface LoginCandidate {
   id: number
   username: string
   passwordHash: string
+  /** Changes with every password change and deactivation; a login may only start on the version it verified. */
+  credentialsVersion: number
 }
 
 export interface Balance {
@@ -114,6 +124,10 @@ export interface Balance {
 export type NewSession = {
   sessionId: string
   userId: number
+  /** The version whose password hash the login verified. */
+  credentialsVersion: number
+  /** The password hash made again with the current argon2 parameters, when the stored one used others. */
+  upgradedPasswordHash: string | undefined
   refreshJti: string
   refreshExpiresAt: number
   now: number
@@ -130,12 +144,21 @@ export type RefreshRotation = {
   sessionId: string
   presentedJti: string
   nextJti: string
+  /** When the next token expires by its own lifetime; it is cut to the login's end if that comes first. */
   nextExpiresAt: number
+  /** A login ends this long after it started, however often its tokens rotate. */
+  sessionMaxAgeMs: number
   now: number
 }
 
-/** `reused` means a spent token came back: the whole session was revoked. */
-export type RotationResult = 'rotated' | 'reused' | 'invalid'
+/**
+ * `rotated` says when the next token expires and the login ends (epoch milliseconds); `reused` means a spent token
+ * came back: the whole session was revoked.
+ */
+export type RotationResult =
+  | { outcome: 'rotated'; refreshExpiresAt: number; sessionEndsAt: number }
+  | { outcome: 'reused' }
+  | { outcome: 'invalid' }
 
 /**
  * Without `conversationId` the reservation starts a conversation titled `newConversationTitle`. With

@@ -50,7 +50,7 @@ export default fp(
       verify: (token) => app.jwt.verify<TokenClaims>(token)
     }
     app.decorate('tokenCodec', tokenCodec)
-    app.decorate('passwords', new PasswordHasher(config.argon2))
+    app.decorate('passwords', new PasswordHasher(config.argon2, config.argon2Queue))
 
     app.decorate('authenticate', async function authenticate(request: FastifyRequest) {
       const claims = verifyAccessToken(request.headers.authorization)

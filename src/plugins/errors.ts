@@ -7,7 +7,9 @@ export default fp(
   async function errors(app: FastifyInstance) {
     app.setErrorHandler<ProblemError>((error, request, reply) => {
       const body = problemFromError(error)
-      if (body.status >= 500) request.log.error({ err: error }, 'request failed')
+      // Shedding load (server_busy) is the service protecting itself, not failing: a flood of refusals must not
+      // write a stack trace each. The request's own completion line still records the 503.
+      if (body.status >= 500 && body.code !== 'server_busy') request.log.error({ err: error }, 'request failed')
       if (body.status === 401) reply.header('WWW-Authenticate', 'Bearer')
       if (error.headers) reply.headers(error.headers)
       return sendProblem(request, reply, body)

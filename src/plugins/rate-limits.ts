@@ -7,7 +7,7 @@ import { usernameKey } from '../modules/auth/usernames.js'
 import { FailureCounter } from './failure-counter.js'
 
 /** The limit a route is subject to, named in its `config`; the limits themselves all live here. */
-export type RateLimitPolicy = 'failed-logins' | 'registrations' | 'chats'
+export type RateLimitPolicy = 'failed-logins' | 'wrong-passwords' | 'registrations' | 'chats'
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -57,16 +57,21 @@ export default fp(
       keyGenerator: (request) => request.user.id,
       errorResponseBuilder: (_request, { ttl }) => rateLimited('You are sending messages too fast', seconds(ttl))
     })
-    const failedLogins = failedLoginGuard(config.failedLogins)
+    const failureGuards: Partial<Record<RateLimitPolicy, ReturnType<typeof failureGuard>>> = {
+      'failed-logins': failedLoginGuard(config.failedLogins),
+      'wrong-passwords': wrongPasswordGuard(config.failedLogins)
+    }
 
     app.addHook('onRoute', (route) => {
       const policy = route.config?.rateLimitPolicy
       // Registrations count every attempt, before the body is read; chats count per user, so after authentication.
       if (policy === 'registrations') appendHook(route, 'onRequest', limitRegistrations)
       if (policy === 'chats') appendHook(route, 'preValidation', limitChats)
-      if (policy === 'failed-logins') {
-        appendHook(route, 'preHandler', failedLogins.begin)
-        appendHook(route, 'onSend', failedLogins.settle)
+      // Failure guards begin after validation (and authentication), so only well-formed attempts count.
+      const guard = policy && failureGuards[policy]
+      if (guard) {
+        appendHook(route, 'preHandler', guard.begin)
+        appendHook(route, 'onSend', guard.settle)
       }
     })
   },
@@ -82,42 +87,86 @@ function appendHook(route: RouteOptions, name: HookName, hook: unknown) {
   route[name] = [...(existing === undefined ? [] : [existing].flat()), hook] as never
 }
 
+/** One failure count an attempt is subject to: the key it counts under and what a refusal says. */
+interface FailureLimit {
+  counter: FailureCounter
+  keyOf: (request: FastifyRequest) => string
+  refusal: string
+}
+
 /**
- * Failed logins, counted per username and client address and, more loosely, per address across usernames.
- * A correct password is never counted, and a username is only refused to the address its failures came from, so
- * an attacker cannot lock its owner out elsewhere. The attempt is settled in `onSend`, which every reply passes
- * through, errors included: a 401 is a failure, anything else is not.
+ * Counts attempts that fail against every limit in turn; the first limit reached refuses the attempt before it runs.
+ * The attempt is settled in `onSend`, which every reply passes through, errors included, as failed when
+ * `failed(statusCode)` says so.
  */
-function failedLoginGuard(config: RateLimitConfig['failedLogins']) {
-  const perAddress = new FailureCounter(config.perAddress, config.windowMs, MAX_TRACKED_KEYS)
-  const perUsernameAndAddress = new FailureCounter(config.perUsernameAndAddress, config.windowMs, MAX_TRACKED_KEYS)
-  const attempts = new WeakMap<FastifyRequest, { address: string; account: string }>()
+function failureGuard(limits: FailureLimit[], failed: (statusCode: number) => boolean) {
+  const attempts = new WeakMap<FastifyRequest, string[]>()
 
   async function begin(request: FastifyRequest) {
-    const address = normalizeIP(request.ip)
-    const account = `${address} ${usernameKey((request.body as { username: string }).username)}`
-    const byAddress = perAddress.begin(address)
-    if (!byAddress.admitted) {
-      throw rateLimited('Too many failed logins from your address', byAddress.retryAfterSeconds)
+    const keys: string[] = []
+    for (const limit of limits) {
+      const key = limit.keyOf(request)
+      const admission = limit.counter.begin(key)
+      if (!admission.admitted) {
+        keys.forEach((admittedKey, index) => limits[index]!.counter.settle(admittedKey, false))
+        throw rateLimited(limit.refusal, admission.retryAfterSeconds)
+      }
+      keys.push(key)
     }
-    const byAccount = perUsernameAndAddress.begin(account)
-    if (!byAccount.admitted) {
-      perAddress.settle(address, false)
-      throw rateLimited('Too many failed logins for this username from your address', byAccount.retryAfterSeconds)
-    }
-    attempts.set(request, { address, account })
+    attempts.set(request, keys)
   }
 
   async function settle(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
-    const attempt = attempts.get(request)
-    if (attempt) {
+    const keys = attempts.get(request)
+    if (keys) {
       attempts.delete(request)
-      const failed = reply.statusCode === 401
-      perAddress.settle(attempt.address, failed)
-      perUsernameAndAddress.settle(attempt.account, failed)
+      const failure = failed(reply.statusCode)
+      keys.forEach((key, index) => limits[index]!.counter.settle(key, failure))
     }
     return payload
   }
 
   return { begin, settle }
+}
+
+/**
+ * Failed logins (401), counted per username and client address and, more loosely, per address across usernames.
+ * A correct password is never counted, and a username is only refused to the address its failures came from, so
+ * an attacker cannot lock its owner out elsewhere.
+ */
+function failedLoginGuard(config: RateLimitConfig['failedLogins']) {
+  const addressOf = (request: FastifyRequest) => normalizeIP(request.ip)
+  return failureGuard(
+    [
+      {
+        counter: new FailureCounter(config.perAddress, config.windowMs, MAX_TRACKED_KEYS),
+        keyOf: addressOf,
+        refusal: 'Too many failed logins from your address'
+      },
+      {
+        counter: new FailureCounter(config.perUsernameAndAddress, config.windowMs, MAX_TRACKED_KEYS),
+        keyOf: (request) => `${addressOf(request)} ${usernameKey((request.body as { username: string }).username)}`,
+        refusal: 'Too many failed logins for this username from your address'
+      }
+    ],
+    (statusCode) => statusCode === 401
+  )
+}
+
+/**
+ * Wrong old passwords on a password change, counted per user with the per-username limit of failed logins: a stolen
+ * access token must not let its holder guess the password faster than a login would. The only 400 a request that
+ * passed validation gets is `wrong_password`.
+ */
+function wrongPasswordGuard(config: RateLimitConfig['failedLogins']) {
+  return failureGuard(
+    [
+      {
+        counter: new FailureCounter(config.perUsernameAndAddress, config.windowMs, MAX_TRACKED_KEYS),
+        keyOf: (request) => String(request.user.id),
+        refusal: 'Too many wrong passwords for your account'
+      }
+    ],
+    (statusCode) => statusCode === 400
+  )
 }

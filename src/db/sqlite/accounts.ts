@@ -57,9 +57,17 @@ export function accountQueries(db: Db) {
     .where(eq(users.id, sql.placeholder('userId')))
     .prepare()
 
-  const updateActive = db
+  const activate = db
     .update(users)
-    .set({ isActive: sql`${sql.placeholder('isActive')}` })
+    .set({ isActive: true })
+    .where(eq(users.id, sql.placeholder('userId')))
+    .returning({ id: users.id })
+    .prepare()
+
+  // A new credentials version shuts out logins that verified the password before and have yet to start their session.
+  const deactivate = db
+    .update(users)
+    .set({ isActive: false, credentialsVersion: sql`${users.credentialsVersion} + 1` })
     .where(eq(users.id, sql.placeholder('userId')))
     .returning({ id: users.id })
     .prepare()
@@ -103,7 +111,7 @@ export function accountQueries(db: Db) {
   const setAccountActive = ({ userId, isActive, now }: AccountActivation): StoredAccount | undefined =>
     db.transaction(
       () => {
-        if (!updateActive.get({ userId, isActive: isActive ? 1 : 0 })) return undefined
+        if (!(isActive ? activate : deactivate).get({ userId })) return undefined
         if (!isActive) revokeSessions.all({ userId, keepSessionId: '', now })
         return selectById.get({ userId })
       },

@@ -48,7 +48,10 @@ export function revocationQueries(db: Db) {
 
   const updatePasswordHash = db
     .update(users)
-    .set({ passwordHash: sql`${sql.placeholder('passwordHash')}` })
+    .set({
+      passwordHash: sql`${sql.placeholder('passwordHash')}`,
+      credentialsVersion: sql`${users.credentialsVersion} + 1`
+    })
     .where(eq(users.id, sql.placeholder('userId')))
     .prepare()
 

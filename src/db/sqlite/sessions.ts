@@ -22,19 +22,45 @@ export function sessionQueries(db: Db) {
     .prepare()
   const cachedSessionUser = createSessionCache(db.$client)
 
-  const startSession = (input: NewSession) =>
-    db.transaction((tx) => {
-      tx.insert(sessions).values({ id: input.sessionId, userId: input.userId, createdAt: input.now }).run()
-      tx.insert(refreshTokens)
-        .values({ jti: input.refreshJti, sessionId: input.sessionId, expiresAt: input.refreshExpiresAt })
-        .run()
-    })
+  // The password was verified outside the transaction (argon2 takes a while); a password change or a deactivation that
+  // committed since then raised the credentials version, and the login must not outlive it.
+  const startSession = (input: NewSession): boolean =>
+    db.transaction(
+      (tx) => {
+        const standing = tx
+          .select({ id: users.id })
+          .from(users)
+          .where(
+            and(
+              eq(users.id, input.userId),
+              eq(users.isActive, true),
+              eq(users.credentialsVersion, input.credentialsVersion)
+            )
+          )
+          .get()
+        if (!standing) return false
+        if (input.upgradedPasswordHash !== undefined) {
+          tx.update(users).set({ passwordHash: input.upgradedPasswordHash }).where(eq(users.id, input.userId)).run()
+        }
+        tx.insert(sessions).values({ id: input.sessionId, userId: input.userId, createdAt: input.now }).run()
+        tx.insert(refreshTokens)
+          .values({ jti: input.refreshJti, sessionId: input.sessionId, expiresAt: input.refreshExpiresAt })
+          .run()
+        return true
+      },
+      { behavior: 'immediate' }
+    )
 
   const rotateRefreshToken = (input: RefreshRotation): RotationResult =>
     db.transaction(
       (tx) => {
         const presented = tx
-          .select({ spentAt: refreshTokens.spentAt, expiresAt: refreshTokens.expiresAt, revokedAt: sessions.revokedAt })
+          .select({
+            spentAt: refreshTokens.spentAt,
+            expiresAt: refreshTokens.expiresAt,
+            revokedAt: sessions.revokedAt,
+            sessionStartedAt: sessions.createdAt
+          })
           .from(refreshTokens)
           .innerJoin(sessions, eq(sessions.id, refreshTokens.sessionId))
           .innerJoin(users, eq(users.id, sessions.userId))
@@ -47,16 +73,20 @@ export function sessionQueries(db: Db) {
             )
           )
           .get()
-        if (!presented || presented.revokedAt !== null || presented.expiresAt <= input.now) return 'invalid'
+        if (!presented || presented.revokedAt !== null || presented.expiresAt <= input.now)
+          return { outcome: 'invalid' }
+        const sessionEndsAt = presented.sessionStartedAt + input.sessionMaxAgeMs
+        if (sessionEndsAt <= input.now) return { outcome: 'invalid' }
         if (presented.spentAt !== null) {
           tx.update(sessions).set({ revokedAt: input.now }).where(eq(sessions.id, input.sessionId)).run()
-          return 'reused'
+          return { outcome: 'reused' }
         }
+        const refreshExpiresAt = Math.min(input.nextExpiresAt, sessionEndsAt)
         tx.update(refreshTokens).set({ spentAt: input.now }).where(eq(refreshTokens.jti, input.presentedJti)).run()
         tx.insert(refreshTokens)
-          .values({ jti: input.nextJti, sessionId: input.sessionId, expiresAt: input.nextExpiresAt })
+          .values({ jti: input.nextJti, sessionId: input.sessionId, expiresAt: refreshExpiresAt })
           .run()
-        return 'rotated'
+        return { outcome: 'rotated', refreshExpiresAt, sessionEndsAt }
       },
       { behavior: 'immediate' }
     )

@@ -57,7 +57,12 @@ export function userQueries(db: Db) {
 
   // A deactivated user is no candidate: their login is verified against the dummy hash, like an unknown username.
   const selectLoginCandidate = db
-    .select({ id: users.id, username: users.username, passwordHash: users.passwordHash })
+    .select({
+      id: users.id,
+      username: users.username,
+      passwordHash: users.passwordHash,
+      credentialsVersion: users.credentialsVersion
+    })
     .from(users)
     .where(and(eq(users.usernameKey, sql.placeholder('usernameKey')), eq(users.isActive, true)))
     .prepare()

@@ -10,7 +10,7 @@ import {
 } from '../../errors.js'
 import type { PasswordHasher } from './passwords.js'
 import type { Credentials, LoginCredentials } from './schemas.js'
-import { issueTokenPair, verifyToken, type TokenCodec } from './tokens.js'
+import { issueTokenPair, refreshTokenExpiry, verifyToken, type TokenCodec } from './tokens.js'
 import { usernameViolation } from './username-profile.js'
 import { usernameColumns, usernameKey } from './usernames.js'
 
@@ -29,7 +29,7 @@ export async function registerUser({ store, config, passwords }: AuthDependencie
   if (violation !== undefined) throw usernameNotAllowed(violation)
   const result = await store.createUser({
     ...columns,
-    passwordHash: await passwords.hash(credentials.password),
+    passwordHash: await passwords.hash(columns.usernameKey, credentials.password),
     initialTokens: config.initialTokens,
     now: Date.now()
   })
@@ -39,40 +39,68 @@ export async function registerUser({ store, config, passwords }: AuthDependencie
   return { username, tokens: result.tokens }
 }
 
+/**
+ * Verifies the password and starts a login. The session is only stored if, by then, no password change or
+ * deactivation has happened since the hash was read; a hash made with older argon2 parameters is made again, so that
+ * every account comes to cost what an unknown username costs (the dummy hash is always made with the current ones).
+ */
 export async function logIn({ store, config, passwords, tokens }: AuthDependencies, credentials: LoginCredentials) {
-  const user = await store.findUserForLogin(usernameKey(credentials.username))
+  const key = usernameKey(credentials.username)
+  const user = await store.findUserForLogin(key)
   const valid = user
-    ? await passwords.verify(user.passwordHash, credentials.password)
-    : await passwords.verifyAgainstDummy(credentials.password)
+    ? await passwords.verify(key, user.passwordHash, credentials.password)
+    : await passwords.verifyAgainstDummy(key, credentials.password)
   if (!user || !valid) throw new InvalidCredentialsError()
+  const upgradedPasswordHash = passwords.isOutdated(user.passwordHash)
+    ? await passwords.hash(key, credentials.password)
+    : undefined
 
   const now = Date.now()
-  const sessionId = randomUUID()
-  const pair = issueTokenPair(tokens, config, user.id, sessionId, now)
-  await store.startSession({
-    sessionId,
+  const sessionEndsAt = now + config.sessionMaxAgeSeconds * 1000
+  const subject = {
     userId: user.id,
-    refreshJti: pair.refreshJti,
-    refreshExpiresAt: pair.refreshExpiresAt,
+    sessionId: randomUUID(),
+    sessionEndsAt,
+    refreshJti: randomUUID(),
+    refreshExpiresAt: Math.min(refreshTokenExpiry(config, now), sessionEndsAt)
+  }
+  const started = await store.startSession({
+    sessionId: subject.sessionId,
+    userId: user.id,
+    credentialsVersion: user.credentialsVersion,
+    upgradedPasswordHash,
+    refreshJti: subject.refreshJti,
+    refreshExpiresAt: subject.refreshExpiresAt,
     now
   })
-  return { access: pair.access, refresh: pair.refresh }
+  if (!started) throw new InvalidCredentialsError()
+  return issueTokenPair(tokens, config, subject, now)
 }
 
-/** Spends the presented refresh token and issues a new pair; a spent token coming back revokes its whole session. */
+/**
+ * Spends the presented refresh token and issues a new pair; a spent token coming back revokes its whole session. No
+ * rotation reaches past the login's absolute end (`SESSION_MAX_AGE` after it started).
+ */
 export async function refreshTokens({ store, config, tokens }: AuthDependencies, refreshToken: string) {
   const claims = verifyToken(tokens, refreshToken, 'refresh')
   const now = Date.now()
   const userId = Number(claims.sub)
-  const pair = issueTokenPair(tokens, config, userId, claims.sid, now)
-  const outcome = await store.rotateRefreshToken({
+  const refreshJti = randomUUID()
+  const rotation = await store.rotateRefreshToken({
     userId,
     sessionId: claims.sid,
     presentedJti: claims.jti,
-    nextJti: pair.refreshJti,
-    nextExpiresAt: pair.refreshExpiresAt,
+    nextJti: refreshJti,
+    nextExpiresAt: refreshTokenExpiry(config, now),
+    sessionMaxAgeMs: config.sessionMaxAgeSeconds * 1000,
     now
   })
-  if (outcome !== 'rotated') throw new TokenNotValidError()
-  return { access: pair.access, refresh: pair.refresh }
+  if (rotation.outcome !== 'rotated') throw new TokenNotValidError()
+  const { refreshExpiresAt, sessionEndsAt } = rotation
+  return issueTokenPair(
+    tokens,
+    config,
+    { userId, sessionId: claims.sid, sessionEndsAt, refreshJti, refreshExpiresAt },
+    now
+  )
 }

@@ -19,8 +19,6 @@ export interface TokenCodec {
 export interface TokenPair {
   access: string
   refresh: string
-  refreshJti: string
-  refreshExpiresAt: number
 }
 
 export interface TokenLifetimes {
@@ -28,27 +26,43 @@ export interface TokenLifetimes {
   refreshTokenTtlSeconds: number
 }
 
+/** The login a pair belongs to, and the refresh token it is issued around, as the store keeps them. */
+export interface PairSubject {
+  userId: number
+  sessionId: string
+  /** Epoch milliseconds: the login's absolute end, which neither token outlives. */
+  sessionEndsAt: number
+  refreshJti: string
+  /** Epoch milliseconds, at most `sessionEndsAt`. */
+  refreshExpiresAt: number
+}
+
+/** Epoch milliseconds in whole seconds, as a JWT `exp` has them: the refresh token lifetime from now. */
+export function refreshTokenExpiry(lifetimes: TokenLifetimes, now: number): number {
+  return (Math.floor(now / 1000) + lifetimes.refreshTokenTtlSeconds) * 1000
+}
+
 export function issueTokenPair(
   codec: TokenCodec,
   lifetimes: TokenLifetimes,
-  userId: number,
-  sessionId: string,
+  subject: PairSubject,
   now: number
 ): TokenPair {
   const iat = Math.floor(now / 1000)
-  const common = { sub: String(userId), sid: sessionId, iat }
-  const refreshJti = randomUUID()
-  const refreshExp = iat + lifetimes.refreshTokenTtlSeconds
+  const common = { sub: String(subject.userId), sid: subject.sessionId, iat }
   return {
     access: codec.sign({
       ...common,
       jti: randomUUID(),
       token_type: 'access',
-      exp: iat + lifetimes.accessTokenTtlSeconds
+      exp: Math.min(iat + lifetimes.accessTokenTtlSeconds, Math.floor(subject.sessionEndsAt / 1000))
     }),
-    refresh: codec.sign({ ...common, jti: refreshJti, token_type: 'refresh', exp: refreshExp }),
-    refreshJti,
-    refreshExpiresAt: refreshExp * 1000
+    refresh: codec.sign({
+      ...common,
+      jti: subject.refreshJti,
+      token_type: 'refresh',
+      exp: Math.floor(subject.refreshExpiresAt / 1000)
+    })
   }
 }
 

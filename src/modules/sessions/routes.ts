@@ -96,14 +96,20 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/api/password/',
     {
       onRequest: [app.authenticate],
+      config: { rateLimitPolicy: 'wrong-passwords' },
       schema: {
         operationId: 'changePassword',
         summary: 'Change your password',
-        description: 'Needs the current password. Every other login of yours ends; this one stays.',
+        description:
+          'Needs the current password. Every other login of yours ends; this one stays, and logins still in progress ' +
+          'with the old password fail. Wrong old passwords count like failed logins, per account: past the limit ' +
+          'the change is refused with 429 `rate_limited` and `Retry-After`. When too many passwords are being ' +
+          'checked at once, or your account already has a few checks in progress, the answer is 503 `server_busy` ' +
+          'with `Retry-After`, and nothing changed.',
         tags,
         security: BearerSecurity,
         body: PasswordChangeSchema,
-        response: { 200: PasswordChangedSchema, ...problemResponses(...bodyProblems, 401) }
+        response: { 200: PasswordChangedSchema, ...problemResponses(...bodyProblems, 401, 429, 503) }
       }
     },
     async (request) => {

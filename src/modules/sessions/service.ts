@@ -3,6 +3,7 @@ import { TokenNotValidError, wrongPassword } from '../../errors.js'
 import type { AuthenticatedUser } from '../../plugins/auth.js'
 import type { PasswordHasher } from '../auth/passwords.js'
 import { decodeToken, verifyToken, type TokenCodec } from '../auth/tokens.js'
+import { usernameKey } from '../auth/usernames.js'
 
 export interface SessionDependencies {
   store: Store
@@ -38,11 +39,12 @@ export async function changePassword(
   oldPassword: string,
   newPassword: string
 ) {
+  const account = usernameKey(user.username)
   const currentHash = await store.findPasswordHash(user.id)
-  if (!currentHash || !(await passwords.verify(currentHash, oldPassword))) throw wrongPassword()
+  if (!currentHash || !(await passwords.verify(account, currentHash, oldPassword))) throw wrongPassword()
   return store.changePassword({
     userId: user.id,
-    passwordHash: await passwords.hash(newPassword),
+    passwordHash: await passwords.hash(account, newPassword),
     keepSessionId: user.sessionId,
     now: Date.now()
   })
