@@ -27,6 +27,8 @@ import transactionRoutes from './modules/transactions/routes.js'
 import requireAdmin from './plugins/require-admin.js'
 
 const BODY_LIMIT_BYTES = 128 * 1024
+/** Node looks for requests past their deadline every 30 s by default; a stalled upload would outlive REQUEST_TIMEOUT. */
+const DEADLINE_CHECK_INTERVAL_MS = 1000
 
 export interface AppOverrides {
   /** Replaces the configured AI provider (tests use this to script failures). */
@@ -44,8 +46,16 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     // request-context answers with a problem+json 503 instead of Fastify's plain one while the app closes.
     return503OnClosing: false,
     bodyLimit: BODY_LIMIT_BYTES,
-    routerOptions: { ignoreTrailingSlash: true }
+    routerOptions: { ignoreTrailingSlash: true },
+    // Receiving a request is timed (headers within min(60 s, this) as well); the answer is not, AI_TIMEOUT_MS bounds it.
+    requestTimeout: config.connections.requestTimeoutMs,
+    keepAliveTimeout: config.connections.keepAliveTimeoutMs,
+    http: {
+      requestTimeout: config.connections.requestTimeoutMs,
+      connectionsCheckingInterval: DEADLINE_CHECK_INTERVAL_MS
+    }
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.server.maxConnections = config.connections.maxConnections
 
   // Fastify parses text/plain by default; this API speaks JSON only, so anything else is 415.
   app.removeContentTypeParser('text/plain')
