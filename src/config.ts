@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { ConfigError } from './config-error.js'
 import { parseDuration } from './duration.js'
 import { resolveJwtSecret } from './jwt-secret.js'
 import {
@@ -112,9 +113,7 @@ export interface AiConfig {
   maxConcurrentPerUser: number
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError'
-}
+export { ConfigError }
 
 const MIN_PRODUCTION_SECRET_BYTES = 32
 

@@ -106,7 +106,10 @@ t.test('a chunked request that breaks mid-body is logged at trace without the by
   t.notOk(logged.includes('rawPacket'), 'no rawPacket')
   for (const secret of [access, PASSWORD]) {
     const bytes = Buffer.from(secret).toJSON().data.join(',')
-    t.notOk(logged.includes(secret) || logged.includes(bytes), `${secret.slice(0, 12)}… is not in the logs, in any form`)
+    t.notOk(
+      logged.includes(secret) || logged.includes(bytes),
+      `${secret.slice(0, 12)}… is not in the logs, in any form`
+    )
   }
 })
 
@@ -119,7 +122,10 @@ t.test('errors held by a logged error lose their rawPacket too', async (t) => {
   const nested = lines().find((line) => line.msg === 'nested')
   t.match(nested, { err: { message: 'outer', aggregateErrors: [{ message: 'inner' }], wrapped: { message: 'inner' } } })
   t.notOk(JSON.stringify(lines()).includes('rawPacket'), 'no rawPacket at any depth')
-  t.match(lines().find((line) => line.msg === 'plain'), { err: { message: 'not an error' } })
+  t.match(
+    lines().find((line) => line.msg === 'plain'),
+    { err: { message: 'not an error' } }
+  )
 })
 
 t.test('passwords and tokens in logged objects are redacted up to three levels deep', async (t) => {

@@ -1,61 +1,9 @@
 import Database from 'better-sqlite3'
-import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { request } from 'node:http'
-import { join } from 'node:path'
-import { createInterface } from 'node:readline'
-import t, { type Test } from 'tap'
-import { PASSWORD, TEST_ENV } from './helper.js'
-
-interface LogLine {
-  msg: string
-  reqId?: string
-  [key: string]: unknown
-}
-
-/** Starts `src/server.ts` in a child process, as `npm start` does, and follows its JSON log lines. */
-async function startServer(t: Test, env: Record<string, string> = {}) {
-  const databaseUrl = join(t.testdir(), 'server.sqlite')
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    env: {
-      ...process.env,
-      // tap follows child processes; measured under tsx's source maps rather than tap's, this one would garble the
-      // coverage report, so it runs unmeasured.
-      _TAPJS_PROCESSINFO_COVERAGE_: '0',
-      ...TEST_ENV,
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      PORT: '0',
-      DATABASE_URL: databaseUrl,
-      ...env
-    },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL')
-  })
-  const lines: LogLine[] = []
-  const waiters: Array<{ matches: (line: LogLine) => boolean; resolve: (line: LogLine) => void }> = []
-  createInterface({ input: child.stdout }).on('line', (text) => {
-    const line = JSON.parse(text) as LogLine
-    lines.push(line)
-    for (const waiter of waiters.filter(({ matches }) => matches(line))) {
-      waiters.splice(waiters.indexOf(waiter), 1)
-      waiter.resolve(line)
-    }
-  })
-  /** Resolves with the first log line, past or future, that matches; the tap timeout bounds the wait. */
-  const logged = (matches: (line: LogLine) => boolean) =>
-    new Promise<LogLine>((resolve) => {
-      const seen = lines.find(matches)
-      if (seen) resolve(seen)
-      else waiters.push({ matches, resolve })
-    })
-  const listening = await logged((line) => line.msg.startsWith('Server listening at http://127.0.0.1:'))
-  const baseUrl = listening.msg.replace('Server listening at ', '')
-  return { child, exited, logged, lines, baseUrl, databaseUrl }
-}
+import t from 'tap'
+import { PASSWORD } from './helper.js'
+import { startServer } from './server-process.js'
 
 /** Sends the headers and the first half of a registration, and returns a function that sends the rest. */
 function startSlowRegistration(baseUrl: string, username: string) {
