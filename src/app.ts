@@ -75,7 +75,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(requireAdmin)
 
   const provider = overrides.provider ?? createProvider(config.ai)
-  await app.register(opsRoutes)
+  await app.register(opsRoutes, { metricsToken: config.metricsToken })
   await app.register(authRoutes, { config })
   await app.register(sessionRoutes)
   await app.register(accountRoutes)
