@@ -12,6 +12,7 @@ import sessionRoutes from './modules/sessions/routes.js'
 import { ProblemSchema } from './modules/common/schemas.js'
 import opsRoutes from './modules/ops/routes.js'
 import auth from './plugins/auth.js'
+import { answerClientError } from './plugins/client-errors.js'
 import errors from './plugins/errors.js'
 import metrics from './plugins/metrics.js'
 import { trackRouteMethods } from './plugins/method-not-allowed.js'
@@ -50,6 +51,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     // Receiving a request is timed (headers within min(60 s, this) as well); the answer is not, AI_TIMEOUT_MS bounds it.
     requestTimeout: config.connections.requestTimeoutMs,
     keepAliveTimeout: config.connections.keepAliveTimeoutMs,
+    clientErrorHandler: answerClientError,
     http: {
       requestTimeout: config.connections.requestTimeoutMs,
       connectionsCheckingInterval: DEADLINE_CHECK_INTERVAL_MS

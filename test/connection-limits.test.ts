@@ -4,6 +4,19 @@ import t, { type Test } from 'tap'
 import type { App } from '../src/app.js'
 import { build, providerFrom, signUp } from './helper.js'
 
+/** Splits a raw HTTP/1.1 answer into its status, its headers (names in lower case) and its body. */
+function parseAnswer(text: string) {
+  const [head = '', body = ''] = text.split('\r\n\r\n')
+  const [statusLine = '', ...headerLines] = head.split('\r\n')
+  const headers = Object.fromEntries(
+    headerLines.map((line) => [
+      line.slice(0, line.indexOf(':')).toLowerCase(),
+      line.slice(line.indexOf(':') + 1).trim()
+    ])
+  )
+  return { status: Number(statusLine.split(' ')[1]), headers, body }
+}
+
 /** Longer than any deadline below plus the one-second check; past it, the socket was never closed. */
 const GIVE_UP_MS = 6000
 
@@ -25,18 +38,42 @@ function openSocket(t: Test, port: number) {
   return { socket, received: () => received, closedInTime }
 }
 
-t.test('a socket that sends headers and never the body is answered 408 and closed after REQUEST_TIMEOUT', async (t) => {
-  const { app, db } = await build(t, { REQUEST_TIMEOUT: '1s' })
+t.test(
+  'a socket that sends headers and never the body gets a 408 problem and a close after REQUEST_TIMEOUT',
+  async (t) => {
+    const { app, db } = await build(t, { REQUEST_TIMEOUT: '1s' })
+    const client = openSocket(t, await listen(app))
+    const sent = Date.now()
+    client.socket.write(
+      'POST /api/register/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n'
+    )
+
+    t.equal(await client.closedInTime(), 'closed')
+    t.ok(Date.now() - sent >= 1000, 'not before the timeout')
+    const answer = parseAnswer(client.received())
+    t.equal(answer.status, 408)
+    t.match(answer.headers, { 'content-type': /^application\/problem\+json\b/, connection: 'close' })
+    t.same(JSON.parse(answer.body), {
+      type: 'urn:ai-chat-api:problem:request_timeout',
+      title: 'Request Timeout',
+      status: 408,
+      detail: 'The request was not received within the time allowed',
+      code: 'request_timeout'
+    })
+    t.same(db.prepare('select username from users').all(), [], 'nothing was stored')
+  }
+)
+
+t.test('a request that is not valid HTTP gets a 400 problem and a close', async (t) => {
+  const { app } = await build(t)
   const client = openSocket(t, await listen(app))
-  const sent = Date.now()
-  client.socket.write(
-    'POST /api/register/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 60\r\n\r\n'
-  )
+  client.socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nno colon in this header\r\n\r\n')
 
   t.equal(await client.closedInTime(), 'closed')
-  t.ok(Date.now() - sent >= 1000, 'not before the timeout')
-  t.match(client.received(), /^HTTP\/1\.1 408 /)
-  t.same(db.prepare('select username from users').all(), [], 'nothing was stored')
+  const answer = parseAnswer(client.received())
+  t.equal(answer.status, 400)
+  t.match(answer.headers, { 'content-type': /^application\/problem\+json\b/ })
+  t.match(JSON.parse(answer.body), { code: 'malformed_request', status: 400, title: 'Bad Request' })
 })
 
 t.test('a reply that takes longer than REQUEST_TIMEOUT is not cut off: only receiving is timed', async (t) => {
