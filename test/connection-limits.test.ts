@@ -64,17 +64,34 @@ t.test(
   }
 )
 
-t.test('a request that is not valid HTTP gets a 400 problem and a close', async (t) => {
-  const { app } = await build(t)
-  const client = openSocket(t, await listen(app))
-  client.socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\nno colon in this header\r\n\r\n')
+const unreadable = [
+  {
+    case: 'a header line without a colon',
+    extra: 'no colon in this header\r\n',
+    status: 400,
+    code: 'malformed_request'
+  },
+  {
+    case: '32 KiB of headers',
+    extra: `X-Padding: ${'x'.repeat(32 * 1024)}\r\n`,
+    status: 431,
+    code: 'headers_too_large'
+  }
+]
 
-  t.equal(await client.closedInTime(), 'closed')
-  const answer = parseAnswer(client.received())
-  t.equal(answer.status, 400)
-  t.match(answer.headers, { 'content-type': /^application\/problem\+json\b/ })
-  t.match(JSON.parse(answer.body), { code: 'malformed_request', status: 400, title: 'Bad Request' })
-})
+for (const { case: name, extra, status, code } of unreadable) {
+  t.test(`a request with ${name} gets a ${status} ${code} problem and a close`, async (t) => {
+    const { app } = await build(t)
+    const client = openSocket(t, await listen(app))
+    client.socket.write(`GET /healthz HTTP/1.1\r\nHost: localhost\r\n${extra}\r\n`)
+
+    t.equal(await client.closedInTime(), 'closed')
+    const answer = parseAnswer(client.received())
+    t.equal(answer.status, status)
+    t.match(answer.headers, { 'content-type': /^application\/problem\+json\b/, connection: 'close' })
+    t.match(JSON.parse(answer.body), { type: `urn:ai-chat-api:problem:${code}`, status, code })
+  })
+}
 
 t.test('a reply that takes longer than REQUEST_TIMEOUT is not cut off: only receiving is timed', async (t) => {
   const slowProvider = providerFrom('slow', async () => {
