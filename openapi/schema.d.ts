@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Request durations by route and status, chats by outcome, tokens charged and refunded, AI provider latency, and the Node.js process. Absent (404) when `METRICS_ENABLED=false`; keep it off the public internet.
+         * @description Request durations by route and status, chats by outcome, tokens charged and refunded, AI provider latency, and the Node.js process. Absent (404) when `METRICS_ENABLED=false`. When the server sets `METRICS_TOKEN` it wants that token as a bearer token (401 without it); without one, keep the route off the public internet.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -685,6 +685,24 @@ export interface operations {
                      *     chat_messages_total{outcome="completed"} 42
                      */
                     "text/plain": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token is invalid or expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Service Unavailable */

@@ -13,6 +13,7 @@ import sessionRoutes from './modules/sessions/routes.js'
 import { ProblemSchema } from './modules/common/schemas.js'
 import opsRoutes from './modules/ops/routes.js'
 import auth from './plugins/auth.js'
+import { answerClientError } from './plugins/client-errors.js'
 import errors from './plugins/errors.js'
 import metrics from './plugins/metrics.js'
 import { trackRouteMethods } from './plugins/method-not-allowed.js'
@@ -28,6 +29,8 @@ import transactionRoutes from './modules/transactions/routes.js'
 import requireAdmin from './plugins/require-admin.js'
 
 const BODY_LIMIT_BYTES = 128 * 1024
+/** Node looks for requests past their deadline every 30 s by default; a stalled upload would outlive REQUEST_TIMEOUT. */
+const DEADLINE_CHECK_INTERVAL_MS = 1000
 
 export interface AppOverrides {
   /** Replaces the configured AI provider (tests use this to script failures). */
@@ -47,8 +50,17 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     // request-context answers with a problem+json 503 instead of Fastify's plain one while the app closes.
     return503OnClosing: false,
     bodyLimit: BODY_LIMIT_BYTES,
-    routerOptions: { ignoreTrailingSlash: true }
+    routerOptions: { ignoreTrailingSlash: true },
+    // Receiving a request is timed (headers within min(60 s, this) as well); the answer is not, AI_TIMEOUT_MS bounds it.
+    requestTimeout: config.connections.requestTimeoutMs,
+    keepAliveTimeout: config.connections.keepAliveTimeoutMs,
+    clientErrorHandler: answerClientError,
+    http: {
+      requestTimeout: config.connections.requestTimeoutMs,
+      connectionsCheckingInterval: DEADLINE_CHECK_INTERVAL_MS
+    }
   }).withTypeProvider<TypeBoxTypeProvider>()
+  app.server.maxConnections = config.connections.maxConnections
 
   // Fastify parses text/plain by default; this API speaks JSON only, so anything else is 415.
   app.removeContentTypeParser('text/plain')
@@ -68,7 +80,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(requireAdmin)
 
   const provider = overrides.provider ?? createProvider(config.ai)
-  await app.register(opsRoutes)
+  await app.register(opsRoutes, { metricsToken: config.metricsToken })
   await app.register(authRoutes, { config })
   await app.register(sessionRoutes)
   await app.register(accountRoutes)

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { ConfigError } from './config-error.js'
 import { parseDuration } from './duration.js'
 import { resolveJwtSecret } from './jwt-secret.js'
 import {
@@ -48,7 +49,11 @@ export const EnvSchema = Type.Object({
   ),
   LOG_FORMAT: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], { default: 'auto' }),
   METRICS_ENABLED: Type.Boolean({ default: true }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 1 })),
   SHUTDOWN_TIMEOUT: Duration('10s'),
+  REQUEST_TIMEOUT: Duration('30s'),
+  KEEP_ALIVE_TIMEOUT: Duration('72s'),
+  MAX_CONNECTIONS: Count(10000, 1),
   // Abuse protection: rate limits, the proxies to trust for the client address, and CORS.
   RATE_LIMIT: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
   RATE_LIMIT_LOGIN_FAILURES: Count(10, 1),
@@ -85,12 +90,23 @@ export interface Config {
   /** `auto` prints pretty logs when stdout is a terminal and JSON lines otherwise. */
   logFormat: 'auto' | 'json' | 'pretty'
   metricsEnabled: boolean
+  /** When set, `GET /metrics` wants it as a bearer token. */
+  metricsToken: string | undefined
   shutdownTimeoutMs: number
+  connections: ConnectionLimits
   rateLimit: RateLimitConfig
   /** Passed to Fastify as `trustProxy`: which X-Forwarded-For hops to believe for the client address. */
   trustProxy: TrustProxy
   /** Origins allowed to call the API from a browser; empty means no CORS headers at all. */
   corsOrigins: string[]
+}
+
+export interface ConnectionLimits {
+  /** How long a client may take to send one whole request, headers and body; the answer is not timed. */
+  requestTimeoutMs: number
+  /** How long an idle kept-alive connection stays open between two requests. */
+  keepAliveTimeoutMs: number
+  maxConnections: number
 }
 
 export interface AiConfig {
@@ -105,9 +121,7 @@ export interface AiConfig {
   maxConcurrentPerUser: number
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError'
-}
+export { ConfigError }
 
 const MIN_PRODUCTION_SECRET_BYTES = 32
 
@@ -186,7 +200,13 @@ function toConfig(env: Env): Config {
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
     metricsEnabled: env.METRICS_ENABLED,
+    metricsToken: env.METRICS_TOKEN,
     shutdownTimeoutMs: parseDuration(env.SHUTDOWN_TIMEOUT) * 1000,
+    connections: {
+      requestTimeoutMs: parseDuration(env.REQUEST_TIMEOUT) * 1000,
+      keepAliveTimeoutMs: parseDuration(env.KEEP_ALIVE_TIMEOUT) * 1000,
+      maxConnections: env.MAX_CONNECTIONS
+    },
     rateLimit: rateLimitConfig(env),
     trustProxy: parseVariable('TRUST_PROXY', env.TRUST_PROXY, parseTrustProxy),
     corsOrigins: parseVariable('CORS_ORIGINS', env.CORS_ORIGINS, parseCorsOrigins)

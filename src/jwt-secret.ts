@@ -1,22 +1,43 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { ConfigError } from './config-error.js'
+import { createPrivateFile, makePrivateDirectory } from './private-files.js'
 
 const SECRET_FILE = 'jwt-secret'
+const GROUP_AND_OTHERS = 0o077
 
 /**
- * Outside production a JWT secret is generated on first start and kept beside the database (mode 0600),
- * so restarts keep sessions valid. An in-memory database gets a secret that lives as long as the process.
+ * Outside production a JWT secret is generated on first start and kept beside the database (mode 0600, in a 0700
+ * folder), so restarts keep sessions valid. An in-memory database gets a secret that lives as long as the process.
  */
 export function resolveJwtSecret(databaseUrl: string): string {
   if (databaseUrl === ':memory:') return randomBytes(32).toString('base64url')
   const directory = dirname(databaseUrl)
   const path = join(directory, SECRET_FILE)
-  mkdirSync(directory, { recursive: true })
+  makePrivateDirectory(directory)
+  const generated = randomBytes(48).toString('base64url')
+  return createPrivateFile(path, generated) ? generated : readPrivateSecret(path)
+}
+
+/** Whoever else can read the file can sign tokens, and whoever else owns or can write it can choose the secret. */
+function readPrivateSecret(path: string): string {
+  const descriptor = openSync(path, 'r')
   try {
-    writeFileSync(path, randomBytes(48).toString('base64url'), { flag: 'wx', mode: 0o600 })
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+    const { uid, mode } = fstatSync(descriptor)
+    const ownUid = process.getuid?.()
+    if (ownUid !== undefined && uid !== ownUid) {
+      refuse(path, `it belongs to uid ${uid}, not to uid ${ownUid} that runs the service`, `chown ${ownUid} ${path}`)
+    }
+    if (mode & GROUP_AND_OTHERS) {
+      refuse(path, `other users can read or change it (mode ${(mode & 0o777).toString(8)})`, `chmod 600 ${path}`)
+    }
+    return readFileSync(descriptor, 'utf8').trim()
+  } finally {
+    closeSync(descriptor)
   }
-  return readFileSync(path, 'utf8').trim()
+}
+
+function refuse(path: string, reason: string, fix: string): never {
+  throw new ConfigError(`Refusing the JWT secret in ${path}: ${reason}. Run \`${fix}\`, or set JWT_SECRET.`)
 }

@@ -1,6 +1,7 @@
 import type { FastifyLoggerOptions, FastifyRequest, FastifyServerOptions } from 'fastify'
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
+import { stdSerializers } from 'pino'
 import type { Config } from './config.js'
 
 type LogDestination = NonNullable<FastifyLoggerOptions['stream']>
@@ -75,13 +76,41 @@ export function serializeRequest(request: FastifyRequest) {
   }
 }
 
+type Serialized = Record<string, unknown>
+type SerializedError = ReturnType<typeof stdSerializers.err>
+
+/**
+ * pino's error serializer, less `rawPacket`: Node puts on a request it cannot parse (a broken chunk, a bad header) the
+ * bytes it was given, the Authorization header and the body among them. Errors held by an error are serialized as
+ * errors too, and lose theirs as well.
+ */
+export function serializeError(error: Error): SerializedError {
+  const serialized = stdSerializers.err(error)
+  if ((serialized as unknown) !== error) return withoutRawPacket(serialized) as SerializedError
+  // Not an error at all: pino passes it on as it is, so it is copied rather than changed.
+  const { rawPacket: _dropped, ...rest } = serialized
+  return rest as SerializedError
+}
+
+function withoutRawPacket(serialized: Serialized): Serialized {
+  const errorPrototype = Object.getPrototypeOf(serialized)
+  const isSerializedError = (value: unknown): value is Serialized =>
+    typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === errorPrototype
+  delete serialized.rawPacket
+  for (const value of Object.values(serialized)) {
+    const nested: unknown[] = Array.isArray(value) ? value : [value]
+    nested.filter(isSerializedError).forEach(withoutRawPacket)
+  }
+  return serialized
+}
+
 /** pino options: JSON lines, pretty when `LOG_FORMAT` asks for it (or, on `auto`, when stdout is a terminal). */
 export function loggerOptions(config: Pick<Config, 'logLevel' | 'logFormat'>, stream?: LogDestination): LoggerOptions {
   const options: LoggerOptions = {
     level: config.logLevel,
     redact: { paths: REDACTED_PATHS, censor: CENSOR },
     formatters: { log: censorSecrets },
-    serializers: { req: serializeRequest }
+    serializers: { req: serializeRequest, err: serializeError }
   }
   if (stream) return { ...options, stream }
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && process.stdout.isTTY === true)

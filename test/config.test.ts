@@ -48,7 +48,9 @@ t.test('an environment with only a JWT secret gets the documented defaults', asy
     logLevel: 'info',
     logFormat: 'auto',
     metricsEnabled: true,
+    metricsToken: undefined,
     shutdownTimeoutMs: 10_000,
+    connections: { requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxConnections: 10_000 },
     rateLimit: {
       enabled: true,
       failedLogins: { perUsernameAndAddress: 10, perAddress: 100, windowMs: 900_000 },
@@ -87,7 +89,10 @@ const badValues = [
   ['SESSION_MAX_AGE', '0d'],
   ['ARGON2_QUEUE_WAIT', '500ms'],
   ['ARGON2_QUEUE_SIZE', '-1'],
-  ['ARGON2_PER_ACCOUNT', '0']
+  ['ARGON2_PER_ACCOUNT', '0'],
+  ['REQUEST_TIMEOUT', '0s'],
+  ['KEEP_ALIVE_TIMEOUT', '500ms'],
+  ['MAX_CONNECTIONS', '0']
 ] as const
 
 for (const [variable, value] of badValues) {
@@ -134,6 +139,11 @@ t.test('TRUST_PROXY is a switch or a list of proxy addresses and ranges', async 
 
 t.test('SHUTDOWN_TIMEOUT is converted to milliseconds', async (t) => {
   t.equal(loadConfig({ JWT_SECRET: SECRET, SHUTDOWN_TIMEOUT: '30s' }).shutdownTimeoutMs, 30_000)
+})
+
+t.test('REQUEST_TIMEOUT and KEEP_ALIVE_TIMEOUT are converted to milliseconds, MAX_CONNECTIONS kept', async (t) => {
+  const env = { JWT_SECRET: SECRET, REQUEST_TIMEOUT: '2m', KEEP_ALIVE_TIMEOUT: '5s', MAX_CONNECTIONS: '20' }
+  t.same(loadConfig(env).connections, { requestTimeoutMs: 120_000, keepAliveTimeoutMs: 5000, maxConnections: 20 })
 })
 
 const productionSecrets: { case: string; env: Record<string, string> }[] = [

@@ -31,7 +31,7 @@ t.test('after kill -9 mid-chat and a restart, a retry with the same key is serve
   first.child.kill('SIGKILL')
   await first.exited
 
-  const second = await startServer(t, env, first.databaseUrl)
+  const second = await startServer(t, env, { databaseUrl: first.databaseUrl })
   const retry = await post(second.baseUrl, '/api/chat_msg/', { message: 'hello' }, headers)
 
   t.equal(retry.status, 201, 'served, not 409: the restart refunded the chat and released its key')

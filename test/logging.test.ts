@@ -1,3 +1,4 @@
+import { connect } from 'node:net'
 import t, { type Test } from 'tap'
 import { censorSecrets, loggerOptions } from '../src/logger.js'
 import { build, PASSWORD, signUp } from './helper.js'
@@ -79,6 +80,52 @@ t.test('no log line of a whole session, at level trace, holds a password or a to
   for (const secret of [PASSWORD, access, refresh, rotated.json().access, rotated.json().refresh]) {
     t.notOk(logged.includes(secret), `${secret.slice(0, 12)}… is not in the logs`)
   }
+})
+
+t.test('a chunked request that breaks mid-body is logged at trace without the bytes the client sent', async (t) => {
+  const { app, lines, text } = await buildLogging(t)
+  const { access } = await signUp(app)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as { port: number }
+  const body = JSON.stringify({ username: 'mallory', password: PASSWORD })
+  const socket = connect(port, '127.0.0.1')
+  t.teardown(() => socket.destroy())
+  socket.resume()
+  const closed = new Promise((resolve) => socket.on('close', resolve))
+  // One packet: headers, a chunk announced 16 bytes longer than what follows, then a chunk size that is no number.
+  socket.write(
+    'POST /api/register/ HTTP/1.1\r\nHost: localhost\r\nX-Request-Id: broken-chunk\r\n' +
+      `Authorization: Bearer ${access}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n` +
+      `${(body.length - 16).toString(16)}\r\n${body}\r\nzz\r\n`
+  )
+  await closed
+
+  const clientError = lines().find((line) => line.msg === 'client error')
+  t.match(clientError, { level: 10, err: { code: /^HPE_/ } }, 'the parse error is logged at trace')
+  const logged = text()
+  t.notOk(logged.includes('rawPacket'), 'no rawPacket')
+  for (const secret of [access, PASSWORD]) {
+    const bytes = Buffer.from(secret).toJSON().data.join(',')
+    t.notOk(
+      logged.includes(secret) || logged.includes(bytes),
+      `${secret.slice(0, 12)}… is not in the logs, in any form`
+    )
+  }
+})
+
+t.test('errors held by a logged error lose their rawPacket too', async (t) => {
+  const { app, lines } = await buildLogging(t)
+  const rawPacket = Buffer.from('Authorization: Bearer secret')
+  const inner = Object.assign(new Error('inner'), { rawPacket })
+  app.log.error({ err: Object.assign(new AggregateError([inner], 'outer'), { rawPacket, wrapped: inner }) }, 'nested')
+  app.log.error({ err: { message: 'not an error', rawPacket } }, 'plain')
+  const nested = lines().find((line) => line.msg === 'nested')
+  t.match(nested, { err: { message: 'outer', aggregateErrors: [{ message: 'inner' }], wrapped: { message: 'inner' } } })
+  t.notOk(JSON.stringify(lines()).includes('rawPacket'), 'no rawPacket at any depth')
+  t.match(
+    lines().find((line) => line.msg === 'plain'),
+    { err: { message: 'not an error' } }
+  )
 })
 
 t.test('passwords and tokens in logged objects are redacted up to three levels deep', async (t) => {

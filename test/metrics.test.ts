@@ -140,3 +140,32 @@ t.test('two apps in one process keep separate metrics', async (t) => {
     undefined
   )
 })
+
+t.test('with METRICS_TOKEN set, GET /metrics answers only to that bearer token', async (t) => {
+  const metricsToken = 'scrape-token-0123456789abcdef'
+  const { app } = await build(t, { METRICS_TOKEN: metricsToken })
+  const { access } = await signUp(app)
+  const scrapeWith = (headers: Record<string, string>) => app.inject({ method: 'GET', url: '/metrics', headers })
+
+  const without = await scrapeWith({})
+  assertProblem(t, without, { status: 401, code: 'not_authenticated', instance: '/metrics' })
+  t.equal(without.headers['www-authenticate'], 'Bearer')
+  for (const [name, authorization] of [
+    ['a wrong token', `Bearer ${metricsToken.slice(0, -1)}x`],
+    ['a longer token', `Bearer ${metricsToken}x`],
+    ['a user’s access token', `Bearer ${access}`],
+    ['the token without the Bearer scheme', metricsToken]
+  ]) {
+    const refused = await scrapeWith({ authorization: authorization! })
+    assertProblem(t, refused, { status: 401, code: 'token_not_valid', instance: '/metrics' })
+    t.notMatch(refused.body, /process_cpu/, `${name} gets no metrics`)
+  }
+
+  const scraped = await scrapeWith({ authorization: `Bearer ${metricsToken}` })
+  t.equal(scraped.statusCode, 200)
+  t.match(scraped.body, /^# HELP process_cpu_user_seconds_total /m)
+  t.equal(
+    sample(scraped.body, 'http_request_duration_seconds_count{method="GET",route="/metrics",status_code="401"}'),
+    5
+  )
+})

@@ -10,13 +10,20 @@ export interface LogLine {
   [key: string]: unknown
 }
 
-/** Starts `src/server.ts` in a child process, as `npm start` does, and follows its JSON log lines. */
+/**
+ * Starts `src/server.ts` in a child process, as `npm start` does (under `umask` if given, on `databaseUrl` if given),
+ * and follows its JSON log lines.
+ */
 export async function startServer(
   t: Test,
   env: Record<string, string> = {},
-  databaseUrl = join(t.testdir(), 'server.sqlite')
+  { umask, databaseUrl = join(t.testdir(), 'server.sqlite') }: { umask?: number; databaseUrl?: string } = {}
 ) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const command = [process.execPath, '--import', 'tsx', 'src/server.ts']
+  // A shell sets the umask and then becomes the server, which runs under it from its first file on, as under systemd.
+  const [file, ...args] =
+    umask === undefined ? command : ['sh', '-c', `umask ${umask.toString(8)} && exec "$@"`, 'sh', ...command]
+  const child = spawn(file!, args, {
     env: {
       ...process.env,
       // tap follows child processes; measured under tsx's source maps rather than tap's, this one would garble the

@@ -2,7 +2,8 @@ import jwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import { NotAuthenticatedError, TokenNotValidError } from '../errors.js'
+import { TokenNotValidError } from '../errors.js'
+import { bearerTokenOf } from '../modules/common/bearer-token.js'
 import { PasswordHasher } from '../modules/auth/passwords.js'
 import { verifyToken, type TokenClaims, type TokenCodec } from '../modules/auth/tokens.js'
 
@@ -60,10 +61,7 @@ export default fp(
     })
 
     function verifyAccessToken(authorization: string | undefined): TokenClaims {
-      if (!authorization) throw new NotAuthenticatedError()
-      const [scheme, token, ...rest] = authorization.split(' ')
-      if (scheme?.toLowerCase() !== 'bearer' || !token || rest.length > 0) throw new TokenNotValidError()
-      return verifyToken(tokenCodec, token, 'access')
+      return verifyToken(tokenCodec, bearerTokenOf(authorization), 'access')
     }
   },
   { name: 'auth', dependencies: ['store'] }

@@ -1,9 +1,9 @@
 import Database from 'better-sqlite3'
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
-import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createPrivateFile, makePrivateDirectory } from '../../private-files.js'
 import * as schema from '../schema.js'
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
@@ -22,7 +22,11 @@ export interface Connection {
 
 /** Opens the database with the pragmas the accounting relies on and applies pending migrations. */
 export function openDatabase(databaseUrl: string, synchronous: 'normal' | 'full'): Connection {
-  if (databaseUrl !== ':memory:') mkdirSync(dirname(databaseUrl), { recursive: true })
+  if (databaseUrl !== ':memory:') {
+    makePrivateDirectory(dirname(databaseUrl))
+    // An empty file is an empty database; SQLite gives its -wal and -shm the mode of the database file.
+    createPrivateFile(databaseUrl, '')
+  }
   const sqlite = new Database(databaseUrl, { timeout: BUSY_TIMEOUT_MS })
   sqlite.pragma('journal_mode = WAL')
   sqlite.pragma(`synchronous = ${synchronous.toUpperCase()}`)

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { problemResponses } from '../common/schemas.js'
 import { HealthSchema, METRICS_MEDIA_TYPE, MetricsSchema, ReadinessSchema } from './schemas.js'
-import { checkReadiness } from './service.js'
+import { checkReadiness, metricsTokenCheck } from './service.js'
 
 const tags = ['ops']
 
-/** Probes for orchestrators and the Prometheus scrape endpoint; none of them needs a token. */
-const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
+/** Probes for orchestrators, which need no token, and the Prometheus scrape endpoint, which wants `metricsToken` if set. */
+const opsRoutes: FastifyPluginAsyncTypebox<{ metricsToken: string | undefined }> = async (app, { metricsToken }) => {
   app.get(
     '/healthz',
     {
@@ -38,19 +38,22 @@ const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   const prometheus = app.prometheus
   if (!prometheus) return
+  const checkToken = metricsToken === undefined ? undefined : metricsTokenCheck(metricsToken)
   app.get(
     '/metrics',
     {
+      onRequest: async (request) => checkToken?.(request.headers.authorization),
       schema: {
         operationId: 'getMetrics',
         summary: 'Prometheus metrics',
         description:
           'Request durations by route and status, chats by outcome, tokens charged and refunded, AI provider latency, ' +
-          'and the Node.js process. Absent (404) when `METRICS_ENABLED=false`; keep it off the public internet.',
+          'and the Node.js process. Absent (404) when `METRICS_ENABLED=false`. When the server sets `METRICS_TOKEN` it ' +
+          'wants that token as a bearer token (401 without it); without one, keep the route off the public internet.',
         tags,
         response: {
           200: { description: 'The current metrics', content: { [METRICS_MEDIA_TYPE]: { schema: MetricsSchema } } },
-          ...problemResponses(503)
+          ...problemResponses(401, 503)
         }
       }
     },

@@ -1,9 +1,21 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Store } from '../../db/store.js'
-import { notReady } from '../../errors.js'
+import { notReady, TokenNotValidError } from '../../errors.js'
+import { bearerTokenOf } from '../common/bearer-token.js'
 
 /** Ready means the database answers and holds every migration this build ships; anything else is a 503. */
 export async function checkReadiness(store: Store) {
   const checks = await store.checkReadiness()
   if (checks.database !== 'ok' || checks.migrations !== 'ok') throw notReady({ ...checks })
   return { status: 'ready' as const, checks: { database: checks.database, migrations: checks.migrations } }
+}
+
+const digestOf = (token: string) => createHash('sha256').update(token).digest()
+
+/** Checks that an Authorization header carries the metrics token; digests of equal length compare in constant time. */
+export function metricsTokenCheck(metricsToken: string) {
+  const expected = digestOf(metricsToken)
+  return (authorization: string | undefined) => {
+    if (!timingSafeEqual(digestOf(bearerTokenOf(authorization)), expected)) throw new TokenNotValidError()
+  }
 }
