@@ -65,7 +65,8 @@ for (const provider of [undefined, slowProvider]) {
 }
 
 t.test('12 simultaneous registrations of one name in mixed case create exactly one user', async (t) => {
-  const { app, db } = await build(t)
+  // The per-account cap on password hashing would answer most of them 503 before they reach the database.
+  const { app, db } = await build(t, { ARGON2_PER_ACCOUNT: '12' })
   const baseUrl = await listen(app)
   const spellings = ['bob', 'Bob', 'BOB', 'bOb', 'boB', 'BOb', 'bOB', 'BoB', 'bob', 'Bob', 'BOB', 'bOb']
 
