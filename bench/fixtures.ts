@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import type { Config } from '../src/config.js'
-import { createSqliteStore } from '../src/db/sqlite-store.js'
+import { createStore } from '../src/db/create-store.js'
 import { PasswordHasher } from '../src/modules/auth/passwords.js'
 import { usernameColumns } from '../src/modules/auth/usernames.js'
 
@@ -19,7 +19,7 @@ export interface HistoryOwner {
  */
 export async function seedHistories(config: Config, owners: HistoryOwner[]) {
   const passwordHash = await new PasswordHasher(config.argon2, config.argon2Queue).hash('seed', PASSWORD)
-  const store = createSqliteStore(config.databaseUrl, config.sqliteSynchronous)
+  const store = createStore(config.database)
   const userIds: number[] = []
   try {
     for (const { username, chats } of owners) {
@@ -36,7 +36,7 @@ export async function seedHistories(config: Config, owners: HistoryOwner[]) {
     await store.close()
   }
 
-  const db = new Database(config.databaseUrl)
+  const db = new Database(config.database.path)
   try {
     owners.forEach(({ chats }, index) => insertCompletedChats(db, userIds[index]!, chats, config.chatCost))
   } finally {

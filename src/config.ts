@@ -1,8 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { ConfigError } from './config-error.js'
+import { parseDatabase, type DatabaseConfig } from './db/database-config.js'
 import { parseDuration } from './duration.js'
-import { resolveJwtSecret } from './jwt-secret.js'
 import {
   parseCorsOrigins,
   parseTrustProxy,
@@ -73,9 +73,9 @@ export interface Config {
   production: boolean
   port: number
   host: string
-  databaseUrl: string
-  sqliteSynchronous: 'normal' | 'full'
-  jwtSecret: string
+  database: DatabaseConfig
+  /** Unset means: generate one beside the database and keep it (`jwt-secret.ts`, called by `server.ts`). */
+  jwtSecret: string | undefined
   accessTokenTtlSeconds: number
   refreshTokenTtlSeconds: number
   /** A login's absolute lifetime: no refresh token of it outlives its start by more. */
@@ -168,9 +168,8 @@ function toConfig(env: Env): Config {
     production,
     port: env.PORT,
     host: env.HOST,
-    databaseUrl: env.DATABASE_URL,
-    sqliteSynchronous: env.SQLITE_SYNCHRONOUS,
-    jwtSecret: env.JWT_SECRET ?? resolveJwtSecret(env.DATABASE_URL),
+    database: parseVariable('DATABASE_URL', env.DATABASE_URL, (url) => parseDatabase(url, env.SQLITE_SYNCHRONOUS)),
+    jwtSecret: env.JWT_SECRET,
     accessTokenTtlSeconds: parseDuration(env.ACCESS_TOKEN_TTL),
     refreshTokenTtlSeconds: parseDuration(env.REFRESH_TOKEN_TTL),
     sessionMaxAgeSeconds: parseDuration(env.SESSION_MAX_AGE),

@@ -1,19 +1,26 @@
 import { randomBytes } from 'node:crypto'
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import type { Config } from './config.js'
 import { ConfigError } from './config-error.js'
+import type { DatabaseConfig } from './db/database-config.js'
 import { createPrivateFile, makePrivateDirectory } from './private-files.js'
 
 const SECRET_FILE = 'jwt-secret'
 const GROUP_AND_OTHERS = 0o077
 
+/** The configuration with its JWT secret: `JWT_SECRET` when set, else one resolved as `resolveJwtSecret` says. */
+export function withJwtSecret(config: Config): Config {
+  return config.jwtSecret === undefined ? { ...config, jwtSecret: resolveJwtSecret(config.database) } : config
+}
+
 /**
  * Outside production a JWT secret is generated on first start and kept beside the database (mode 0600, in a 0700
  * folder), so restarts keep sessions valid. An in-memory database gets a secret that lives as long as the process.
  */
-export function resolveJwtSecret(databaseUrl: string): string {
-  if (databaseUrl === ':memory:') return randomBytes(32).toString('base64url')
-  const directory = dirname(databaseUrl)
+export function resolveJwtSecret(database: DatabaseConfig): string {
+  if (database.path === ':memory:') return randomBytes(32).toString('base64url')
+  const directory = dirname(database.path)
   const path = join(directory, SECRET_FILE)
   makePrivateDirectory(directory)
   const generated = randomBytes(48).toString('base64url')

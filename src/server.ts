@@ -1,10 +1,11 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
+import { withJwtSecret } from './jwt-secret.js'
 import { DatabaseStartupError } from './db/startup-error.js'
 
 try {
-  const config = loadConfig(process.env)
+  const config = withJwtSecret(loadConfig(process.env))
   const app = await buildApp(config)
   // app.close() stops accepting connections, lets requests in flight finish, then closes the database; a request
   // still running at the deadline is cut off and the process exits with status 1.

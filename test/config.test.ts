@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { ConfigError, loadConfig } from '../src/config.js'
+import { withJwtSecret } from '../src/jwt-secret.js'
 
 /** Passing a secret keeps loadConfig from writing a secret file next to the default database path in the repository. */
 const SECRET = 'a-jwt-secret-of-at-least-32-bytes!'
@@ -24,8 +25,7 @@ t.test('an environment with only a JWT secret gets the documented defaults', asy
     production: false,
     port: 3000,
     host: '127.0.0.1',
-    databaseUrl: './data/ai-chat.sqlite',
-    sqliteSynchronous: 'normal',
+    database: { kind: 'sqlite', path: './data/ai-chat.sqlite', synchronous: 'normal' },
     jwtSecret: SECRET,
     accessTokenTtlSeconds: 300,
     refreshTokenTtlSeconds: 86400,
@@ -164,28 +164,46 @@ t.test('production accepts a 32-byte JWT secret', async (t) => {
   t.equal(config.jwtSecret, secret)
 })
 
+t.test('loadConfig is pure: without JWT_SECRET it leaves the secret unset and writes no file', async (t) => {
+  const directory = t.testdir()
+  const config = loadConfig({ DATABASE_URL: join(directory, 'data', 'ai-chat.sqlite') })
+  t.equal(config.jwtSecret, undefined)
+  t.notOk(existsSync(join(directory, 'data')), 'no folder was created')
+})
+
 t.test('outside production a missing JWT secret is generated into a 0600 file beside the database', async (t) => {
   const directory = t.testdir()
-  const config = loadConfig({ DATABASE_URL: join(directory, 'ai-chat.sqlite') })
+  const config = withJwtSecret(loadConfig({ DATABASE_URL: join(directory, 'ai-chat.sqlite') }))
   const secretFile = join(directory, 'jwt-secret')
   t.equal(statSync(secretFile).mode & 0o777, 0o600, 'only the owner can read the secret')
   t.equal(readFileSync(secretFile, 'utf8').trim(), config.jwtSecret)
-  t.ok(Buffer.byteLength(config.jwtSecret) >= 32, 'the generated secret is at least 32 bytes')
+  t.ok(Buffer.byteLength(config.jwtSecret!) >= 32, 'the generated secret is at least 32 bytes')
 })
 
 t.test('a restart reads the same generated JWT secret, so sessions stay valid', async (t) => {
   const env = { DATABASE_URL: join(t.testdir(), 'ai-chat.sqlite') }
-  const first = loadConfig(env)
-  const second = loadConfig(env)
+  const first = withJwtSecret(loadConfig(env))
+  const second = withJwtSecret(loadConfig(env))
   t.equal(second.jwtSecret, first.jwtSecret)
 })
 
 t.test('an in-memory database gets a fresh random JWT secret and no secret file', async (t) => {
-  const first = loadConfig({ DATABASE_URL: ':memory:' })
-  const second = loadConfig({ DATABASE_URL: ':memory:' })
-  t.ok(Buffer.byteLength(first.jwtSecret) >= 32, 'the secret is at least 32 bytes')
+  const first = withJwtSecret(loadConfig({ DATABASE_URL: ':memory:' }))
+  const second = withJwtSecret(loadConfig({ DATABASE_URL: ':memory:' }))
+  t.ok(Buffer.byteLength(first.jwtSecret!) >= 32, 'the secret is at least 32 bytes')
   t.not(second.jwtSecret, first.jwtSecret)
   t.notOk(existsSync(join(process.cwd(), 'jwt-secret')), 'no jwt-secret file in the working directory')
+})
+
+t.test('DATABASE_URL with a scheme this build has no store for is refused, naming the variable', async (t) => {
+  assertRefusedNaming(t, { DATABASE_URL: 'mysql://db.example.com/chat' }, 'DATABASE_URL')
+})
+
+t.test('an explicit JWT_SECRET is kept as it is', async (t) => {
+  const env = { DATABASE_URL: join(t.testdir(), 'ai-chat.sqlite'), JWT_SECRET: 'x'.repeat(40) }
+  const config = withJwtSecret(loadConfig(env))
+  t.equal(config.jwtSecret, 'x'.repeat(40))
+  t.notOk(existsSync(join(t.testdir(), 'jwt-secret')), 'nothing was generated')
 })
 
 for (const missing of ['AI_BASE_URL', 'AI_MODEL']) {

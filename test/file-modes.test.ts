@@ -2,6 +2,7 @@ import { chmodSync, chownSync, mkdirSync, statSync, writeFileSync } from 'node:f
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { ConfigError, loadConfig } from '../src/config.js'
+import { withJwtSecret } from '../src/jwt-secret.js'
 import { startServer } from './server-process.js'
 
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8)
@@ -41,7 +42,7 @@ function existingSecret(t: Test, mode: number) {
 
 t.test('outside production an existing jwt-secret that others can read is refused, saying how to fix it', async (t) => {
   const { secretFile, env } = existingSecret(t, 0o644)
-  t.throws(() => loadConfig(env), {
+  t.throws(() => withJwtSecret(loadConfig(env)), {
     constructor: ConfigError,
     message: `Refusing the JWT secret in ${secretFile}: other users can read or change it (mode 644). Run \`chmod 600 ${secretFile}\`, or set JWT_SECRET.`
   })
@@ -51,7 +52,7 @@ t.test('outside production an existing jwt-secret owned by another user is refus
   const { secretFile, env } = existingSecret(t, 0o600)
   // Giving a file away takes root, which CI and these machines run as.
   chownSync(secretFile, 4242, 4242)
-  t.throws(() => loadConfig(env), {
+  t.throws(() => withJwtSecret(loadConfig(env)), {
     constructor: ConfigError,
     message: new RegExp(`^Refusing the JWT secret in ${secretFile}: it belongs to uid 4242, not to uid \\d+ that runs`)
   })
@@ -59,5 +60,5 @@ t.test('outside production an existing jwt-secret owned by another user is refus
 
 t.test('an existing jwt-secret of the service user, mode 0600, is read', async (t) => {
   const { env } = existingSecret(t, 0o600)
-  t.equal(loadConfig(env).jwtSecret, 's'.repeat(48))
+  t.equal(withJwtSecret(loadConfig(env)).jwtSecret, 's'.repeat(48))
 })

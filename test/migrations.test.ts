@@ -7,7 +7,7 @@ import t from 'tap'
 import { openDatabase } from '../src/db/sqlite/connection.js'
 import { build, PASSWORD } from './helper.js'
 
-const MIGRATIONS = 'drizzle'
+const MIGRATIONS = 'drizzle/sqlite'
 
 /** A copy of the migrations folder that stops after the first `count` migrations, as an older release shipped it. */
 function migrationsUpTo(directory: string, count: number): string {

@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream'
 import { loadConfig } from '../config.js'
-import { createSqliteStore } from '../db/sqlite-store.js'
+import { createStore } from '../db/create-store.js'
 import { backfillUsernameSkeletons } from '../modules/auth/skeleton-backfill.js'
 import { parseCommandLine, USAGE, UsageError, type Invocation } from './arguments.js'
 import { createAdmin, grant, listUsers, verifyLedger, type CommandContext } from './commands.js'
@@ -28,7 +28,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return EXIT.usage
     }
     const config = loadConfig(io.env)
-    const store = createSqliteStore(config.databaseUrl, config.sqliteSynchronous)
+    const store = createStore(config.database)
     try {
       await backfillUsernameSkeletons(store)
       return await dispatch(invocation, { store, config, out: io.stdout }, io)

@@ -1,7 +1,7 @@
 /** The database cannot be opened or used at start-up (a full disk, a folder that cannot be written); one line says why. */
 export class DatabaseStartupError extends Error {
-  constructor(databaseUrl: string, cause: unknown) {
-    super(`Cannot use the database ${databaseUrl}: ${reasonOf(cause)}`, { cause })
+  constructor(database: string, cause: unknown) {
+    super(`Cannot use the database ${database}: ${reasonOf(cause)}`, { cause })
     this.name = 'DatabaseStartupError'
   }
 }

@@ -85,6 +85,11 @@ export interface Store {
   close(): Promise<void>
 }
 
+export interface StoreOptions {
+  /** Called when background work of the store (such as SQLite's WAL checkpointer) fails; the store carries on. */
+  onBackgroundError?: (error: Error, message: string) => void
+}
+
 export interface Readiness {
   database: 'ok' | 'unreachable'
   migrations: 'ok' | 'pending' | 'unknown'

@@ -1,7 +1,7 @@
 import jwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { Config } from '../config.js'
+import { ConfigError, type Config } from '../config.js'
 import { TokenNotValidError } from '../errors.js'
 import { bearerTokenOf } from '../modules/common/bearer-token.js'
 import { PasswordHasher } from '../modules/auth/passwords.js'
@@ -38,6 +38,9 @@ const ALGORITHM = 'HS256'
  */
 export default fp(
   async function auth(app: FastifyInstance, { config }: { config: Config }) {
+    if (config.jwtSecret === undefined) {
+      throw new ConfigError('JWT_SECRET is not set; server.ts generates one beside the database (withJwtSecret)')
+    }
     await app.register(jwt, {
       secret: config.jwtSecret,
       sign: { algorithm: ALGORITHM },

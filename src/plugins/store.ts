@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import { createSqliteStore } from '../db/sqlite-store.js'
+import { describeDatabase } from '../db/database-config.js'
+import { createStore } from '../db/create-store.js'
 import { DatabaseStartupError } from '../db/startup-error.js'
 import type { Store } from '../db/store.js'
 import { isStorageUnavailable } from '../errors.js'
@@ -23,10 +24,7 @@ export default fp(
     { config, decorate = (opened) => opened }: { config: Config; decorate?: (store: Store) => Store }
   ) {
     const store = decorate(
-      createSqliteStore(config.databaseUrl, config.sqliteSynchronous, {
-        onCheckpointerError: (err) =>
-          app.log.error({ err }, 'the WAL checkpointer failed; requests checkpoint until it has restarted')
-      })
+      createStore(config.database, { onBackgroundError: (err, message) => app.log.error({ err }, message) })
     )
     app.decorate('store', store)
     app.addHook('onClose', () => store.close())
@@ -39,7 +37,7 @@ export default fp(
       const refunded = await store.refundPendingChats(now, now)
       if (refunded > 0) app.log.warn({ refunded }, 'refunded chats left pending by a previous process')
     } catch (error) {
-      throw isStorageUnavailable(error) ? new DatabaseStartupError(config.databaseUrl, error) : error
+      throw isStorageUnavailable(error) ? new DatabaseStartupError(describeDatabase(config.database), error) : error
     }
   },
   { name: 'store' }

@@ -1,5 +1,5 @@
 import { and, asc, eq, gt, gte, lt, sql } from 'drizzle-orm'
-import { users } from '../schema.js'
+import { users } from './schema.js'
 import type {
   AccountActivation,
   AccountPageQuery,

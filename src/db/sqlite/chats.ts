@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm'
-import { chats, idempotencyKeys } from '../schema.js'
+import { chats, idempotencyKeys } from './schema.js'
 import type { ChatPageQuery, ChatRefund, ChatSettlement, ContextQuery, ContextTurn, StoredChat } from '../store.js'
 import type { Db } from './connection.js'
 import { ledgerWrites } from './ledger.js'

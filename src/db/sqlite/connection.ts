@@ -4,11 +4,11 @@ import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createPrivateFile, makePrivateDirectory } from '../../private-files.js'
-import * as schema from '../schema.js'
+import * as schema from './schema.js'
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database }
 
-export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../drizzle', import.meta.url))
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../drizzle/sqlite', import.meta.url))
 /**
  * How long a statement waits, blocking the event loop, for another connection's lock before it fails with
  * SQLITE_BUSY; the store then tries again asynchronously until its deadline (see storage-failures.ts).

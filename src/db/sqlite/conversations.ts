@@ -1,5 +1,5 @@
 import { and, count, desc, eq, inArray, lt, or, sql } from 'drizzle-orm'
-import { chats, conversations } from '../schema.js'
+import { chats, conversations } from './schema.js'
 import type {
   ConversationPageQuery,
   ConversationRename,

@@ -1,5 +1,5 @@
 import { and, eq, lt, sql } from 'drizzle-orm'
-import { idempotencyKeys } from '../schema.js'
+import { idempotencyKeys } from './schema.js'
 import type { IdempotencyBegin, IdempotencyOutcome, IdempotencyScope, StoredResponse } from '../store.js'
 import type { Db } from './connection.js'
 

@@ -1,5 +1,5 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm'
-import { ledger, users } from '../schema.js'
+import { ledger, users } from './schema.js'
 import type { LedgerAudit, LedgerMismatch, LedgerPageQuery, StoredLedgerEntry } from '../store.js'
 import type { Db } from './connection.js'
 

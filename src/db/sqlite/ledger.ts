@@ -1,5 +1,5 @@
 import { and, eq, gte, lte, sql } from 'drizzle-orm'
-import { chats, ledger, users, type LEDGER_REASONS } from '../schema.js'
+import { chats, ledger, users, type LEDGER_REASONS } from './schema.js'
 import type { Db } from './connection.js'
 
 /** Balances are read back as JavaScript numbers, which stay exact only up to this. */

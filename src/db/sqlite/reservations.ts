@@ -1,5 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm'
-import { chats, conversations, idempotencyKeys, users } from '../schema.js'
+import { chats, conversations, idempotencyKeys, users } from './schema.js'
 import type { ChatReservation, ReserveResult } from '../store.js'
 import type { Db } from './connection.js'
 import { keyScope } from './idempotency.js'

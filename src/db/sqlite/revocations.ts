@@ -1,5 +1,5 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm'
-import { refreshTokens, sessions, users } from '../schema.js'
+import { refreshTokens, sessions, users } from './schema.js'
 import type { PasswordChange, RefreshTokenState } from '../store.js'
 import type { Db } from './connection.js'
 

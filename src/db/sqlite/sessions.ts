@@ -1,5 +1,5 @@
 import { and, eq, isNull, sql } from 'drizzle-orm'
-import { refreshTokens, sessions, users } from '../schema.js'
+import { refreshTokens, sessions, users } from './schema.js'
 import type { NewSession, RefreshRotation, RotationResult, SessionUser } from '../store.js'
 import type { Db } from './connection.js'
 import { createSessionCache } from './session-cache.js'

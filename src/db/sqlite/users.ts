@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, isNull, notExists, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/sqlite-core'
-import { users } from '../schema.js'
+import { users } from './schema.js'
 import type { Balance, CreateUserResult, LoginCandidate, NewUser, UnskeletonedUser } from '../store.js'
 import type { Db } from './connection.js'
 import { ledgerWrites, tokenAmount } from './ledger.js'

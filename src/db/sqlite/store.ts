@@ -1,34 +1,32 @@
-import { DatabaseStartupError } from './startup-error.js'
-import type { Store } from './store.js'
-import { startCheckpointer } from './sqlite/checkpointer.js'
-import { chatQueries } from './sqlite/chats.js'
-import { BUSY_TIMEOUT_MS, openDatabase } from './sqlite/connection.js'
-import { idempotencyQueries } from './sqlite/idempotency.js'
-import { conversationQueries } from './sqlite/conversations.js'
-import { revocationQueries } from './sqlite/revocations.js'
-import { readinessQueries } from './sqlite/readiness.js'
-import { sessionQueries } from './sqlite/sessions.js'
-import { userQueries } from './sqlite/users.js'
-import { accountQueries } from './sqlite/accounts.js'
-import { ledgerReads } from './sqlite/ledger-reads.js'
-import { isStorageFailure, withStorageFailures } from './sqlite/storage-failures.js'
-import { createWriteBatcher } from './sqlite/write-batch.js'
+import type { SqliteDatabase } from '../database-config.js'
+import { DatabaseStartupError } from '../startup-error.js'
+import type { Store, StoreOptions } from '../store.js'
+import { startCheckpointer } from './checkpointer.js'
+import { chatQueries } from './chats.js'
+import { BUSY_TIMEOUT_MS, openDatabase } from './connection.js'
+import { idempotencyQueries } from './idempotency.js'
+import { conversationQueries } from './conversations.js'
+import { revocationQueries } from './revocations.js'
+import { readinessQueries } from './readiness.js'
+import { sessionQueries } from './sessions.js'
+import { userQueries } from './users.js'
+import { accountQueries } from './accounts.js'
+import { ledgerReads } from './ledger-reads.js'
+import { isStorageFailure, withStorageFailures } from './storage-failures.js'
+import { createWriteBatcher } from './write-batch.js'
 
-export interface SqliteStoreOptions {
-  /** Called when the background WAL checkpointer fails; the store checkpoints as SQLite does until it restarts. */
-  onCheckpointerError?: (error: Error) => void
-}
-
+/** The embedded store: one SQLite file (or `:memory:`), its WAL checkpointed by a worker thread. */
 export function createSqliteStore(
-  databaseUrl: string,
-  synchronous: 'normal' | 'full',
-  { onCheckpointerError = () => {} }: SqliteStoreOptions = {}
+  { path: databaseUrl, synchronous }: SqliteDatabase,
+  { onBackgroundError = () => {} }: StoreOptions = {}
 ): Store {
   const { sqlite, db } = openOrExplain(databaseUrl, synchronous)
   const checkpointer =
     databaseUrl === ':memory:'
       ? undefined
-      : startCheckpointer(sqlite, { databaseUrl, synchronous, busyTimeoutMs: BUSY_TIMEOUT_MS }, onCheckpointerError)
+      : startCheckpointer(sqlite, { databaseUrl, synchronous, busyTimeoutMs: BUSY_TIMEOUT_MS }, (error) =>
+          onBackgroundError(error, 'the WAL checkpointer failed; requests checkpoint until it has restarted')
+        )
   return withStorageFailures({
     ...userQueries(db),
     ...sessionQueries(db),
