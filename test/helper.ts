@@ -7,7 +7,7 @@ import type { AiProvider, AiReply, GenerateRequest } from '../src/ai/provider.js
 import { buildApp, type App, type AppOverrides } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 import type { Store } from '../src/db/store.js'
-import { storageUnavailable } from '../src/errors.js'
+import { storageUnavailable } from '../src/problems/errors.js'
 
 /**
  * Fast argon2 parameters keep the suite quick; the defaults are checked in the config tests. Rate limits are off:

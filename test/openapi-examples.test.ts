@@ -1,5 +1,5 @@
 import t from 'tap'
-import { problemExample } from '../src/modules/common/problems.js'
+import { problemExample } from '../src/problems/examples.js'
 import { exampleOf, withComposedExamples } from '../src/plugins/openapi-examples.js'
 
 t.test('an example is taken from examples, const, default or enum, in that order', async (t) => {

@@ -4,7 +4,7 @@ import { setTimeout } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { withStorageFailures } from '../src/db/sqlite/storage-failures.js'
 import type { Store } from '../src/db/store.js'
-import { isStorageUnavailable } from '../src/errors.js'
+import { isStorageUnavailable } from '../src/problems/errors.js'
 import { assertProblem, build, diskFull, failingOnce, signUp } from './helper.js'
 
 t.test(

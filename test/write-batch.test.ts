@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { createWriteBatcher } from '../src/db/sqlite/write-batch.js'
-import { isStorageUnavailable } from '../src/errors.js'
+import { isStorageUnavailable } from '../src/problems/errors.js'
 
 /** A WAL database with a `notes` table, the connection that writes and a second one that only reads. */
 function open(t: Test) {

@@ -2,18 +2,15 @@ import jwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ConfigError, type Config } from '../config.js'
-import { TokenNotValidError } from '../errors.js'
+import { TokenNotValidError } from '../problems/errors.js'
+import {
+  PasswordHasher,
+  verifyToken,
+  type AuthenticatedUser,
+  type TokenClaims,
+  type TokenCodec
+} from '../modules/auth/service.js'
 import { bearerTokenOf } from '../modules/common/bearer-token.js'
-import { PasswordHasher } from '../modules/auth/passwords.js'
-import { verifyToken, type TokenClaims, type TokenCodec } from '../modules/auth/tokens.js'
-
-export interface AuthenticatedUser {
-  id: number
-  username: string
-  sessionId: string
-  /** Read from the database on every request, so a promotion or demotion takes effect at once. */
-  isAdmin: boolean
-}
 
 declare module '@fastify/jwt' {
   interface FastifyJWT {

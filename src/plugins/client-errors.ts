@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
-import { problem } from './problem.js'
+import { problem } from '../problems/render.js'
 
 type ClientProblem = [status: number, code: string, detail: string]
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { problem, problemFromError, sendProblem, type ProblemError } from './problem.js'
+import { problem, problemFromError, sendProblem, type ProblemError } from '../problems/render.js'
 
 /** The one place where errors become `application/problem+json` responses. */
 export default fp(

@@ -1,5 +1,5 @@
 import type { FastifyInstance, HTTPMethods } from 'fastify'
-import { problem, sendProblem } from './problem.js'
+import { problem, sendProblem } from '../problems/render.js'
 
 const CHECKED_METHODS: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']
 

@@ -3,7 +3,7 @@ import rateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { RateLimitConfig } from '../abuse-config.js'
-import { usernameKey } from '../modules/auth/usernames.js'
+import { usernameKey } from '../modules/auth/service.js'
 import { FailureCounter } from './failure-counter.js'
 
 /** The limit a route is subject to, named in its `config`; the limits themselves all live here. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { ShuttingDownError } from '../errors.js'
+import { ShuttingDownError } from '../problems/errors.js'
 
 /**
  * Every response carries its request id in `X-Request-Id` (the caller's, when it sent an acceptable one), and once the

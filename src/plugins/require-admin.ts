@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import { AdminRequiredError } from '../errors.js'
+import { AdminRequiredError } from '../problems/errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -5,8 +5,8 @@ import { describeDatabase } from '../db/database-config.js'
 import { createStore } from '../db/create-store.js'
 import { DatabaseStartupError } from '../db/startup-error.js'
 import type { Store } from '../db/store.js'
-import { isStorageUnavailable } from '../errors.js'
-import { backfillUsernameSkeletons } from '../modules/auth/skeleton-backfill.js'
+import { isStorageUnavailable } from '../problems/errors.js'
+import { backfillUsernameSkeletons } from '../modules/auth/service.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

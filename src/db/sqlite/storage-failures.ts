@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { isStorageUnavailable, storageUnavailable } from '../../errors.js'
+import { isStorageUnavailable, storageUnavailable } from '../../problems/errors.js'
 import type { Store } from '../store.js'
 
 /** How long an operation keeps trying while another connection holds the write lock. */

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3'
-import { storageUnavailable } from '../../errors.js'
+import { storageUnavailable } from '../../problems/errors.js'
 import { BUSY_DEADLINE_MS, busyRetryDelay, isLockHeld } from './storage-failures.js'
 
 /** Queues a write to run in the next batch; resolves with its result once the batch is committed. */

@@ -1,5 +1,5 @@
 import type { Store } from '../../db/store.js'
-import { TokenNotValidError } from '../../errors.js'
+import { TokenNotValidError } from '../../problems/errors.js'
 
 export async function getTokenBalance(store: Store, userId: number) {
   const balance = await store.getBalance(userId)

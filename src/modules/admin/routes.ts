@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { usernameKey } from '../auth/usernames.js'
-import { BearerSecurity, IdempotencyHeadersSchema, problemResponses } from '../common/schemas.js'
+import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
+import { problemResponses } from '../../problems/schema.js'
 import { respondIdempotently } from '../idempotency/respond.js'
 import {
   AccountActivationSchema,

@@ -4,7 +4,7 @@ import {
   CannotDeactivateSelfError,
   debitExceedsBalance,
   UserNotFoundError
-} from '../../errors.js'
+} from '../../problems/errors.js'
 import { usernameKey } from '../auth/usernames.js'
 import { toPage } from '../common/pages.js'
 import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'

@@ -1,4 +1,4 @@
-import { serverBusy } from '../../errors.js'
+import { serverBusy } from '../../problems/errors.js'
 
 export interface QueueLimits {
   /** Tasks running at once. */

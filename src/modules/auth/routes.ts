@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { Config } from '../../config.js'
-import { problemResponses } from '../common/schemas.js'
+import { problemResponses } from '../../problems/schema.js'
 import {
   CredentialsSchema,
   LoggedInSchema,

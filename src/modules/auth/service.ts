@@ -7,12 +7,19 @@ import {
   UsernameLooksTakenError,
   usernameNotAllowed,
   UsernameTakenError
-} from '../../errors.js'
+} from '../../problems/errors.js'
 import type { PasswordHasher } from './passwords.js'
 import type { Credentials, LoginCredentials } from './schemas.js'
 import { issueTokenPair, refreshTokenExpiry, verifyToken, type TokenCodec } from './tokens.js'
 import { usernameViolation } from './username-profile.js'
 import { usernameColumns, usernameKey } from './usernames.js'
+
+// The auth module's public face for the plugins: they use these, never the files behind them.
+export type { AuthenticatedUser } from './authenticated-user.js'
+export { PasswordHasher } from './passwords.js'
+export { backfillUsernameSkeletons } from './skeleton-backfill.js'
+export { verifyToken, type TokenClaims, type TokenCodec } from './tokens.js'
+export { usernameKey } from './usernames.js'
 
 export interface AuthDependencies {
   store: Store

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { TokenNotValidError } from '../../errors.js'
+import { TokenNotValidError } from '../../problems/errors.js'
 
 export interface TokenClaims {
   sub: string

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { AiProvider } from '../../ai/provider.js'
 import type { AiConfig } from '../../config.js'
-import { BearerSecurity, IdempotencyHeadersSchema, problemResponses } from '../common/schemas.js'
+import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
+import { problemResponses } from '../../problems/schema.js'
 import { InFlightLimiter } from './in-flight.js'
 import {
   ChatItemSchema,

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { StoredResponse } from '../../db/store.js'
-import { problemFromError, type ProblemError } from '../../plugins/problem.js'
+import { problemFromError, type ProblemError } from '../../problems/render.js'
 import { sendReplay } from '../idempotency/respond.js'
 import { startIdempotentRequest } from '../idempotency/service.js'
 import { clientGoneSignal, openEventStream, wantsEventStream } from './event-stream.js'

@@ -10,7 +10,7 @@ import {
   isStorageUnavailable,
   storageUnavailable,
   upstreamFailure
-} from '../../errors.js'
+} from '../../problems/errors.js'
 import { writeOrRetryLater, type WriteLog } from '../common/write-later.js'
 import { ReplyDeadline } from './deadline.js'
 import type { InFlightLimiter } from './in-flight.js'

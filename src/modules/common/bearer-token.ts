@@ -1,4 +1,4 @@
-import { NotAuthenticatedError, TokenNotValidError } from '../../errors.js'
+import { NotAuthenticatedError, TokenNotValidError } from '../../problems/errors.js'
 
 /** The token of an `Authorization: Bearer <token>` header; a missing header is 401 too, and so is any other shape. */
 export function bearerTokenOf(authorization: string | undefined): string {

@@ -1,4 +1,4 @@
-import { isStorageUnavailable } from '../../errors.js'
+import { isStorageUnavailable } from '../../problems/errors.js'
 
 /** Where a write that had to wait for the database reports how it went. */
 export interface WriteLog {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { BearerSecurity, problemResponses } from '../common/schemas.js'
+import { BearerSecurity } from '../common/schemas.js'
+import { problemResponses } from '../../problems/schema.js'
 import { ChatPageQuerySchema } from '../chat/schemas.js'
 import {
   ConversationPageQuerySchema,

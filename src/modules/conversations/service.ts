@@ -1,5 +1,5 @@
 import type { StoredConversation, Store } from '../../db/store.js'
-import { ConversationBusyError, ConversationNotFoundError } from '../../errors.js'
+import { ConversationBusyError, ConversationNotFoundError } from '../../problems/errors.js'
 import type { ChatPageQuery } from '../chat/schemas.js'
 import { listChatHistory } from '../chat/service.js'
 import { toPage } from '../common/pages.js'

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { IdempotencyScope, Store, StoredResponse } from '../../db/store.js'
-import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from '../../errors.js'
+import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from '../../problems/errors.js'
 import { writeOrRetryLater, type WriteLog } from '../common/write-later.js'
 
 /** How long a key remembers its first response (as Stripe and the IETF draft suggest). */

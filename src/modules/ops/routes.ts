@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problemResponses } from '../common/schemas.js'
+import { problemResponses } from '../../problems/schema.js'
 import { HealthSchema, METRICS_MEDIA_TYPE, MetricsSchema, ReadinessSchema } from './schemas.js'
 import { checkReadiness, metricsTokenCheck } from './service.js'
 

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Store } from '../../db/store.js'
-import { notReady, TokenNotValidError } from '../../errors.js'
+import { notReady, TokenNotValidError } from '../../problems/errors.js'
 import { bearerTokenOf } from '../common/bearer-token.js'
 
 /** Ready means the database answers and holds every migration this build ships; anything else is a 503. */

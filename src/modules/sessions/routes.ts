@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { RefreshRequestSchema } from '../auth/schemas.js'
-import { BearerSecurity, problemResponses } from '../common/schemas.js'
+import { BearerSecurity } from '../common/schemas.js'
+import { problemResponses } from '../../problems/schema.js'
 import { EmptySchema, PasswordChangedSchema, PasswordChangeSchema, TokenVerifyRequestSchema } from './schemas.js'
 import {
   changePassword,

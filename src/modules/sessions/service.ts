@@ -1,6 +1,6 @@
 import type { Store } from '../../db/store.js'
-import { TokenNotValidError, wrongPassword } from '../../errors.js'
-import type { AuthenticatedUser } from '../../plugins/auth.js'
+import { TokenNotValidError, wrongPassword } from '../../problems/errors.js'
+import type { AuthenticatedUser } from '../auth/authenticated-user.js'
 import type { PasswordHasher } from '../auth/passwords.js'
 import { decodeToken, verifyToken, type TokenCodec } from '../auth/tokens.js'
 import { usernameKey } from '../auth/usernames.js'

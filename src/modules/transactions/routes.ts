@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { BearerSecurity, problemResponses } from '../common/schemas.js'
+import { BearerSecurity } from '../common/schemas.js'
+import { problemResponses } from '../../problems/schema.js'
 import { TransactionPageQuerySchema, TransactionPageSchema } from './schemas.js'
 import { listTransactions } from './service.js'
 

@@ -1,8 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { STATUS_CODES } from 'node:http'
-import { isApiError } from '../errors.js'
-import { problemType } from '../modules/common/problems.js'
-import type { Problem } from '../modules/common/schemas.js'
+import { isApiError } from './errors.js'
+import { problemType } from './examples.js'
+import type { Problem } from './schema.js'
 
 export type ProblemError = Partial<FastifyError> & {
   extensions?: Record<string, unknown>
