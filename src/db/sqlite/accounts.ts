@@ -8,7 +8,8 @@ import type {
   StoredAccount
 } from '../store.js'
 import type { Db } from './connection.js'
-import { ledgerWrites } from './ledger.js'
+import { writeTransaction } from './transaction.js'
+import type { LedgerWrites } from './ledger.js'
 import { prepareRevokeUserSessions } from './revocations.js'
 
 /**
@@ -28,9 +29,7 @@ const accountColumns = {
 }
 
 /** What administrators and operators do to accounts: list, adjust balances, (de)activate, promote. */
-export function accountQueries(db: Db) {
-  const ledger = ledgerWrites(db)
-
+export function accountQueries(db: Db, ledger: LedgerWrites) {
   const selectPage = db
     .select(accountColumns)
     .from(users)
@@ -80,43 +79,38 @@ export function accountQueries(db: Db) {
     .where(eq(users.id, sql.placeholder('userId')))
     .prepare()
 
-  const adjustBalance = (input: BalanceAdjustment): AdjustmentResult =>
-    db.transaction(
-      () => {
-        const account = selectByKey.get(input)
-        if (!account) return { adjusted: false, reason: 'not_found' }
-        const granted = input.delta > 0
-        const tokens = granted ? ledger.tryGrant(account.id, input.delta) : ledger.tryDebit(account.id, -input.delta)
-        if (tokens === undefined) {
-          const balance = account.tokens
-          return granted
-            ? { adjusted: false, reason: 'balance_limit', balance, reserved: ledger.reservedTokens(account.id) }
-            : { adjusted: false, reason: 'insufficient_tokens', balance }
-        }
-        ledger.record({
-          userId: account.id,
-          delta: input.delta,
-          reason: granted ? 'grant' : 'debit',
-          chatId: null,
-          actorId: input.actorId,
-          note: input.note,
-          balanceAfter: tokens,
-          now: input.now
-        })
-        return { adjusted: true, username: account.username, tokens }
-      },
-      { behavior: 'immediate' }
-    )
+  const adjustBalance = writeTransaction(db, (input: BalanceAdjustment): AdjustmentResult => {
+    const account = selectByKey.get(input)
+    if (!account) return { adjusted: false, reason: 'not_found' }
+    const granted = input.delta > 0
+    const tokens = granted ? ledger.tryGrant(account.id, input.delta) : ledger.tryDebit(account.id, -input.delta)
+    if (tokens === undefined) {
+      const balance = account.tokens
+      return granted
+        ? { adjusted: false, reason: 'balance_limit', balance, reserved: ledger.reservedTokens(account.id) }
+        : { adjusted: false, reason: 'insufficient_tokens', balance }
+    }
+    ledger.record({
+      userId: account.id,
+      delta: input.delta,
+      reason: granted ? 'grant' : 'debit',
+      chatId: null,
+      actorId: input.actorId,
+      note: input.note,
+      balanceAfter: tokens,
+      now: input.now
+    })
+    return { adjusted: true, username: account.username, tokens }
+  })
 
-  const setAccountActive = ({ userId, isActive, now }: AccountActivation): StoredAccount | undefined =>
-    db.transaction(
-      () => {
-        if (!(isActive ? activate : deactivate).get({ userId })) return undefined
-        if (!isActive) revokeSessions.all({ userId, keepSessionId: '', now })
-        return selectById.get({ userId })
-      },
-      { behavior: 'immediate' }
-    )
+  const setAccountActive = writeTransaction(
+    db,
+    ({ userId, isActive, now }: AccountActivation): StoredAccount | undefined => {
+      if (!(isActive ? activate : deactivate).get({ userId })) return undefined
+      if (!isActive) revokeSessions.all({ userId, keepSessionId: '', now })
+      return selectById.get({ userId })
+    }
+  )
 
   return {
     listAccounts: async ({ prefix, after, limit }: AccountPageQuery): Promise<StoredAccount[]> =>

@@ -6,8 +6,9 @@ import type {
   DeleteConversationResult,
   StoredConversation
 } from '../store.js'
-import { VISIBLE_STATUSES } from './chats.js'
+import { VISIBLE_STATUSES } from './chat-history.js'
 import type { Db } from './connection.js'
+import { writeTransaction } from './transaction.js'
 
 const conversationColumns = {
   id: conversations.id,
@@ -67,16 +68,15 @@ export function conversationQueries(db: Db) {
     .prepare()
 
   /** A conversation with a reply still on its way is kept: its settlement needs the chat row. */
-  const deleteConversation = (userId: number, conversationId: number): DeleteConversationResult =>
-    db.transaction(
-      () => {
-        if (!selectOne.get({ userId, conversationId })) return 'not_found'
-        if (countPending.get({ conversationId })!.pending > 0) return 'busy'
-        remove.run({ userId, conversationId })
-        return 'deleted'
-      },
-      { behavior: 'immediate' }
-    )
+  const deleteConversation = writeTransaction(
+    db,
+    (userId: number, conversationId: number): DeleteConversationResult => {
+      if (!selectOne.get({ userId, conversationId })) return 'not_found'
+      if (countPending.get({ conversationId })!.pending > 0) return 'busy'
+      remove.run({ userId, conversationId })
+      return 'deleted'
+    }
+  )
 
   return {
     listConversations: async ({ userId, after, limit }: ConversationPageQuery): Promise<StoredConversation[]> =>

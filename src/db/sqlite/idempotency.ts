@@ -2,6 +2,7 @@ import { and, eq, lt, sql } from 'drizzle-orm'
 import { idempotencyKeys } from './schema.js'
 import type { IdempotencyBegin, IdempotencyOutcome, IdempotencyScope, StoredResponse } from '../store.js'
 import type { Db } from './connection.js'
+import { writeTransaction } from './transaction.js'
 
 /** The key named by `userId`, `operation` and `key` placeholders. */
 export const keyScope = and(
@@ -53,18 +54,14 @@ export function idempotencyQueries(db: Db) {
     .where(lt(idempotencyKeys.createdAt, sql.placeholder('expiredBefore')))
     .prepare()
 
-  const begin = (input: IdempotencyBegin): IdempotencyOutcome =>
-    db.transaction(
-      () => {
-        deleteExpired.run(input)
-        if (claim.get(input)) return { state: 'claimed' }
-        const existing = select.get(input)!
-        if (existing.requestHash !== input.requestHash) return { state: 'mismatch' }
-        if (existing.status === null || existing.body === null) return { state: 'in_progress' }
-        return { state: 'replay', response: { status: existing.status, body: existing.body } }
-      },
-      { behavior: 'immediate' }
-    )
+  const begin = writeTransaction(db, (input: IdempotencyBegin): IdempotencyOutcome => {
+    deleteExpired.run(input)
+    if (claim.get(input)) return { state: 'claimed' }
+    const existing = select.get(input)!
+    if (existing.requestHash !== input.requestHash) return { state: 'mismatch' }
+    if (existing.status === null || existing.body === null) return { state: 'in_progress' }
+    return { state: 'replay', response: { status: existing.status, body: existing.body } }
+  })
 
   return {
     beginIdempotentRequest: async (input: IdempotencyBegin) => begin(input),

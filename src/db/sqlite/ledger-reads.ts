@@ -2,6 +2,7 @@ import { and, desc, eq, lt, sql } from 'drizzle-orm'
 import { ledger, users } from './schema.js'
 import type { LedgerAudit, LedgerMismatch, LedgerPageQuery, StoredLedgerEntry } from '../store.js'
 import type { Db } from './connection.js'
+import { readTransaction } from './transaction.js'
 
 /** Reading the ledger: one user's entries page by page, and the audit of every balance against its entries. */
 export function ledgerReads(db: Db) {
@@ -41,12 +42,11 @@ export function ledgerReads(db: Db) {
   const counts = sql`select (select count(*) from ${users}) as users, (select count(*) from ${ledger}) as entries`
 
   // A read transaction, so that both checks and the counts see one snapshot while the service keeps writing.
-  const auditLedger = (): LedgerAudit =>
-    db.transaction((tx) => {
-      const { users: userCount, entries } = tx.get<{ users: number; entries: number }>(counts)
-      const mismatches = [...tx.all<LedgerMismatch>(balanceMismatches), ...tx.all<LedgerMismatch>(chainMismatches)]
-      return { users: userCount, entries, mismatches }
-    })
+  const auditLedger = readTransaction(db, (): LedgerAudit => {
+    const { users: userCount, entries } = db.get<{ users: number; entries: number }>(counts)
+    const mismatches = [...db.all<LedgerMismatch>(balanceMismatches), ...db.all<LedgerMismatch>(chainMismatches)]
+    return { users: userCount, entries, mismatches }
+  })
 
   return {
     listLedger: async ({ userId, beforeId, limit }: LedgerPageQuery): Promise<StoredLedgerEntry[]> =>

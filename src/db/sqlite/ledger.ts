@@ -34,9 +34,11 @@ const pendingChatCosts = sql<number>`(
   where ${chats.userId} = ${sql.placeholder('userId')} and ${chats.status} = 'pending'
 )`
 
+export type LedgerWrites = ReturnType<typeof ledgerWrites>
+
 /**
- * Balance changes and the ledger rows that record them. Call these inside a transaction, so that a balance never
- * changes without its row.
+ * Balance changes and the ledger rows that record them, prepared once per store and shared by every operation that
+ * changes a balance. Call these inside a transaction, so that a balance never changes without its row.
  */
 export function ledgerWrites(db: Db) {
   const debitBalance = db

@@ -2,6 +2,7 @@ import { and, eq, isNull, ne, sql } from 'drizzle-orm'
 import { refreshTokens, sessions, users } from './schema.js'
 import type { PasswordChange, RefreshTokenState } from '../store.js'
 import type { Db } from './connection.js'
+import { writeTransaction } from './transaction.js'
 
 /**
  * Ends every live login of a user except `keepSessionId` ('' keeps none) and returns the ended ones; a statement, so
@@ -55,15 +56,11 @@ export function revocationQueries(db: Db) {
     .where(eq(users.id, sql.placeholder('userId')))
     .prepare()
 
-  const changePassword = (change: PasswordChange) =>
-    db.transaction(
-      () => {
-        updatePasswordHash.run(change)
-        return revokeUserSessions.all({ userId: change.userId, keepSessionId: change.keepSessionId, now: change.now })
-          .length
-      },
-      { behavior: 'immediate' }
-    )
+  const changePassword = writeTransaction(db, (change: PasswordChange) => {
+    updatePasswordHash.run(change)
+    return revokeUserSessions.all({ userId: change.userId, keepSessionId: change.keepSessionId, now: change.now })
+      .length
+  })
 
   return {
     revokeSession: async (sessionId: string, now: number) => revokeSession.all({ sessionId, now }).length > 0,

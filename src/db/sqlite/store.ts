@@ -2,7 +2,8 @@ import type { SqliteDatabase } from '../database-config.js'
 import { DatabaseStartupError } from '../startup-error.js'
 import type { Store, StoreOptions } from '../store.js'
 import { startCheckpointer } from './checkpointer.js'
-import { chatQueries } from './chats.js'
+import { chargingQueries } from './charging.js'
+import { chatHistoryQueries } from './chat-history.js'
 import { BUSY_TIMEOUT_MS, openDatabase } from './connection.js'
 import { idempotencyQueries } from './idempotency.js'
 import { conversationQueries } from './conversations.js'
@@ -12,6 +13,7 @@ import { sessionQueries } from './sessions.js'
 import { userQueries } from './users.js'
 import { accountQueries } from './accounts.js'
 import { ledgerReads } from './ledger-reads.js'
+import { ledgerWrites } from './ledger.js'
 import { isStorageFailure, withStorageFailures } from './storage-failures.js'
 import { createWriteBatcher } from './write-batch.js'
 
@@ -27,16 +29,18 @@ export function createSqliteStore(
       : startCheckpointer(sqlite, { databaseUrl, synchronous, busyTimeoutMs: BUSY_TIMEOUT_MS }, (error) =>
           onBackgroundError(error, 'the WAL checkpointer failed; requests checkpoint until it has restarted')
         )
+  const ledger = ledgerWrites(db)
   return withStorageFailures({
-    ...userQueries(db),
+    ...userQueries(db, ledger),
     ...sessionQueries(db),
     ...revocationQueries(db),
     ...idempotencyQueries(db),
-    ...chatQueries(db, createWriteBatcher(sqlite)),
+    ...chargingQueries(db, ledger, createWriteBatcher(sqlite)),
+    ...chatHistoryQueries(db),
     ...conversationQueries(db),
     ...readinessQueries(db),
     ...ledgerReads(db),
-    ...accountQueries(db),
+    ...accountQueries(db, ledger),
     close: async () => {
       await checkpointer?.stop()
       sqlite.close()

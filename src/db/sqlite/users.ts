@@ -3,11 +3,10 @@ import { alias } from 'drizzle-orm/sqlite-core'
 import { users } from './schema.js'
 import type { Balance, CreateUserResult, LoginCandidate, NewUser, UnskeletonedUser } from '../store.js'
 import type { Db } from './connection.js'
-import { ledgerWrites, tokenAmount } from './ledger.js'
+import { writeTransaction } from './transaction.js'
+import { tokenAmount, type LedgerWrites } from './ledger.js'
 
-export function userQueries(db: Db) {
-  const ledger = ledgerWrites(db)
-
+export function userQueries(db: Db, ledger: LedgerWrites) {
   const insertUser = db
     .insert(users)
     .values({
@@ -73,23 +72,19 @@ export function userQueries(db: Db) {
     .where(eq(users.id, sql.placeholder('userId')))
     .prepare()
 
-  const createUser = (input: NewUser): CreateUserResult =>
-    db.transaction(
-      () => {
-        const user = insertUser.get(input)
-        if (!user) return { created: false, reason: selectKey.get(input) ? 'taken' : 'looks_taken' }
-        ledger.record({
-          userId: user.id,
-          delta: user.tokens,
-          reason: 'signup',
-          chatId: null,
-          balanceAfter: user.tokens,
-          now: input.now
-        })
-        return { created: true, userId: user.id, tokens: user.tokens }
-      },
-      { behavior: 'immediate' }
-    )
+  const createUser = writeTransaction(db, (input: NewUser): CreateUserResult => {
+    const user = insertUser.get(input)
+    if (!user) return { created: false, reason: selectKey.get(input) ? 'taken' : 'looks_taken' }
+    ledger.record({
+      userId: user.id,
+      delta: user.tokens,
+      reason: 'signup',
+      chatId: null,
+      balanceAfter: user.tokens,
+      now: input.now
+    })
+    return { created: true, userId: user.id, tokens: user.tokens }
+  })
 
   return {
     createUser: async (input: NewUser) => createUser(input),

@@ -1,0 +1,159 @@
+import { and, eq, isNull, lt, sql } from 'drizzle-orm'
+import type { ChatRefund, ChatReservation, ChatSettlement, ReserveResult, StoredChat } from '../store.js'
+import { storedChatColumns } from './chat-history.js'
+import type { Db } from './connection.js'
+import { keyScope } from './idempotency.js'
+import { tokenAmount, type LedgerWrites } from './ledger.js'
+import { chats, conversations, idempotencyKeys, users } from './schema.js'
+import { writeTransaction } from './transaction.js'
+import type { BatchedWrite } from './write-batch.js'
+
+/**
+ * The three charging steps, each one transaction, group-committed: reserve (debit the cost, record a pending chat and
+ * its conversation, bind the request's Idempotency-Key), then settle (the reply is stored and the cost kept) or refund
+ * (the cost credited back and the key released). Settle and refund act only on a pending chat, so each happens at
+ * most once, and never both.
+ */
+export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWrite) {
+  const selectOwnedConversation = db
+    .select({ id: conversations.id })
+    .from(conversations)
+    .where(
+      and(eq(conversations.id, sql.placeholder('conversationId')), eq(conversations.userId, sql.placeholder('userId')))
+    )
+    .prepare()
+
+  const touchConversation = db
+    .update(conversations)
+    .set({ updatedAt: sql`${sql.placeholder('now')}` })
+    .where(eq(conversations.id, sql.placeholder('conversationId')))
+    .prepare()
+
+  const insertConversation = db
+    .insert(conversations)
+    .values({
+      userId: sql.placeholder('userId'),
+      title: sql.placeholder('newConversationTitle'),
+      createdAt: sql.placeholder('now'),
+      updatedAt: sql.placeholder('now')
+    })
+    .returning({ id: conversations.id })
+    .prepare()
+
+  const insertPendingChat = db
+    .insert(chats)
+    .values({
+      userId: sql.placeholder('userId'),
+      conversationId: sql.placeholder('conversationId'),
+      message: sql.placeholder('message'),
+      status: 'pending',
+      cost: tokenAmount('cost'),
+      createdAt: sql.placeholder('now'),
+      updatedAt: sql.placeholder('now')
+    })
+    .returning({ id: chats.id })
+    .prepare()
+
+  const bindIdempotencyKey = db
+    .update(idempotencyKeys)
+    .set({ chatId: sql`${sql.placeholder('chatId')}` })
+    .where(keyScope)
+    .prepare()
+
+  const selectTokens = db
+    .select({ tokens: users.tokens })
+    .from(users)
+    .where(eq(users.id, sql.placeholder('userId')))
+    .prepare()
+
+  const settlePendingChat = db
+    .update(chats)
+    .set({
+      status: sql`${sql.placeholder('status')}`,
+      response: sql`${sql.placeholder('response')}`,
+      model: sql`${sql.placeholder('model')}`,
+      promptTokens: sql`${sql.placeholder('promptTokens')}`,
+      completionTokens: sql`${sql.placeholder('completionTokens')}`,
+      updatedAt: sql`${sql.placeholder('now')}`
+    })
+    .where(and(eq(chats.id, sql.placeholder('chatId')), eq(chats.status, 'pending')))
+    .returning(storedChatColumns)
+    .prepare()
+
+  const failPendingChat = db
+    .update(chats)
+    .set({
+      status: 'failed',
+      failureReason: sql`${sql.placeholder('reason')}`,
+      updatedAt: sql`${sql.placeholder('now')}`
+    })
+    .where(and(eq(chats.id, sql.placeholder('chatId')), eq(chats.status, 'pending')))
+    .returning({ userId: chats.userId, cost: chats.cost })
+    .prepare()
+
+  const releaseIdempotencyKey = db
+    .delete(idempotencyKeys)
+    .where(and(eq(idempotencyKeys.chatId, sql.placeholder('chatId')), isNull(idempotencyKeys.responseStatus)))
+    .prepare()
+
+  const selectPendingChatIds = db
+    .select({ id: chats.id })
+    .from(chats)
+    .where(and(eq(chats.status, 'pending'), lt(chats.createdAt, sql.placeholder('reservedBefore'))))
+    .prepare()
+
+  const reserveChat = writeTransaction(db, (input: ChatReservation): ReserveResult => {
+    if (input.conversationId !== undefined && !selectOwnedConversation.get(input)) {
+      return { reserved: false, reason: 'conversation_not_found' }
+    }
+    const remainingTokens = ledger.tryDebit(input.userId, input.cost)
+    if (remainingTokens === undefined) {
+      return { reserved: false, reason: 'insufficient_tokens', balance: selectTokens.get(input)?.tokens ?? 0 }
+    }
+    const conversationId = input.conversationId ?? insertConversation.get(input)!.id
+    if (input.conversationId !== undefined) touchConversation.run({ conversationId, now: input.now })
+    const chat = insertPendingChat.get({ ...input, conversationId })!
+    ledger.record({
+      userId: input.userId,
+      delta: -input.cost,
+      reason: 'chat',
+      chatId: chat.id,
+      balanceAfter: remainingTokens,
+      now: input.now
+    })
+    if (input.idempotencyKey) bindIdempotencyKey.run({ ...input.idempotencyKey, chatId: chat.id })
+    return { reserved: true, chatId: chat.id, conversationId, remainingTokens }
+  })
+
+  const settleChat = (input: ChatSettlement): StoredChat => {
+    const settled = settlePendingChat.get(input)
+    if (!settled) throw new Error(`chat ${input.chatId} is no longer pending and cannot be settled`)
+    return settled
+  }
+
+  /** Returns false when the chat was not pending (already settled or refunded), so a refund never happens twice. */
+  const refundChat = writeTransaction(db, (input: ChatRefund): boolean => {
+    const failed = failPendingChat.get(input)
+    if (!failed) return false
+    ledger.credit({
+      userId: failed.userId,
+      amount: failed.cost,
+      reason: 'refund',
+      chatId: input.chatId,
+      now: input.now
+    })
+    releaseIdempotencyKey.run(input)
+    return true
+  })
+
+  return {
+    reserveChat: (input: ChatReservation) => batched(() => reserveChat(input)),
+    settleChat: (input: ChatSettlement) => batched(() => settleChat(input)),
+    refundChat: (input: ChatRefund) => batched(() => refundChat(input)),
+    refundPendingChats: async (reservedBefore: number, now: number) =>
+      selectPendingChatIds
+        .all({ reservedBefore })
+        .filter(({ id }) => refundChat({ chatId: id, reason: 'no reply before the time limit or a restart', now }))
+        .length
+  }
+}
