@@ -1,88 +1,157 @@
 /**
- * Every query the service makes, named for the business operation it performs. Methods are async so that a
- * PostgreSQL store can implement the same interface; the SQLite store (`sqlite-store.ts`) is the embedded default.
+ * Every query the service makes, named for the business operation it performs, in narrow interfaces by concern; each
+ * method's comment states what it promises about atomicity. Methods are async so that a PostgreSQL store can implement
+ * the same interfaces; `create-store.ts` picks the implementation (`sqlite/store.ts` is the embedded default), and the
+ * contract suite in `test/store/` holds every implementation to these promises.
  *
  * Failures: when the database cannot take an operation (a full disk, an I/O error, a read-only or corrupt file, no
  * memory, or a lock another connection held past the 5 s deadline), a method rejects with `storageUnavailable(cause)`
- * from errors.ts, never with the driver's error; the operation then did not commit. While another connection holds
- * the write lock, a method waits and tries again asynchronously until the deadline, so every method must be safe to
- * run again after it failed on a lock: one transaction or statement, or idempotent. Constraint violations and other
+ * from problems/errors.ts, never with the driver's error; the operation then did not commit. While another connection
+ * holds the write lock, a method waits and tries again asynchronously until the deadline, so every method must be safe
+ * to run again after it failed on a lock: one transaction or statement, or idempotent. Constraint violations and other
  * errors that say the operation itself was wrong keep their own error.
  */
-export interface Store {
-  /** Unique on the username key and on its skeleton: the constraints decide, in one transaction with the signup. */
+export interface Store
+  extends
+    AccountStore,
+    SessionStore,
+    ChargingStore,
+    ChatHistoryStore,
+    ConversationStore,
+    IdempotencyStore,
+    LedgerStore {
+  /** Whether the database answers and has every migration this build ships; never throws. */
+  checkReadiness(): Promise<Readiness>
+  close(): Promise<void>
+}
+
+/** Users and their standing: sign-up, login look-up, balances, and what administrators and operators change. */
+export interface AccountStore {
+  /**
+   * Creates the user and its `signup` ledger row in one transaction. Unique on the username key and on its skeleton:
+   * the constraints decide, so of simultaneous sign-ups of one name (or look-alikes) exactly one is created.
+   */
   createUser(input: NewUser): Promise<CreateUserResult>
+  /** An active user by username key, with the credentials version its session must be started with. */
   findUserForLogin(usernameKey: string): Promise<LoginCandidate | undefined>
   getBalance(userId: number): Promise<Balance | undefined>
   /** Accounts older than the skeleton column that have none yet, in id order, after `afterId`. */
   listUnskeletonedUsers(afterId: number, limit: number): Promise<UnskeletonedUser[]>
   /** Sets a missing skeleton in one conditional UPDATE; false when another account already holds it. */
   setUsernameSkeleton(userId: number, skeleton: string): Promise<boolean>
-
-  /**
-   * Starts a login, in one transaction with the check that the user is still active and their credentials still
-   * those verified (and with the upgrade of their password hash, if any); false, and nothing stored, when not.
-   */
-  startSession(input: NewSession): Promise<boolean>
-  findSessionUser(userId: number, sessionId: string): Promise<SessionUser | undefined>
-  /** Spends a refresh token for the next, serializable per session; refused past the login's absolute end. */
-  rotateRefreshToken(input: RefreshRotation): Promise<RotationResult>
-
-  reserveChat(input: ChatReservation): Promise<ReserveResult>
-  loadConversationContext(query: ContextQuery): Promise<ContextTurn[]>
-  settleChat(input: ChatSettlement): Promise<StoredChat>
-  /**
-   * False when the chat was no longer pending: nothing was refunded. The refund releases the Idempotency-Key bound to
-   * the chat, if it has no stored answer, in the same transaction, so a retry runs afresh at once.
-   */
-  refundChat(input: ChatRefund): Promise<boolean>
-  /** Refunds (as `refundChat`) chats still pending that were reserved before `reservedBefore`; all at start-up. */
-  refundPendingChats(reservedBefore: number, now: number): Promise<number>
-  listChats(query: ChatPageQuery): Promise<StoredChat[]>
-  findChat(userId: number, chatId: number): Promise<StoredChat | undefined>
-
-  listConversations(query: ConversationPageQuery): Promise<StoredConversation[]>
-  findConversation(userId: number, conversationId: number): Promise<StoredConversation | undefined>
-  renameConversation(input: ConversationRename): Promise<StoredConversation | undefined>
-  deleteConversation(userId: number, conversationId: number): Promise<DeleteConversationResult>
-
-  /** Ends one login; false when it had already ended. */
-  revokeSession(sessionId: string, now: number): Promise<boolean>
-  /** Ends every login of a user; returns how many were live. */
-  revokeUserSessions(userId: number, now: number): Promise<number>
-  refreshTokenState(jti: string, sessionId: string): Promise<RefreshTokenState>
-  findPasswordHash(userId: number): Promise<string | undefined>
-  /**
-   * Stores the new hash, raises the credentials version and ends every other login of the user, at once; returns how
-   * many were ended.
-   */
-  changePassword(change: PasswordChange): Promise<number>
-
-  /** Claims a key for a request; or says the key is busy, bound to another request, or has a response to replay. */
-  beginIdempotentRequest(input: IdempotencyBegin): Promise<IdempotencyOutcome>
-  completeIdempotentRequest(scope: IdempotencyScope, response: StoredResponse): Promise<void>
-  releaseIdempotentRequest(scope: IdempotencyScope): Promise<void>
-  purgeIdempotencyKeys(expiredBefore: number): Promise<number>
-
-  /** Whether the database answers and has every migration this build ships; never throws. */
-  checkReadiness(): Promise<Readiness>
-
-  // Accounts and the ledger: a user's own ledger, the admin API and the operator CLI.
-  listLedger(query: LedgerPageQuery): Promise<StoredLedgerEntry[]>
+  /** Accounts in username-key order, a page at a time. */
   listAccounts(query: AccountPageQuery): Promise<StoredAccount[]>
   findAccount(usernameKey: string): Promise<StoredAccount | undefined>
   /**
    * A grant (positive delta) or debit (negative) and its ledger row, all or nothing, in one conditional update: a debit
    * never goes below zero, and a grant never takes the balance plus the user's reserved tokens past 2^53 − 1.
+   * Serializable per user with reservations and refunds.
    */
   adjustBalance(input: BalanceAdjustment): Promise<AdjustmentResult>
-  /** Deactivating also raises the credentials version and revokes every session of the user. */
+  /**
+   * Deactivating also raises the credentials version and revokes every session of the user, in the same transaction:
+   * no login racing it survives.
+   */
   setAccountActive(input: AccountActivation): Promise<StoredAccount | undefined>
+  /** Idempotent. */
   grantAdmin(userId: number): Promise<void>
+}
+
+/** Logins (sessions), their rotating refresh tokens, and password changes. */
+export interface SessionStore {
+  /**
+   * Starts a login, in one transaction with the check that the user is still active and their credentials still
+   * those verified (and with the upgrade of their password hash, if any); false, and nothing stored, when not.
+   */
+  startSession(input: NewSession): Promise<boolean>
+  /** The user of a live session of an active account; a read, remembered only while nothing could have changed it. */
+  findSessionUser(userId: number, sessionId: string): Promise<SessionUser | undefined>
+  /**
+   * Spends the presented refresh token and records the next, in one transaction, serializable per session: of two
+   * simultaneous rotations of one token exactly one rotates, and the other finds it spent, which is reuse and revokes
+   * the session. Refused past the login's absolute end.
+   */
+  rotateRefreshToken(input: RefreshRotation): Promise<RotationResult>
+  /** Ends one login; false when it had already ended. One conditional update. */
+  revokeSession(sessionId: string, now: number): Promise<boolean>
+  /** Ends every login of a user in one statement; returns how many were live. */
+  revokeUserSessions(userId: number, now: number): Promise<number>
+  refreshTokenState(jti: string, sessionId: string): Promise<RefreshTokenState>
+  findPasswordHash(userId: number): Promise<string | undefined>
+  /**
+   * Stores the new hash, raises the credentials version and ends every other login of the user, in one transaction;
+   * returns how many were ended.
+   */
+  changePassword(change: PasswordChange): Promise<number>
+}
+
+/** The three charging steps of a chat message: reserve, then settle or refund. */
+export interface ChargingStore {
+  /**
+   * Debits the cost and records the pending chat (and a new conversation, or the bump of an owned one) and its ledger
+   * row, all or nothing. Conditional: never debits below zero, serializable per user, so of simultaneous reservations
+   * on one balance exactly as many succeed as it covers. A conversation being deleted at the same time is either
+   * found (and then kept, since it has a pending chat) or not found; never both.
+   */
+  reserveChat(input: ChatReservation): Promise<ReserveResult>
+  /**
+   * Stores the reply of a pending chat and keeps its cost. Conditional on the chat being pending: rejects when it was
+   * settled or refunded already, so a chat is settled at most once and never after a refund.
+   */
+  settleChat(input: ChatSettlement): Promise<StoredChat>
+  /**
+   * Credits the cost of a pending chat back, with its ledger row, and releases the Idempotency-Key bound to the chat
+   * (if it has no stored answer), in one transaction, so a retry runs afresh at once. Conditional on the chat being
+   * pending: false, and nothing changed, when it was settled or refunded already, so a refund happens at most once.
+   */
+  refundChat(input: ChatRefund): Promise<boolean>
+  /** Refunds (each as `refundChat`) the chats still pending that were reserved before `reservedBefore`. */
+  refundPendingChats(reservedBefore: number, now: number): Promise<number>
+}
+
+/** What users read of their chats, and the context a new message is sent with. */
+export interface ChatHistoryStore {
+  /** The last exchanges of a conversation before a chat, oldest first: complete and partial replies, not failures. */
+  loadConversationContext(query: ContextQuery): Promise<ContextTurn[]>
+  /** A user's visible chats, newest first, a keyset page at a time. */
+  listChats(query: ChatPageQuery): Promise<StoredChat[]>
+  findChat(userId: number, chatId: number): Promise<StoredChat | undefined>
+}
+
+/** A user's conversations. */
+export interface ConversationStore {
+  listConversations(query: ConversationPageQuery): Promise<StoredConversation[]>
+  findConversation(userId: number, conversationId: number): Promise<StoredConversation | undefined>
+  /** One conditional update on the owner's conversation. */
+  renameConversation(input: ConversationRename): Promise<StoredConversation | undefined>
+  /**
+   * Deletes the owner's conversation and its chats (the ledger keeps its rows) in one transaction, unless a reply is
+   * on its way in it (`busy`): a reservation into it either comes first and makes it busy, or finds it gone.
+   */
+  deleteConversation(userId: number, conversationId: number): Promise<DeleteConversationResult>
+}
+
+/** Idempotency-Key claims and the answers they replay. */
+export interface IdempotencyStore {
+  /**
+   * Claims a key for a request, or says the key is busy, bound to another request, or has a response to replay; the
+   * primary key decides, so of simultaneous first requests with one key exactly one claims it. An expired key is
+   * claimed afresh in the same transaction.
+   */
+  beginIdempotentRequest(input: IdempotencyBegin): Promise<IdempotencyOutcome>
+  /** Stores the answer to replay; idempotent, so it may be written again after a failure. */
+  completeIdempotentRequest(scope: IdempotencyScope, response: StoredResponse): Promise<void>
+  /** Forgets a claim whose request changed nothing; idempotent. */
+  releaseIdempotentRequest(scope: IdempotencyScope): Promise<void>
+  purgeIdempotencyKeys(expiredBefore: number): Promise<number>
+}
+
+/** The record of every balance change. */
+export interface LedgerStore {
+  /** A user's own ledger, newest first, a keyset page at a time. */
+  listLedger(query: LedgerPageQuery): Promise<StoredLedgerEntry[]>
   /** Checks users.tokens == sum(ledger.delta) and every balance_after against the row before it, in one snapshot. */
   auditLedger(): Promise<LedgerAudit>
-
-  close(): Promise<void>
 }
 
 export interface StoreOptions {

@@ -1,7 +1,7 @@
-import type { Store } from '../../db/store.js'
+import type { AccountStore } from '../../db/store.js'
 import { TokenNotValidError } from '../../problems/errors.js'
 
-export async function getTokenBalance(store: Store, userId: number) {
+export async function getTokenBalance(store: AccountStore, userId: number) {
   const balance = await store.getBalance(userId)
   if (!balance) throw new TokenNotValidError()
   return balance

@@ -1,4 +1,4 @@
-import type { Store, StoredAccount } from '../../db/store.js'
+import type { AccountStore, StoredAccount } from '../../db/store.js'
 import {
   balanceLimitExceeded,
   CannotDeactivateSelfError,
@@ -11,7 +11,10 @@ import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
 import type { AdminUser, AdminUserPageQuery, TokenAdjustment } from './schemas.js'
 
 /** Usernames in order, optionally only those starting with `search`; the cursor is the last username key shown. */
-export async function listAccounts(store: Store, { search, cursor, limit = DEFAULT_PAGE_SIZE }: AdminUserPageQuery) {
+export async function listAccounts(
+  store: AccountStore,
+  { search, cursor, limit = DEFAULT_PAGE_SIZE }: AdminUserPageQuery
+) {
   const rows = await store.listAccounts({
     prefix: usernameKey(search ?? ''),
     after: cursor === undefined ? undefined : Buffer.from(cursor, 'base64url').toString('utf8'),
@@ -32,7 +35,7 @@ export interface TokenAdjustmentRequest {
  * A grant (positive amount) or debit (negative) with its ledger row. The answer depends only on the request and the
  * stored state, so an `Idempotency-Key` layer can wrap this call, store what it returns and replay it.
  */
-export async function adjustTokens(store: Store, request: TokenAdjustmentRequest): Promise<TokenAdjustment> {
+export async function adjustTokens(store: AccountStore, request: TokenAdjustmentRequest): Promise<TokenAdjustment> {
   const note = request.note?.trim() || null
   const result = await store.adjustBalance({
     usernameKey: usernameKey(request.username),
@@ -48,7 +51,7 @@ export async function adjustTokens(store: Store, request: TokenAdjustmentRequest
 }
 
 /** Deactivating ends every session of the user at once; nobody can deactivate themselves. */
-export async function setAccountActive(store: Store, actorId: number, username: string, isActive: boolean) {
+export async function setAccountActive(store: AccountStore, actorId: number, username: string, isActive: boolean) {
   const account = await store.findAccount(usernameKey(username))
   if (!account) throw new UserNotFoundError(username)
   if (account.id === actorId && !isActive) throw new CannotDeactivateSelfError()

@@ -1,4 +1,4 @@
-import type { Store } from '../../db/store.js'
+import type { AccountStore } from '../../db/store.js'
 import { usernameSkeleton } from './usernames.js'
 
 const PAGE_SIZE = 500
@@ -8,7 +8,7 @@ const PAGE_SIZE = 500
  * migration). The oldest of two look-alike accounts keeps the skeleton, so new names like either stay refused; the
  * younger keeps working without one. Returns the keys of those younger accounts.
  */
-export async function backfillUsernameSkeletons(store: Store): Promise<string[]> {
+export async function backfillUsernameSkeletons(store: AccountStore): Promise<string[]> {
   const lookalikes: string[] = []
   let afterId = 0
   for (;;) {

@@ -1,7 +1,7 @@
 import type { AiConfig } from '../../config.js'
 import { AiProviderError } from '../../ai/errors.js'
 import type { AiProvider, AiReply, GenerateRequest } from '../../ai/provider.js'
-import type { IdempotencyScope, Store, StoredChat } from '../../db/store.js'
+import type { ChargingStore, ChatHistoryStore, IdempotencyScope, IdempotencyStore, StoredChat } from '../../db/store.js'
 import {
   ChatNotFoundError,
   ConversationNotFoundError,
@@ -21,7 +21,7 @@ import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
 import type { ChatItem, ChatPageQuery, ChatReply, ChatRequest } from './schemas.js'
 
 export interface ChatDependencies {
-  store: Store
+  store: ChargingStore & ChatHistoryStore & IdempotencyStore
   provider: AiProvider
   chatCost: number
   ai: AiConfig
@@ -225,7 +225,7 @@ function describe(error: unknown, clientLeft: boolean): string {
 }
 
 export async function listChatHistory(
-  store: Store,
+  store: ChatHistoryStore,
   userId: number,
   { cursor, limit = DEFAULT_PAGE_SIZE }: ChatPageQuery,
   conversationId?: number
@@ -239,7 +239,7 @@ export async function listChatHistory(
   return toPage(rows, limit, toChatItem, (chat) => String(chat.id))
 }
 
-export async function getChat(store: Store, userId: number, chatId: number) {
+export async function getChat(store: ChatHistoryStore, userId: number, chatId: number) {
   const chat = await store.findChat(userId, chatId)
   if (!chat) throw new ChatNotFoundError(chatId)
   return toChatItem(chat)

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { IdempotencyScope, Store, StoredResponse } from '../../db/store.js'
+import type { IdempotencyScope, IdempotencyStore, StoredResponse } from '../../db/store.js'
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from '../../problems/errors.js'
 import { writeOrRetryLater, type WriteLog } from '../common/write-later.js'
 
@@ -14,7 +14,7 @@ export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000
  */
 export class IdempotencyClaim {
   constructor(
-    private readonly store: Store,
+    private readonly store: IdempotencyStore,
     readonly scope: IdempotencyScope,
     private readonly log: WriteLog
   ) {}
@@ -44,7 +44,7 @@ export type IdempotencyStart = { replay: StoredResponse } | { claim: Idempotency
  * another body is 422, and while the first request is still running is 409. Keys are scoped to the user.
  */
 export async function startIdempotentRequest(
-  store: Store,
+  store: IdempotencyStore,
   scope: IdempotencyScope,
   body: unknown,
   log: WriteLog

@@ -1,4 +1,4 @@
-import type { Store } from '../../db/store.js'
+import type { SessionStore } from '../../db/store.js'
 import { TokenNotValidError, wrongPassword } from '../../problems/errors.js'
 import type { AuthenticatedUser } from '../auth/authenticated-user.js'
 import type { PasswordHasher } from '../auth/passwords.js'
@@ -6,7 +6,7 @@ import { decodeToken, verifyToken, type TokenCodec } from '../auth/tokens.js'
 import { usernameKey } from '../auth/usernames.js'
 
 export interface SessionDependencies {
-  store: Store
+  store: SessionStore
   tokens: TokenCodec
   passwords: PasswordHasher
 }
@@ -28,7 +28,7 @@ export async function revokeRefreshToken({ store, tokens }: SessionDependencies,
   if (!(await store.revokeSession(claims.sid, Date.now()))) throw new TokenNotValidError()
 }
 
-export async function logOutEverywhere(store: Store, userId: number) {
+export async function logOutEverywhere(store: SessionStore, userId: number) {
   await store.revokeUserSessions(userId, Date.now())
 }
 

@@ -1,11 +1,11 @@
-import type { Store, StoredLedgerEntry } from '../../db/store.js'
+import type { LedgerStore, StoredLedgerEntry } from '../../db/store.js'
 import { toPage } from '../common/pages.js'
 import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
 import type { Transaction, TransactionPageQuery } from './schemas.js'
 
 /** The caller's own ledger, newest first; who made an adjustment stays private to the administrators. */
 export async function listTransactions(
-  store: Store,
+  store: LedgerStore,
   userId: number,
   { cursor, limit = DEFAULT_PAGE_SIZE }: TransactionPageQuery
 ) {
