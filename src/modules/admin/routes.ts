@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { usernameKey } from '../auth/usernames.js'
 import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
 import { problemResponses } from '../../problems/schema.js'
-import { respondIdempotently } from '../idempotency/respond.js'
+import { sendOutcome } from '../idempotency/respond.js'
+import { idempotently } from '../idempotency/service.js'
 import {
   AccountActivationSchema,
   AdminUserPageQuerySchema,
@@ -60,19 +61,19 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const { amount, note } = request.body
       const adjustment = { actorId: request.user.id, username: request.params.username, amount, note }
-      const scope = { userId: request.user.id, operation: GRANT_OPERATION, key: request.headers['idempotency-key'] }
       // The target user is part of what the key stands for, so the same key for another user is a different request.
-      return respondIdempotently(
-        app.store,
-        request,
-        reply,
-        scope,
-        { username: usernameKey(adjustment.username), amount, note },
-        async () => ({
-          status: 201,
-          body: await adjustTokens(app.store, adjustment)
-        })
-      )
+      const idempotentRequest = {
+        key: request.headers['idempotency-key'],
+        userId: request.user.id,
+        operation: GRANT_OPERATION,
+        fingerprint: { username: usernameKey(adjustment.username), amount, note },
+        instance: request.url
+      }
+      const outcome = await idempotently(app.store, request.log, idempotentRequest, async () => ({
+        status: 201,
+        body: await adjustTokens(app.store, adjustment)
+      }))
+      return sendOutcome(reply, outcome)
     }
   )
 

@@ -5,6 +5,8 @@ export function wantsEventStream(request: FastifyRequest): boolean {
   return (request.headers.accept ?? '').includes('text/event-stream')
 }
 
+export type EventStream = ReturnType<typeof openEventStream>
+
 /** Server-Sent Events on this reply: each event is a name and one line of JSON data. */
 export function openEventStream(reply: FastifyReply) {
   const stream = new PassThrough()

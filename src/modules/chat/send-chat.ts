@@ -1,72 +1,67 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { StoredResponse } from '../../db/store.js'
 import { problemFromError, type ProblemError } from '../../problems/render.js'
-import { sendReplay } from '../idempotency/respond.js'
-import { startIdempotentRequest } from '../idempotency/service.js'
-import { clientGoneSignal, openEventStream, wantsEventStream } from './event-stream.js'
+import { sendOutcome } from '../idempotency/respond.js'
+import { idempotently } from '../idempotency/service.js'
+import { clientGoneSignal, openEventStream, wantsEventStream, type EventStream } from './event-stream.js'
 import type { ChatRequest } from './schemas.js'
-import { replyToChat, reserveChat, type ChatDependencies } from './service.js'
+import { runChat, type ChatDependencies } from './service.js'
 
 const OPERATION = 'POST /api/chat_msg/'
 
 /**
- * Answers a chat message as JSON or as Server-Sent Events. With an `Idempotency-Key`, the answer of a request that
- * charged is remembered and replayed to retries. The key is released only for a request refused before it charged;
- * a refunded chat releases it in the refund's own transaction (see `Store.refundChat`), so a retry runs afresh.
+ * Answers a chat message as JSON or as Server-Sent Events, under an optional `Idempotency-Key` (one mechanism for
+ * both, see `idempotently`). A refusal before anything was charged is an ordinary problem response either way; once
+ * the cost is reserved, a stream opens and ends with exactly one `done` or `error` event.
  */
 export async function sendChat(
   deps: ChatDependencies,
   request: FastifyRequest,
   reply: FastifyReply,
   message: ChatRequest,
-  idempotencyKey: string | undefined
+  key: string | undefined
 ) {
-  const started = idempotencyKey
-    ? await startIdempotentRequest(
-        deps.store,
-        { userId: request.user.id, operation: OPERATION, key: idempotencyKey },
-        message,
-        request.log
-      )
-    : undefined
-  if (started && 'replay' in started) return replay(request, reply, started.replay)
-  const claim = started?.claim
-
-  let chat
-  try {
-    chat = await reserveChat(deps, request.user.id, message, claim?.scope)
-  } catch (error) {
-    await claim?.release()
-    throw error
+  const idempotentRequest = {
+    key,
+    userId: request.user.id,
+    operation: OPERATION,
+    fingerprint: message,
+    instance: request.url
   }
   const options = { clientGone: clientGoneSignal(request, reply), log: request.log }
 
   if (!wantsEventStream(request)) {
-    const body = await replyToChat(deps, chat, options)
-    await claim?.remember({ status: 201, body: JSON.stringify(body) })
-    return reply.code(201).send(body)
+    const outcome = await idempotently(deps.store, request.log, idempotentRequest, async (idempotencyKey) => ({
+      status: 201,
+      body: await runChat(deps, request.user.id, message, { ...options, idempotencyKey })
+    }))
+    return sendOutcome(reply, outcome)
   }
 
-  // Exactly one `done` or `error` event ends the stream: remembering an answer never throws.
-  const events = openEventStream(reply)
+  let events: EventStream | undefined
   try {
-    const body = await replyToChat(deps, chat, { ...options, onDelta: (text) => events.send('delta', { text }) })
-    await claim?.remember({ status: 201, body: JSON.stringify(body) })
-    events.send('done', body)
+    const outcome = await idempotently(deps.store, request.log, idempotentRequest, async (idempotencyKey) => ({
+      status: 201,
+      body: await runChat(deps, request.user.id, message, {
+        ...options,
+        idempotencyKey,
+        onStart: () => (events = openEventStream(reply)),
+        onDelta: (text) => events!.send('delta', { text })
+      })
+    }))
+    if ('replay' in outcome) return replayAsEvents(reply, outcome.replay)
+    events!.send('done', outcome.answer.body)
   } catch (error) {
+    if (!events) throw error
     request.log.warn({ err: error }, 'streamed chat failed')
-    const problem = { ...problemFromError(error as ProblemError), instance: request.url }
-    // A stream that broke after some text was charged, so its answer is kept for retries.
-    if (problem.refunded === false) await claim?.remember({ status: problem.status, body: JSON.stringify(problem) })
-    events.send('error', problem)
+    events.send('error', { ...problemFromError(error as ProblemError), instance: request.url })
   } finally {
-    events.end()
+    events?.end()
   }
   return reply
 }
 
-function replay(request: FastifyRequest, reply: FastifyReply, stored: StoredResponse) {
-  if (!wantsEventStream(request)) return sendReplay(reply, stored)
+function replayAsEvents(reply: FastifyReply, stored: StoredResponse) {
   const events = openEventStream(reply.header('idempotent-replayed', 'true'))
   events.send(stored.status < 400 ? 'done' : 'error', JSON.parse(stored.body))
   events.end()

@@ -1,6 +1,6 @@
-import type { FastifyReply, FastifyRequest } from 'fastify'
-import type { IdempotencyScope, Store, StoredResponse } from '../../db/store.js'
-import { startIdempotentRequest } from './service.js'
+import type { FastifyReply } from 'fastify'
+import type { StoredResponse } from '../../db/store.js'
+import type { IdempotentOutcome } from './service.js'
 
 /** Sends a remembered first answer again, marked as a replay. */
 export function sendReplay(reply: FastifyReply, stored: StoredResponse) {
@@ -11,31 +11,8 @@ export function sendReplay(reply: FastifyReply, stored: StoredResponse) {
     .send(stored.body)
 }
 
-/**
- * Runs a JSON operation under an optional `Idempotency-Key`: a success is remembered and replayed to retries; a
- * failure (which changed nothing) releases the key, so a retry runs afresh.
- */
-export async function respondIdempotently(
-  store: Store,
-  request: FastifyRequest,
-  reply: FastifyReply,
-  scope: Omit<IdempotencyScope, 'key'> & { key: string | undefined },
-  fingerprint: unknown,
-  run: () => Promise<{ status: number; body: unknown }>
-) {
-  if (scope.key === undefined) {
-    const { status, body } = await run()
-    return reply.code(status).send(body)
-  }
-  const started = await startIdempotentRequest(store, { ...scope, key: scope.key }, fingerprint, request.log)
-  if ('replay' in started) return sendReplay(reply, started.replay)
-  let result
-  try {
-    result = await run()
-  } catch (error) {
-    await started.claim.release()
-    throw error
-  }
-  await started.claim.remember({ status: result.status, body: JSON.stringify(result.body) })
-  return reply.code(result.status).send(result.body)
+/** Sends a JSON operation's outcome: its answer, or the replay of the first one. */
+export function sendOutcome<Body>(reply: FastifyReply, outcome: IdempotentOutcome<Body>) {
+  if ('replay' in outcome) return sendReplay(reply, outcome.replay)
+  return reply.code(outcome.answer.status).send(outcome.answer.body)
 }

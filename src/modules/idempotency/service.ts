@@ -1,54 +1,72 @@
 import { createHash } from 'node:crypto'
 import type { IdempotencyScope, IdempotencyStore, StoredResponse } from '../../db/store.js'
 import { IdempotencyKeyInUseError, IdempotencyKeyReusedError } from '../../problems/errors.js'
+import { problemFromError, type ProblemError } from '../../problems/render.js'
 import { writeOrRetryLater, type WriteLog } from '../common/write-later.js'
 
 /** How long a key remembers its first response (as Stripe and the IETF draft suggest). */
 export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60 * 1000
 
-/**
- * A claimed key. Once its request has charged, the key is never released: its answer is remembered, and if the
- * database cannot take the answer now it is written again in the background, while retries get 409. Only a request
- * refused before it changed anything releases its key; the refund of a charged chat releases the key itself, in the
- * refund's transaction. Neither method rejects.
- */
-export class IdempotencyClaim {
-  constructor(
-    private readonly store: IdempotencyStore,
-    readonly scope: IdempotencyScope,
-    private readonly log: WriteLog
-  ) {}
-
-  remember(response: StoredResponse): Promise<void> {
-    return this.write('storing the answer', () => this.store.completeIdempotentRequest(this.scope, response))
-  }
-
-  release(): Promise<void> {
-    return this.write('releasing', () => this.store.releaseIdempotentRequest(this.scope))
-  }
-
-  private async write(action: string, write: () => Promise<void>) {
-    const what = `${action} of Idempotency-Key ${JSON.stringify(this.scope.key)}`
-    try {
-      await writeOrRetryLater(write, { what, log: this.log })
-    } catch (error) {
-      this.log.error({ err: error }, `${what} failed`)
-    }
-  }
+/** A request that may carry an `Idempotency-Key`: what the key stands for and where a problem answer names it. */
+export interface IdempotentRequest {
+  /** The key as sent, if any; keys are scoped to the user and the operation. */
+  key: string | undefined
+  userId: number
+  operation: string
+  /** What the key stands for: the same key with another fingerprint is 422. */
+  fingerprint: unknown
+  /** The request path, for a remembered problem's `instance`. */
+  instance: string
 }
 
-export type IdempotencyStart = { replay: StoredResponse } | { claim: IdempotencyClaim }
+/** The answer of an operation that succeeded. */
+export interface Answer<Body> {
+  status: number
+  body: Body
+}
+
+export type IdempotentOutcome<Body> = { replay: StoredResponse } | { answer: Answer<Body> }
 
 /**
- * Starts a request sent with an `Idempotency-Key`: the same key with the same body replays the stored response, with
- * another body is 422, and while the first request is still running is 409. Keys are scoped to the user.
+ * Runs an operation under an optional `Idempotency-Key`, the one mechanism for every route that takes one: the same
+ * key with the same fingerprint replays the stored answer, with another is 422, and while the first request is still
+ * running is 409. `run` receives the claimed key's scope, for an operation that binds it to what it charges.
+ *
+ * What happens to the key follows from what the request charged, which a problem's `refunded` says:
+ * - an answer is remembered;
+ * - a problem that kept its charge (`refunded: false`, a stream cut off after some text) is remembered as the answer;
+ * - a problem after a charge that was refunded (`refunded: true`) leaves the key to the refund, which releases it in
+ *   its own transaction (releasing it here could free a retry's fresh claim of it);
+ * - any other problem came before anything changed, and releases the key, so a retry runs afresh.
+ * Once a charge has committed, its key is never released: if the database cannot take the answer, it is written
+ * again in the background while retries get 409.
  */
-export async function startIdempotentRequest(
+export async function idempotently<Body>(
   store: IdempotencyStore,
-  scope: IdempotencyScope,
-  body: unknown,
-  log: WriteLog
-): Promise<IdempotencyStart> {
+  log: WriteLog,
+  request: IdempotentRequest,
+  run: (key: IdempotencyScope | undefined) => Promise<Answer<Body>>
+): Promise<IdempotentOutcome<Body>> {
+  if (request.key === undefined) return { answer: await run(undefined) }
+  const scope = { userId: request.userId, operation: request.operation, key: request.key }
+  const replay = await claim(store, scope, request.fingerprint)
+  if (replay) return { replay }
+  const keyWrite = keyWriter(store, scope, log)
+  let answer: Answer<Body>
+  try {
+    answer = await run(scope)
+  } catch (error) {
+    const problem = { ...problemFromError(error as ProblemError), instance: request.instance }
+    if (problem.refunded === false) await keyWrite.remember({ status: problem.status, body: JSON.stringify(problem) })
+    else if (problem.refunded === undefined) await keyWrite.release()
+    throw error
+  }
+  await keyWrite.remember({ status: answer.status, body: JSON.stringify(answer.body) })
+  return { answer }
+}
+
+/** Claims the key; or returns the stored answer to replay; or throws 422 or 409. */
+async function claim(store: IdempotencyStore, scope: IdempotencyScope, body: unknown) {
   const now = Date.now()
   const outcome = await store.beginIdempotentRequest({
     ...scope,
@@ -58,8 +76,24 @@ export async function startIdempotentRequest(
   })
   if (outcome.state === 'mismatch') throw new IdempotencyKeyReusedError()
   if (outcome.state === 'in_progress') throw new IdempotencyKeyInUseError()
-  if (outcome.state === 'replay') return { replay: outcome.response }
-  return { claim: new IdempotencyClaim(store, scope, log) }
+  return outcome.state === 'replay' ? outcome.response : undefined
+}
+
+/** Writes to a claimed key that never throw: one the database cannot take now is retried in the background. */
+function keyWriter(store: IdempotencyStore, scope: IdempotencyScope, log: WriteLog) {
+  const write = async (action: string, operation: () => Promise<void>) => {
+    const what = `${action} of Idempotency-Key ${JSON.stringify(scope.key)}`
+    try {
+      await writeOrRetryLater(operation, { what, log })
+    } catch (error) {
+      log.error({ err: error }, `${what} failed`)
+    }
+  }
+  return {
+    remember: (response: StoredResponse) =>
+      write('storing the answer', () => store.completeIdempotentRequest(scope, response)),
+    release: () => write('releasing', () => store.releaseIdempotentRequest(scope))
+  }
 }
 
 /** A hash of the body that ignores the order of object keys. */

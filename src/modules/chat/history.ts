@@ -1,0 +1,43 @@
+import type { ChatHistoryStore, StoredChat } from '../../db/store.js'
+import { ChatNotFoundError } from '../../problems/errors.js'
+import { toPage } from '../common/pages.js'
+import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
+import type { ChatItem, ChatPageQuery } from './schemas.js'
+
+export async function listChatHistory(
+  store: ChatHistoryStore,
+  userId: number,
+  { cursor, limit = DEFAULT_PAGE_SIZE }: ChatPageQuery,
+  conversationId?: number
+) {
+  const rows = await store.listChats({
+    userId,
+    conversationId,
+    beforeId: cursor === undefined ? undefined : Number(cursor),
+    limit: limit + 1
+  })
+  return toPage(rows, limit, toChatItem, (chat) => String(chat.id))
+}
+
+export async function getChat(store: ChatHistoryStore, userId: number, chatId: number) {
+  const chat = await store.findChat(userId, chatId)
+  if (!chat) throw new ChatNotFoundError(chatId)
+  return toChatItem(chat)
+}
+
+export function toChatItem(chat: StoredChat): ChatItem {
+  return {
+    id: chat.id,
+    conversation_id: chat.conversationId,
+    message: chat.message,
+    response: chat.response,
+    status: chat.status,
+    timestamp: new Date(chat.createdAt).toISOString(),
+    cost: chat.cost,
+    model: chat.model,
+    usage:
+      chat.promptTokens === null || chat.completionTokens === null
+        ? null
+        : { prompt_tokens: chat.promptTokens, completion_tokens: chat.completionTokens }
+  }
+}
