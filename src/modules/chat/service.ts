@@ -2,6 +2,7 @@ import type { AiConfig } from '../../config.js'
 import { AiProviderError } from '../../ai/errors.js'
 import type { AiProvider, AiReply, GenerateRequest } from '../../ai/provider.js'
 import type { IdempotencyScope, Store, StoredChat } from '../../db/store.js'
+import type { InFlightSlots, Slot } from '../../limits/limits.js'
 import {
   ChatNotFoundError,
   ConversationNotFoundError,
@@ -13,7 +14,6 @@ import {
 } from '../../errors.js'
 import { writeOrRetryLater, type WriteLog } from '../common/write-later.js'
 import { ReplyDeadline } from './deadline.js'
-import type { InFlightLimiter } from './in-flight.js'
 import { buildPrompt, titleFrom } from './prompt.js'
 import type { ChatOutcome, ChatRecorder } from '../../metrics/recorder.js'
 import { toPage } from '../common/pages.js'
@@ -25,7 +25,7 @@ export interface ChatDependencies {
   provider: AiProvider
   chatCost: number
   ai: AiConfig
-  inFlight: InFlightLimiter
+  inFlight: InFlightSlots
   recorder: ChatRecorder
 }
 
@@ -41,6 +41,8 @@ export interface ReservedChat {
   startsConversation: boolean
   message: string
   remainingTokens: number
+  /** The chat's place under the per-user cap on replies in flight, given back when the reply ends. */
+  slot: Slot
 }
 
 export interface ReplyOptions {
@@ -62,7 +64,8 @@ export async function reserveChat(
   request: ChatRequest,
   idempotencyKey?: IdempotencyScope
 ): Promise<ReservedChat> {
-  if (!deps.inFlight.tryAcquire(userId)) throw new TooManyChatsInFlightError(deps.ai.maxConcurrentPerUser)
+  const slot = await deps.inFlight.acquire(String(userId))
+  if (!slot) throw new TooManyChatsInFlightError(deps.ai.maxConcurrentPerUser)
   try {
     const reservation = await deps.store.reserveChat({
       userId,
@@ -76,13 +79,13 @@ export async function reserveChat(
     if (reservation.reserved) {
       deps.recorder.tokensCharged(deps.chatCost)
       const startsConversation = request.conversation_id === undefined
-      return { userId, message: request.message, startsConversation, ...reservation }
+      return { userId, message: request.message, startsConversation, slot, ...reservation }
     }
     if (reservation.reason === 'conversation_not_found') throw new ConversationNotFoundError(request.conversation_id)
     deps.recorder.chatFinished('insufficient_tokens')
     throw insufficientTokens(reservation.balance, deps.chatCost)
   } catch (error) {
-    deps.inFlight.release(userId)
+    await slot.release()
     throw error
   }
 }
@@ -144,7 +147,7 @@ export async function replyToChat(
     throw failure
   } finally {
     deadline.clear()
-    deps.inFlight.release(chat.userId)
+    await chat.slot.release()
   }
 }
 
