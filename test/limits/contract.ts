@@ -5,11 +5,20 @@ import type { FailureCounter, Limits } from '../../src/limits/limits.js'
 /** Makes limits that share nothing with those made before (a fresh map, or a fresh key prefix). */
 export type LimitsFactory = () => Limits | Promise<Limits>
 
-/** Long enough that no test reaches its end; the short one is waited out by the tests of windows that pass. */
+/** Windows and TTLs that no test outlives, and short ones that the tests of expiry wait out. */
 const LONG_MS = 60_000
 const SHORT_MS = 200
 /** A bounded wait past a SHORT_MS window or TTL. */
 const PAST_SHORT_MS = SHORT_MS + 100
+
+/** Fails `times` attempts of the key in a row; throws when one is refused. */
+export async function fail(counter: FailureCounter, key: string, times: number) {
+  for (let attempt = 0; attempt < times; attempt++) {
+    const admission = await counter.begin(key)
+    if (!admission.admitted) throw new Error(`attempt ${attempt + 1} on ${key} was refused`)
+    await counter.settle(key, true)
+  }
+}
 
 /**
  * What every implementation of the limits port promises, on real time. Each test runs on fresh limits, closed when
@@ -20,14 +29,6 @@ export function limitsContract(t: Test, createLimits: LimitsFactory) {
     const limits = await createLimits()
     t.teardown(() => limits.close())
     return limits
-  }
-
-  async function fail(counter: FailureCounter, key: string, times: number) {
-    for (let attempt = 0; attempt < times; attempt++) {
-      const admission = await counter.begin(key)
-      if (!admission.admitted) throw new Error(`attempt ${attempt + 1} on ${key} was refused`)
-      await counter.settle(key, true)
-    }
   }
 
   t.test('failures: past the limit an attempt is refused with the wait until the window ends', async (t) => {

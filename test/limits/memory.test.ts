@@ -1,7 +1,6 @@
 import t from 'tap'
-import type { FailureCounter } from '../../src/limits/limits.js'
 import { createMemoryLimits } from '../../src/limits/memory.js'
-import { limitsContract } from './contract.js'
+import { fail, limitsContract } from './contract.js'
 
 t.test('the memory limits keep the contract of the limits port', async (t) => {
   limitsContract(t, () => createMemoryLimits())
@@ -12,13 +11,6 @@ function limitsAt(maxKeysPerLimit = 100) {
   const clock = { now: 1_000_000 }
   const limits = createMemoryLimits({ maxKeysPerLimit, now: () => clock.now })
   return { limits, clock }
-}
-
-async function fail(counter: FailureCounter, key: string, times: number) {
-  for (let attempt = 0; attempt < times; attempt++) {
-    if (!(await counter.begin(key)).admitted) throw new Error(`attempt ${attempt + 1} on ${key} was refused`)
-    await counter.settle(key, true)
-  }
 }
 
 t.test('a refusal waits exactly until the window that started with the first failure ends', async (t) => {
