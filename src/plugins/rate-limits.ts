@@ -50,6 +50,7 @@ export default fp(
     if (!config.enabled) return
     await app.register(rateLimit, { global: false, store: rateLimitStore(limits) })
 
+    // Each limiter's groupId names its window counter in the limits (see rate-limit-store.ts).
     const limitRegistrations = app.rateLimit({
       groupId: 'registrations',
       max: config.registrations.perAddress,
@@ -60,7 +61,7 @@ export default fp(
       groupId: 'chats',
       max: config.chats.perUser,
       timeWindow: config.chats.windowMs,
-      keyGenerator: (request) => request.user.id,
+      keyGenerator: (request) => String(request.user.id),
       errorResponseBuilder: (_request, { ttl }) => rateLimited('You are sending messages too fast', seconds(ttl))
     })
     const failureGuards: Partial<Record<RateLimitPolicy, ReturnType<typeof failureGuard>>> = {
