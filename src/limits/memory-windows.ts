@@ -12,7 +12,7 @@ export class MemoryWindows<T> {
   private readonly windows = new Map<string, Window<T>>()
 
   constructor(
-    readonly windowMs: number,
+    private readonly windowMs: number,
     private readonly maxKeys: number,
     private readonly now: () => number,
     private readonly fresh: () => T
