@@ -1,13 +1,4 @@
 import { isIP } from 'node:net'
-import type { Env } from './config.js'
-import { parseDuration } from './duration.js'
-
-export interface RateLimitConfig {
-  enabled: boolean
-  failedLogins: { perUsernameAndAddress: number; perAddress: number; windowMs: number }
-  registrations: { perAddress: number; windowMs: number }
-  chats: { perUser: number; windowMs: number }
-}
 
 /** What this service passes to Fastify as `trustProxy`. */
 export type TrustProxy = boolean | string[]
@@ -68,23 +59,5 @@ function originOf(value: string): string | undefined {
     return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : undefined
   } catch {
     return undefined
-  }
-}
-
-/** The rate limits from their environment variables, windows in milliseconds. */
-export function rateLimitConfig(env: Env): RateLimitConfig {
-  const milliseconds = (duration: string) => parseDuration(duration) * 1000
-  return {
-    enabled: env.RATE_LIMIT === 'on',
-    failedLogins: {
-      perUsernameAndAddress: env.RATE_LIMIT_LOGIN_FAILURES,
-      perAddress: env.RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS,
-      windowMs: milliseconds(env.RATE_LIMIT_LOGIN_WINDOW)
-    },
-    registrations: {
-      perAddress: env.RATE_LIMIT_REGISTRATIONS,
-      windowMs: milliseconds(env.RATE_LIMIT_REGISTRATION_WINDOW)
-    },
-    chats: { perUser: env.RATE_LIMIT_CHATS, windowMs: milliseconds(env.RATE_LIMIT_CHAT_WINDOW) }
   }
 }

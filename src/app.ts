@@ -4,6 +4,8 @@ import type { AiProvider } from './ai/provider.js'
 import { createProvider } from './ai/create-provider.js'
 import type { Config } from './config.js'
 import type { Store } from './db/store.js'
+import { createLimits } from './limits/create-limits.js'
+import type { Limits } from './limits/limits.js'
 import { loggerOptions, requestIdOf } from './logger.js'
 import accountRoutes from './modules/account/routes.js'
 import authRoutes from './modules/auth/routes.js'
@@ -39,6 +41,8 @@ export interface AppOverrides {
   logStream?: FastifyLoggerOptions['stream']
   /** Wraps the store the app opens (tests use this to make a store method fail). */
   store?: (store: Store) => Store
+  /** Limits the caller made and closes, to share them between apps as instances share theirs (tests). */
+  limits?: Limits
 }
 
 /** Builds the application without listening: the server entry point, the tests and the OpenAPI writer share it. */
@@ -67,9 +71,11 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   installValidators(app)
   const addMethodNotAllowedRoutes = trackRouteMethods(app)
   app.addSchema(ProblemSchema)
+  const limits = overrides.limits ?? createLimits(config.limits)
+  if (!overrides.limits) app.addHook('onClose', () => limits.close())
   // Abuse protection; the rate limits read each route's `rateLimitPolicy` as it is added, so they precede the routes.
   await app.register(securityHeaders, { corsOrigins: config.corsOrigins })
-  await app.register(rateLimits, { config: config.rateLimit })
+  await app.register(rateLimits, { config: config.rateLimit, limits })
   await app.register(errors)
   await app.register(requestContext)
   await app.register(metrics, { enabled: config.metricsEnabled })
@@ -84,7 +90,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(authRoutes, { config })
   await app.register(sessionRoutes)
   await app.register(accountRoutes)
-  await app.register(chatRoutes, { provider, chatCost: config.chatCost, ai: config.ai })
+  await app.register(chatRoutes, { provider, chatCost: config.chatCost, ai: config.ai, limits })
   await app.register(conversationRoutes)
   await app.register(transactionRoutes)
   await app.register(adminRoutes)

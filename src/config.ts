@@ -3,13 +3,8 @@ import { Value } from '@sinclair/typebox/value'
 import { ConfigError } from './config-error.js'
 import { parseDatabase, type DatabaseConfig } from './db/database-config.js'
 import { parseDuration } from './duration.js'
-import {
-  parseCorsOrigins,
-  parseTrustProxy,
-  rateLimitConfig,
-  type RateLimitConfig,
-  type TrustProxy
-} from './abuse-config.js'
+import type { LimitsConfig } from './limits/limits-config.js'
+import { parseCorsOrigins, parseTrustProxy, type TrustProxy } from './abuse-config.js'
 
 const Duration = (defaultValue: string) =>
   Type.String({ pattern: '^[1-9][0-9]*(s|m|h|d)$', default: defaultValue, description: 'e.g. 30s, 5m, 12h, 7d' })
@@ -94,6 +89,8 @@ export interface Config {
   metricsToken: string | undefined
   shutdownTimeoutMs: number
   connections: ConnectionLimits
+  /** Where the rate limits and the cap on replies in flight are counted. */
+  limits: LimitsConfig
   rateLimit: RateLimitConfig
   /** Passed to Fastify as `trustProxy`: which X-Forwarded-For hops to believe for the client address. */
   trustProxy: TrustProxy
@@ -107,6 +104,14 @@ export interface ConnectionLimits {
   /** How long an idle kept-alive connection stays open between two requests. */
   keepAliveTimeoutMs: number
   maxConnections: number
+}
+
+/** The rate limits' thresholds; what each counts is in `plugins/rate-limits.ts`. */
+export interface RateLimitConfig {
+  enabled: boolean
+  failedLogins: { perUsernameAndAddress: number; perAddress: number; windowMs: number }
+  registrations: { perAddress: number; windowMs: number }
+  chats: { perUser: number; windowMs: number }
 }
 
 export interface AiConfig {
@@ -206,7 +211,20 @@ function toConfig(env: Env): Config {
       keepAliveTimeoutMs: parseDuration(env.KEEP_ALIVE_TIMEOUT) * 1000,
       maxConnections: env.MAX_CONNECTIONS
     },
-    rateLimit: rateLimitConfig(env),
+    limits: { kind: 'memory' },
+    rateLimit: {
+      enabled: env.RATE_LIMIT === 'on',
+      failedLogins: {
+        perUsernameAndAddress: env.RATE_LIMIT_LOGIN_FAILURES,
+        perAddress: env.RATE_LIMIT_LOGIN_FAILURES_PER_ADDRESS,
+        windowMs: parseDuration(env.RATE_LIMIT_LOGIN_WINDOW) * 1000
+      },
+      registrations: {
+        perAddress: env.RATE_LIMIT_REGISTRATIONS,
+        windowMs: parseDuration(env.RATE_LIMIT_REGISTRATION_WINDOW) * 1000
+      },
+      chats: { perUser: env.RATE_LIMIT_CHATS, windowMs: parseDuration(env.RATE_LIMIT_CHAT_WINDOW) * 1000 }
+    },
     trustProxy: parseVariable('TRUST_PROXY', env.TRUST_PROXY, parseTrustProxy),
     corsOrigins: parseVariable('CORS_ORIGINS', env.CORS_ORIGINS, parseCorsOrigins)
   }

@@ -51,6 +51,7 @@ t.test('an environment with only a JWT secret gets the documented defaults', asy
     metricsToken: undefined,
     shutdownTimeoutMs: 10_000,
     connections: { requestTimeoutMs: 30_000, keepAliveTimeoutMs: 72_000, maxConnections: 10_000 },
+    limits: { kind: 'memory' },
     rateLimit: {
       enabled: true,
       failedLogins: { perUsernameAndAddress: 10, perAddress: 100, windowMs: 900_000 },

@@ -2,9 +2,10 @@ import createError from '@fastify/error'
 import rateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
-import type { RateLimitConfig } from '../abuse-config.js'
+import type { RateLimitConfig } from '../config.js'
+import type { FailureCounter, Limits } from '../limits/limits.js'
+import { rateLimitStore } from '../limits/rate-limit-store.js'
 import { usernameKey } from '../modules/auth/service.js'
-import { FailureCounter } from './failure-counter.js'
 
 /** The limit a route is subject to, named in its `config`; the limits themselves all live here. */
 export type RateLimitPolicy = 'failed-logins' | 'wrong-passwords' | 'registrations' | 'chats'
@@ -16,9 +17,6 @@ declare module 'fastify' {
 }
 
 type HookName = 'onRequest' | 'preValidation' | 'preHandler' | 'onSend'
-
-/** Keys remembered per limit; past this the oldest windows are forgotten, so memory stays bounded under attack. */
-const MAX_TRACKED_KEYS = 100_000
 
 const RateLimitedError = createError('rate_limited', '%s; try again in %s', 429)
 
@@ -37,29 +35,38 @@ function inWords(seconds: number): string {
   return `${amount} ${unit}${amount === 1 ? '' : 's'}`
 }
 
+export interface RateLimitsOptions {
+  config: RateLimitConfig
+  /** Where every count is kept, those of @fastify/rate-limit included. */
+  limits: Limits
+}
+
 /**
  * Rate limits for the routes that name a `rateLimitPolicy`, answered as 429 `rate_limited` problems with
  * `Retry-After`. With `RATE_LIMIT=off` nothing is registered.
  */
 export default fp(
-  async function rateLimits(app: FastifyInstance, { config }: { config: RateLimitConfig }) {
+  async function rateLimits(app: FastifyInstance, { config, limits }: RateLimitsOptions) {
     if (!config.enabled) return
-    await app.register(rateLimit, { global: false, cache: MAX_TRACKED_KEYS })
+    await app.register(rateLimit, { global: false, store: rateLimitStore(limits) })
 
+    // Each limiter's groupId names its window counter in the limits (see rate-limit-store.ts).
     const limitRegistrations = app.rateLimit({
+      groupId: 'registrations',
       max: config.registrations.perAddress,
       timeWindow: config.registrations.windowMs,
       errorResponseBuilder: (_request, { ttl }) => rateLimited('Too many registrations from your address', seconds(ttl))
     })
     const limitChats = app.rateLimit({
+      groupId: 'chats',
       max: config.chats.perUser,
       timeWindow: config.chats.windowMs,
-      keyGenerator: (request) => request.user.id,
+      keyGenerator: (request) => String(request.user.id),
       errorResponseBuilder: (_request, { ttl }) => rateLimited('You are sending messages too fast', seconds(ttl))
     })
     const failureGuards: Partial<Record<RateLimitPolicy, ReturnType<typeof failureGuard>>> = {
-      'failed-logins': failedLoginGuard(config.failedLogins),
-      'wrong-passwords': wrongPasswordGuard(config.failedLogins)
+      'failed-logins': failedLoginGuard(limits, config.failedLogins),
+      'wrong-passwords': wrongPasswordGuard(limits, config.failedLogins)
     }
 
     app.addHook('onRoute', (route) => {
@@ -102,13 +109,16 @@ interface FailureLimit {
 function failureGuard(limits: FailureLimit[], failed: (statusCode: number) => boolean) {
   const attempts = new WeakMap<FastifyRequest, string[]>()
 
+  const settleAll = (keys: string[], failure: boolean) =>
+    Promise.all(keys.map((key, index) => limits[index]!.counter.settle(key, failure)))
+
   async function begin(request: FastifyRequest) {
     const keys: string[] = []
     for (const limit of limits) {
       const key = limit.keyOf(request)
-      const admission = limit.counter.begin(key)
+      const admission = await limit.counter.begin(key)
       if (!admission.admitted) {
-        keys.forEach((admittedKey, index) => limits[index]!.counter.settle(admittedKey, false))
+        await settleAll(keys, false)
         throw rateLimited(limit.refusal, admission.retryAfterSeconds)
       }
       keys.push(key)
@@ -120,8 +130,7 @@ function failureGuard(limits: FailureLimit[], failed: (statusCode: number) => bo
     const keys = attempts.get(request)
     if (keys) {
       attempts.delete(request)
-      const failure = failed(reply.statusCode)
-      keys.forEach((key, index) => limits[index]!.counter.settle(key, failure))
+      await settleAll(keys, failed(reply.statusCode))
     }
     return payload
   }
@@ -134,17 +143,20 @@ function failureGuard(limits: FailureLimit[], failed: (statusCode: number) => bo
  * A correct password is never counted, and a username is only refused to the address its failures came from, so
  * an attacker cannot lock its owner out elsewhere.
  */
-function failedLoginGuard(config: RateLimitConfig['failedLogins']) {
+function failedLoginGuard(limits: Limits, config: RateLimitConfig['failedLogins']) {
   const addressOf = (request: FastifyRequest) => normalizeIP(request.ip)
   return failureGuard(
     [
       {
-        counter: new FailureCounter(config.perAddress, config.windowMs, MAX_TRACKED_KEYS),
+        counter: limits.failures('failed-logins-per-address', { limit: config.perAddress, windowMs: config.windowMs }),
         keyOf: addressOf,
         refusal: 'Too many failed logins from your address'
       },
       {
-        counter: new FailureCounter(config.perUsernameAndAddress, config.windowMs, MAX_TRACKED_KEYS),
+        counter: limits.failures('failed-logins-per-username-and-address', {
+          limit: config.perUsernameAndAddress,
+          windowMs: config.windowMs
+        }),
         keyOf: (request) => `${addressOf(request)} ${usernameKey((request.body as { username: string }).username)}`,
         refusal: 'Too many failed logins for this username from your address'
       }
@@ -158,11 +170,14 @@ function failedLoginGuard(config: RateLimitConfig['failedLogins']) {
  * access token must not let its holder guess the password faster than a login would. The only 400 a request that
  * passed validation gets is `wrong_password`.
  */
-function wrongPasswordGuard(config: RateLimitConfig['failedLogins']) {
+function wrongPasswordGuard(limits: Limits, config: RateLimitConfig['failedLogins']) {
   return failureGuard(
     [
       {
-        counter: new FailureCounter(config.perUsernameAndAddress, config.windowMs, MAX_TRACKED_KEYS),
+        counter: limits.failures('wrong-passwords', {
+          limit: config.perUsernameAndAddress,
+          windowMs: config.windowMs
+        }),
         keyOf: (request) => String(request.user.id),
         refusal: 'Too many wrong passwords for your account'
       }

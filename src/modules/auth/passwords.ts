@@ -1,7 +1,7 @@
 import argon2 from 'argon2'
 import { randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
-import { BoundedQueue } from './bounded-queue.js'
+import { ConcurrencyBound } from './concurrency-bound.js'
 
 export interface Argon2Parameters {
   memoryCost: number
@@ -28,13 +28,13 @@ export const HASHES_AT_ONCE = Math.max(1, availableParallelism() - 1)
  */
 export class PasswordHasher {
   private dummyHash: Promise<string> | undefined
-  private readonly queue: BoundedQueue
+  private readonly hashing: ConcurrencyBound
 
   constructor(
     private readonly parameters: Argon2Parameters,
     limits: HashQueueLimits
   ) {
-    this.queue = new BoundedQueue({
+    this.hashing = new ConcurrencyBound({
       concurrency: HASHES_AT_ONCE,
       maxWaiting: limits.maxWaiting,
       waitTimeoutMs: limits.waitTimeoutMs,
@@ -43,11 +43,11 @@ export class PasswordHasher {
   }
 
   hash(account: string, password: string): Promise<string> {
-    return this.queue.run(account, () => this.hashNow(password))
+    return this.hashing.run(account, () => this.hashNow(password))
   }
 
   verify(account: string, hash: string, password: string): Promise<boolean> {
-    return this.queue.run(account, () => argon2.verify(hash, password))
+    return this.hashing.run(account, () => argon2.verify(hash, password))
   }
 
   /** Whether the hash was made with other parameters than the configured ones, and should be made again. */

@@ -1,19 +1,11 @@
-/** Counts the replies each user has in flight in this process, to cap them per user. */
-export class InFlightLimiter {
-  private readonly counts = new Map<number, number>()
+import type { AiConfig } from '../../config.js'
+import type { InFlightSlots, Limits } from '../../limits/limits.js'
+import { longestChatMs } from './abandoned.js'
 
-  constructor(private readonly maxPerUser: number) {}
-
-  tryAcquire(userId: number): boolean {
-    const current = this.counts.get(userId) ?? 0
-    if (current >= this.maxPerUser) return false
-    this.counts.set(userId, current + 1)
-    return true
-  }
-
-  release(userId: number) {
-    const remaining = (this.counts.get(userId) ?? 1) - 1
-    if (remaining > 0) this.counts.set(userId, remaining)
-    else this.counts.delete(userId)
-  }
+/**
+ * The per-user cap on replies in flight, one slot per reply, keyed by user id. A slot's TTL is the longest a chat
+ * can last, so it only ends one whose process died (the same bound after which its chat is refunded).
+ */
+export function chatsInFlight(limits: Limits, ai: AiConfig): InFlightSlots {
+  return limits.slots('chats-in-flight', { maxPerKey: ai.maxConcurrentPerUser, ttlMs: longestChatMs(ai.timeoutMs) })
 }

@@ -2,9 +2,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { AiProvider } from '../../ai/provider.js'
 import type { AiConfig } from '../../config.js'
+import type { Limits } from '../../limits/limits.js'
 import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
 import { problemResponses } from '../../problems/schema.js'
-import { InFlightLimiter } from './in-flight.js'
+import { chatsInFlight } from './in-flight.js'
 import {
   ChatItemSchema,
   ChatPageQuerySchema,
@@ -22,6 +23,7 @@ export interface ChatRoutesOptions {
   provider: AiProvider
   chatCost: number
   ai: AiConfig
+  limits: Limits
 }
 
 const EventStreamSchema = Type.String({
@@ -32,10 +34,11 @@ const EventStreamSchema = Type.String({
 })
 
 const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, options) => {
+  const { limits, ...chatOptions } = options
   const deps: ChatDependencies = {
     store: app.store,
-    ...options,
-    inFlight: new InFlightLimiter(options.ai.maxConcurrentPerUser),
+    ...chatOptions,
+    inFlight: chatsInFlight(limits, options.ai),
     recorder: app.chatRecorder
   }
   app.addHook('onRequest', app.authenticate)

@@ -2,12 +2,12 @@ import type { AiConfig } from '../../config.js'
 import type { AiProvider, GenerateRequest } from '../../ai/provider.js'
 import type { ChargingStore, ChatHistoryStore, IdempotencyScope, IdempotencyStore } from '../../db/store.js'
 import { ConversationNotFoundError, TooManyChatsInFlightError, insufficientTokens } from '../../problems/errors.js'
+import type { InFlightSlots } from '../../limits/limits.js'
 import type { ChatRecorder } from '../../metrics/recorder.js'
 import type { WriteLog } from '../common/write-later.js'
 import { askProvider } from './ask-provider.js'
 import { ReplyDeadline } from './deadline.js'
 import { toChatItem } from './history.js'
-import type { InFlightLimiter } from './in-flight.js'
 import { failChat, settleChat } from './outcome.js'
 import { buildPrompt, titleFrom } from './prompt.js'
 import type { ChatReply, ChatRequest } from './schemas.js'
@@ -19,7 +19,7 @@ export interface ChatDependencies {
   provider: AiProvider
   chatCost: number
   ai: AiConfig
-  inFlight: InFlightLimiter
+  inFlight: InFlightSlots
   recorder: ChatRecorder
 }
 
@@ -61,13 +61,14 @@ export async function runChat(
   request: ChatRequest,
   options: ChatOptions
 ): Promise<ChatReply> {
-  if (!deps.inFlight.tryAcquire(userId)) throw new TooManyChatsInFlightError(deps.ai.maxConcurrentPerUser)
+  const slot = await deps.inFlight.acquire(String(userId))
+  if (!slot) throw new TooManyChatsInFlightError(deps.ai.maxConcurrentPerUser)
   try {
     const chat = await reserve(deps, userId, request, options.idempotencyKey)
     options.onStart?.()
     return await reply(deps, chat, options)
   } finally {
-    deps.inFlight.release(userId)
+    await slot.release()
   }
 }
 

@@ -1,6 +1,6 @@
 import { serverBusy } from '../../problems/errors.js'
 
-export interface QueueLimits {
+export interface ConcurrencyBoundLimits {
   /** Tasks running at once. */
   concurrency: number
   /** Tasks waiting for a turn at most; past it a task is refused at once. */
@@ -16,17 +16,18 @@ interface Waiter {
 }
 
 /**
- * Runs at most `concurrency` tasks at a time; the others wait their turn in order. The wait is bounded three ways, each
- * refusing with a 503 `server_busy` error instead of queueing: the queue is full, the turn did not come within
- * `waitTimeoutMs`, or the task's key already holds `perKey` places, so that one key cannot crowd out the others.
+ * A bound on concurrency, not a rate limit: runs at most `concurrency` tasks at a time, however many come per second,
+ * and the others wait their turn in order. The wait is bounded three ways, each refusing with a 503 `server_busy`
+ * error instead of queueing: the queue is full, the turn did not come within `waitTimeoutMs`, or the task's key
+ * already holds `perKey` places, so that one key cannot crowd out the others.
  */
-export class BoundedQueue {
+export class ConcurrencyBound {
   private running = 0
   private readonly waiting: Waiter[] = []
   private readonly heldByKey = new Map<string, number>()
   private readonly retryAfterSeconds: number
 
-  constructor(private readonly limits: QueueLimits) {
+  constructor(private readonly limits: ConcurrencyBoundLimits) {
     this.retryAfterSeconds = Math.max(1, Math.ceil(limits.waitTimeoutMs / 1000))
   }
 

@@ -1,0 +1,127 @@
+import type {
+  Admission,
+  FailureCounter,
+  FailureRule,
+  InFlightSlots,
+  Limits,
+  Slot,
+  SlotRule,
+  WindowCounter
+} from './limits.js'
+import { MemoryWindows } from './memory-windows.js'
+
+/** Keys remembered per limit; past this the oldest windows are forgotten, so memory stays bounded under attack. */
+export const MAX_KEYS_PER_LIMIT = 100_000
+
+export interface MemoryLimitsOptions {
+  maxKeysPerLimit?: number
+  now?: () => number
+}
+
+/** The limits of this process alone, kept in its memory: every method's work is done before it first awaits. */
+export interface MemoryLimits extends Limits {
+  /** Keys that hold something (a window or a slot) in any limit, for tests that check nothing is left behind. */
+  heldKeys(): number
+}
+
+interface Made {
+  rule: string
+  counter: unknown
+  size: () => number
+}
+
+export function createMemoryLimits({
+  maxKeysPerLimit = MAX_KEYS_PER_LIMIT,
+  now = Date.now
+}: MemoryLimitsOptions = {}): MemoryLimits {
+  const made = new Map<string, Made>()
+
+  /** A name stands for one counter: asked again with the same rule, it is the same counter. */
+  function named<C>(name: string, rule: object, make: () => { counter: C; size: () => number }): C {
+    const ruleText = JSON.stringify(rule)
+    const existing = made.get(name)
+    if (existing && existing.rule !== ruleText) throw new Error(`the limit ${name} is already another rule`)
+    if (existing) return existing.counter as C
+    const { counter, size } = make()
+    made.set(name, { rule: ruleText, counter, size })
+    return counter
+  }
+
+  return {
+    slots: (name, rule) => named(name, { kind: 'slots', ...rule }, () => memorySlots(rule, now)),
+    failures: (name, rule) =>
+      named(name, { kind: 'failures', ...rule }, () =>
+        memoryFailures(rule, new MemoryWindows(rule.windowMs, maxKeysPerLimit, now, noFailures))
+      ),
+    windows: (name, rule) =>
+      named(name, { kind: 'windows', ...rule }, () =>
+        memoryWindowCounter(new MemoryWindows(rule.windowMs, maxKeysPerLimit, now, noHits))
+      ),
+    heldKeys: () => [...made.values()].reduce((sum, { size }) => sum + size(), 0),
+    close: async () => {}
+  }
+}
+
+interface FailureCounts {
+  failures: number
+  pending: number
+}
+
+const noFailures = (): FailureCounts => ({ failures: 0, pending: 0 })
+const noHits = () => ({ hits: 0 })
+
+function memoryFailures(rule: FailureRule, windows: MemoryWindows<FailureCounts>) {
+  const counter: FailureCounter = {
+    async begin(key): Promise<Admission> {
+      const window = windows.current(key)
+      if (window.counts.failures + window.counts.pending >= rule.limit) {
+        return { admitted: false, retryAfterSeconds: Math.max(1, Math.ceil(windows.remainingMs(window) / 1000)) }
+      }
+      window.counts.pending += 1
+      return { admitted: true }
+    },
+    async settle(key, failed) {
+      // An attempt begun in a window that has since expired was forgotten with it; its failure counts in the new one.
+      const { counts } = windows.current(key)
+      counts.pending = Math.max(0, counts.pending - 1)
+      if (failed) counts.failures += 1
+      if (counts.failures === 0 && counts.pending === 0) windows.forget(key)
+    }
+  }
+  return { counter, size: () => windows.size }
+}
+
+function memoryWindowCounter(windows: MemoryWindows<{ hits: number }>) {
+  const counter: WindowCounter = {
+    async hit(key) {
+      const window = windows.current(key)
+      window.counts.hits += 1
+      return { count: window.counts.hits, resetInMs: windows.remainingMs(window) }
+    }
+  }
+  return { counter, size: () => windows.size }
+}
+
+/** Slots by key, each with the time it expires; a process's memory dies with it, so only a bug could lose one. */
+function memorySlots(rule: SlotRule, now: () => number) {
+  const held = new Map<string, Map<number, number>>()
+  let lastId = 0
+  const counter: InFlightSlots = {
+    async acquire(key): Promise<Slot | undefined> {
+      const at = now()
+      const slots = held.get(key) ?? new Map<number, number>()
+      for (const [id, expiresAt] of slots) if (expiresAt <= at) slots.delete(id)
+      if (slots.size >= rule.maxPerKey) return undefined
+      const id = ++lastId
+      slots.set(id, at + rule.ttlMs)
+      held.set(key, slots)
+      return {
+        async release() {
+          slots.delete(id)
+          if (slots.size === 0 && held.get(key) === slots) held.delete(key)
+        }
+      }
+    }
+  }
+  return { counter, size: () => held.size }
+}
