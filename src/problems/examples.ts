@@ -4,7 +4,7 @@ export function problemType(code: string): string {
   return `urn:ai-chat-api:problem:${code}`
 }
 
-interface ExampleProblem {
+export interface ExampleProblem {
   code: string
   detail: string
   extensions?: Record<string, unknown>
@@ -33,18 +33,27 @@ const EXAMPLES: Record<number, ExampleProblem> = {
   429: { code: 'rate_limited', detail: 'Too many requests; retry after 60 seconds' },
   502: { code: 'upstream_error', detail: 'The AI provider failed to answer', extensions: { refunded: true } },
   503: {
-    code: 'not_ready',
-    detail: 'The service is not ready: migrations pending',
-    extensions: { checks: { database: 'ok', migrations: 'pending' } }
+    code: 'storage_unavailable',
+    detail: 'The database could not complete the request (the disk is full, failing or locked); try again shortly'
   },
   504: { code: 'upstream_timeout', detail: 'The AI provider did not answer in time', extensions: { refunded: true } }
 }
 
-export function problemExample(status: number) {
+/** What every route answers once the server has begun to shut down; the probes and /metrics only ever answer this 503. */
+export const SHUTTING_DOWN_EXAMPLE: ExampleProblem = {
+  code: 'shutting_down',
+  detail: 'The server is shutting down; send the request again and another instance will answer'
+}
+
+/** What the readiness probe answers while the database is unreachable or lacks a migration. */
+export const NOT_READY_EXAMPLE: ExampleProblem = {
+  code: 'not_ready',
+  detail: 'The service is not ready: migrations pending',
+  extensions: { checks: { database: 'ok', migrations: 'pending' } }
+}
+
+export function problemExample(status: number, example = EXAMPLES[status]) {
   const title = STATUS_CODES[status] ?? 'Error'
-  const { code, detail, extensions } = EXAMPLES[status] ?? {
-    code: title.toLowerCase().replace(/[^a-z]+/g, '_'),
-    detail: title
-  }
+  const { code, detail, extensions } = example ?? { code: title.toLowerCase().replace(/[^a-z]+/g, '_'), detail: title }
   return { type: problemType(code), title, status, detail, code, ...extensions }
 }

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { STATUS_CODES } from 'node:http'
-import { problemExample } from './examples.js'
+import { problemExample, type ExampleProblem } from './examples.js'
 
 export const ProblemSchema = Type.Object(
   {
@@ -67,13 +67,18 @@ interface ProblemResponse {
 
 /** The problem+json responses a route can return, keyed by status, for its response schema; each has an example. */
 export function problemResponses<const Status extends number>(...statuses: Status[]) {
-  return Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      {
-        description: STATUS_CODES[status],
-        content: { 'application/problem+json': { schema: Type.Ref(ProblemSchema), example: problemExample(status) } }
-      }
-    ])
-  ) as Record<Status, ProblemResponse>
+  return Object.fromEntries(statuses.map((status) => [status, problemResponse(status)])) as Record<
+    Status,
+    ProblemResponse
+  >
+}
+
+/** One problem+json response, with the typical example for its status or the one given. */
+export function problemResponse(status: number, example?: ExampleProblem): ProblemResponse {
+  return {
+    description: STATUS_CODES[status] ?? 'Error',
+    content: {
+      'application/problem+json': { schema: Type.Ref(ProblemSchema), example: problemExample(status, example) }
+    }
+  }
 }

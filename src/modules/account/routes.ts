@@ -15,7 +15,7 @@ const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Every chat message costs tokens; this is what is left.',
         tags: ['account'],
         security: BearerSecurity,
-        response: { 200: TokenBalanceSchema, ...problemResponses(401) }
+        response: { 200: TokenBalanceSchema, ...problemResponses(401, 503) }
       }
     },
     async (request) => getTokenBalance(app.store, request.user.id)

@@ -34,7 +34,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         security,
         querystring: AdminUserPageQuerySchema,
-        response: { 200: AdminUserPageSchema, ...problemResponses(400, 401, 403) }
+        response: { 200: AdminUserPageSchema, ...problemResponses(400, 401, 403, 503) }
       }
     },
     async (request) => listAccounts(app.store, request.query)
@@ -55,7 +55,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         headers: IdempotencyHeadersSchema,
         params: AdminUserParamsSchema,
         body: TokenAdjustmentRequestSchema,
-        response: { 201: TokenAdjustmentSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422) }
+        response: { 201: TokenAdjustmentSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 422, 503) }
       }
     },
     async (request, reply) => {
@@ -90,7 +90,7 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         params: AdminUserParamsSchema,
         body: AccountActivationSchema,
-        response: { 200: AdminUserSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415) }
+        response: { 200: AdminUserSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503) }
       }
     },
     async (request) => setAccountActive(app.store, request.user.id, request.params.username, request.body.is_active)

@@ -99,7 +99,7 @@ const authRoutes: FastifyPluginAsyncTypebox<{ config: Config }> = async (app, { 
           'by then at the latest, and afterwards refreshing is 401.',
         tags,
         body: RefreshRequestSchema,
-        response: { 200: TokenPairSchema, ...problemResponses(...bodyProblems, 401) }
+        response: { 200: TokenPairSchema, ...problemResponses(...bodyProblems, 401, 503) }
       }
     },
     async (request) => refreshTokens(deps, request.body.refresh)

@@ -82,7 +82,7 @@ const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, opt
         tags,
         security: BearerSecurity,
         querystring: ChatPageQuerySchema,
-        response: { 200: ChatPageSchema, ...problemResponses(400, 401) }
+        response: { 200: ChatPageSchema, ...problemResponses(400, 401, 503) }
       }
     },
     async (request) => listChatHistory(app.store, request.user.id, request.query)
@@ -98,7 +98,7 @@ const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, opt
         tags,
         security: BearerSecurity,
         params: ChatParamsSchema,
-        response: { 200: ChatItemSchema, ...problemResponses(400, 401, 404) }
+        response: { 200: ChatItemSchema, ...problemResponses(400, 401, 404, 503) }
       }
     },
     async (request) => getChat(app.store, request.user.id, request.params.id)

@@ -28,7 +28,7 @@ const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         security,
         querystring: ConversationPageQuerySchema,
-        response: { 200: ConversationPageSchema, ...problemResponses(400, 401) }
+        response: { 200: ConversationPageSchema, ...problemResponses(400, 401, 503) }
       }
     },
     async (request) => listConversations(app.store, request.user.id, request.query)
@@ -45,7 +45,7 @@ const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         params: ConversationParamsSchema,
         querystring: ChatPageQuerySchema,
-        response: { 200: ConversationWithMessagesSchema, ...problemResponses(400, 401, 404) }
+        response: { 200: ConversationWithMessagesSchema, ...problemResponses(400, 401, 404, 503) }
       }
     },
     async (request) => getConversation(app.store, request.user.id, request.params.id, request.query)
@@ -62,7 +62,7 @@ const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         security,
         params: ConversationParamsSchema,
         body: ConversationRenameSchema,
-        response: { 200: ConversationSchema, ...problemResponses(400, 401, 404, 413, 415) }
+        response: { 200: ConversationSchema, ...problemResponses(400, 401, 404, 413, 415, 503) }
       }
     },
     async (request) => renameConversation(app.store, request.user.id, request.params.id, request.body.title)
@@ -80,7 +80,7 @@ const conversationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         security,
         params: ConversationParamsSchema,
-        response: { 204: { description: 'Deleted', type: 'null' }, ...problemResponses(400, 401, 404, 409) }
+        response: { 204: { description: 'Deleted', type: 'null' }, ...problemResponses(400, 401, 404, 409, 503) }
       }
     },
     async (request, reply) => {

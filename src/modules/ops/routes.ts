@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { problemResponses } from '../../problems/schema.js'
+import { NOT_READY_EXAMPLE, SHUTTING_DOWN_EXAMPLE } from '../../problems/examples.js'
+import { problemResponse, problemResponses } from '../../problems/schema.js'
 import { HealthSchema, METRICS_MEDIA_TYPE, MetricsSchema, ReadinessSchema } from './schemas.js'
 import { checkReadiness, metricsTokenCheck } from './service.js'
 
@@ -15,7 +16,7 @@ const opsRoutes: FastifyPluginAsyncTypebox<{ metricsToken: string | undefined }>
         summary: 'Liveness probe: the process answers',
         description: 'Answers 200 while the process can serve requests; it checks nothing else.',
         tags,
-        response: { 200: HealthSchema, ...problemResponses(503) }
+        response: { 200: HealthSchema, 503: problemResponse(503, SHUTTING_DOWN_EXAMPLE) }
       }
     },
     async () => ({ status: 'ok' as const })
@@ -30,7 +31,7 @@ const opsRoutes: FastifyPluginAsyncTypebox<{ metricsToken: string | undefined }>
         description:
           'Answers 503 `not_ready` while the database is unreachable or lacks a migration, and while shutting down.',
         tags,
-        response: { 200: ReadinessSchema, ...problemResponses(503) }
+        response: { 200: ReadinessSchema, 503: problemResponse(503, NOT_READY_EXAMPLE) }
       }
     },
     async () => checkReadiness(app.store)
@@ -53,7 +54,8 @@ const opsRoutes: FastifyPluginAsyncTypebox<{ metricsToken: string | undefined }>
         tags,
         response: {
           200: { description: 'The current metrics', content: { [METRICS_MEDIA_TYPE]: { schema: MetricsSchema } } },
-          ...problemResponses(401, 503)
+          ...problemResponses(401),
+          503: problemResponse(503, SHUTTING_DOWN_EXAMPLE)
         }
       }
     },

@@ -27,7 +27,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'An access or refresh token: well signed, unexpired, its login not ended, and (refresh) not spent.',
         tags,
         body: TokenVerifyRequestSchema,
-        response: { 200: EmptySchema, ...problemResponses(...bodyProblems, 401) }
+        response: { 200: EmptySchema, ...problemResponses(...bodyProblems, 401, 503) }
       }
     },
     async (request) => {
@@ -45,7 +45,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Every refresh and access token of that login stops working at once (SimpleJWT-compatible).',
         tags,
         body: RefreshRequestSchema,
-        response: { 200: EmptySchema, ...problemResponses(...bodyProblems, 401) }
+        response: { 200: EmptySchema, ...problemResponses(...bodyProblems, 401, 503) }
       }
     },
     async (request) => {
@@ -65,7 +65,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags,
         security: BearerSecurity,
         body: RefreshRequestSchema,
-        response: { 200: EmptySchema, ...problemResponses(...bodyProblems, 401) }
+        response: { 200: EmptySchema, ...problemResponses(...bodyProblems, 401, 503) }
       }
     },
     async (request) => {
@@ -84,7 +84,7 @@ const sessionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         description: 'Ends every login of yours at once: all refresh and access tokens stop working immediately.',
         tags,
         security: BearerSecurity,
-        response: { 200: EmptySchema, ...problemResponses(401) }
+        response: { 200: EmptySchema, ...problemResponses(401, 503) }
       }
     },
     async (request) => {

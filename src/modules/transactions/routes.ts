@@ -18,7 +18,7 @@ const transactionRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['account'],
         security: BearerSecurity,
         querystring: TransactionPageQuerySchema,
-        response: { 200: TransactionPageSchema, ...problemResponses(400, 401) }
+        response: { 200: TransactionPageSchema, ...problemResponses(400, 401, 503) }
       }
     },
     async (request) => listTransactions(app.store, request.user.id, request.query)
