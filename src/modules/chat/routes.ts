@@ -5,6 +5,7 @@ import type { AiConfig } from '../../config.js'
 import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
 import { problemResponses } from '../../problems/schema.js'
 import { InFlightLimiter } from './in-flight.js'
+import { ChatLeases } from './leases.js'
 import {
   ChatItemSchema,
   ChatPageQuerySchema,
@@ -21,6 +22,7 @@ const tags = ['chat']
 export interface ChatRoutesOptions {
   provider: AiProvider
   chatCost: number
+  chatLeaseMs: number
   ai: AiConfig
 }
 
@@ -36,8 +38,10 @@ const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, opt
     store: app.store,
     ...options,
     inFlight: new InFlightLimiter(options.ai.maxConcurrentPerUser),
+    leases: new ChatLeases(app.store, options.chatLeaseMs, app.log),
     recorder: app.chatRecorder
   }
+  app.addHook('onClose', async () => deps.leases.stop())
   app.addHook('onRequest', app.authenticate)
 
   app.post(

@@ -14,6 +14,7 @@ import {
 import { writeOrRetryLater, type WriteLog } from '../common/write-later.js'
 import { ReplyDeadline } from './deadline.js'
 import type { InFlightLimiter } from './in-flight.js'
+import type { ChatLeases } from './leases.js'
 import { buildPrompt, titleFrom } from './prompt.js'
 import type { ChatOutcome, ChatRecorder } from '../../metrics/recorder.js'
 import { toPage } from '../common/pages.js'
@@ -26,6 +27,7 @@ export interface ChatDependencies {
   chatCost: number
   ai: AiConfig
   inFlight: InFlightLimiter
+  leases: ChatLeases
   recorder: ChatRecorder
 }
 
@@ -71,9 +73,11 @@ export async function reserveChat(
       message: request.message,
       cost: deps.chatCost,
       idempotencyKey,
+      lease: deps.leases.forReservation(),
       now: Date.now()
     })
     if (reservation.reserved) {
+      deps.leases.hold(reservation.chatId)
       deps.recorder.tokensCharged(deps.chatCost)
       const startsConversation = request.conversation_id === undefined
       return { userId, message: request.message, startsConversation, ...reservation }
@@ -145,6 +149,7 @@ export async function replyToChat(
   } finally {
     deadline.clear()
     deps.inFlight.release(chat.userId)
+    deps.leases.release(chat.chatId)
   }
 }
 
@@ -165,6 +170,7 @@ function storageFailure(deps: ChatDependencies, cause: unknown) {
 
 /** Refunds the chat now, or in the background once the database takes writes again; says whether it was now. */
 function refund(deps: ChatDependencies, chat: ReservedChat, reason: string, log: WriteLog): Promise<boolean> {
+  log.warn({ chatId: chat.chatId, reason }, 'the chat got no reply; refunding it')
   return writeOrRetryLater(() => deps.store.refundChat({ chatId: chat.chatId, reason, now: Date.now() }), {
     what: `the refund of chat ${chat.chatId}`,
     log,
