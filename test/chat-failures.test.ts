@@ -169,3 +169,26 @@ t.test('a chat left pending by a stopped process is refunded when the next one s
   t.equal(await balanceOf(app, first.headers), 4000)
   t.same(ledgerMismatches(db), [])
 })
+
+t.test('the cause of a provider failure is logged at warn with the request id', async (t) => {
+  const logged: string[] = []
+  const { app } = await build(
+    t,
+    { LOG_LEVEL: 'warn' },
+    { provider: throwingProvider, logStream: { write: (line) => logged.push(line) } }
+  )
+  const { headers } = await signUp(app)
+
+  await app.inject({
+    method: 'POST',
+    url: '/api/chat_msg/',
+    headers: { ...headers, 'x-request-id': 'chat-req-42' },
+    payload: { message: 'hello' }
+  })
+
+  const lines = logged.map((line) => JSON.parse(line))
+  t.match(
+    lines.filter((line) => line.reqId === 'chat-req-42' && line.chatId === 1),
+    [{ level: 40, reason: `provider error: ${INTERNAL_DETAIL}` }]
+  )
+})

@@ -85,3 +85,27 @@ t.test(
     }
   }
 )
+
+t.test(
+  'a chat left pending by a release without leases has an expired lease: the first start refunds it',
+  async (t) => {
+    const directory = t.testdir()
+    const databaseUrl = join(directory, 'old.sqlite')
+    const old = new Database(databaseUrl)
+    migrate(drizzle({ client: old }), { migrationsFolder: migrationsUpTo(join(directory, 'before-leases'), 8) })
+    old.exec(`
+    insert into users (username, username_key, username_skeleton, password_hash, tokens, created_at)
+      values ('alice', 'alice', 'alice', 'h', 3900, 1);
+    insert into chats (user_id, message, status, cost, created_at, updated_at) values (1, 'hi', 'pending', 100, 2, 2);
+    insert into ledger (user_id, delta, reason, chat_id, balance_after, created_at) values
+      (1, 4000, 'signup', null, 4000, 1), (1, -100, 'chat', 1, 3900, 2);`)
+    old.close()
+
+    const { db } = await build(t, { DATABASE_URL: databaseUrl })
+
+    t.match(db.prepare('select status, lease_holder, lease_expires_at from chats').all(), [
+      { status: 'failed', lease_holder: null, lease_expires_at: 0 }
+    ])
+    t.same(db.prepare('select tokens from users').get(), { tokens: 4000 })
+  }
+)
