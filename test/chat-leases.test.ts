@@ -5,7 +5,8 @@ import type { AiReply } from '../src/ai/provider.js'
 import { assertProblem, build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
 import { unwritableUntilFreed } from './unwritable-store.js'
 
-const LEASE_MS = 1000
+/** Long enough that a busy machine does not stall the renewal timer past it. */
+const LEASE_MS = 2000
 
 function leaseOf(db: Database.Database) {
   return db.prepare('select status, lease_holder, lease_expires_at from chats').get() as {
@@ -25,8 +26,8 @@ t.test('a reply that outlasts several leases keeps its chat: its lease is renewe
   const taken = leaseOf(db)
   t.match(taken.lease_holder, /^[0-9a-f-]{36}$/, 'the reservation records the instance')
 
-  // Three leases long: the sweep runs once a lease, and would refund a chat whose lease was not renewed.
-  await sleep(3 * LEASE_MS)
+  // Over two leases: the sweep runs once a lease, and would refund a chat whose lease was not renewed.
+  await sleep(2.5 * LEASE_MS)
 
   const renewed = leaseOf(db)
   t.equal(renewed.status, 'pending')
