@@ -90,7 +90,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(authRoutes, { config })
   await app.register(sessionRoutes)
   await app.register(accountRoutes)
-  await app.register(chatRoutes, { provider, chatCost: config.chatCost, ai: config.ai, limits })
+  await app.register(chatRoutes, {
+    provider,
+    chatCost: config.chatCost,
+    chatLeaseMs: config.chatLeaseMs,
+    ai: config.ai,
+    limits
+  })
   await app.register(conversationRoutes)
   await app.register(transactionRoutes)
   await app.register(adminRoutes)

@@ -23,6 +23,7 @@ export const EnvSchema = Type.Object({
   SESSION_MAX_AGE: Duration('30d'),
   INITIAL_TOKENS: Count(4000),
   CHAT_COST: Count(100, 1),
+  CHAT_LEASE: Duration('30s'),
   ARGON2_MEMORY_KIB: Count(19456, 8),
   ARGON2_TIME_COST: Count(2, 1),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
@@ -77,6 +78,11 @@ export interface Config {
   sessionMaxAgeSeconds: number
   initialTokens: number
   chatCost: number
+  /**
+   * How long a pending chat stays this instance's without a renewal (renewed every third of it while the reply runs);
+   * past it, any instance on the database refunds the chat.
+   */
+  chatLeaseMs: number
   argon2: { memoryCost: number; timeCost: number; parallelism: number }
   /** Hashes that may wait for a turn, how long each may wait, and how many one account may have in flight. */
   argon2Queue: { maxWaiting: number; waitTimeoutMs: number; perAccount: number }
@@ -180,6 +186,7 @@ function toConfig(env: Env): Config {
     sessionMaxAgeSeconds: parseDuration(env.SESSION_MAX_AGE),
     initialTokens: env.INITIAL_TOKENS,
     chatCost: env.CHAT_COST,
+    chatLeaseMs: parseDuration(env.CHAT_LEASE) * 1000,
     argon2: {
       memoryCost: env.ARGON2_MEMORY_KIB,
       timeCost: env.ARGON2_TIME_COST,

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { AiProvider } from '../src/ai/provider.js'
 import type { App } from '../src/app.js'
-import { refundAbandonedChats } from '../src/modules/chat/abandoned.js'
+import { refundExpiredChats } from '../src/modules/chat/recovery.js'
 import { eventsOf } from './event-stream-client.js'
 import { build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
 
@@ -47,19 +47,19 @@ t.test('a stream that ends without the end of the reply is refunded when no text
   t.same(ledgerMismatches(db), [])
 })
 
-t.test('the sweep refunds chats pending past every time limit and leaves younger ones alone', async (t) => {
+t.test('recovery refunds a pending chat once its lease has expired, and not before', async (t) => {
   let release: () => void = () => {}
   const held = providerFrom(
     'held',
     () => new Promise((resolve) => (release = () => resolve({ text: 'late', model: 'held', usage: null })))
   )
-  const { app, db } = await build(t, { AI_TIMEOUT_MS: '1000' }, { provider: held })
+  const { app, db } = await build(t, { CHAT_LEASE: '1h' }, { provider: held })
   const { headers } = await signUp(app)
   const answer = app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload: { message: 'hello' } })
   while (countChats(db, 'pending') === 0) await new Promise((resolve) => setImmediate(resolve))
 
-  t.equal(await refundAbandonedChats(app.store, 1000, Date.now()), 0, 'a chat within its time limit is kept')
-  t.equal(await refundAbandonedChats(app.store, 1000, Date.now() + 10 * 1000 + 60_000 + 1), 1)
+  t.same(await refundExpiredChats(app.store, app.log, Date.now()), [], 'a chat within its lease is kept')
+  t.same(await refundExpiredChats(app.store, app.log, Date.now() + 60 * 60 * 1000 + 1), [1])
 
   t.equal(countChats(db, 'failed'), 1)
   t.same(ledgerMismatches(db), [])

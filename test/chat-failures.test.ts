@@ -52,9 +52,9 @@ async function waitForPendingChat(db: Database.Database) {
 }
 
 /** Builds an app whose provider holds its replies, and sends a message that stays pending until released. */
-async function startPendingChat(t: Test) {
+async function startPendingChat(t: Test, env: Record<string, string> = {}) {
   const provider = gatedProvider()
-  const built = await build(t, {}, { provider })
+  const built = await build(t, env, { provider })
   const { headers } = await signUp(built.app)
   const answer = sendChat(built.app, headers, 'hello')
   await waitForPendingChat(built.db)
@@ -147,10 +147,14 @@ t.test('a reply that arrives late settles the pending chat', async (t) => {
   t.same(ledgerMismatches(db), [])
 })
 
-t.test('a chat left pending by a stopped process is refunded when the next process starts', async (t) => {
-  const first = await startPendingChat(t)
+t.test('a chat left pending by a stopped process is refunded when the next one starts after its lease', async (t) => {
+  const first = await startPendingChat(t, { CHAT_LEASE: '1s' })
   // The reply is never released: the first process stops with the chat still pending.
   await first.app.close()
+  const { lease_expires_at } = first.db.prepare('select lease_expires_at from chats').get() as {
+    lease_expires_at: number
+  }
+  await sleep(lease_expires_at - Date.now() + 1)
 
   const { app, db } = await build(t, { DATABASE_URL: first.databaseUrl })
 
@@ -164,4 +168,27 @@ t.test('a chat left pending by a stopped process is refunded when the next proce
   ])
   t.equal(await balanceOf(app, first.headers), 4000)
   t.same(ledgerMismatches(db), [])
+})
+
+t.test('the cause of a provider failure is logged at warn with the request id', async (t) => {
+  const logged: string[] = []
+  const { app } = await build(
+    t,
+    { LOG_LEVEL: 'warn' },
+    { provider: throwingProvider, logStream: { write: (line) => logged.push(line) } }
+  )
+  const { headers } = await signUp(app)
+
+  await app.inject({
+    method: 'POST',
+    url: '/api/chat_msg/',
+    headers: { ...headers, 'x-request-id': 'chat-req-42' },
+    payload: { message: 'hello' }
+  })
+
+  const lines = logged.map((line) => JSON.parse(line))
+  t.match(
+    lines.filter((line) => line.reqId === 'chat-req-42' && line.chatId === 1),
+    [{ level: 40, reason: `provider error: ${INTERNAL_DETAIL}` }]
+  )
 })

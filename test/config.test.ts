@@ -32,6 +32,7 @@ t.test('an environment with only a JWT secret gets the documented defaults', asy
     sessionMaxAgeSeconds: 30 * 86400,
     initialTokens: 4000,
     chatCost: 100,
+    chatLeaseMs: 30_000,
     argon2: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
     argon2Queue: { maxWaiting: 32, waitTimeoutMs: 2000, perAccount: 2 },
     ai: {
@@ -89,6 +90,7 @@ const badValues = [
   ['SHUTDOWN_TIMEOUT', '10'],
   ['SESSION_MAX_AGE', '0d'],
   ['ARGON2_QUEUE_WAIT', '500ms'],
+  ['CHAT_LEASE', '0s'],
   ['ARGON2_QUEUE_SIZE', '-1'],
   ['ARGON2_PER_ACCOUNT', '0'],
   ['REQUEST_TIMEOUT', '0s'],

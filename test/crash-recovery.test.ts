@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import { refundAbandonedChats } from '../src/modules/chat/abandoned.js'
+import { refundExpiredChats } from '../src/modules/chat/recovery.js'
 import { FakeOpenAi } from './fake-openai.js'
 import { build, countChats, ledgerMismatches, PASSWORD, providerFrom, signUp } from './helper.js'
 import { startServer } from './server-process.js'
@@ -17,9 +17,9 @@ async function post(baseUrl: string, path: string, body: unknown, headers: Recor
   return { status: response.status, headers: response.headers, body: await response.json() }
 }
 
-t.test('after kill -9 mid-chat and a restart, a retry with the same key is served at once', async (t) => {
+t.test('after kill -9 mid-chat and a restart, a retry with the same key runs once the lease expired', async (t) => {
   const fake = await FakeOpenAi.start(t)
-  const env = { AI_PROVIDER: 'openai', AI_BASE_URL: fake.baseUrl, AI_MODEL: 'fake' }
+  const env = { AI_PROVIDER: 'openai', AI_BASE_URL: fake.baseUrl, AI_MODEL: 'fake', CHAT_LEASE: '2s' }
   const first = await startServer(t, env)
   await post(first.baseUrl, '/api/register/', { username: 'alice', password: PASSWORD })
   const { access } = (await post(first.baseUrl, '/api/login/', { username: 'alice', password: PASSWORD })).body
@@ -32,20 +32,27 @@ t.test('after kill -9 mid-chat and a restart, a retry with the same key is serve
   await first.exited
 
   const second = await startServer(t, env, { databaseUrl: first.databaseUrl })
+  const recovered = await second.logged((line) => line.msg === 'refunded chats whose lease had expired')
+  t.same(recovered.chatIds, [1])
   const retry = await post(second.baseUrl, '/api/chat_msg/', { message: 'hello' }, headers)
 
-  t.equal(retry.status, 201, 'served, not 409: the restart refunded the chat and released its key')
+  t.equal(retry.status, 201, 'served, not 409: recovery refunded the chat and released its key')
   t.equal(retry.headers.get('idempotent-replayed'), null, 'a new charge, since the first one was refunded')
   const balance = await fetch(`${second.baseUrl}/api/tokenbalance/`, { headers })
   t.equal((await balance.json()).tokens, 3900)
   const db = new Database(first.databaseUrl, { readonly: true })
   t.teardown(() => db.close())
   t.equal(countChats(db, 'failed'), 1, 'the chat cut off by the crash was refunded')
+  const cutOff = db.prepare('select lease_expires_at, updated_at from chats where id = 1').get() as {
+    lease_expires_at: number
+    updated_at: number
+  }
+  t.ok(cutOff.updated_at >= cutOff.lease_expires_at, 'and only once its lease had expired')
   t.equal(countChats(db, 'completed'), 1)
   t.same(ledgerMismatches(db), [])
 })
 
-t.test("the sweep's refund of an abandoned chat releases its key in the same transaction", async (t) => {
+t.test("recovery's refund of a chat whose lease expired releases its key in the same transaction", async (t) => {
   const held: Array<() => void> = []
   const provider = providerFrom('held', async () => {
     await new Promise<void>((resolve) => held.push(resolve))
@@ -63,9 +70,10 @@ t.test("the sweep's refund of an abandoned chat releases its key in the same tra
   const bound = db.prepare('select chat_id from idempotency_keys').get() as { chat_id: number }
   t.equal(bound.chat_id, 1, 'the reservation bound the key to its chat')
 
-  const refunded = await refundAbandonedChats(app.store, 1, Date.now() + 24 * 60 * 60 * 1000)
+  const afterTheLease = Date.now() + 24 * 60 * 60 * 1000
+  const refunded = await refundExpiredChats(app.store, app.log, afterTheLease)
 
-  t.equal(refunded, 1)
+  t.same(refunded, [1])
   t.same(db.prepare('select * from idempotency_keys').all(), [], 'the key was released with the refund')
   t.equal(countChats(db, 'failed'), 1)
   t.same(ledgerMismatches(db), [])

@@ -9,6 +9,8 @@ export type Behaviour =
   | { kind: 'answer'; text: string; delayMs?: number }
   | { kind: 'stream'; chunks: string[]; delayMs?: number }
   | { kind: 'stall' }
+  /** Answers with `text` once the test calls `releaseHeld()`. */
+  | { kind: 'hold'; text: string }
   | { kind: 'stall-after'; chunks: string[] }
   | { kind: 'reset-after'; chunks: string[] }
   | { kind: 'fail'; status: number; headers?: Record<string, string> }
@@ -28,6 +30,8 @@ export class FakeOpenAi {
   readonly received: ReceivedRequest[] = []
   private readonly script: Behaviour[] = []
   private readonly server = createServer((request, response) => void this.handle(request, response))
+  private releaseHolds: () => void = () => {}
+  private readonly held = new Promise<void>((resolve) => (this.releaseHolds = resolve))
   baseUrl = ''
 
   static async start(t: Test): Promise<FakeOpenAi> {
@@ -40,6 +44,11 @@ export class FakeOpenAi {
       fake.server.close()
     })
     return fake
+  }
+
+  /** Answers every request held by a `hold` behaviour, and those still to come, at once. */
+  releaseHeld() {
+    this.releaseHolds()
   }
 
   /** Queues behaviours for the coming requests, in order. */
@@ -65,8 +74,9 @@ export class FakeOpenAi {
       return
     }
     if (behaviour.kind === 'stall') return
-    if (behaviour.kind === 'answer') {
-      if (behaviour.delayMs) await sleep(behaviour.delayMs)
+    if (behaviour.kind === 'answer' || behaviour.kind === 'hold') {
+      if (behaviour.kind === 'hold') await this.held
+      else if (behaviour.delayMs) await sleep(behaviour.delayMs)
       if (body.stream) return this.streamChunks(response, [behaviour.text])
       response.writeHead(200, { 'content-type': 'application/json' })
       response.end(JSON.stringify(completion(behaviour.text)))

@@ -3,7 +3,7 @@ import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { openDatabase } from '../src/db/sqlite/connection.js'
 import { build, PASSWORD } from './helper.js'
 
@@ -17,6 +17,17 @@ function migrationsUpTo(directory: string, count: number): string {
   for (const entry of journal.entries) cpSync(join(MIGRATIONS, `${entry.tag}.sql`), join(directory, `${entry.tag}.sql`))
   writeFileSync(join(directory, 'meta/_journal.json'), JSON.stringify(journal))
   return directory
+}
+
+/** A database file as an older release, which shipped the first `count` migrations, left it with `rows` in it. */
+function databaseOfRelease(t: Test, count: number, rows: string): string {
+  const directory = t.testdir()
+  const databaseUrl = join(directory, 'old.sqlite')
+  const old = new Database(databaseUrl)
+  migrate(drizzle({ client: old }), { migrationsFolder: migrationsUpTo(join(directory, 'migrations'), count) })
+  old.exec(rows)
+  old.close()
+  return databaseUrl
 }
 
 t.test('a database of the first release migrates to the current schema with its data intact', async (t) => {
@@ -55,17 +66,15 @@ t.test('a database of the first release migrates to the current schema with its 
 t.test(
   'accounts of an older release get username skeletons at start-up; of two look-alikes the older keeps it',
   async (t) => {
-    const directory = t.testdir()
-    const databaseUrl = join(directory, 'old.sqlite')
-    const old = new Database(databaseUrl)
-    migrate(drizzle({ client: old }), { migrationsFolder: migrationsUpTo(join(directory, 'before-skeletons'), 5) })
-    old.exec(`
-    insert into users (username, username_key, password_hash, tokens, created_at) values
-      ('pop', 'pop', 'h', 0, 1), ('рор', 'рор', 'h', 0, 2), ('Paypa1', 'paypa1', 'h', 0, 3);
-    insert into users (username, username_key, password_hash, tokens, created_at)
-      with recursive n(i) as (select 1 union all select i + 1 from n where i < 1000)
-      select 'user' || i, 'user' || i, 'h', 0, 4 from n;`)
-    old.close()
+    const databaseUrl = databaseOfRelease(
+      t,
+      5,
+      `insert into users (username, username_key, password_hash, tokens, created_at) values
+        ('pop', 'pop', 'h', 0, 1), ('рор', 'рор', 'h', 0, 2), ('Paypa1', 'paypa1', 'h', 0, 3);
+      insert into users (username, username_key, password_hash, tokens, created_at)
+        with recursive n(i) as (select 1 union all select i + 1 from n where i < 1000)
+        select 'user' || i, 'user' || i, 'h', 0, 4 from n;`
+    )
 
     const { app, db } = await build(t, { DATABASE_URL: databaseUrl })
     t.same(db.prepare('select username_key, username_skeleton from users where id <= 3 order by id').all(), [
@@ -85,3 +94,22 @@ t.test(
     }
   }
 )
+
+t.test('a chat left pending by a release before leases has an expired lease: the first start refunds it', async (t) => {
+  const databaseUrl = databaseOfRelease(
+    t,
+    8,
+    `insert into users (username, username_key, username_skeleton, password_hash, tokens, created_at)
+      values ('alice', 'alice', 'alice', 'h', 3900, 1);
+    insert into chats (user_id, message, status, cost, created_at, updated_at) values (1, 'hi', 'pending', 100, 2, 2);
+    insert into ledger (user_id, delta, reason, chat_id, balance_after, created_at) values
+      (1, 4000, 'signup', null, 4000, 1), (1, -100, 'chat', 1, 3900, 2);`
+  )
+
+  const { db } = await build(t, { DATABASE_URL: databaseUrl })
+
+  t.match(db.prepare('select status, lease_holder, lease_expires_at from chats').all(), [
+    { status: 'failed', lease_holder: null, lease_expires_at: 0 }
+  ])
+  t.same(db.prepare('select tokens from users').get(), { tokens: 4000 })
+})

@@ -103,10 +103,21 @@ export interface ChargingStore {
    * Credits the cost of a pending chat back, with its ledger row, and releases the Idempotency-Key bound to the chat
    * (if it has no stored answer), in one transaction, so a retry runs afresh at once. Conditional on the chat being
    * pending: false, and nothing changed, when it was settled or refunded already, so a refund happens at most once.
+   * When that leaves the chat's conversation with no chat answered or on its way (the message that started it
+   * failed), the same transaction removes the conversation; the failed chat stays, without a conversation.
    */
   refundChat(input: ChatRefund): Promise<boolean>
-  /** Refunds (each as `refundChat`) the chats still pending that were reserved before `reservedBefore`. */
-  refundPendingChats(reservedBefore: number, now: number): Promise<number>
+  /**
+   * Extends, in one statement, the leases `holder` has on those of `chatIds` that are still pending, to `until`;
+   * returns how many it extended. A chat refunded meanwhile stays refunded.
+   */
+  renewChatLeases(holder: string, chatIds: number[], until: number): Promise<number>
+  /**
+   * Refunds, each as `refundChat` in a transaction of its own, the pending chats whose lease had expired at `now`;
+   * returns their ids. Each refund is conditional on the lease still being expired then, so a renewal racing it
+   * either comes first and keeps the chat pending, or finds it refunded. Idempotent.
+   */
+  refundExpiredChats(reason: string, now: number): Promise<number[]>
 }
 
 /** What users read of their chats, and the context a new message is sent with. */
@@ -245,7 +256,14 @@ export type ChatReservation = {
   message: string
   cost: number
   idempotencyKey?: IdempotencyScope
+  lease: ChatLease
   now: number
+}
+
+/** The instance (`holder`) whose reply a pending chat waits for, and until when it answers for the chat. */
+export type ChatLease = {
+  holder: string
+  expiresAt: number
 }
 
 export type ReserveResult =

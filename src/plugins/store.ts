@@ -7,6 +7,7 @@ import { DatabaseStartupError } from '../db/startup-error.js'
 import type { Store } from '../db/store.js'
 import { isStorageUnavailable } from '../problems/errors.js'
 import { backfillUsernameSkeletons } from '../modules/auth/service.js'
+import { refundExpiredChats } from '../modules/chat/recovery.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -15,8 +16,9 @@ declare module 'fastify' {
 }
 
 /**
- * Opens the store, gives old accounts their username skeletons, refunds chats a previous process left pending, and
- * closes the store with the app.
+ * Opens the store, gives old accounts their username skeletons, refunds the chats whose lease expired (those of a
+ * process that died; the live replies of another process on the same database keep theirs), and closes the store
+ * with the app.
  */
 export default fp(
   async function store(
@@ -33,9 +35,7 @@ export default fp(
       if (lookalikes.length > 0) {
         app.log.warn({ usernames: lookalikes }, 'accounts whose usernames look like those of older accounts')
       }
-      const now = Date.now()
-      const refunded = await store.refundPendingChats(now, now)
-      if (refunded > 0) app.log.warn({ refunded }, 'refunded chats left pending by a previous process')
+      await refundExpiredChats(store, app.log)
     } catch (error) {
       throw isStorageUnavailable(error) ? new DatabaseStartupError(describeDatabase(config.database), error) : error
     }

@@ -1,9 +1,10 @@
-import { and, eq, isNull, lt, sql } from 'drizzle-orm'
+import { and, eq, isNull, lte, sql } from 'drizzle-orm'
 import type { ChatRefund, ChatReservation, ChatSettlement, ReserveResult, StoredChat } from '../store.js'
 import { storedChatColumns } from './chat-history.js'
 import type { Db } from './connection.js'
 import { keyScope } from './idempotency.js'
 import { tokenAmount, type LedgerWrites } from './ledger.js'
+import { removeFailedConversationQuery } from './failed-conversations.js'
 import { chats, conversations, idempotencyKeys, users } from './schema.js'
 import { writeTransaction } from './transaction.js'
 import type { BatchedWrite } from './write-batch.js'
@@ -12,7 +13,9 @@ import type { BatchedWrite } from './write-batch.js'
  * The three charging steps, each one transaction, group-committed: reserve (debit the cost, record a pending chat and
  * its conversation, bind the request's Idempotency-Key), then settle (the reply is stored and the cost kept) or refund
  * (the cost credited back and the key released). Settle and refund act only on a pending chat, so each happens at
- * most once, and never both.
+ * most once, and never both. A pending chat carries the lease of the instance whose reply it waits for; a chat whose
+ * lease expired is refunded by whichever instance finds it first, and a refund of an expired lease is conditional on it
+ * still being expired, so that a renewal racing it either comes first and keeps the chat, or finds it refunded.
  */
 export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWrite) {
   const selectOwnedConversation = db
@@ -48,6 +51,8 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
       message: sql.placeholder('message'),
       status: 'pending',
       cost: tokenAmount('cost'),
+      leaseHolder: sql.placeholder('leaseHolder'),
+      leaseExpiresAt: sql.placeholder('leaseExpiresAt'),
       createdAt: sql.placeholder('now'),
       updatedAt: sql.placeholder('now')
     })
@@ -80,27 +85,33 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
     .returning(storedChatColumns)
     .prepare()
 
-  const failPendingChat = db
-    .update(chats)
-    .set({
-      status: 'failed',
-      failureReason: sql`${sql.placeholder('reason')}`,
-      updatedAt: sql`${sql.placeholder('now')}`
-    })
-    .where(and(eq(chats.id, sql.placeholder('chatId')), eq(chats.status, 'pending')))
-    .returning({ userId: chats.userId, cost: chats.cost })
-    .prepare()
+  const pendingChat = and(eq(chats.id, sql.placeholder('chatId')), eq(chats.status, 'pending'))
+  const failChat = (condition: typeof pendingChat) =>
+    db
+      .update(chats)
+      .set({
+        status: 'failed',
+        failureReason: sql`${sql.placeholder('reason')}`,
+        updatedAt: sql`${sql.placeholder('now')}`
+      })
+      .where(condition)
+      .returning({ userId: chats.userId, cost: chats.cost, conversationId: chats.conversationId })
+      .prepare()
+  const failPendingChat = failChat(pendingChat)
+  const failExpiredChat = failChat(and(pendingChat, lte(chats.leaseExpiresAt, sql.placeholder('now'))))
 
   const releaseIdempotencyKey = db
     .delete(idempotencyKeys)
     .where(and(eq(idempotencyKeys.chatId, sql.placeholder('chatId')), isNull(idempotencyKeys.responseStatus)))
     .prepare()
 
-  const selectPendingChatIds = db
+  const selectExpiredChatIds = db
     .select({ id: chats.id })
     .from(chats)
-    .where(and(eq(chats.status, 'pending'), lt(chats.createdAt, sql.placeholder('reservedBefore'))))
+    .where(and(eq(chats.status, 'pending'), lte(chats.leaseExpiresAt, sql.placeholder('now'))))
     .prepare()
+
+  const removeFailedConversation = removeFailedConversationQuery(db)
 
   const reserveChat = writeTransaction(db, (input: ChatReservation): ReserveResult => {
     if (input.conversationId !== undefined && !selectOwnedConversation.get(input)) {
@@ -112,7 +123,12 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
     }
     const conversationId = input.conversationId ?? insertConversation.get(input)!.id
     if (input.conversationId !== undefined) touchConversation.run({ conversationId, now: input.now })
-    const chat = insertPendingChat.get({ ...input, conversationId })!
+    const chat = insertPendingChat.get({
+      ...input,
+      conversationId,
+      leaseHolder: input.lease.holder,
+      leaseExpiresAt: input.lease.expiresAt
+    })!
     ledger.record({
       userId: input.userId,
       delta: -input.cost,
@@ -131,29 +147,39 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
     return settled
   }
 
-  /** Returns false when the chat was not pending (already settled or refunded), so a refund never happens twice. */
-  const refundChat = writeTransaction(db, (input: ChatRefund): boolean => {
-    const failed = failPendingChat.get(input)
-    if (!failed) return false
-    ledger.credit({
-      userId: failed.userId,
-      amount: failed.cost,
-      reason: 'refund',
-      chatId: input.chatId,
-      now: input.now
+  /**
+   * Returns false when `fail` found nothing to fail (the chat was settled or refunded already, or its lease was
+   * renewed), so a refund never happens twice.
+   */
+  const refundWith = (fail: typeof failPendingChat) =>
+    writeTransaction(db, (input: ChatRefund): boolean => {
+      const failed = fail.get(input)
+      if (!failed) return false
+      ledger.credit({
+        userId: failed.userId,
+        amount: failed.cost,
+        reason: 'refund',
+        chatId: input.chatId,
+        now: input.now
+      })
+      releaseIdempotencyKey.run(input)
+      if (failed.conversationId !== null) removeFailedConversation(failed.conversationId)
+      return true
     })
-    releaseIdempotencyKey.run(input)
-    return true
-  })
+  const refundChat = refundWith(failPendingChat)
+  const refundExpiredChat = refundWith(failExpiredChat)
 
   return {
     reserveChat: (input: ChatReservation) => batched(() => reserveChat(input)),
     settleChat: (input: ChatSettlement) => batched(() => settleChat(input)),
     refundChat: (input: ChatRefund) => batched(() => refundChat(input)),
-    refundPendingChats: async (reservedBefore: number, now: number) =>
-      selectPendingChatIds
-        .all({ reservedBefore })
-        .filter(({ id }) => refundChat({ chatId: id, reason: 'no reply before the time limit or a restart', now }))
-        .length
+    refundExpiredChats: async (reason: string, now: number) => {
+      const refunded = await Promise.all(
+        selectExpiredChatIds
+          .all({ now })
+          .map(({ id: chatId }) => batched(() => (refundExpiredChat({ chatId, reason, now }) ? chatId : undefined)))
+      )
+      return refunded.filter((chatId) => chatId !== undefined)
+    }
   }
 }

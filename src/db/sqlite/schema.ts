@@ -82,14 +82,21 @@ export const chats = sqliteTable(
     promptTokens: integer('prompt_tokens'),
     completionTokens: integer('completion_tokens'),
     cost: integer('cost').notNull(),
+    /** The instance whose reply a pending chat waits for; null for chats from before leases. */
+    leaseHolder: text('lease_holder'),
+    /**
+     * Until when that instance answers for the chat, renewed while the reply runs; a pending chat past it is refunded
+     * by whichever instance sweeps first. Chats from before leases have 0: already expired.
+     */
+    leaseExpiresAt: integer('lease_expires_at').notNull().default(0),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull()
   },
   (table) => [
     index('chats_user_id').on(table.userId, table.id),
     index('chats_conversation_id').on(table.conversationId, table.id),
-    index('chats_pending')
-      .on(table.status, table.createdAt)
+    index('chats_pending_lease')
+      .on(table.leaseExpiresAt)
       .where(sql`${table.status} = 'pending'`),
     check('chats_status_known', sql`${table.status} in ('pending', 'completed', 'incomplete', 'failed')`),
     check('chats_cost_positive', sql`${table.cost} > 0`)

@@ -50,7 +50,7 @@ export function asStoreError(error: unknown): unknown {
 /**
  * Runs `operation` again, after a pause in which the event loop serves other requests, while it fails because
  * another connection holds the lock, up to the deadline. Safe because every store method is one transaction or one
- * statement (or, as refundPendingChats, idempotent): one that failed on a lock ran nothing, since better-sqlite3
+ * statement (or, as refundExpiredChats, idempotent): one that failed on a lock ran nothing, since better-sqlite3
  * rolls back a transaction whose body or COMMIT failed.
  */
 async function retryWhileLocked<T>(operation: () => Promise<T>): Promise<T> {

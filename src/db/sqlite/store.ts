@@ -3,6 +3,7 @@ import { DatabaseStartupError } from '../startup-error.js'
 import type { Store, StoreOptions } from '../store.js'
 import { startCheckpointer } from './checkpointer.js'
 import { chargingQueries } from './charging.js'
+import { chatLeaseQueries } from './chat-leases.js'
 import { chatHistoryQueries } from './chat-history.js'
 import { BUSY_TIMEOUT_MS, openDatabase } from './connection.js'
 import { idempotencyQueries } from './idempotency.js'
@@ -36,6 +37,7 @@ export function createSqliteStore(
     ...revocationQueries(db),
     ...idempotencyQueries(db),
     ...chargingQueries(db, ledger, createWriteBatcher(sqlite)),
+    ...chatLeaseQueries(db),
     ...chatHistoryQueries(db),
     ...conversationQueries(db),
     ...readinessQueries(db),

@@ -82,6 +82,7 @@ function storageFailure(deps: ChatDependencies, cause: unknown) {
 
 /** Refunds the chat now, or in the background once the database takes writes again; says whether it was now. */
 function refund(deps: ChatDependencies, chat: ReservedChat, reason: string, log: WriteLog): Promise<boolean> {
+  log.warn({ chatId: chat.chatId, reason }, 'the chat got no reply; refunding it')
   return writeOrRetryLater(() => deps.store.refundChat({ chatId: chat.chatId, reason, now: Date.now() }), {
     what: `the refund of chat ${chat.chatId}`,
     log,

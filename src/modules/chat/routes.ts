@@ -6,6 +6,7 @@ import type { Limits } from '../../limits/limits.js'
 import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
 import { problemResponses } from '../../problems/schema.js'
 import { chatsInFlight } from './in-flight.js'
+import { ChatLeases } from './leases.js'
 import {
   ChatItemSchema,
   ChatPageQuerySchema,
@@ -22,6 +23,7 @@ const tags = ['chat']
 export interface ChatRoutesOptions {
   provider: AiProvider
   chatCost: number
+  chatLeaseMs: number
   ai: AiConfig
   limits: Limits
 }
@@ -39,8 +41,10 @@ const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, opt
     store: app.store,
     ...chatOptions,
     inFlight: chatsInFlight(limits, options.ai),
+    leases: new ChatLeases(app.store, options.chatLeaseMs, app.log),
     recorder: app.chatRecorder
   }
+  app.addHook('onClose', async () => deps.leases.stop())
   app.addHook('onRequest', app.authenticate)
 
   app.post(

@@ -3,6 +3,7 @@ import type { AiProvider, GenerateRequest } from '../../ai/provider.js'
 import type { ChargingStore, ChatHistoryStore, IdempotencyScope, IdempotencyStore } from '../../db/store.js'
 import { ConversationNotFoundError, TooManyChatsInFlightError, insufficientTokens } from '../../problems/errors.js'
 import type { InFlightSlots } from '../../limits/limits.js'
+import type { ChatLeases } from './leases.js'
 import type { ChatRecorder } from '../../metrics/recorder.js'
 import type { WriteLog } from '../common/write-later.js'
 import { askProvider } from './ask-provider.js'
@@ -20,6 +21,7 @@ export interface ChatDependencies {
   chatCost: number
   ai: AiConfig
   inFlight: InFlightSlots
+  leases: ChatLeases
   recorder: ChatRecorder
 }
 
@@ -53,7 +55,8 @@ export interface ChatOptions {
 /**
  * A chat message, from the per-user in-flight slot to the settled reply: reserve the cost (every refusal comes
  * before anything is charged), ask the provider, then settle the chat as `completed`, or end it as `failChat` says.
- * The slot is held from before the reservation until the chat is settled or refunded.
+ * The slot is held from before the reservation until the chat is settled or refunded, and the chat's lease (see
+ * `leases.ts`) is renewed from the reservation until then.
  */
 export async function runChat(
   deps: ChatDependencies,
@@ -65,8 +68,12 @@ export async function runChat(
   if (!slot) throw new TooManyChatsInFlightError(deps.ai.maxConcurrentPerUser)
   try {
     const chat = await reserve(deps, userId, request, options.idempotencyKey)
-    options.onStart?.()
-    return await reply(deps, chat, options)
+    try {
+      options.onStart?.()
+      return await reply(deps, chat, options)
+    } finally {
+      deps.leases.release(chat.chatId)
+    }
   } finally {
     await slot.release()
   }
@@ -85,9 +92,11 @@ async function reserve(
     message: request.message,
     cost: deps.chatCost,
     idempotencyKey,
+    lease: deps.leases.forReservation(),
     now: Date.now()
   })
   if (reservation.reserved) {
+    deps.leases.hold(reservation.chatId)
     deps.recorder.tokensCharged(deps.chatCost)
     const startsConversation = request.conversation_id === undefined
     return { userId, message: request.message, startsConversation, ...reservation }

@@ -1,0 +1,163 @@
+import Database from 'better-sqlite3'
+import { setTimeout as sleep } from 'node:timers/promises'
+import t, { type Test } from 'tap'
+import { collectEvents } from './event-stream-client.js'
+import { FakeOpenAi } from './fake-openai.js'
+import { countChats, ledgerMismatches, PASSWORD } from './helper.js'
+import { startServer } from './server-process.js'
+
+const LEASE_MS = 2000
+const USERS = 10
+/** AI_MAX_CONCURRENT_PER_USER's default: 40 replies in flight in all. */
+const CHATS_PER_USER = 4
+const REFUNDED = 'refunded chats whose lease had expired'
+
+type Headers = Record<string, string>
+
+async function post(baseUrl: string, path: string, body: unknown, headers: Headers = {}) {
+  return fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body)
+  })
+}
+
+async function signUpOn(baseUrl: string, username: string): Promise<Headers> {
+  await post(baseUrl, '/api/register/', { username, password: PASSWORD })
+  const { access } = await (await post(baseUrl, '/api/login/', { username, password: PASSWORD })).json()
+  return { authorization: `Bearer ${access}` }
+}
+
+/** One chat, streamed or not, answered as the body of its 201 or of its `done` event (or the problem). */
+async function chat(baseUrl: string, headers: Headers, message: string, streamed: boolean) {
+  const response = await post(
+    baseUrl,
+    '/api/chat_msg/',
+    { message },
+    streamed ? { ...headers, accept: 'text/event-stream' } : headers
+  )
+  if (!streamed) return { status: response.status, body: await response.json() }
+  const events = await collectEvents(response)
+  const last = events.at(-1)!
+  return { status: last.event === 'done' ? 201 : 500, body: last.data as Record<string, unknown> }
+}
+
+/**
+ * Process A on a fresh file with 40 chats reserved on it, four for each of ten users, whose replies the fake model
+ * holds until `releaseHeld()`; half are streamed, each is sent with an Idempotency-Key.
+ */
+async function startAWithHeldChats(t: Test) {
+  const fake = await FakeOpenAi.start(t)
+  const env = { AI_PROVIDER: 'openai', AI_BASE_URL: fake.baseUrl, AI_MODEL: 'fake', CHAT_LEASE: `${LEASE_MS / 1000}s` }
+  const a = await startServer(t, env)
+  const users = await Promise.all(Array.from({ length: USERS }, (_, index) => signUpOn(a.baseUrl, `user${index}`)))
+  const requests = users.flatMap((headers, user) =>
+    Array.from({ length: CHATS_PER_USER }, (_, index) => ({
+      headers: { ...headers, 'idempotency-key': `chat-${user}-${index}` },
+      message: `message ${user}.${index}`,
+      streamed: index % 2 === 0
+    }))
+  )
+  fake.next(...requests.map(({ message }) => ({ kind: 'hold' as const, text: `answer to ${message}` })))
+  const answers = requests.map(({ headers, message, streamed }) =>
+    chat(a.baseUrl, headers, message, streamed).catch((error: Error) => ({ status: 0, body: { error: error.message } }))
+  )
+  // The model sees a request only after its chat was reserved and its lease taken.
+  while (fake.received.length < requests.length) await sleep(10)
+  return { fake, env, a, users, requests, answers }
+}
+
+function ledgerReasonsPerChat(db: Database.Database) {
+  return db
+    .prepare(
+      `select group_concat(reason) as reasons, count(*) as n from ledger where chat_id is not null group by chat_id`
+    )
+    .all() as Array<{ reasons: string; n: number }>
+}
+
+function balances(db: Database.Database) {
+  return (db.prepare('select tokens from users order by id').all() as Array<{ tokens: number }>).map(
+    ({ tokens }) => tokens
+  )
+}
+
+t.test("a second process on the same file leaves the first one's 40 live replies alone", async (t) => {
+  const { fake, env, a, users, requests, answers } = await startAWithHeldChats(t)
+
+  const b = await startServer(t, env, { databaseUrl: a.databaseUrl })
+  const [first] = requests
+  const retryOnB = await post(b.baseUrl, '/api/chat_msg/', { message: first!.message }, first!.headers)
+  t.equal(retryOnB.status, 409, "B sees A's chat as still in progress: its key stays bound while the lease lives")
+  t.match(await retryOnB.json(), { code: 'idempotency_key_in_use' })
+  // Without renewals every lease taken on A would have expired twice over, and B's sweep runs once a lease.
+  await sleep(2 * LEASE_MS + LEASE_MS / 2)
+  fake.releaseHeld()
+  const answered = await Promise.all(answers)
+
+  t.same(
+    answered.map(({ status }) => status),
+    requests.map(() => 201),
+    'every reply on A was answered'
+  )
+  t.same(
+    answered.map(({ body }) => body.response),
+    requests.map(({ message }) => `answer to ${message}`)
+  )
+  t.notOk(
+    b.lines.some((line) => line.msg === REFUNDED),
+    'B refunded nothing'
+  )
+  const db = new Database(a.databaseUrl, { readonly: true })
+  t.teardown(() => db.close())
+  t.equal(countChats(db, 'completed'), 40)
+  t.equal(countChats(db), 40, 'none failed, none pending')
+  t.same(
+    ledgerReasonsPerChat(db),
+    requests.map(() => ({ reasons: 'chat', n: 1 })),
+    'each chat was charged exactly once and never refunded'
+  )
+  t.same(
+    balances(db),
+    users.map(() => 4000 - CHATS_PER_USER * 100)
+  )
+  t.same(ledgerMismatches(db), [])
+})
+
+t.test('after kill -9 of the first process, the second refunds its chats once their leases expired', async (t) => {
+  const { env, a, users, requests } = await startAWithHeldChats(t)
+  const b = await startServer(t, env, { databaseUrl: a.databaseUrl })
+
+  a.child.kill('SIGKILL')
+  await a.exited
+  const db = new Database(a.databaseUrl, { readonly: true })
+  t.teardown(() => db.close())
+  // Within about a lease and a sweep interval of A's last renewal; the tap timeout bounds the wait.
+  while (countChats(db, 'pending') > 0) await sleep(100)
+
+  t.equal(countChats(db, 'failed'), 40, "B refunded every one of A's chats")
+  t.ok(b.lines.some((line) => line.msg === REFUNDED))
+  const refunds = db.prepare('select lease_expires_at, updated_at from chats').all() as Array<{
+    lease_expires_at: number
+    updated_at: number
+  }>
+  t.ok(
+    refunds.every((chat) => chat.updated_at >= chat.lease_expires_at),
+    'each only after its lease had expired'
+  )
+  t.same(
+    ledgerReasonsPerChat(db),
+    requests.map(() => ({ reasons: 'chat,refund', n: 2 }))
+  )
+  t.same(
+    balances(db),
+    users.map(() => 4000)
+  )
+  t.same(ledgerMismatches(db), [])
+
+  const [first] = requests
+  const retry = await post(b.baseUrl, '/api/chat_msg/', { message: first!.message }, first!.headers)
+  t.equal(retry.status, 201, 'a retry with the same Idempotency-Key runs afresh on B')
+  t.equal(retry.headers.get('idempotent-replayed'), null)
+  t.equal(balances(db)[0], 3900, 'and is charged once')
+  t.same(ledgerMismatches(db), [])
+})
