@@ -2,8 +2,8 @@ import Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
-import { adjustTokens, adminAndUser, ledgerOf, tokensOf, userIdOf } from './admin-helper.js'
-import { assertProblem, build, countChats, ledgerMismatches, providerFrom } from './helper.js'
+import { adjustTokens, adminAndUser } from './admin-helper.js'
+import { assertProblem, build, providerFrom } from './helper.js'
 
 /** Everything an adjustment could have changed. */
 function accountsState(db: Database.Database) {
@@ -14,7 +14,7 @@ function accountsState(db: Database.Database) {
 }
 
 t.test('a positive amount is a grant: balance and a ledger row naming the administrator and the note', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
   const before = Date.now()
 
@@ -22,19 +22,19 @@ t.test('a positive amount is a grant: balance and a ledger row naming the admini
 
   t.equal(response.statusCode, 201)
   t.same(response.json(), { username: 'alice', tokens: 4500, delta: 500, note: 'Welcome bonus' })
-  t.equal(tokensOf(db, 'alice'), 4500)
-  const grant = ledgerOf(db, 'alice').at(-1)!
+  t.equal((await state.user('alice')).tokens, 4500)
+  const grant = (await state.ledger('alice')).at(-1)!
   t.match(grant, {
-    user_id: userIdOf(db, 'alice'),
+    user_id: (await state.user('alice')).id,
     delta: 500,
     reason: 'grant',
     chat_id: null,
-    actor_id: userIdOf(db, 'root'),
+    actor_id: (await state.user('root')).id,
     note: 'Welcome bonus',
     balance_after: 4500
   })
   t.ok(grant.created_at >= before && grant.created_at <= Date.now(), 'stamped now')
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('the balance endpoint shows a grant at once', async (t) => {
@@ -46,7 +46,7 @@ t.test('the balance endpoint shows a grant at once', async (t) => {
 })
 
 t.test('a negative amount is a debit, down to exactly zero', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
 
   const first = await adjustTokens(app, admin.headers, 'alice', { amount: -1500, note: 'Chargeback' })
@@ -55,15 +55,15 @@ t.test('a negative amount is a debit, down to exactly zero', async (t) => {
   const last = await adjustTokens(app, admin.headers, 'alice', { amount: -2500 })
   t.same(last.json(), { username: 'alice', tokens: 0, delta: -2500, note: null })
 
-  t.match(ledgerOf(db, 'alice').slice(1), [
-    { delta: -1500, reason: 'debit', actor_id: userIdOf(db, 'root'), note: 'Chargeback', balance_after: 2500 },
-    { delta: -2500, reason: 'debit', actor_id: userIdOf(db, 'root'), note: null, balance_after: 0 }
+  t.match((await state.ledger('alice')).slice(1), [
+    { delta: -1500, reason: 'debit', actor_id: (await state.user('root')).id, note: 'Chargeback', balance_after: 2500 },
+    { delta: -2500, reason: 'debit', actor_id: (await state.user('root')).id, note: null, balance_after: 0 }
   ])
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a debit larger than the balance is 409 and writes nothing', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
   const before = accountsState(db)
 
@@ -80,15 +80,15 @@ t.test('a debit larger than the balance is 409 and writes nothing', async (t) =>
 })
 
 t.test('simultaneous debits never take a balance below zero', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
   const responses = await Promise.all(
     Array.from({ length: 10 }, () => adjustTokens(app, admin.headers, 'alice', { amount: -1000 }))
   )
   const statuses = responses.map((response) => response.statusCode).sort()
   t.same(statuses, [201, 201, 201, 201, 409, 409, 409, 409, 409, 409])
-  t.equal(tokensOf(db, 'alice'), 0)
-  t.same(ledgerMismatches(db), [])
+  t.equal((await state.user('alice')).tokens, 0)
+  t.same(await state.ledgerMismatches(), [])
 })
 
 const LARGEST = Number.MAX_SAFE_INTEGER
@@ -106,7 +106,7 @@ function assertGrantRefused(t: Test, response: LightMyRequestResponse, balance: 
 }
 
 t.test('a grant that would pass the largest exact balance is 409 and writes nothing', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
   const before = accountsState(db)
   const response = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 3999 })
@@ -115,7 +115,7 @@ t.test('a grant that would pass the largest exact balance is 409 and writes noth
   t.same(accountsState(db), before)
   const largest = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 4000 })
   t.equal(largest.json().tokens, LARGEST, 'up to the limit is fine')
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 /**
@@ -136,7 +136,7 @@ async function withPendingChat(t: Test) {
     headers: user.headers,
     payload: { message: 'hi' }
   })
-  while (countChats(built.db, 'pending') === 0) await sleep(5)
+  while ((await built.state.countChats('pending')) === 0) await sleep(5)
   return {
     ...built,
     admin,
@@ -148,7 +148,7 @@ async function withPendingChat(t: Test) {
 }
 
 t.test('a grant counts the tokens reserved by pending chats, so their refund lands exactly on the limit', async (t) => {
-  const { app, db, admin, refund } = await withPendingChat(t)
+  const { app, state, admin, refund } = await withPendingChat(t)
   const before = accountsState(db)
 
   assertGrantRefused(t, await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 3999 }), 3900, 100)
@@ -159,9 +159,9 @@ t.test('a grant counts the tokens reserved by pending chats, so their refund lan
   assertGrantRefused(t, await adjustTokens(app, admin.headers, 'alice', { amount: 1 }), LARGEST - 100, 100)
 
   t.match(await refund(), { code: 'upstream_error', refunded: true })
-  t.equal(tokensOf(db, 'alice'), LARGEST, 'the refund lands exactly on 2^53 − 1')
+  t.equal((await state.user('alice')).tokens, LARGEST, 'the refund lands exactly on 2^53 − 1')
   t.match(
-    ledgerOf(db, 'alice').map(({ reason, delta, balance_after }) => ({ reason, delta, balance_after })),
+    (await state.ledger('alice')).map(({ reason, delta, balance_after }) => ({ reason, delta, balance_after })),
     [
       { reason: 'signup', delta: 4000, balance_after: 4000 },
       { reason: 'chat', delta: -100, balance_after: 3900 },
@@ -169,12 +169,12 @@ t.test('a grant counts the tokens reserved by pending chats, so their refund lan
       { reason: 'refund', delta: 100, balance_after: LARGEST }
     ]
   )
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
   t.same((await app.store.auditLedger()).mismatches, [], 'every balance_after follows from the one before')
 })
 
 t.test('a refund on a balance granted past the limit before the rule existed is still exact', async (t) => {
-  const { app, db, databaseUrl, refund } = await withPendingChat(t)
+  const { app, state, databaseUrl, refund } = await withPendingChat(t)
   // What a grant up to the limit did while the chat was pending, before grants counted reserved tokens.
   const writable = new Database(databaseUrl)
   writable.transaction(() => {
@@ -192,7 +192,7 @@ t.test('a refund on a balance granted past the limit before the rule existed is 
   t.equal(exact("select tokens from users where username_key = 'alice'"), 9007199254741091n, '2^53 − 1 + 100')
   t.equal(exact("select balance_after from ledger where reason = 'refund'"), 9007199254741091n)
   t.equal(exact("select typeof(tokens) from users where username_key = 'alice'"), 'integer')
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
   t.same((await app.store.auditLedger()).mismatches, [], 'every balance_after follows from the one before')
 })
 
@@ -205,15 +205,15 @@ t.test('the username in the path is matched regardless of case and answered as s
 })
 
 t.test('the note is stored without surrounding whitespace', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
   const response = await adjustTokens(app, admin.headers, 'alice', { amount: 10, note: '  Refund of order 7 \n' })
   t.equal(response.json().note, 'Refund of order 7')
-  t.equal(ledgerOf(db, 'alice').at(-1)!.note, 'Refund of order 7')
+  t.equal((await state.ledger('alice')).at(-1)!.note, 'Refund of order 7')
 })
 
 t.test('an unknown username is 404 and writes nothing', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
   const before = accountsState(db)
   const response = await adjustTokens(app, admin.headers, 'nobody', { amount: 10 })
@@ -227,7 +227,7 @@ t.test('an unknown username is 404 and writes nothing', async (t) => {
 })
 
 t.test('an invalid amount or note is 400 naming the field, and writes nothing', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
   const before = accountsState(db)
   const cases: [string, unknown, string, string | RegExp][] = [

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3'
 import t from 'tap'
 import type { App } from '../src/app.js'
-import { assertProblem, build, ledgerMismatches, signUp } from './helper.js'
+import { assertProblem, build, signUp } from './helper.js'
 
 type Headers = Record<string, string>
 
@@ -43,7 +43,7 @@ function accountState(db: Database.Database) {
 }
 
 t.test('a chat message is answered with the stored chat, its conversation and the remaining tokens', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
 
   const response = await sendChat(app, headers, { message: 'What is the capital of France?' })
@@ -89,7 +89,7 @@ t.test('a chat message debits the balance shown by the balance endpoint', async 
 })
 
 t.test('a chat message is stored as one completed chat with a signup and a chat ledger row', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
 
   const { id } = (await sendChat(app, headers, { message: 'hi' })).json()
@@ -101,11 +101,11 @@ t.test('a chat message is stored as one completed chat with a signup and a chat 
     { reason: 'signup', delta: 4000, balance_after: 4000, chat_id: null },
     { reason: 'chat', delta: -100, balance_after: 3900, chat_id: id }
   ])
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a message that the balance does not cover is refused with 402 and charges nothing', async (t) => {
-  const { app, db } = await build(t, { INITIAL_TOKENS: '250', CHAT_COST: '100' })
+  const { app, state } = await build(t, { INITIAL_TOKENS: '250', CHAT_COST: '100' })
   const { headers } = await signUp(app)
 
   t.equal((await sendChat(app, headers, { message: 'one' })).json().remaining_tokens, 150)
@@ -121,11 +121,11 @@ t.test('a message that the balance does not cover is refused with 402 and charge
   })
   t.same(accountState(db), before)
   t.equal(await balanceOf(app, headers), 50)
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a user who starts with no tokens is refused their first message', async (t) => {
-  const { app, db } = await build(t, { INITIAL_TOKENS: '0' })
+  const { app, state } = await build(t, { INITIAL_TOKENS: '0' })
   const { headers } = await signUp(app)
 
   const refused = await sendChat(app, headers, { message: 'hello' })
@@ -140,7 +140,7 @@ t.test('a user who starts with no tokens is refused their first message', async 
 })
 
 t.test('the cost of a message follows CHAT_COST', async (t) => {
-  const { app, db } = await build(t, { CHAT_COST: '7' })
+  const { app, state } = await build(t, { CHAT_COST: '7' })
   const { headers } = await signUp(app)
 
   const { id, remaining_tokens } = (await sendChat(app, headers, { message: 'hi' })).json()
@@ -170,7 +170,7 @@ const invalidBodies = [
 
 for (const { name, payload, pointer } of invalidBodies) {
   t.test(`${name} is refused with 400 and charges nothing`, async (t) => {
-    const { app, db } = await build(t)
+    const { app, state } = await build(t)
     const { headers } = await signUp(app)
     const before = accountState(db)
 
@@ -183,7 +183,7 @@ for (const { name, payload, pointer } of invalidBodies) {
 }
 
 t.test('a message without an access token is refused with 401 and charges nothing', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await signUp(app)
   const before = accountState(db)
 
@@ -203,7 +203,7 @@ const unusualMessages = [
 
 for (const { name, message } of unusualMessages) {
   t.test(`a message with ${name} is stored and returned verbatim`, async (t) => {
-    const { app, db } = await build(t)
+    const { app, state } = await build(t)
     const { headers } = await signUp(app)
 
     const response = await sendChat(app, headers, { message })

@@ -9,8 +9,8 @@ import { USAGE } from '../src/cli/arguments.js'
 import { createAdmin, grant, listUsers, verifyLedger } from '../src/cli/commands.js'
 import { runCli } from '../src/cli/run.js'
 import { usernameColumns } from '../src/modules/auth/usernames.js'
-import { Collected, ledgerOf, signUpAdmin, tokensOf } from './admin-helper.js'
-import { build, ledgerMismatches, login, register, signUp, TEST_ENV, testConfig } from './helper.js'
+import { Collected, signUpAdmin } from './admin-helper.js'
+import { build, login, register, signUp, TEST_ENV, testConfig } from './helper.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const BIN = join(ROOT, 'src/cli/bin.js')
@@ -54,7 +54,7 @@ function fakeTerminal(stderr: Collected, typed: string[]) {
 }
 
 t.test('create-admin creates an administrator with the starting balance and a signup ledger row', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   const result = await cli(databaseUrl, ['create-admin', 'Root'], { ADMIN_PASSWORD })
   t.same(result, { code: 0, stdout: 'created the administrator Root with 4000 tokens\n', stderr: '' })
   t.match(db.prepare('select username, tokens, is_active, is_admin from users').get(), {
@@ -63,7 +63,7 @@ t.test('create-admin creates an administrator with the starting balance and a si
     is_active: 1,
     is_admin: 1
   })
-  t.match(ledgerOf(db, 'root'), [{ delta: 4000, reason: 'signup', balance_after: 4000 }])
+  t.match(await state.ledger('root'), [{ delta: 4000, reason: 'signup', balance_after: 4000 }])
   const { access } = await login(app, 'root', ADMIN_PASSWORD)
   const users = await app.inject({
     method: 'GET',
@@ -79,7 +79,7 @@ function registeredAt(db: Database.Database, usernameKey: string): string {
 }
 
 t.test('create-admin refuses an existing user without --promote: exit 1, why, and nothing changed', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   await register(app, 'alice')
   const result = await cli(databaseUrl, ['create-admin', 'Alice'], { ADMIN_PASSWORD })
   t.same(result, {
@@ -94,7 +94,7 @@ t.test('create-admin refuses an existing user without --promote: exit 1, why, an
 })
 
 t.test('create-admin --promote promotes an existing user, printing when the account was made', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   await register(app, 'alice')
   const result = await cli(databaseUrl, ['create-admin', 'ALICE', '--promote'])
   t.same(result, {
@@ -132,7 +132,7 @@ t.test('create-admin says so when the user is already an administrator, or is de
 })
 
 t.test('create-admin fails, and promotes nobody, when the name is registered while it runs', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await register(app, 'root')
   const racing = { ...app.store, findAccount: async () => undefined }
   const out = new Collected()
@@ -160,7 +160,7 @@ t.test('create-admin refuses an invalid username or password with exit code 2', 
 t.test(
   'create-admin refuses a name of mixed scripts or invisible characters, and a look-alike, with exit code 2',
   async (t) => {
-    const { app, db, databaseUrl } = await build(t)
+    const { app, state, databaseUrl } = await build(t)
     await register(app, 'pop')
     const mixed = await cli(databaseUrl, ['create-admin', 'rооt'], { ADMIN_PASSWORD })
     t.equal(mixed.code, 2)
@@ -179,7 +179,7 @@ t.test(
 )
 
 t.test('create-admin promotes an account whose name the rules now refuse', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   const created = await app.store.createUser({
     ...usernameColumns('root\u1160'),
     passwordHash: 'h',
@@ -222,26 +222,31 @@ t.test('create-admin at a terminal stops on different passwords or Ctrl-C', asyn
 })
 
 t.test('grant adds tokens with a ledger row that has the note and no administrator', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   await signUp(app, 'alice')
   const result = await cli(databaseUrl, ['grant', 'alice', '250', '--note', 'Support ticket 12'])
   t.same(result, { code: 0, stdout: 'granted 250 tokens to alice; balance now 4250\n', stderr: '' })
-  t.match(ledgerOf(db, 'alice').at(-1), {
+  t.match((await state.ledger('alice')).at(-1), {
     delta: 250,
     reason: 'grant',
     actor_id: null,
     note: 'Support ticket 12',
     balance_after: 4250
   })
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('grant with a negative amount debits, and refuses to go below zero', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   await signUp(app, 'alice')
   const debit = await cli(databaseUrl, ['grant', '--note=Chargeback', 'alice', '-1000'])
   t.same(debit, { code: 0, stdout: 'debited 1000 tokens from alice; balance now 3000\n', stderr: '' })
-  t.match(ledgerOf(db, 'alice').at(-1), { delta: -1000, reason: 'debit', note: 'Chargeback', balance_after: 3000 })
+  t.match((await state.ledger('alice')).at(-1), {
+    delta: -1000,
+    reason: 'debit',
+    note: 'Chargeback',
+    balance_after: 3000
+  })
 
   const tooMuch = await cli(databaseUrl, ['grant', 'alice', '-3001'])
   t.same(tooMuch, {
@@ -249,11 +254,11 @@ t.test('grant with a negative amount debits, and refuses to go below zero', asyn
     stdout: '',
     stderr: 'error: The balance of 3000 tokens does not cover a debit of 3001 tokens; nothing was changed\n'
   })
-  t.equal(tokensOf(db, 'alice'), 3000)
+  t.equal((await state.user('alice')).tokens, 3000)
 })
 
 t.test('grant refuses to take a balance past 2^53 − 1, and grants exactly up to it', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   await signUp(app, 'alice')
   const tooMuch = await cli(databaseUrl, ['grant', 'alice', String(Number.MAX_SAFE_INTEGER - 3999)])
   t.same(tooMuch, {
@@ -263,15 +268,15 @@ t.test('grant refuses to take a balance past 2^53 − 1, and grants exactly up t
       'error: The balance of 4000 tokens and the 0 tokens reserved for replies in progress leave room for a grant of ' +
       'at most 9007199254736991 tokens; nothing was changed\n'
   })
-  t.equal(ledgerOf(db, 'alice').length, 1, 'no ledger row')
+  t.equal((await state.ledger('alice')).length, 1, 'no ledger row')
   const largest = await cli(databaseUrl, ['grant', 'alice', '9007199254736991'])
   t.same(largest, {
     code: 0,
     stdout: 'granted 9007199254736991 tokens to alice; balance now 9007199254740991\n',
     stderr: ''
   })
-  t.equal(tokensOf(db, 'alice'), Number.MAX_SAFE_INTEGER)
-  t.same(ledgerMismatches(db), [])
+  t.equal((await state.user('alice')).tokens, Number.MAX_SAFE_INTEGER)
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('grant to an unknown user fails with exit code 1', async (t) => {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { ConversationTurn } from '../src/ai/provider.js'
 import type { App } from '../src/app.js'
-import { assertProblem, build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
+import { assertProblem, build, providerFrom, signUp } from './helper.js'
 
 type Headers = Record<string, string>
 type Method = 'GET' | 'PATCH' | 'DELETE'
@@ -86,7 +86,7 @@ function ledgerOfChats(db: Database.Database, chatIds: number[]) {
 /** Everything a chat could cost: the balance, the chats and the ledger. */
 async function accounting(app: App, db: Database.Database, headers: Headers) {
   const ledgerRows = (db.prepare('select count(*) as n from ledger').get() as { n: number }).n
-  return { balance: await balanceOf(app, headers), chats: countChats(db), ledgerRows }
+  return { balance: await balanceOf(app, headers), chats: await state.countChats(), ledgerRows }
 }
 
 /** Waits until the clock has moved on, so that the next activity is strictly later than the last. */
@@ -140,7 +140,7 @@ async function aliceAndBob(app: App) {
 }
 
 t.test('a chat without conversation_id starts a new conversation titled after the message', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
 
   const response = await sendChat(app, headers, '  Trip\n\tto   Paris  ')
@@ -153,7 +153,7 @@ t.test('a chat without conversation_id starts a new conversation titled after th
 })
 
 t.test('a 200-character first message gives an 80-character title ending in an ellipsis', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const message = 'abcdefghij'.repeat(20)
 
@@ -165,7 +165,7 @@ t.test('a 200-character first message gives an 80-character title ending in an e
 })
 
 t.test('titles count characters, not UTF-16 units: 60 emoji fit, 100 are cut to 79 and an ellipsis', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const fits = '🦜'.repeat(60)
   const tooLong = '🦜'.repeat(100)
@@ -175,7 +175,7 @@ t.test('titles count characters, not UTF-16 units: 60 emoji fit, 100 are cut to 
 })
 
 t.test('a chat with the caller’s conversation_id joins that conversation', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const conversationId = await startConversation(app, headers, 'first')
 
@@ -257,22 +257,22 @@ const unknownConversations = [
 
 for (const { name, id } of unknownConversations) {
   t.test(`a chat in ${name} is 404 conversation_not_found and costs nothing`, async (t) => {
-    const { app, db } = await build(t)
+    const { app, state } = await build(t)
     const { headers } = await signUp(app, 'alice')
     const conversationId = await id(app)
-    const before = await accounting(app, db, headers)
+    const before = await accounting(app, state, headers)
 
     const response = await sendChat(app, headers, 'sneaking in', conversationId)
 
     assertProblem(t, response, { status: 404, code: 'conversation_not_found', instance: '/api/chat_msg/' })
-    t.same(await accounting(app, db, headers), before)
-    t.same(ledgerMismatches(db), [])
+    t.same(await accounting(app, state, headers), before)
+    t.same(await state.ledgerMismatches(), [])
   })
 }
 
 for (const conversationId of [0, -1, 'abc', 1.5]) {
   t.test(`a chat with conversation_id ${JSON.stringify(conversationId)} is refused with 400`, async (t) => {
-    const { app, db } = await build(t)
+    const { app, state } = await build(t)
     const { headers } = await signUp(app)
 
     const response = await sendChat(app, headers, 'hello', conversationId)
@@ -282,12 +282,12 @@ for (const conversationId of [0, -1, 'abc', 1.5]) {
       code: 'validation_failed',
       errors: [{ pointer: '#/conversation_id', location: 'body' }]
     })
-    t.equal(countChats(db), 0)
+    t.equal(await state.countChats(), 0)
   })
 }
 
 t.test('the list holds only the caller’s conversations, each with exactly the documented fields', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { alice, aliceConversation } = await aliceAndBob(app)
 
   const page = await readList(app, alice.headers)
@@ -374,7 +374,7 @@ for (const { query, pointer } of invalidListQueries) {
 }
 
 t.test('one conversation is read with its chats newest first, paged by cursor and limit', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const conversationId = await startConversation(app, headers, 'one')
   for (const message of ['two', 'three']) await chat(app, headers, message, conversationId)
@@ -420,7 +420,7 @@ for (const { name, id } of unknownConversations) {
 }
 
 t.test('renaming a conversation stores the trimmed title and returns the conversation', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const conversationId = await startConversation(app, headers, 'first')
 
@@ -432,7 +432,7 @@ t.test('renaming a conversation stores the trimmed title and returns the convers
 })
 
 t.test('a title of exactly 200 characters is accepted', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const conversationId = await startConversation(app, headers)
   const title = 'x'.repeat(200)
@@ -453,7 +453,7 @@ const invalidRenames: Array<{ name: string; payload: object; pointer: string }> 
 
 for (const { name, payload, pointer } of invalidRenames) {
   t.test(`renaming with ${name} is refused with 400 and keeps the title`, async (t) => {
-    const { app, db } = await build(t)
+    const { app, state } = await build(t)
     const { headers } = await signUp(app)
     const conversationId = await startConversation(app, headers, 'first')
 
@@ -466,7 +466,7 @@ for (const { name, payload, pointer } of invalidRenames) {
 }
 
 t.test('renaming another user’s conversation is 404 and keeps its title', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { aliceConversation, bob } = await aliceAndBob(app)
 
   const response = await onConversation(app, bob.headers, 'PATCH', aliceConversation, { title: 'mine now' })
@@ -493,7 +493,7 @@ t.test('deleting a conversation answers 204 with an empty body, and it can no lo
 })
 
 t.test('deleting a conversation removes its chats and leaves the other conversations’ chats', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const doomed = await startConversation(app, headers, 'doomed')
   await chat(app, headers, 'doomed too', doomed)
@@ -508,11 +508,11 @@ t.test('deleting a conversation removes its chats and leaves the other conversat
     keptChatIds
   )
   t.same(chatIdsOf(db, doomed), [])
-  t.equal(countChats(db), keptChatIds.length)
+  t.equal(await state.countChats(), keptChatIds.length)
 })
 
 t.test('deleting a conversation keeps the ledger rows of its chats and leaves the balance unchanged', async (t) => {
-  const { app, db } = await build(t, {}, { provider: failOnRequestProvider })
+  const { app, state } = await build(t, {}, { provider: failOnRequestProvider })
   const { headers } = await signUp(app)
   const conversationId = await startConversation(app, headers, 'first')
   await sendChat(app, headers, 'fail please', conversationId)
@@ -526,11 +526,11 @@ t.test('deleting a conversation keeps the ledger rows of its chats and leaves th
   t.same(ledgerBefore, { rows: 4, total: -200 }, 'two charges, one charge refunded')
   t.same(ledgerOfChats(db, chatIds), ledgerBefore)
   t.equal(await balanceOf(app, headers), balanceBefore)
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('deleting another user’s conversation is 404 and deletes nothing', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { aliceConversation, bob } = await aliceAndBob(app)
   const chatsBefore = chatIdsOf(db, aliceConversation)
 
@@ -547,7 +547,7 @@ t.test('deleting another user’s conversation is 404 and deletes nothing', asyn
 
 t.test('a conversation with a reply on its way cannot be deleted, and the reply still completes', async (t) => {
   const { provider, release } = gatedProvider()
-  const { app, db } = await build(t, {}, { provider })
+  const { app, state } = await build(t, {}, { provider })
   const { headers } = await signUp(app)
   const answer = sendChat(app, headers, 'hello')
   const pending = await pendingChat(db)
@@ -564,12 +564,12 @@ t.test('a conversation with a reply on its way cannot be deleted, and the reply 
   t.equal(reply.statusCode, 201)
   t.match(reply.json(), { id: pending.id, conversation_id: pending.conversation_id, response: 'late reply' })
   t.match(storedConversation(db, pending.conversation_id), { message_count: 1 })
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('once its reply has arrived, a conversation that was busy can be deleted', async (t) => {
   const { provider, release } = gatedProvider()
-  const { app, db } = await build(t, {}, { provider })
+  const { app, state } = await build(t, {}, { provider })
   const { headers } = await signUp(app)
   const answer = sendChat(app, headers, 'hello')
   const { conversation_id } = await pendingChat(db)

@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { refundAbandonedChats } from '../src/modules/chat/abandoned.js'
 import { FakeOpenAi } from './fake-openai.js'
-import { build, countChats, ledgerMismatches, PASSWORD, providerFrom, signUp } from './helper.js'
+import { build, PASSWORD, providerFrom, signUp, testConfig } from './helper.js'
 import { startServer } from './server-process.js'
+import { openStoredState } from './stored-state.js'
 
 const KEY = '5d1c0a2e-kill-nine-retry'
 
@@ -38,11 +38,11 @@ t.test('after kill -9 mid-chat and a restart, a retry with the same key is serve
   t.equal(retry.headers.get('idempotent-replayed'), null, 'a new charge, since the first one was refunded')
   const balance = await fetch(`${second.baseUrl}/api/tokenbalance/`, { headers })
   t.equal((await balance.json()).tokens, 3900)
-  const db = new Database(first.databaseUrl, { readonly: true })
-  t.teardown(() => db.close())
-  t.equal(countChats(db, 'failed'), 1, 'the chat cut off by the crash was refunded')
-  t.equal(countChats(db, 'completed'), 1)
-  t.same(ledgerMismatches(db), [])
+  const state = openStoredState(testConfig({ DATABASE_URL: first.databaseUrl }).database)
+  t.teardown(() => state.close())
+  t.equal(await state.countChats('failed'), 1, 'the chat cut off by the crash was refunded')
+  t.equal(await state.countChats('completed'), 1)
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test("the sweep's refund of an abandoned chat releases its key in the same transaction", async (t) => {
@@ -51,7 +51,7 @@ t.test("the sweep's refund of an abandoned chat releases its key in the same tra
     await new Promise<void>((resolve) => held.push(resolve))
     return { text: 'too late', model: 'held', usage: null }
   })
-  const { app, db } = await build(t, {}, { provider })
+  const { app, state } = await build(t, {}, { provider })
   const { headers } = await signUp(app)
   const answer = app.inject({
     method: 'POST',
@@ -60,15 +60,15 @@ t.test("the sweep's refund of an abandoned chat releases its key in the same tra
     payload: { message: 'hello' }
   })
   while (held.length === 0) await sleep(5)
-  const bound = db.prepare('select chat_id from idempotency_keys').get() as { chat_id: number }
-  t.equal(bound.chat_id, 1, 'the reservation bound the key to its chat')
+  const [bound] = await state.idempotencyKeys()
+  t.equal(bound!.chatId, 1, 'the reservation bound the key to its chat')
 
   const refunded = await refundAbandonedChats(app.store, 1, Date.now() + 24 * 60 * 60 * 1000)
 
   t.equal(refunded, 1)
-  t.same(db.prepare('select * from idempotency_keys').all(), [], 'the key was released with the refund')
-  t.equal(countChats(db, 'failed'), 1)
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.idempotencyKeys(), [], 'the key was released with the refund')
+  t.equal(await state.countChats('failed'), 1)
+  t.same(await state.ledgerMismatches(), [])
   for (const release of held) release()
   await answer
 })

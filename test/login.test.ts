@@ -27,7 +27,7 @@ async function loggedInAlice(app: App, db: Database.Database) {
   await register(app, 'alice')
   const response = await postCredentials(app, '/api/login/', 'alice')
   const { access, refresh } = response.json()
-  return { access: decodeJwt(access), refresh: decodeJwt(refresh), userId: userIdOf(db, 'alice') }
+  return { access: decodeJwt(access), refresh: decodeJwt(refresh), userId: (await state.user('alice')).id }
 }
 
 function assertLifetime(t: Test, payload: { iat: number; exp: number }, seconds: number) {
@@ -64,7 +64,7 @@ t.test('the login username is case-insensitive', async (t) => {
 })
 
 t.test('a wrong password and an unknown user get the same 401 answer', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await register(app, 'alice')
   const wrongPassword = await postCredentials(app, '/api/login/', 'alice', 'not the password')
   const unknownUser = await postCredentials(app, '/api/login/', 'nobody')
@@ -94,14 +94,14 @@ t.test('the token endpoint refuses a wrong password like login does', async (t) 
 })
 
 t.test('both tokens are HS256 JWTs', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { access, refresh } = await loggedInAlice(app, db)
   t.same(access.header, { alg: 'HS256', typ: 'JWT' })
   t.same(refresh.header, { alg: 'HS256', typ: 'JWT' })
 })
 
 t.test('the access token names the user, the session and its type and lives 5 minutes', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { access, userId } = await loggedInAlice(app, db)
   t.same(Object.keys(access.payload).sort(), CLAIM_NAMES)
   t.match(access.payload, { sub: String(userId), sid: String, jti: String, token_type: 'access' })
@@ -109,7 +109,7 @@ t.test('the access token names the user, the session and its type and lives 5 mi
 })
 
 t.test('the refresh token shares the session and lives 1 day', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { access, refresh, userId } = await loggedInAlice(app, db)
   t.same(Object.keys(refresh.payload).sort(), CLAIM_NAMES)
   t.match(refresh.payload, { sub: String(userId), sid: access.payload.sid, token_type: 'refresh' })
@@ -118,14 +118,14 @@ t.test('the refresh token shares the session and lives 1 day', async (t) => {
 })
 
 t.test('ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL set the token lifetimes', async (t) => {
-  const { app, db } = await build(t, { ACCESS_TOKEN_TTL: '30s', REFRESH_TOKEN_TTL: '2h' })
+  const { app, state } = await build(t, { ACCESS_TOKEN_TTL: '30s', REFRESH_TOKEN_TTL: '2h' })
   const { access, refresh } = await loggedInAlice(app, db)
   assertLifetime(t, access.payload, 30)
   assertLifetime(t, refresh.payload, 7200)
 })
 
 t.test('a login starts a session with one unspent refresh token', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { refresh, userId } = await loggedInAlice(app, db)
   t.match(db.prepare('select * from sessions').all(), [
     { id: refresh.payload.sid, user_id: userId, created_at: Number, revoked_at: null }
@@ -141,7 +141,7 @@ t.test('a login starts a session with one unspent refresh token', async (t) => {
 })
 
 t.test('each login is a separate session', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await register(app, 'alice')
   const first = decodeJwt((await postCredentials(app, '/api/login/', 'alice')).json().refresh)
   const second = decodeJwt((await postCredentials(app, '/api/token/', 'alice')).json().refresh)
@@ -175,7 +175,7 @@ function passwordHashOf(db: Database.Database, username: string): string {
 }
 
 t.test('a login upgrades a hash made with other argon2 parameters, and the password keeps working', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   await register(app, 'alice')
   t.match(passwordHashOf(db, 'alice'), /^\$argon2id\$v=19\$m=1024,t=1,p=1\$/, 'hashed with the test parameters')
   const raised = await build(t, { DATABASE_URL: databaseUrl, ARGON2_MEMORY_KIB: '2048', ARGON2_TIME_COST: '2' })

@@ -43,7 +43,7 @@ async function assertRejected(
 }
 
 t.test('registering creates a user with the initial token balance', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const response = await registerRequest(app, { username: 'alice', password: PASSWORD })
   t.equal(response.statusCode, 201)
   t.same(response.json(), { message: 'User registered successfully', username: 'alice', tokens: 4000 })
@@ -58,7 +58,7 @@ t.test('the register URL works without its trailing slash', async (t) => {
 })
 
 t.test('INITIAL_TOKENS sets the starting balance', async (t) => {
-  const { app, db } = await build(t, { INITIAL_TOKENS: '10' })
+  const { app, state } = await build(t, { INITIAL_TOKENS: '10' })
   const response = await registerRequest(app, { username: 'alice', password: PASSWORD })
   t.equal(response.statusCode, 201)
   t.same(response.json(), { message: 'User registered successfully', username: 'alice', tokens: 10 })
@@ -66,7 +66,7 @@ t.test('INITIAL_TOKENS sets the starting balance', async (t) => {
 })
 
 t.test('the signup is the one ledger entry of a new user', async (t) => {
-  const { app, db } = await build(t, { INITIAL_TOKENS: '10' })
+  const { app, state } = await build(t, { INITIAL_TOKENS: '10' })
   await registerRequest(app, { username: 'alice', password: PASSWORD })
   const [user] = usersNamed(db, 'alice')
   const entries = db.prepare('select user_id, delta, reason, chat_id, balance_after from ledger').all()
@@ -74,7 +74,7 @@ t.test('the signup is the one ledger entry of a new user', async (t) => {
 })
 
 t.test('the password is stored as an argon2id hash, never in plain text', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await registerRequest(app, { username: 'alice', password: PASSWORD })
   const [user] = usersNamed(db, 'alice')
   t.match(user!.password_hash, /^\$argon2id\$/)
@@ -83,7 +83,7 @@ t.test('the password is stored as an argon2id hash, never in plain text', async 
 })
 
 t.test('a username that differs only in case is taken', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await registerRequest(app, { username: 'alice', password: PASSWORD })
   const response = await registerRequest(app, { username: 'Alice', password: 'another password' })
   t.equal(response.statusCode, 409)
@@ -101,7 +101,7 @@ t.test('a username that differs only in case is taken', async (t) => {
 })
 
 t.test('usernames are NFKC-normalized, so a fullwidth twin is taken', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await registerRequest(app, { username: 'alice', password: PASSWORD })
   const response = await registerRequest(app, { username: 'ａｌｉｃｅ', password: PASSWORD })
   t.equal(response.statusCode, 409)
@@ -110,7 +110,7 @@ t.test('usernames are NFKC-normalized, so a fullwidth twin is taken', async (t) 
 })
 
 t.test('a fullwidth username is stored in its NFKC form', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const response = await registerRequest(app, { username: 'ａｌｉｃｅ', password: PASSWORD })
   t.equal(response.statusCode, 201)
   t.same(response.json(), { message: 'User registered successfully', username: 'alice', tokens: 4000 })
@@ -118,7 +118,7 @@ t.test('a fullwidth username is stored in its NFKC form', async (t) => {
 })
 
 t.test('usernames may hold Unicode letters, digits and @ . + - _', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const accepted = ['José', '用户名', 'a.b+c-d_e@f', 'abc', 'u'.repeat(150), 'user123']
   for (const username of accepted) {
     const response = await registerRequest(app, { username, password: PASSWORD })
@@ -129,16 +129,16 @@ t.test('usernames may hold Unicode letters, digits and @ . + - _', async (t) => 
 })
 
 t.test('usernames outside 3 to 150 letters, digits and @ . + - _ are rejected', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const rejected = ['a', 'u'.repeat(151), 'a b', 'a/b', 'a\u0000b', 'ali😀ce', "x';--", 'a\tb']
   for (const username of rejected) {
-    await assertRejected(t, app, db, { username, password: PASSWORD }, '#/username')
+    await assertRejected(t, app, state, { username, password: PASSWORD }, '#/username')
   }
 })
 
 // Fails today: the pattern and the length are checked on the raw input, the NFKC form is stored unchecked.
 t.test('the username rules apply to the NFKC-normalized username', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const expandingUsernames = {
     'U+FDFA expands to words separated by spaces': 'abﷺ',
     'the ligature U+FB03 takes 150 characters to 152': `${'x'.repeat(149)}ﬃ`,
@@ -152,9 +152,9 @@ t.test('the username rules apply to the NFKC-normalized username', async (t) => 
 })
 
 t.test('passwords must be 8 to 1024 characters long', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   for (const password of ['x'.repeat(7), 'x'.repeat(1025)]) {
-    await assertRejected(t, app, db, { username: 'alice', password }, '#/password')
+    await assertRejected(t, app, state, { username: 'alice', password }, '#/password')
   }
   for (const [index, password] of ['x'.repeat(8), 'x'.repeat(1024)].entries()) {
     const response = await registerRequest(app, { username: `user${index}`, password })
@@ -163,26 +163,26 @@ t.test('passwords must be 8 to 1024 characters long', async (t) => {
 })
 
 t.test('a missing field is reported as required', async (t) => {
-  const { app, db } = await build(t)
-  await assertRejected(t, app, db, {}, '#/username', 'is required')
-  await assertRejected(t, app, db, { password: PASSWORD }, '#/username', 'is required')
-  await assertRejected(t, app, db, { username: 'alice' }, '#/password', 'is required')
+  const { app, state } = await build(t)
+  await assertRejected(t, app, state, {}, '#/username', 'is required')
+  await assertRejected(t, app, state, { password: PASSWORD }, '#/username', 'is required')
+  await assertRejected(t, app, state, { username: 'alice' }, '#/password', 'is required')
 })
 
 t.test('an unknown property is rejected', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const payload = { username: 'alice', password: PASSWORD, extra: 1 }
-  await assertRejected(t, app, db, payload, '#/extra', 'is not an allowed property')
+  await assertRejected(t, app, state, payload, '#/extra', 'is not an allowed property')
 })
 
 t.test('a number is not coerced into a string', async (t) => {
-  const { app, db } = await build(t)
-  await assertRejected(t, app, db, { username: 12345, password: PASSWORD }, '#/username', 'must be string')
-  await assertRejected(t, app, db, { username: 'alice', password: 12345678 }, '#/password', 'must be string')
+  const { app, state } = await build(t)
+  await assertRejected(t, app, state, { username: 12345, password: PASSWORD }, '#/username', 'must be string')
+  await assertRejected(t, app, state, { username: 'alice', password: 12345678 }, '#/password', 'must be string')
 })
 
 t.test('a password that looks like SQL is just a password', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const password = "' OR 1=1; --"
   const registered = await registerRequest(app, { username: 'alice', password })
   t.equal(registered.statusCode, 201)
