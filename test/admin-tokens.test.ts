@@ -1,15 +1,15 @@
-import Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
 import { adjustTokens, adminAndUser } from './admin-helper.js'
 import { assertProblem, build, providerFrom } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 /** Everything an adjustment could have changed. */
-function accountsState(db: Database.Database) {
+async function accountsState(state: StoredState) {
   return {
-    users: db.prepare('select id, tokens from users order by id').all(),
-    ledger: db.prepare('select * from ledger order by id').all()
+    users: (await state.users()).map(({ id, tokens }) => ({ id, tokens })),
+    ledger: await state.ledger()
   }
 }
 
@@ -25,15 +25,15 @@ t.test('a positive amount is a grant: balance and a ledger row naming the admini
   t.equal((await state.user('alice')).tokens, 4500)
   const grant = (await state.ledger('alice')).at(-1)!
   t.match(grant, {
-    user_id: (await state.user('alice')).id,
+    userId: (await state.user('alice')).id,
     delta: 500,
     reason: 'grant',
-    chat_id: null,
-    actor_id: (await state.user('root')).id,
+    chatId: null,
+    actorId: (await state.user('root')).id,
     note: 'Welcome bonus',
-    balance_after: 4500
+    balanceAfter: 4500
   })
-  t.ok(grant.created_at >= before && grant.created_at <= Date.now(), 'stamped now')
+  t.ok(grant.createdAt >= before && grant.createdAt <= Date.now(), 'stamped now')
   t.same(await state.ledgerMismatches(), [])
 })
 
@@ -56,8 +56,8 @@ t.test('a negative amount is a debit, down to exactly zero', async (t) => {
   t.same(last.json(), { username: 'alice', tokens: 0, delta: -2500, note: null })
 
   t.match((await state.ledger('alice')).slice(1), [
-    { delta: -1500, reason: 'debit', actor_id: (await state.user('root')).id, note: 'Chargeback', balance_after: 2500 },
-    { delta: -2500, reason: 'debit', actor_id: (await state.user('root')).id, note: null, balance_after: 0 }
+    { delta: -1500, reason: 'debit', actorId: (await state.user('root')).id, note: 'Chargeback', balanceAfter: 2500 },
+    { delta: -2500, reason: 'debit', actorId: (await state.user('root')).id, note: null, balanceAfter: 0 }
   ])
   t.same(await state.ledgerMismatches(), [])
 })
@@ -65,7 +65,7 @@ t.test('a negative amount is a debit, down to exactly zero', async (t) => {
 t.test('a debit larger than the balance is 409 and writes nothing', async (t) => {
   const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
-  const before = accountsState(db)
+  const before = await accountsState(state)
 
   const response = await adjustTokens(app, admin.headers, 'alice', { amount: -4001, note: 'Too much' })
 
@@ -76,7 +76,7 @@ t.test('a debit larger than the balance is 409 and writes nothing', async (t) =>
     detail: 'The balance of 4000 tokens does not cover a debit of 4001 tokens; nothing was changed',
     extensions: { balance: 4000 }
   })
-  t.same(accountsState(db), before)
+  t.same(await accountsState(state), before)
 })
 
 t.test('simultaneous debits never take a balance below zero', async (t) => {
@@ -108,11 +108,11 @@ function assertGrantRefused(t: Test, response: LightMyRequestResponse, balance: 
 t.test('a grant that would pass the largest exact balance is 409 and writes nothing', async (t) => {
   const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
-  const before = accountsState(db)
+  const before = await accountsState(state)
   const response = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 3999 })
   assertGrantRefused(t, response, 4000, 0)
   t.equal(response.json().detail.match(/at most (\d+)/)[1], '9007199254736991')
-  t.same(accountsState(db), before)
+  t.same(await accountsState(state), before)
   const largest = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 4000 })
   t.equal(largest.json().tokens, LARGEST, 'up to the limit is fine')
   t.same(await state.ledgerMismatches(), [])
@@ -149,10 +149,10 @@ async function withPendingChat(t: Test) {
 
 t.test('a grant counts the tokens reserved by pending chats, so their refund lands exactly on the limit', async (t) => {
   const { app, state, admin, refund } = await withPendingChat(t)
-  const before = accountsState(db)
+  const before = await accountsState(state)
 
   assertGrantRefused(t, await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 3999 }), 3900, 100)
-  t.same(accountsState(db), before, 'the refused grant changed nothing')
+  t.same(await accountsState(state), before, 'the refused grant changed nothing')
 
   const largest = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 4000 })
   t.same(largest.json(), { username: 'alice', tokens: LARGEST - 100, delta: LARGEST - 4000, note: null })
@@ -161,12 +161,12 @@ t.test('a grant counts the tokens reserved by pending chats, so their refund lan
   t.match(await refund(), { code: 'upstream_error', refunded: true })
   t.equal((await state.user('alice')).tokens, LARGEST, 'the refund lands exactly on 2^53 − 1')
   t.match(
-    (await state.ledger('alice')).map(({ reason, delta, balance_after }) => ({ reason, delta, balance_after })),
+    (await state.ledger('alice')).map(({ reason, delta, balanceAfter }) => ({ reason, delta, balanceAfter })),
     [
-      { reason: 'signup', delta: 4000, balance_after: 4000 },
-      { reason: 'chat', delta: -100, balance_after: 3900 },
-      { reason: 'grant', delta: LARGEST - 4000, balance_after: LARGEST - 100 },
-      { reason: 'refund', delta: 100, balance_after: LARGEST }
+      { reason: 'signup', delta: 4000, balanceAfter: 4000 },
+      { reason: 'chat', delta: -100, balanceAfter: 3900 },
+      { reason: 'grant', delta: LARGEST - 4000, balanceAfter: LARGEST - 100 },
+      { reason: 'refund', delta: 100, balanceAfter: LARGEST }
     ]
   )
   t.same(await state.ledgerMismatches(), [])
@@ -174,24 +174,14 @@ t.test('a grant counts the tokens reserved by pending chats, so their refund lan
 })
 
 t.test('a refund on a balance granted past the limit before the rule existed is still exact', async (t) => {
-  const { app, state, databaseUrl, refund } = await withPendingChat(t)
+  const { app, state, refund } = await withPendingChat(t)
   // What a grant up to the limit did while the chat was pending, before grants counted reserved tokens.
-  const writable = new Database(databaseUrl)
-  writable.transaction(() => {
-    const { id } = writable
-      .prepare("update users set tokens = ? where username_key = 'alice' returning id")
-      .get(BigInt(LARGEST)) as { id: number }
-    writable
-      .prepare("insert into ledger (user_id, delta, reason, balance_after, created_at) values (?, ?, 'grant', ?, ?)")
-      .run(id, BigInt(LARGEST - 3900), BigInt(LARGEST), Date.now())
-  })()
-  writable.close()
+  await state.tamper.plantGrant('alice', BigInt(LARGEST))
 
   t.match(await refund(), { code: 'upstream_error', refunded: true })
-  const exact = (sql: string) => db.prepare(sql).safeIntegers().pluck().get()
-  t.equal(exact("select tokens from users where username_key = 'alice'"), 9007199254741091n, '2^53 − 1 + 100')
-  t.equal(exact("select balance_after from ledger where reason = 'refund'"), 9007199254741091n)
-  t.equal(exact("select typeof(tokens) from users where username_key = 'alice'"), 'integer')
+  t.equal(await state.exactTokens('alice'), 9007199254741091n, '2^53 − 1 + 100, stored as an exact integer')
+  t.equal((await state.exactBalancesAfter('alice')).at(-1), 9007199254741091n, 'the refund row')
+  t.equal((await state.ledger('alice')).at(-1)!.reason, 'refund')
   t.same(await state.ledgerMismatches(), [])
   t.same((await app.store.auditLedger()).mismatches, [], 'every balance_after follows from the one before')
 })
@@ -215,7 +205,7 @@ t.test('the note is stored without surrounding whitespace', async (t) => {
 t.test('an unknown username is 404 and writes nothing', async (t) => {
   const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
-  const before = accountsState(db)
+  const before = await accountsState(state)
   const response = await adjustTokens(app, admin.headers, 'nobody', { amount: 10 })
   assertProblem(t, response, {
     status: 404,
@@ -223,13 +213,13 @@ t.test('an unknown username is 404 and writes nothing', async (t) => {
     instance: '/api/admin/users/nobody/tokens/',
     detail: 'No user named "nobody" was found'
   })
-  t.same(accountsState(db), before)
+  t.same(await accountsState(state), before)
 })
 
 t.test('an invalid amount or note is 400 naming the field, and writes nothing', async (t) => {
   const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
-  const before = accountsState(db)
+  const before = await accountsState(state)
   const cases: [string, unknown, string, string | RegExp][] = [
     ['zero', { amount: 0 }, '#/amount', 'must not be 0'],
     ['a fraction', { amount: 1.5 }, '#/amount', 'must be integer'],
@@ -249,5 +239,5 @@ t.test('an invalid amount or note is 400 naming the field, and writes nothing', 
     t.equal(response.statusCode, 400, name)
     t.match(response.json(), { code: 'validation_failed', errors: [{ pointer, location: 'body', message }] }, name)
   }
-  t.same(accountsState(db), before)
+  t.same(await accountsState(state), before)
 })
