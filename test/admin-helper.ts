@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3'
 import { Writable } from 'node:stream'
 import type { App } from '../src/app.js'
 import { createAdmin } from '../src/cli/commands.js'
@@ -77,32 +76,4 @@ export function setActive(app: App, headers: Headers, username: string, isActive
     headers,
     payload: { is_active: isActive }
   })
-}
-
-export interface LedgerRow {
-  user_id: number
-  delta: number
-  reason: string
-  chat_id: number | null
-  actor_id: number | null
-  note: string | null
-  balance_after: number
-  created_at: number
-}
-
-export function ledgerOf(db: Database.Database, username: string): LedgerRow[] {
-  return db
-    .prepare(
-      `select l.user_id, l.delta, l.reason, l.chat_id, l.actor_id, l.note, l.balance_after, l.created_at
-       from ledger l join users u on u.id = l.user_id where u.username_key = ? order by l.id`
-    )
-    .all(username) as LedgerRow[]
-}
-
-export function userIdOf(db: Database.Database, username: string): number {
-  return (db.prepare('select id from users where username_key = ?').get(username) as { id: number }).id
-}
-
-export function tokensOf(db: Database.Database, username: string): number {
-  return (db.prepare('select tokens from users where username_key = ?').get(username) as { tokens: number }).tokens
 }

@@ -1,20 +1,20 @@
-import Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { LightMyRequestResponse } from 'fastify'
 import t, { type Test } from 'tap'
-import { adjustTokens, adminAndUser, ledgerOf, tokensOf, userIdOf } from './admin-helper.js'
-import { assertProblem, build, countChats, ledgerMismatches, providerFrom } from './helper.js'
+import { adjustTokens, adminAndUser } from './admin-helper.js'
+import { assertProblem, build, providerFrom } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 /** Everything an adjustment could have changed. */
-function accountsState(db: Database.Database) {
+async function accountsState(state: StoredState) {
   return {
-    users: db.prepare('select id, tokens from users order by id').all(),
-    ledger: db.prepare('select * from ledger order by id').all()
+    users: (await state.users()).map(({ id, tokens }) => ({ id, tokens })),
+    ledger: await state.ledger()
   }
 }
 
 t.test('a positive amount is a grant: balance and a ledger row naming the administrator and the note', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
   const before = Date.now()
 
@@ -22,19 +22,19 @@ t.test('a positive amount is a grant: balance and a ledger row naming the admini
 
   t.equal(response.statusCode, 201)
   t.same(response.json(), { username: 'alice', tokens: 4500, delta: 500, note: 'Welcome bonus' })
-  t.equal(tokensOf(db, 'alice'), 4500)
-  const grant = ledgerOf(db, 'alice').at(-1)!
+  t.equal((await state.user('alice')).tokens, 4500)
+  const grant = (await state.ledger('alice')).at(-1)!
   t.match(grant, {
-    user_id: userIdOf(db, 'alice'),
+    userId: (await state.user('alice')).id,
     delta: 500,
     reason: 'grant',
-    chat_id: null,
-    actor_id: userIdOf(db, 'root'),
+    chatId: null,
+    actorId: (await state.user('root')).id,
     note: 'Welcome bonus',
-    balance_after: 4500
+    balanceAfter: 4500
   })
-  t.ok(grant.created_at >= before && grant.created_at <= Date.now(), 'stamped now')
-  t.same(ledgerMismatches(db), [])
+  t.ok(grant.createdAt >= before && grant.createdAt <= Date.now(), 'stamped now')
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('the balance endpoint shows a grant at once', async (t) => {
@@ -46,7 +46,7 @@ t.test('the balance endpoint shows a grant at once', async (t) => {
 })
 
 t.test('a negative amount is a debit, down to exactly zero', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
 
   const first = await adjustTokens(app, admin.headers, 'alice', { amount: -1500, note: 'Chargeback' })
@@ -55,17 +55,17 @@ t.test('a negative amount is a debit, down to exactly zero', async (t) => {
   const last = await adjustTokens(app, admin.headers, 'alice', { amount: -2500 })
   t.same(last.json(), { username: 'alice', tokens: 0, delta: -2500, note: null })
 
-  t.match(ledgerOf(db, 'alice').slice(1), [
-    { delta: -1500, reason: 'debit', actor_id: userIdOf(db, 'root'), note: 'Chargeback', balance_after: 2500 },
-    { delta: -2500, reason: 'debit', actor_id: userIdOf(db, 'root'), note: null, balance_after: 0 }
+  t.match((await state.ledger('alice')).slice(1), [
+    { delta: -1500, reason: 'debit', actorId: (await state.user('root')).id, note: 'Chargeback', balanceAfter: 2500 },
+    { delta: -2500, reason: 'debit', actorId: (await state.user('root')).id, note: null, balanceAfter: 0 }
   ])
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a debit larger than the balance is 409 and writes nothing', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
-  const before = accountsState(db)
+  const before = await accountsState(state)
 
   const response = await adjustTokens(app, admin.headers, 'alice', { amount: -4001, note: 'Too much' })
 
@@ -76,19 +76,19 @@ t.test('a debit larger than the balance is 409 and writes nothing', async (t) =>
     detail: 'The balance of 4000 tokens does not cover a debit of 4001 tokens; nothing was changed',
     extensions: { balance: 4000 }
   })
-  t.same(accountsState(db), before)
+  t.same(await accountsState(state), before)
 })
 
 t.test('simultaneous debits never take a balance below zero', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
   const responses = await Promise.all(
     Array.from({ length: 10 }, () => adjustTokens(app, admin.headers, 'alice', { amount: -1000 }))
   )
   const statuses = responses.map((response) => response.statusCode).sort()
   t.same(statuses, [201, 201, 201, 201, 409, 409, 409, 409, 409, 409])
-  t.equal(tokensOf(db, 'alice'), 0)
-  t.same(ledgerMismatches(db), [])
+  t.equal((await state.user('alice')).tokens, 0)
+  t.same(await state.ledgerMismatches(), [])
 })
 
 const LARGEST = Number.MAX_SAFE_INTEGER
@@ -106,16 +106,16 @@ function assertGrantRefused(t: Test, response: LightMyRequestResponse, balance: 
 }
 
 t.test('a grant that would pass the largest exact balance is 409 and writes nothing', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
-  const before = accountsState(db)
+  const before = await accountsState(state)
   const response = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 3999 })
   assertGrantRefused(t, response, 4000, 0)
   t.equal(response.json().detail.match(/at most (\d+)/)[1], '9007199254736991')
-  t.same(accountsState(db), before)
+  t.same(await accountsState(state), before)
   const largest = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 4000 })
   t.equal(largest.json().tokens, LARGEST, 'up to the limit is fine')
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 /**
@@ -136,7 +136,7 @@ async function withPendingChat(t: Test) {
     headers: user.headers,
     payload: { message: 'hi' }
   })
-  while (countChats(built.db, 'pending') === 0) await sleep(5)
+  while ((await built.state.countChats('pending')) === 0) await sleep(5)
   return {
     ...built,
     admin,
@@ -148,51 +148,41 @@ async function withPendingChat(t: Test) {
 }
 
 t.test('a grant counts the tokens reserved by pending chats, so their refund lands exactly on the limit', async (t) => {
-  const { app, db, admin, refund } = await withPendingChat(t)
-  const before = accountsState(db)
+  const { app, state, admin, refund } = await withPendingChat(t)
+  const before = await accountsState(state)
 
   assertGrantRefused(t, await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 3999 }), 3900, 100)
-  t.same(accountsState(db), before, 'the refused grant changed nothing')
+  t.same(await accountsState(state), before, 'the refused grant changed nothing')
 
   const largest = await adjustTokens(app, admin.headers, 'alice', { amount: LARGEST - 4000 })
   t.same(largest.json(), { username: 'alice', tokens: LARGEST - 100, delta: LARGEST - 4000, note: null })
   assertGrantRefused(t, await adjustTokens(app, admin.headers, 'alice', { amount: 1 }), LARGEST - 100, 100)
 
   t.match(await refund(), { code: 'upstream_error', refunded: true })
-  t.equal(tokensOf(db, 'alice'), LARGEST, 'the refund lands exactly on 2^53 − 1')
+  t.equal((await state.user('alice')).tokens, LARGEST, 'the refund lands exactly on 2^53 − 1')
   t.match(
-    ledgerOf(db, 'alice').map(({ reason, delta, balance_after }) => ({ reason, delta, balance_after })),
+    (await state.ledger('alice')).map(({ reason, delta, balanceAfter }) => ({ reason, delta, balanceAfter })),
     [
-      { reason: 'signup', delta: 4000, balance_after: 4000 },
-      { reason: 'chat', delta: -100, balance_after: 3900 },
-      { reason: 'grant', delta: LARGEST - 4000, balance_after: LARGEST - 100 },
-      { reason: 'refund', delta: 100, balance_after: LARGEST }
+      { reason: 'signup', delta: 4000, balanceAfter: 4000 },
+      { reason: 'chat', delta: -100, balanceAfter: 3900 },
+      { reason: 'grant', delta: LARGEST - 4000, balanceAfter: LARGEST - 100 },
+      { reason: 'refund', delta: 100, balanceAfter: LARGEST }
     ]
   )
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
   t.same((await app.store.auditLedger()).mismatches, [], 'every balance_after follows from the one before')
 })
 
 t.test('a refund on a balance granted past the limit before the rule existed is still exact', async (t) => {
-  const { app, db, databaseUrl, refund } = await withPendingChat(t)
+  const { app, state, refund } = await withPendingChat(t)
   // What a grant up to the limit did while the chat was pending, before grants counted reserved tokens.
-  const writable = new Database(databaseUrl)
-  writable.transaction(() => {
-    const { id } = writable
-      .prepare("update users set tokens = ? where username_key = 'alice' returning id")
-      .get(BigInt(LARGEST)) as { id: number }
-    writable
-      .prepare("insert into ledger (user_id, delta, reason, balance_after, created_at) values (?, ?, 'grant', ?, ?)")
-      .run(id, BigInt(LARGEST - 3900), BigInt(LARGEST), Date.now())
-  })()
-  writable.close()
+  await state.tamper.plantGrant('alice', BigInt(LARGEST))
 
   t.match(await refund(), { code: 'upstream_error', refunded: true })
-  const exact = (sql: string) => db.prepare(sql).safeIntegers().pluck().get()
-  t.equal(exact("select tokens from users where username_key = 'alice'"), 9007199254741091n, '2^53 − 1 + 100')
-  t.equal(exact("select balance_after from ledger where reason = 'refund'"), 9007199254741091n)
-  t.equal(exact("select typeof(tokens) from users where username_key = 'alice'"), 'integer')
-  t.same(ledgerMismatches(db), [])
+  t.equal(await state.exactTokens('alice'), 9007199254741091n, '2^53 − 1 + 100, stored as an exact integer')
+  t.equal((await state.exactBalancesAfter('alice')).at(-1), 9007199254741091n, 'the refund row')
+  t.equal((await state.ledger('alice')).at(-1)!.reason, 'refund')
+  t.same(await state.ledgerMismatches(), [])
   t.same((await app.store.auditLedger()).mismatches, [], 'every balance_after follows from the one before')
 })
 
@@ -205,17 +195,17 @@ t.test('the username in the path is matched regardless of case and answered as s
 })
 
 t.test('the note is stored without surrounding whitespace', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
   const response = await adjustTokens(app, admin.headers, 'alice', { amount: 10, note: '  Refund of order 7 \n' })
   t.equal(response.json().note, 'Refund of order 7')
-  t.equal(ledgerOf(db, 'alice').at(-1)!.note, 'Refund of order 7')
+  t.equal((await state.ledger('alice')).at(-1)!.note, 'Refund of order 7')
 })
 
 t.test('an unknown username is 404 and writes nothing', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
-  const before = accountsState(db)
+  const before = await accountsState(state)
   const response = await adjustTokens(app, admin.headers, 'nobody', { amount: 10 })
   assertProblem(t, response, {
     status: 404,
@@ -223,13 +213,13 @@ t.test('an unknown username is 404 and writes nothing', async (t) => {
     instance: '/api/admin/users/nobody/tokens/',
     detail: 'No user named "nobody" was found'
   })
-  t.same(accountsState(db), before)
+  t.same(await accountsState(state), before)
 })
 
 t.test('an invalid amount or note is 400 naming the field, and writes nothing', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app)
-  const before = accountsState(db)
+  const before = await accountsState(state)
   const cases: [string, unknown, string, string | RegExp][] = [
     ['zero', { amount: 0 }, '#/amount', 'must not be 0'],
     ['a fraction', { amount: 1.5 }, '#/amount', 'must be integer'],
@@ -249,5 +239,5 @@ t.test('an invalid amount or note is 400 naming the field, and writes nothing', 
     t.equal(response.statusCode, 400, name)
     t.match(response.json(), { code: 'validation_failed', errors: [{ pointer, location: 'body', message }] }, name)
   }
-  t.same(accountsState(db), before)
+  t.same(await accountsState(state), before)
 })

@@ -1,9 +1,8 @@
-import Database from 'better-sqlite3'
 import type { HTTPMethods } from 'fastify'
 import t from 'tap'
 import type { App } from '../src/app.js'
 import type { AdminUser } from '../src/modules/admin/schemas.js'
-import { adminAndUser, ledgerOf, readAllPages, readPage, signUpAdmin } from './admin-helper.js'
+import { adminAndUser, readAllPages, readPage, signUpAdmin } from './admin-helper.js'
 import { assertProblem, build, register, signUp } from './helper.js'
 
 type Headers = Record<string, string>
@@ -25,14 +24,14 @@ async function usernames(app: App, headers: Headers, query: Record<string, strin
 }
 
 t.test('every admin route answers a user who is not an administrator with 403 and changes nothing', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app, 'alice')
   for (const route of ADMIN_ROUTES) {
     const response = await app.inject({ ...route, headers })
     assertProblem(t, response, { status: 403, code: 'admin_required', instance: route.url })
   }
-  t.same(ledgerOf(db, 'alice').length, 1, 'no grant was written')
-  t.match(db.prepare('select tokens, is_active from users').get(), { tokens: 4000, is_active: 1 })
+  t.same((await state.ledger('alice')).length, 1, 'no grant was written')
+  t.match((await state.users())[0], { tokens: 4000, isActive: true })
 })
 
 t.test('every admin route answers a request without an access token with 401', async (t) => {
@@ -44,30 +43,26 @@ t.test('every admin route answers a request without an access token with 401', a
 })
 
 t.test('an administrator demoted in the database loses access with the next request', async (t) => {
-  const { app, databaseUrl } = await build(t)
+  const { app, state } = await build(t)
   const admin = await signUpAdmin(app)
   t.equal((await listUsers(app, admin.headers)).statusCode, 200)
-  const writable = new Database(databaseUrl)
-  writable.prepare("update users set is_admin = 0 where username_key = 'root'").run()
-  writable.close()
+  await state.tamper.updateUser('root', { isAdmin: false })
   t.equal((await listUsers(app, admin.headers)).statusCode, 403)
 })
 
 t.test('the user list shows every account in username order with balance, flags and creation time', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { admin } = await adminAndUser(app, 'Zoe')
   await register(app, 'bob')
   const page = await readPage<AdminUser>(app, USERS, admin.headers)
-  const stored = db
-    .prepare('select username, tokens, is_active, is_admin, created_at from users order by username_key')
-    .all() as { username: string; tokens: number; is_active: number; is_admin: number; created_at: number }[]
+  const stored = (await state.users()).sort((a, b) => (a.usernameKey < b.usernameKey ? -1 : 1))
   t.same(page, {
     items: stored.map((user) => ({
       username: user.username,
       tokens: user.tokens,
-      is_active: user.is_active === 1,
-      is_admin: user.is_admin === 1,
-      created_at: new Date(user.created_at).toISOString()
+      is_active: user.isActive,
+      is_admin: user.isAdmin,
+      created_at: new Date(user.createdAt).toISOString()
     })),
     next_cursor: null
   })

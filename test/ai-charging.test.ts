@@ -1,10 +1,10 @@
-import type Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { App } from '../src/app.js'
 import { collectEvents, openRawStream } from './event-stream-client.js'
 import { DEFAULT_ANSWER, FAKE_MODEL, FakeOpenAi, USAGE } from './fake-openai.js'
-import { assertProblem, build, countChats, ledgerMismatches, signUp } from './helper.js'
+import { assertProblem, build, signUp } from './helper.js'
+import type { ChatRow, StoredState } from './stored-state.js'
 
 /** The app on a fake OpenAI-compatible model, and a signed-up user with 4000 tokens. */
 async function setup(t: Test, env: Record<string, string> = {}) {
@@ -42,14 +42,15 @@ async function balanceOf(app: App, headers: Record<string, string>) {
   return (await app.inject({ method: 'GET', url: '/api/tokenbalance/', headers })).json().tokens
 }
 
-function storedChat(db: Database.Database) {
-  return db
-    .prepare('select status, response, failure_reason, model, prompt_tokens, completion_tokens from chats')
-    .get() as Record<string, unknown>
+async function storedChat(state: StoredState) {
+  const [{ status, response, failureReason, model, promptTokens, completionTokens }] = (await state.chats()) as [
+    ChatRow
+  ]
+  return { status, response, failureReason, model, promptTokens, completionTokens }
 }
 
-function chatLedger(db: Database.Database) {
-  return db.prepare(`select reason, delta from ledger where reason != 'signup' order by id`).all()
+async function chatLedger(state: StoredState) {
+  return (await state.ledger()).filter((row) => row.reason !== 'signup').map(({ reason, delta }) => ({ reason, delta }))
 }
 
 const CHARGED = [{ reason: 'chat', delta: -100 }]
@@ -58,12 +59,12 @@ const REFUNDED = [
   { reason: 'refund', delta: 100 }
 ]
 
-async function waitUntilSettled(db: Database.Database) {
-  while (countChats(db, 'pending') > 0) await sleep(5)
+async function waitUntilSettled(state: StoredState) {
+  while ((await state.countChats('pending')) > 0) await sleep(5)
 }
 
 t.test('a reply from the model is charged and stored with its usage and model', async (t) => {
-  const { app, db, headers, fake } = await setup(t)
+  const { app, state, headers, fake } = await setup(t)
 
   const response = await chat(app, headers)
 
@@ -76,15 +77,15 @@ t.test('a reply from the model is charged and stored with its usage and model', 
     remaining_tokens: 3900
   })
   t.equal(await balanceOf(app, headers), 3900)
-  t.match(storedChat(db), {
+  t.match(await storedChat(state), {
     status: 'completed',
     response: DEFAULT_ANSWER,
     model: FAKE_MODEL,
-    prompt_tokens: USAGE.prompt_tokens,
-    completion_tokens: USAGE.completion_tokens
+    promptTokens: USAGE.prompt_tokens,
+    completionTokens: USAGE.completion_tokens
   })
-  t.same(chatLedger(db), CHARGED)
-  t.same(ledgerMismatches(db), [])
+  t.same(await chatLedger(state), CHARGED)
+  t.same(await state.ledgerMismatches(), [])
   t.match(fake.received[0]!.body, { model: 'fake-model', stream: false })
 })
 
@@ -119,7 +120,7 @@ const refundedFailures = [
 
 for (const failure of refundedFailures) {
   t.test(`${failure.name} is refunded and answered ${failure.status} ${failure.code}`, async (t) => {
-    const { app, db, headers, fake } = await setup(t, failure.env)
+    const { app, state, headers, fake } = await setup(t, failure.env)
     fake.next(failure.script)
 
     const response = await chat(app, headers)
@@ -132,14 +133,14 @@ for (const failure of refundedFailures) {
     })
     if (failure.retryAfter) t.equal(response.headers['retry-after'], failure.retryAfter)
     t.equal(await balanceOf(app, headers), 4000)
-    t.match(storedChat(db), { status: 'failed', response: null, failure_reason: /provider error/ })
-    t.same(chatLedger(db), REFUNDED)
-    t.same(ledgerMismatches(db), [])
+    t.match(await storedChat(state), { status: 'failed', response: null, failureReason: /provider error/ })
+    t.same(await chatLedger(state), REFUNDED)
+    t.same(await state.ledgerMismatches(), [])
   })
 }
 
 t.test('a model server that refuses the connection is refunded and answered 502', async (t) => {
-  const { app, db, headers } = await setup(t, { AI_BASE_URL: 'http://127.0.0.1:9/v1' })
+  const { app, state, headers } = await setup(t, { AI_BASE_URL: 'http://127.0.0.1:9/v1' })
 
   const response = await chat(app, headers)
 
@@ -150,11 +151,11 @@ t.test('a model server that refuses the connection is refunded and answered 502'
     extensions: { refunded: true }
   })
   t.equal(await balanceOf(app, headers), 4000)
-  t.same(chatLedger(db), REFUNDED)
+  t.same(await chatLedger(state), REFUNDED)
 })
 
 t.test('a streamed reply arrives as deltas and one done event equal to the plain answer', async (t) => {
-  const { app, db, access, fake } = await setup(t)
+  const { app, state, access, fake } = await setup(t)
   fake.next({ kind: 'stream', chunks: ['Once ', 'upon ', 'a time.'], delayMs: 10 })
 
   const response = await streamChat(app, access)
@@ -182,11 +183,11 @@ t.test('a streamed reply arrives as deltas and one done event equal to the plain
     usage: { prompt_tokens: USAGE.prompt_tokens }
   })
   t.match(fake.received[0]!.body, { stream: true })
-  t.same(chatLedger(db), CHARGED)
+  t.same(await chatLedger(state), CHARGED)
 })
 
 t.test('a stream that breaks after some text is charged and stored as incomplete', async (t) => {
-  const { app, db, access, headers, fake } = await setup(t)
+  const { app, state, access, headers, fake } = await setup(t)
   fake.next({ kind: 'reset-after', chunks: ['Once ', 'upon '] })
 
   const events = await collectEvents(await streamChat(app, access))
@@ -196,22 +197,22 @@ t.test('a stream that breaks after some text is charged and stored as incomplete
     ['delta', 'delta']
   )
   t.match(events.at(-1), { event: 'error', data: { code: 'upstream_error', refunded: false, status: 502 } })
-  t.match(storedChat(db), { status: 'incomplete', response: 'Once upon ' })
+  t.match(await storedChat(state), { status: 'incomplete', response: 'Once upon ' })
   t.equal(await balanceOf(app, headers), 3900)
-  t.same(chatLedger(db), CHARGED)
+  t.same(await chatLedger(state), CHARGED)
   const history = await app.inject({ method: 'GET', url: '/api/chats/', headers })
   t.match(history.json().items, [{ status: 'incomplete', response: 'Once upon ', cost: 100 }])
 })
 
 t.test('a stream that goes quiet after some text times out as incomplete and charged', async (t) => {
-  const { app, db, access, fake } = await setup(t, { AI_TIMEOUT_MS: '300' })
+  const { app, state, access, fake } = await setup(t, { AI_TIMEOUT_MS: '300' })
   fake.next({ kind: 'stall-after', chunks: ['Once '] })
 
   const events = await collectEvents(await streamChat(app, access))
 
   t.match(events.at(-1), { event: 'error', data: { code: 'upstream_timeout', refunded: false } })
-  t.match(storedChat(db), { status: 'incomplete', response: 'Once ' })
-  t.same(chatLedger(db), CHARGED)
+  t.match(await storedChat(state), { status: 'incomplete', response: 'Once ' })
+  t.same(await chatLedger(state), CHARGED)
 })
 
 /** Opens a streamed chat on a connection the test can cut; the app listens on a free port. */
@@ -227,7 +228,7 @@ async function rawStreamChat(app: App, access: string) {
 }
 
 t.test('a client that disconnects before any text is refunded and the model request is aborted', async (t) => {
-  const { app, db, access, fake } = await setup(t)
+  const { app, state, access, fake } = await setup(t)
   fake.next({ kind: 'stall' })
 
   const stream = await rawStreamChat(app, access)
@@ -235,29 +236,29 @@ t.test('a client that disconnects before any text is refunded and the model requ
   while (fake.received.length === 0) await sleep(5)
   stream.disconnect()
   await fake.received[0]!.aborted
-  await waitUntilSettled(db)
+  await waitUntilSettled(state)
 
-  t.match(storedChat(db), { status: 'failed', failure_reason: /client disconnected/ })
-  t.same(chatLedger(db), REFUNDED)
-  t.same(ledgerMismatches(db), [])
+  t.match(await storedChat(state), { status: 'failed', failureReason: /client disconnected/ })
+  t.same(await chatLedger(state), REFUNDED)
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a client that disconnects after some text is charged and the chat stored as incomplete', async (t) => {
-  const { app, db, access, fake } = await setup(t)
+  const { app, state, access, fake } = await setup(t)
   fake.next({ kind: 'stall-after', chunks: ['Once '] })
 
   const stream = await rawStreamChat(app, access)
   t.match(await stream.textUntil('event: delta'), 'data: {"text":"Once "}')
   stream.disconnect()
   await fake.received[0]!.aborted
-  await waitUntilSettled(db)
+  await waitUntilSettled(state)
 
-  t.match(storedChat(db), { status: 'incomplete', response: 'Once ' })
-  t.same(chatLedger(db), CHARGED)
+  t.match(await storedChat(state), { status: 'incomplete', response: 'Once ' })
+  t.same(await chatLedger(state), CHARGED)
 })
 
 t.test('replies in flight beyond AI_MAX_CONCURRENT_PER_USER are refused with 429 and cost nothing', async (t) => {
-  const { app, db, headers, fake } = await setup(t, { AI_MAX_CONCURRENT_PER_USER: '2', AI_TIMEOUT_MS: '300' })
+  const { app, state, headers, fake } = await setup(t, { AI_MAX_CONCURRENT_PER_USER: '2', AI_TIMEOUT_MS: '300' })
   fake.next({ kind: 'stall' }, { kind: 'stall' })
   const inFlight = [chat(app, headers, 'one'), chat(app, headers, 'two')]
   while (fake.received.length < 2) await sleep(5)
@@ -265,7 +266,7 @@ t.test('replies in flight beyond AI_MAX_CONCURRENT_PER_USER are refused with 429
   const refused = await chat(app, headers, 'three')
 
   assertProblem(t, refused, { status: 429, code: 'too_many_chats_in_flight', instance: '/api/chat_msg/' })
-  t.equal(countChats(db), 2, 'the refused message left no chat row')
+  t.equal(await state.countChats(), 2, 'the refused message left no chat row')
   t.equal(await balanceOf(app, headers), 3800, 'only the two in flight are reserved')
   t.same(
     (await Promise.all(inFlight)).map((response) => response.statusCode),
@@ -274,7 +275,7 @@ t.test('replies in flight beyond AI_MAX_CONCURRENT_PER_USER are refused with 429
 })
 
 t.test('parallel chats against a slow model never overspend and leave nothing pending', async (t) => {
-  const { app, db, headers, fake } = await setup(t, { INITIAL_TOKENS: '1000', AI_MAX_CONCURRENT_PER_USER: '100' })
+  const { app, state, headers, fake } = await setup(t, { INITIAL_TOKENS: '1000', AI_MAX_CONCURRENT_PER_USER: '100' })
   fake.next(...Array.from({ length: 30 }, () => ({ kind: 'answer', text: 'a slow reply', delayMs: 20 }) as const))
 
   const responses = await Promise.all(Array.from({ length: 30 }, (_, index) => chat(app, headers, `message ${index}`)))
@@ -282,7 +283,7 @@ t.test('parallel chats against a slow model never overspend and leave nothing pe
   const statuses = responses.map((response) => response.statusCode).sort()
   t.same(statuses, [...Array(10).fill(201), ...Array(20).fill(402)])
   t.equal(await balanceOf(app, headers), 0)
-  t.equal(countChats(db, 'pending'), 0)
-  t.equal(countChats(db, 'completed'), 10)
-  t.same(ledgerMismatches(db), [])
+  t.equal(await state.countChats('pending'), 0)
+  t.equal(await state.countChats('completed'), 10)
+  t.same(await state.ledgerMismatches(), [])
 })

@@ -3,7 +3,7 @@ import type { AiProvider } from '../src/ai/provider.js'
 import type { App } from '../src/app.js'
 import { refundExpiredChats } from '../src/modules/chat/recovery.js'
 import { eventsOf } from './event-stream-client.js'
-import { build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
+import { build, providerFrom, signUp } from './helper.js'
 
 function streamChat(app: App, headers: Record<string, string>, message: string) {
   return app.inject({
@@ -37,14 +37,14 @@ t.test('a stream that ends without the end of the reply is refunded when no text
     ...providerFrom('truncated', async () => ({ text: 'unused', model: 'x', usage: null })),
     async *stream() {}
   }
-  const { app, db } = await build(t, {}, { provider: truncated })
+  const { app, state } = await build(t, {}, { provider: truncated })
   const { headers } = await signUp(app)
 
   const events = eventsOf((await streamChat(app, headers, 'hello')).body)
 
   t.match(events, [{ event: 'error', data: { code: 'upstream_error', refunded: true } }])
-  t.equal(countChats(db, 'failed'), 1)
-  t.same(ledgerMismatches(db), [])
+  t.equal(await state.countChats('failed'), 1)
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('recovery refunds a pending chat once its lease has expired, and not before', async (t) => {
@@ -53,20 +53,20 @@ t.test('recovery refunds a pending chat once its lease has expired, and not befo
     'held',
     () => new Promise((resolve) => (release = () => resolve({ text: 'late', model: 'held', usage: null })))
   )
-  const { app, db } = await build(t, { CHAT_LEASE: '1h' }, { provider: held })
+  const { app, state } = await build(t, { CHAT_LEASE: '1h' }, { provider: held })
   const { headers } = await signUp(app)
   const answer = app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload: { message: 'hello' } })
-  while (countChats(db, 'pending') === 0) await new Promise((resolve) => setImmediate(resolve))
+  while ((await state.countChats('pending')) === 0) await new Promise((resolve) => setImmediate(resolve))
 
   t.same(await refundExpiredChats(app.store, app.log, Date.now()), [], 'a chat within its lease is kept')
   t.same(await refundExpiredChats(app.store, app.log, Date.now() + 60 * 60 * 1000 + 1), [1])
 
-  t.equal(countChats(db, 'failed'), 1)
-  t.same(ledgerMismatches(db), [])
+  t.equal(await state.countChats('failed'), 1)
+  t.same(await state.ledgerMismatches(), [])
   release()
   const late = await answer
   t.equal(late.statusCode, 502, 'a reply that comes after the sweep is not stored')
   t.match(late.json(), { code: 'upstream_error', refunded: true })
-  t.equal(countChats(db, 'failed'), 1)
-  t.same(ledgerMismatches(db), [], 'and is not charged')
+  t.equal(await state.countChats('failed'), 1)
+  t.same(await state.ledgerMismatches(), [], 'and is not charged')
 })

@@ -1,9 +1,9 @@
-import type Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { AiReply } from '../src/ai/provider.js'
 import type { App } from '../src/app.js'
-import { assertProblem, build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
+import { assertProblem, build, providerFrom, signUp } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 type Headers = Record<string, string>
 
@@ -33,22 +33,24 @@ async function balanceOf(app: App, headers: Headers): Promise<number> {
   return response.json().tokens
 }
 
-function chatRows(db: Database.Database) {
-  return db.prepare('select id, status, response, failure_reason from chats order by id').all() as Array<{
-    id: number
-    status: string
-    response: string | null
-    failure_reason: string | null
-  }>
+async function chatRows(state: StoredState) {
+  return (await state.chats()).map(({ id, status, response, failureReason }) => ({
+    id,
+    status,
+    response,
+    failureReason
+  }))
 }
 
-function ledgerRowsOfChat(db: Database.Database, chatId: number) {
-  return db.prepare('select reason, delta, balance_after from ledger where chat_id = ? order by id').all(chatId)
+async function ledgerRowsOfChat(state: StoredState, chatId: number) {
+  return (await state.ledger())
+    .filter((row) => row.chatId === chatId)
+    .map(({ reason, delta, balanceAfter }) => ({ reason, delta, balanceAfter }))
 }
 
 /** Waits, without a deadline of its own, until the app has reserved a chat; the tap timeout bounds it. */
-async function waitForPendingChat(db: Database.Database) {
-  while (countChats(db, 'pending') === 0) await sleep(5)
+async function waitForPendingChat(state: StoredState) {
+  while ((await state.countChats('pending')) === 0) await sleep(5)
 }
 
 /** Builds an app whose provider holds its replies, and sends a message that stays pending until released. */
@@ -57,7 +59,7 @@ async function startPendingChat(t: Test, env: Record<string, string> = {}) {
   const built = await build(t, env, { provider })
   const { headers } = await signUp(built.app)
   const answer = sendChat(built.app, headers, 'hello')
-  await waitForPendingChat(built.db)
+  await waitForPendingChat(built.state)
   return { ...built, provider, headers, answer }
 }
 
@@ -77,31 +79,31 @@ t.test('a provider failure answers 502 upstream_error and says the cost was refu
 })
 
 t.test('a provider failure leaves the balance unchanged', async (t) => {
-  const { app, db } = await build(t, {}, { provider: throwingProvider })
+  const { app, state } = await build(t, {}, { provider: throwingProvider })
   const { headers } = await signUp(app)
 
   await sendChat(app, headers, 'hello')
 
   t.equal(await balanceOf(app, headers), 4000)
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test(
   'a provider failure leaves a failed chat that records the error, and a chat and a refund ledger row',
   async (t) => {
-    const { app, db } = await build(t, {}, { provider: throwingProvider })
+    const { app, state } = await build(t, {}, { provider: throwingProvider })
     const { headers } = await signUp(app)
 
     await sendChat(app, headers, 'hello')
 
-    const [chat, ...others] = chatRows(db)
+    const [chat, ...others] = await chatRows(state)
     t.same(others, [])
-    t.match(chat, { status: 'failed', response: null, failure_reason: INTERNAL_DETAIL })
-    t.same(ledgerRowsOfChat(db, chat!.id), [
-      { reason: 'chat', delta: -100, balance_after: 3900 },
-      { reason: 'refund', delta: 100, balance_after: 4000 }
+    t.match(chat, { status: 'failed', response: null, failureReason: INTERNAL_DETAIL })
+    t.same(await ledgerRowsOfChat(state, chat!.id), [
+      { reason: 'chat', delta: -100, balanceAfter: 3900 },
+      { reason: 'refund', delta: 100, balanceAfter: 4000 }
     ])
-    t.same(ledgerMismatches(db), [])
+    t.same(await state.ledgerMismatches(), [])
   }
 )
 
@@ -111,7 +113,7 @@ for (const [name, reply] of [
 ] as const) {
   t.test(`${name} from the provider is refunded like a failure`, async (t) => {
     const provider = providerFrom('broken', async () => reply as AiReply)
-    const { app, db } = await build(t, {}, { provider })
+    const { app, state } = await build(t, {}, { provider })
     const { headers } = await signUp(app)
 
     const response = await sendChat(app, headers, 'hello')
@@ -119,55 +121,53 @@ for (const [name, reply] of [
     t.equal(response.statusCode, 502)
     t.match(response.json(), { code: 'upstream_error', refunded: true })
     t.equal(await balanceOf(app, headers), 4000)
-    t.match(chatRows(db), [{ status: 'failed', response: null }])
-    t.same(ledgerMismatches(db), [])
+    t.match(await chatRows(state), [{ status: 'failed', response: null }])
+    t.same(await state.ledgerMismatches(), [])
   })
 }
 
 t.test('while the provider is still answering, the cost is already reserved on a pending chat', async (t) => {
-  const { app, db, provider, headers, answer } = await startPendingChat(t)
+  const { app, state, provider, headers, answer } = await startPendingChat(t)
 
   t.equal(await balanceOf(app, headers), 3900)
-  t.match(chatRows(db), [{ status: 'pending', response: null, failure_reason: null }])
-  t.same(ledgerMismatches(db), [])
+  t.match(await chatRows(state), [{ status: 'pending', response: null, failureReason: null }])
+  t.same(await state.ledgerMismatches(), [])
   provider.release('late reply')
   await answer
 })
 
 t.test('a reply that arrives late settles the pending chat', async (t) => {
-  const { app, db, provider, headers, answer } = await startPendingChat(t)
+  const { app, state, provider, headers, answer } = await startPendingChat(t)
 
   provider.release('late reply')
   const response = await answer
 
   t.equal(response.statusCode, 201)
   t.match(response.json(), { message: 'hello', response: 'late reply', remaining_tokens: 3900 })
-  t.match(chatRows(db), [{ status: 'completed', response: 'late reply', failure_reason: null }])
+  t.match(await chatRows(state), [{ status: 'completed', response: 'late reply', failureReason: null }])
   t.equal(await balanceOf(app, headers), 3900)
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a chat left pending by a stopped process is refunded when the next one starts after its lease', async (t) => {
   const first = await startPendingChat(t, { CHAT_LEASE: '1s' })
   // The reply is never released: the first process stops with the chat still pending.
   await first.app.close()
-  const { lease_expires_at } = first.db.prepare('select lease_expires_at from chats').get() as {
-    lease_expires_at: number
-  }
-  await sleep(lease_expires_at - Date.now() + 1)
+  const [pending] = await first.state.chats()
+  await sleep(pending!.leaseExpiresAt - Date.now() + 1)
 
-  const { app, db } = await build(t, { DATABASE_URL: first.databaseUrl })
+  const { app, state } = await build(t, { DATABASE_URL: first.databaseUrl })
 
-  const [chat, ...others] = chatRows(db)
+  const [chat, ...others] = await chatRows(state)
   t.same(others, [])
-  t.match(chat, { status: 'failed', response: null, failure_reason: /\S/ })
-  t.equal(countChats(db, 'pending'), 0)
-  t.same(ledgerRowsOfChat(db, chat!.id), [
-    { reason: 'chat', delta: -100, balance_after: 3900 },
-    { reason: 'refund', delta: 100, balance_after: 4000 }
+  t.match(chat, { status: 'failed', response: null, failureReason: /\S/ })
+  t.equal(await state.countChats('pending'), 0)
+  t.same(await ledgerRowsOfChat(state, chat!.id), [
+    { reason: 'chat', delta: -100, balanceAfter: 3900 },
+    { reason: 'refund', delta: 100, balanceAfter: 4000 }
   ])
   t.equal(await balanceOf(app, first.headers), 4000)
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('the cause of a provider failure is logged at warn with the request id', async (t) => {

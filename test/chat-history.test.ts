@@ -1,8 +1,8 @@
-import type Database from 'better-sqlite3'
 import t from 'tap'
 import type { App } from '../src/app.js'
 import type { ChatItem } from '../src/modules/chat/schemas.js'
 import { build, providerFrom, signUp } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 type Headers = Record<string, string>
 
@@ -47,37 +47,21 @@ function newestFirst(ids: number[]) {
   return [...ids].sort((a, b) => b - a)
 }
 
-function storedItem(db: Database.Database, chatId: number): ChatItem {
-  const row = db
-    .prepare(
-      `select id, conversation_id, message, response, status, created_at, cost, model, prompt_tokens, completion_tokens
-       from chats where id = ?`
-    )
-    .get(chatId) as {
-    id: number
-    conversation_id: number
-    message: string
-    response: string
-    status: 'completed' | 'incomplete'
-    created_at: number
-    cost: number
-    model: string
-    prompt_tokens: number | null
-    completion_tokens: number | null
-  }
+async function storedItem(state: StoredState, chatId: number): Promise<ChatItem> {
+  const row = (await state.chats()).find(({ id }) => id === chatId)!
   return {
     id: row.id,
-    conversation_id: row.conversation_id,
+    conversation_id: row.conversationId!,
     message: row.message,
-    response: row.response,
-    status: row.status,
-    timestamp: new Date(row.created_at).toISOString(),
+    response: row.response!,
+    status: row.status as ChatItem['status'],
+    timestamp: new Date(row.createdAt).toISOString(),
     cost: row.cost,
-    model: row.model,
+    model: row.model!,
     usage:
-      row.prompt_tokens === null || row.completion_tokens === null
+      row.promptTokens === null || row.completionTokens === null
         ? null
-        : { prompt_tokens: row.prompt_tokens, completion_tokens: row.completion_tokens }
+        : { prompt_tokens: row.promptTokens, completion_tokens: row.completionTokens }
   }
 }
 
@@ -89,7 +73,7 @@ const failOnRequestProvider = providerFrom('fail-on-request', async ({ messages 
 })
 
 t.test('the history lists only the caller’s own chats, newest first, on one last page', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const alice = await signUp(app, 'alice')
   const bob = await signUp(app, 'bob')
   const aliceIds = await sendChats(app, alice.headers, 3, 'alice')
@@ -97,7 +81,10 @@ t.test('the history lists only the caller’s own chats, newest first, on one la
 
   const page = await readPage(app, alice.headers)
 
-  t.same(page, { items: newestFirst(aliceIds).map((id) => storedItem(db, id)), next_cursor: null })
+  t.same(page, {
+    items: await Promise.all(newestFirst(aliceIds).map((id) => storedItem(state, id))),
+    next_cursor: null
+  })
   t.same(
     page.items.map((item) => item.message),
     ['alice 2', 'alice 1', 'alice 0']
@@ -209,10 +196,10 @@ t.test('refunded chats do not appear in the history', async (t) => {
 })
 
 t.test('a refunded chat cannot be read by its id', async (t) => {
-  const { app, db } = await build(t, {}, { provider: failOnRequestProvider })
+  const { app, state } = await build(t, {}, { provider: failOnRequestProvider })
   const { headers } = await signUp(app)
   await sendChat(app, headers, 'fail please')
-  const { id } = db.prepare("select id from chats where status = 'failed'").get() as { id: number }
+  const { id } = (await state.chats()).find(({ status }) => status === 'failed')!
 
   const response = await app.inject({ method: 'GET', url: `/api/chats/${id}/`, headers })
 
@@ -221,14 +208,14 @@ t.test('a refunded chat cannot be read by its id', async (t) => {
 })
 
 t.test('one chat can be read by its id, with or without the trailing slash', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const [id] = await sendChats(app, headers, 1)
 
   for (const url of [`/api/chats/${id}/`, `/api/chats/${id}`]) {
     const response = await app.inject({ method: 'GET', url, headers })
     t.equal(response.statusCode, 200, url)
-    t.same(response.json(), storedItem(db, id!), url)
+    t.same(response.json(), await storedItem(state, id!), url)
   }
 })
 

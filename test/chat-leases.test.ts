@@ -1,43 +1,40 @@
-import type Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { AiReply } from '../src/ai/provider.js'
-import { assertProblem, build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
+import { assertProblem, build, providerFrom, signUp } from './helper.js'
+import type { StoredState } from './stored-state.js'
 import { unwritableUntilFreed } from './unwritable-store.js'
 
 /** Long enough that a busy machine does not stall the renewal timer past it. */
 const LEASE_MS = 2000
 
-function leaseOf(db: Database.Database) {
-  return db.prepare('select status, lease_holder, lease_expires_at from chats').get() as {
-    status: string
-    lease_holder: string | null
-    lease_expires_at: number
-  }
+async function onlyChat(state: StoredState) {
+  const [chat] = await state.chats()
+  return chat!
 }
 
 t.test('a reply that outlasts several leases keeps its chat: its lease is renewed while it runs', async (t) => {
   let answer: (reply: AiReply) => void = () => {}
   const provider = providerFrom('slow', () => new Promise((resolve) => (answer = resolve)))
-  const { app, db } = await build(t, { CHAT_LEASE: `${LEASE_MS / 1000}s` }, { provider })
+  const { app, state } = await build(t, { CHAT_LEASE: `${LEASE_MS / 1000}s` }, { provider })
   const { headers } = await signUp(app)
   const reply = app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload: { message: 'hello' } })
-  while (countChats(db, 'pending') === 0) await sleep(5)
-  const taken = leaseOf(db)
-  t.match(taken.lease_holder, /^[0-9a-f-]{36}$/, 'the reservation records the instance')
+  while ((await state.countChats('pending')) === 0) await sleep(5)
+  const taken = await onlyChat(state)
+  t.match(taken.leaseHolder, /^[0-9a-f-]{36}$/, 'the reservation records the instance')
 
   // Over two leases: the sweep runs once a lease, and would refund a chat whose lease was not renewed.
   await sleep(2.5 * LEASE_MS)
 
-  const renewed = leaseOf(db)
+  const renewed = await onlyChat(state)
   t.equal(renewed.status, 'pending')
-  t.equal(renewed.lease_holder, taken.lease_holder)
-  t.ok(renewed.lease_expires_at > taken.lease_expires_at, 'renewed')
+  t.equal(renewed.leaseHolder, taken.leaseHolder)
+  t.ok(renewed.leaseExpiresAt > taken.leaseExpiresAt, 'renewed')
   answer({ text: 'worth the wait', model: 'slow', usage: null })
   const response = await reply
   t.equal(response.statusCode, 201)
   t.match(response.json(), { response: 'worth the wait', status: 'completed', remaining_tokens: 3900 })
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a chat whose refund was left to a background retry is no longer renewed: recovery refunds it', async (t) => {
@@ -45,7 +42,11 @@ t.test('a chat whose refund was left to a background retry is no longer renewed:
   const failing = providerFrom('failing', async () => {
     throw new Error('the model is down')
   })
-  const { app, db } = await build(t, { CHAT_LEASE: `${LEASE_MS / 1000}s` }, { provider: failing, store: disk.decorate })
+  const { app, state } = await build(
+    t,
+    { CHAT_LEASE: `${LEASE_MS / 1000}s` },
+    { provider: failing, store: disk.decorate }
+  )
   const { headers } = await signUp(app)
 
   const response = await app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload: { message: 'hi' } })
@@ -57,12 +58,9 @@ t.test('a chat whose refund was left to a background retry is no longer renewed:
     extensions: { refunded: true }
   })
   // The refund keeps being refused; the sweep's refund of the expired lease is what lands, within about two leases.
-  while (countChats(db, 'pending') > 0) await sleep(25)
-  t.match(db.prepare('select status, failure_reason from chats').get(), {
-    status: 'failed',
-    failure_reason: /lease expired/
-  })
+  while ((await state.countChats('pending')) > 0) await sleep(25)
+  t.match(await onlyChat(state), { status: 'failed', failureReason: /lease expired/ })
   const balance = await app.inject({ method: 'GET', url: '/api/tokenbalance/', headers })
   t.equal(balance.json().tokens, 4000)
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })

@@ -1,11 +1,11 @@
-import type Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { AiProvider } from '../src/ai/provider.js'
 import type { App } from '../src/app.js'
 import type { Store } from '../src/db/store.js'
 import { eventsOf } from './event-stream-client.js'
-import { assertProblem, build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
+import { assertProblem, build, providerFrom, signUp } from './helper.js'
+import type { StoredState } from './stored-state.js'
 import { unwritableUntilFreed } from './unwritable-store.js'
 
 type Headers = Record<string, string>
@@ -30,10 +30,8 @@ async function balanceRestored(app: App, headers: Headers) {
   while ((await balanceOf(app, headers)) !== 4000) await sleep(25)
 }
 
-function statuses(db: Database.Database) {
-  return (db.prepare('select status from chats order by id').all() as Array<{ status: string }>).map(
-    (row) => row.status
-  )
+async function statuses(state: StoredState) {
+  return (await state.chats()).map((row) => row.status)
 }
 
 /** Sends a chat on an app whose store cannot take `methods` until freed. */
@@ -60,16 +58,16 @@ const breakingProvider: AiProvider = {
 }
 
 t.test('a reply whose settlement cannot commit is 503 storage_unavailable, refunded within seconds', async (t) => {
-  const { app, db, disk, headers, response } = await chatOnFullDisk(t, ['settleChat', 'refundChat'])
+  const { app, state, disk, headers, response } = await chatOnFullDisk(t, ['settleChat', 'refundChat'])
 
   assertProblem(t, response, { ...STORAGE_PROBLEM, extensions: { refunded: true } })
   t.equal(response.headers['retry-after'], '2')
-  t.same(statuses(db), ['pending'], 'nothing could be written yet: the cost is still held')
+  t.same(await statuses(state), ['pending'], 'nothing could be written yet: the cost is still held')
 
   disk.free()
   await balanceRestored(app, headers)
-  t.same(statuses(db), ['failed'], 'refunded, never stored as an answer')
-  t.same(ledgerMismatches(db), [])
+  t.same(await statuses(state), ['failed'], 'refunded, never stored as an answer')
+  t.same(await state.ledgerMismatches(), [])
   const retry = await chat(app, headers)
   t.equal(retry.statusCode, 201, 'the refund released the Idempotency-Key: a retry runs afresh')
   t.equal(retry.headers['idempotent-replayed'], undefined)
@@ -77,20 +75,20 @@ t.test('a reply whose settlement cannot commit is 503 storage_unavailable, refun
 })
 
 t.test('a failed reply whose refund cannot commit is storage_unavailable, not upstream_error', async (t) => {
-  const { app, db, disk, headers, response } = await chatOnFullDisk(t, ['refundChat'], failingProvider)
+  const { app, state, disk, headers, response } = await chatOnFullDisk(t, ['refundChat'], failingProvider)
 
   assertProblem(t, response, { ...STORAGE_PROBLEM, extensions: { refunded: true } })
   t.equal(await balanceOf(app, headers), 3900, 'held until the database takes the refund')
 
   disk.free()
   await balanceRestored(app, headers)
-  t.same(statuses(db), ['failed'])
-  t.same(ledgerMismatches(db), [])
+  t.same(await statuses(state), ['failed'])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a chat whose context cannot be read is refunded at once and answered as a storage failure', async (t) => {
   const disk = unwritableUntilFreed('loadConversationContext')
-  const { app, db } = await build(t, {}, { store: disk.decorate })
+  const { app, state } = await build(t, {}, { store: disk.decorate })
   const { headers } = await signUp(app)
   const first = await app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload: { message: 'one' } })
   const payload = { message: 'two', conversation_id: first.json().conversation_id }
@@ -99,11 +97,11 @@ t.test('a chat whose context cannot be read is refunded at once and answered as 
 
   assertProblem(t, response, { ...STORAGE_PROBLEM, extensions: { refunded: true } })
   t.equal(await balanceOf(app, headers), 3900, 'only the first message is charged')
-  t.same(statuses(db), ['completed', 'failed'])
+  t.same(await statuses(state), ['completed', 'failed'])
 })
 
 t.test('a complete streamed reply is never stored as incomplete because the database failed', async (t) => {
-  const { app, db, disk, headers, response } = await chatOnFullDisk(
+  const { app, state, disk, headers, response } = await chatOnFullDisk(
     t,
     ['settleChat', 'refundChat'],
     undefined,
@@ -115,13 +113,13 @@ t.test('a complete streamed reply is never stored as incomplete because the data
   t.match(terminal[0], { event: 'error', data: { code: 'storage_unavailable', status: 503, refunded: true } })
   disk.free()
   await balanceRestored(app, headers)
-  t.same(statuses(db), ['failed'])
-  t.equal(countChats(db, 'incomplete'), 0)
-  t.same(ledgerMismatches(db), [])
+  t.same(await statuses(state), ['failed'])
+  t.equal(await state.countChats('incomplete'), 0)
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a broken stream whose partial answer cannot be stored ends with one error event and is refunded', async (t) => {
-  const { app, db, disk, headers, response } = await chatOnFullDisk(
+  const { app, state, disk, headers, response } = await chatOnFullDisk(
     t,
     ['settleChat', 'refundChat'],
     breakingProvider,
@@ -138,12 +136,12 @@ t.test('a broken stream whose partial answer cannot be stored ends with one erro
   t.match(events[1], { data: { code: 'storage_unavailable', refunded: true } })
   disk.free()
   await balanceRestored(app, headers)
-  t.same(statuses(db), ['failed'])
-  t.same(ledgerMismatches(db), [])
+  t.same(await statuses(state), ['failed'])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a broken stream whose charged answer cannot be remembered still ends with its error event', async (t) => {
-  const { app, db, disk, headers, response } = await chatOnFullDisk(
+  const { app, state, disk, headers, response } = await chatOnFullDisk(
     t,
     ['completeIdempotentRequest'],
     breakingProvider,
@@ -162,6 +160,6 @@ t.test('a broken stream whose charged answer cannot be remembered still ends wit
     }
     await sleep(25)
   }
-  t.same(statuses(db), ['incomplete'])
+  t.same(await statuses(state), ['incomplete'])
   t.equal(await balanceOf(app, headers), 3900)
 })

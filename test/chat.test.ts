@@ -1,7 +1,7 @@
-import type Database from 'better-sqlite3'
 import t from 'tap'
 import type { App } from '../src/app.js'
-import { assertProblem, build, ledgerMismatches, signUp } from './helper.js'
+import { assertProblem, build, signUp } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 type Headers = Record<string, string>
 
@@ -14,56 +14,50 @@ async function balanceOf(app: App, headers: Headers): Promise<number> {
   return response.json().tokens
 }
 
-function chatRow(db: Database.Database, chatId: number) {
-  return db
-    .prepare('select conversation_id, message, response, status, cost, created_at from chats where id = ?')
-    .get(chatId) as
-    | {
-        conversation_id: number
-        message: string
-        response: string | null
-        status: string
-        cost: number
-        created_at: number
-      }
-    | undefined
+async function chatRow(state: StoredState, chatId: number) {
+  return (await state.chats()).find(({ id }) => id === chatId)
 }
 
-function ledgerRows(db: Database.Database) {
-  return db.prepare('select reason, delta, balance_after, chat_id from ledger order by id').all()
+async function ledgerRows(state: StoredState) {
+  return (await state.ledger()).map(({ reason, delta, balanceAfter, chatId }) => ({
+    reason,
+    delta,
+    balanceAfter,
+    chatId
+  }))
 }
 
 /** What a message could have charged: the balance, the chats and the ledger. */
-function accountState(db: Database.Database) {
+async function accountState(state: StoredState) {
   return {
-    tokens: (db.prepare('select tokens from users').get() as { tokens: number }).tokens,
-    chats: db.prepare('select count(*) as n from chats').get(),
-    ledger: ledgerRows(db)
+    tokens: (await state.users())[0]!.tokens,
+    chats: { n: await state.countChats() },
+    ledger: await ledgerRows(state)
   }
 }
 
 t.test('a chat message is answered with the stored chat, its conversation and the remaining tokens', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
 
   const response = await sendChat(app, headers, { message: 'What is the capital of France?' })
 
   t.equal(response.statusCode, 201)
   const body = response.json()
-  const stored = chatRow(db, body.id)!
+  const stored = (await chatRow(state, body.id))!
   t.same(body, {
     id: body.id,
-    conversation_id: stored.conversation_id,
+    conversation_id: stored.conversationId,
     message: 'What is the capital of France?',
     response: stored.response,
     status: 'completed',
-    timestamp: new Date(stored.created_at).toISOString(),
+    timestamp: new Date(stored.createdAt).toISOString(),
     cost: 100,
     model: 'offline',
     usage: null,
     remaining_tokens: 3900
   })
-  t.ok(stored.conversation_id, 'the message started a conversation')
+  t.ok(stored.conversationId, 'the message started a conversation')
 })
 
 t.test('the offline provider answers deterministically and says that it is offline', async (t) => {
@@ -89,28 +83,26 @@ t.test('a chat message debits the balance shown by the balance endpoint', async 
 })
 
 t.test('a chat message is stored as one completed chat with a signup and a chat ledger row', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
 
   const { id } = (await sendChat(app, headers, { message: 'hi' })).json()
 
-  t.match(db.prepare('select id, status, cost, response from chats').all(), [
-    { id, status: 'completed', cost: 100, response: /^\[offline reply\]/ }
+  t.match(await state.chats(), [{ id, status: 'completed', cost: 100, response: /^\[offline reply\]/ }])
+  t.same(await ledgerRows(state), [
+    { reason: 'signup', delta: 4000, balanceAfter: 4000, chatId: null },
+    { reason: 'chat', delta: -100, balanceAfter: 3900, chatId: id }
   ])
-  t.same(ledgerRows(db), [
-    { reason: 'signup', delta: 4000, balance_after: 4000, chat_id: null },
-    { reason: 'chat', delta: -100, balance_after: 3900, chat_id: id }
-  ])
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a message that the balance does not cover is refused with 402 and charges nothing', async (t) => {
-  const { app, db } = await build(t, { INITIAL_TOKENS: '250', CHAT_COST: '100' })
+  const { app, state } = await build(t, { INITIAL_TOKENS: '250', CHAT_COST: '100' })
   const { headers } = await signUp(app)
 
   t.equal((await sendChat(app, headers, { message: 'one' })).json().remaining_tokens, 150)
   t.equal((await sendChat(app, headers, { message: 'two' })).json().remaining_tokens, 50)
-  const before = accountState(db)
+  const before = await accountState(state)
   const refused = await sendChat(app, headers, { message: 'three' })
 
   assertProblem(t, refused, {
@@ -119,34 +111,34 @@ t.test('a message that the balance does not cover is refused with 402 and charge
     instance: '/api/chat_msg/',
     extensions: { balance: 50, cost: 100 }
   })
-  t.same(accountState(db), before)
+  t.same(await accountState(state), before)
   t.equal(await balanceOf(app, headers), 50)
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a user who starts with no tokens is refused their first message', async (t) => {
-  const { app, db } = await build(t, { INITIAL_TOKENS: '0' })
+  const { app, state } = await build(t, { INITIAL_TOKENS: '0' })
   const { headers } = await signUp(app)
 
   const refused = await sendChat(app, headers, { message: 'hello' })
 
   t.equal(refused.statusCode, 402)
   t.match(refused.json(), { code: 'insufficient_tokens', balance: 0, cost: 100 })
-  t.same(accountState(db), {
+  t.same(await accountState(state), {
     tokens: 0,
     chats: { n: 0 },
-    ledger: [{ reason: 'signup', delta: 0, balance_after: 0, chat_id: null }]
+    ledger: [{ reason: 'signup', delta: 0, balanceAfter: 0, chatId: null }]
   })
 })
 
 t.test('the cost of a message follows CHAT_COST', async (t) => {
-  const { app, db } = await build(t, { CHAT_COST: '7' })
+  const { app, state } = await build(t, { CHAT_COST: '7' })
   const { headers } = await signUp(app)
 
   const { id, remaining_tokens } = (await sendChat(app, headers, { message: 'hi' })).json()
 
   t.equal(remaining_tokens, 3993)
-  t.equal(chatRow(db, id)!.cost, 7)
+  t.equal((await chatRow(state, id))!.cost, 7)
 })
 
 t.test('a message of exactly 8000 characters is accepted', async (t) => {
@@ -170,28 +162,28 @@ const invalidBodies = [
 
 for (const { name, payload, pointer } of invalidBodies) {
   t.test(`${name} is refused with 400 and charges nothing`, async (t) => {
-    const { app, db } = await build(t)
+    const { app, state } = await build(t)
     const { headers } = await signUp(app)
-    const before = accountState(db)
+    const before = await accountState(state)
 
     const response = await sendChat(app, headers, payload)
 
     t.equal(response.statusCode, 400)
     t.match(response.json(), { status: 400, code: 'validation_failed', errors: [{ pointer, location: 'body' }] })
-    t.same(accountState(db), before)
+    t.same(await accountState(state), before)
   })
 }
 
 t.test('a message without an access token is refused with 401 and charges nothing', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await signUp(app)
-  const before = accountState(db)
+  const before = await accountState(state)
 
   const response = await sendChat(app, {}, { message: 'hi' })
 
   t.equal(response.statusCode, 401)
   t.match(response.json(), { status: 401, code: 'not_authenticated' })
-  t.same(accountState(db), before)
+  t.same(await accountState(state), before)
 })
 
 const unusualMessages = [
@@ -203,7 +195,7 @@ const unusualMessages = [
 
 for (const { name, message } of unusualMessages) {
   t.test(`a message with ${name} is stored and returned verbatim`, async (t) => {
-    const { app, db } = await build(t)
+    const { app, state } = await build(t)
     const { headers } = await signUp(app)
 
     const response = await sendChat(app, headers, { message })
@@ -212,7 +204,7 @@ for (const { name, message } of unusualMessages) {
     const body = response.json()
     t.equal(body.message, message)
     t.ok(body.response.endsWith(message), 'the reply quotes the message verbatim')
-    t.equal(chatRow(db, body.id)!.message, message)
-    t.same(db.prepare('select count(*) as n from users').get(), { n: 1 })
+    t.equal((await chatRow(state, body.id))!.message, message)
+    t.equal((await state.users()).length, 1)
   })
 }

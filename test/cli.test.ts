@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3'
 import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -9,8 +8,9 @@ import { USAGE } from '../src/cli/arguments.js'
 import { createAdmin, grant, listUsers, verifyLedger } from '../src/cli/commands.js'
 import { runCli } from '../src/cli/run.js'
 import { usernameColumns } from '../src/modules/auth/usernames.js'
-import { Collected, ledgerOf, signUpAdmin, tokensOf } from './admin-helper.js'
-import { build, ledgerMismatches, login, register, signUp, TEST_ENV, testConfig } from './helper.js'
+import { Collected, signUpAdmin } from './admin-helper.js'
+import { build, login, register, signUp, TEST_ENV, testConfig } from './helper.js'
+import { openStoredState, type StoredState } from './stored-state.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const BIN = join(ROOT, 'src/cli/bin.js')
@@ -33,13 +33,6 @@ function tempDatabase(t: Test) {
   return join(t.testdir(), 'cli.sqlite')
 }
 
-/** Changes the database behind the service's back, as a bug or a careless operator could. */
-function corrupt(databaseUrl: string, statement: string) {
-  const writable = new Database(databaseUrl)
-  writable.prepare(statement).run()
-  writable.close()
-}
-
 /** A terminal on stdin: raw mode is recorded, and `typed` arrives as keystrokes once a prompt has been written. */
 function fakeTerminal(stderr: Collected, typed: string[]) {
   const stdin = Object.assign(new PassThrough(), { isTTY: true, rawModes: [] as boolean[] })
@@ -54,16 +47,11 @@ function fakeTerminal(stderr: Collected, typed: string[]) {
 }
 
 t.test('create-admin creates an administrator with the starting balance and a signup ledger row', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   const result = await cli(databaseUrl, ['create-admin', 'Root'], { ADMIN_PASSWORD })
   t.same(result, { code: 0, stdout: 'created the administrator Root with 4000 tokens\n', stderr: '' })
-  t.match(db.prepare('select username, tokens, is_active, is_admin from users').get(), {
-    username: 'Root',
-    tokens: 4000,
-    is_active: 1,
-    is_admin: 1
-  })
-  t.match(ledgerOf(db, 'root'), [{ delta: 4000, reason: 'signup', balance_after: 4000 }])
+  t.match(await state.users(), [{ username: 'Root', tokens: 4000, isActive: true, isAdmin: true }])
+  t.match(await state.ledger('root'), [{ delta: 4000, reason: 'signup', balanceAfter: 4000 }])
   const { access } = await login(app, 'root', ADMIN_PASSWORD)
   const users = await app.inject({
     method: 'GET',
@@ -73,52 +61,51 @@ t.test('create-admin creates an administrator with the starting balance and a si
   t.equal(users.statusCode, 200, 'the new administrator uses the admin API')
 })
 
-function registeredAt(db: Database.Database, usernameKey: string): string {
-  const createdAt = db.prepare('select created_at from users where username_key = ?').pluck().get(usernameKey)
-  return new Date(createdAt as number).toISOString()
+async function registeredAt(state: StoredState, usernameKey: string): Promise<string> {
+  return new Date((await state.user(usernameKey)).createdAt).toISOString()
 }
 
 t.test('create-admin refuses an existing user without --promote: exit 1, why, and nothing changed', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   await register(app, 'alice')
   const result = await cli(databaseUrl, ['create-admin', 'Alice'], { ADMIN_PASSWORD })
   t.same(result, {
     code: 1,
     stdout: '',
     stderr:
-      `error: the user alice already exists (registered ${registeredAt(db, 'alice')}); if that account is the one ` +
+      `error: the user alice already exists (registered ${await registeredAt(state, 'alice')}); if that account is the one ` +
       'to make an administrator, run again with --promote\n'
   })
-  t.match(db.prepare('select is_admin from users').all(), [{ is_admin: 0 }], 'alice is no administrator')
+  t.match(await state.users(), [{ isAdmin: false }], 'alice is no administrator')
   t.ok(await login(app, 'alice'), 'her password is unchanged')
 })
 
 t.test('create-admin --promote promotes an existing user, printing when the account was made', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   await register(app, 'alice')
   const result = await cli(databaseUrl, ['create-admin', 'ALICE', '--promote'])
   t.same(result, {
     code: 0,
-    stdout: `promoted the existing user alice (registered ${registeredAt(db, 'alice')}) to administrator\n`,
+    stdout: `promoted the existing user alice (registered ${await registeredAt(state, 'alice')}) to administrator\n`,
     stderr: ''
   })
-  t.match(db.prepare('select is_admin from users').get(), { is_admin: 1 })
+  t.match((await state.users())[0], { isAdmin: true })
   t.ok(await login(app, 'alice'), 'the old password still works')
 })
 
 t.test('create-admin --promote never creates a user', async (t) => {
-  const { db, databaseUrl } = await build(t)
+  const { state, databaseUrl } = await build(t)
   const result = await cli(databaseUrl, ['create-admin', 'root', '--promote'], { ADMIN_PASSWORD })
   t.same(result, {
     code: 1,
     stdout: '',
     stderr: 'error: there is no user root to promote; leave out --promote to create one\n'
   })
-  t.equal(db.prepare('select count(*) from users').pluck().get(), 0)
+  t.equal((await state.users()).length, 0)
 })
 
 t.test('create-admin says so when the user is already an administrator, or is deactivated', async (t) => {
-  const { app, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   await signUpAdmin(app, 'root')
   t.same(await cli(databaseUrl, ['create-admin', 'root']), {
     code: 0,
@@ -126,13 +113,13 @@ t.test('create-admin says so when the user is already an administrator, or is de
     stderr: ''
   })
   await register(app, 'bob')
-  corrupt(databaseUrl, "update users set is_active = 0 where username_key = 'bob'")
+  await state.tamper.updateUser('bob', { isActive: false })
   const promoted = await cli(databaseUrl, ['create-admin', 'bob', '--promote'])
   t.match(promoted.stdout, /\nnote: bob is deactivated and cannot log in until reactivated\n$/)
 })
 
 t.test('create-admin fails, and promotes nobody, when the name is registered while it runs', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await register(app, 'root')
   const racing = { ...app.store, findAccount: async () => undefined }
   const out = new Collected()
@@ -141,7 +128,7 @@ t.test('create-admin fails, and promotes nobody, when the name is registered whi
     readPassword: async () => ADMIN_PASSWORD
   })
   await t.rejects(creating, { message: 'someone registered root just now; nothing changed' })
-  t.match(db.prepare('select is_admin from users').get(), { is_admin: 0 })
+  t.match((await state.users())[0], { isAdmin: false })
 })
 
 t.test('create-admin refuses an invalid username or password with exit code 2', async (t) => {
@@ -160,7 +147,7 @@ t.test('create-admin refuses an invalid username or password with exit code 2', 
 t.test(
   'create-admin refuses a name of mixed scripts or invisible characters, and a look-alike, with exit code 2',
   async (t) => {
-    const { app, db, databaseUrl } = await build(t)
+    const { app, state, databaseUrl } = await build(t)
     await register(app, 'pop')
     const mixed = await cli(databaseUrl, ['create-admin', 'rооt'], { ADMIN_PASSWORD })
     t.equal(mixed.code, 2)
@@ -174,12 +161,15 @@ t.test(
       lookalike.stderr,
       /^error: "рор" looks like the username of an existing user; promote that user or choose another\n/
     )
-    t.same(db.prepare('select username, is_admin from users').all(), [{ username: 'pop', is_admin: 0 }])
+    t.same(
+      (await state.users()).map(({ username, isAdmin }) => ({ username, isAdmin })),
+      [{ username: 'pop', isAdmin: false }]
+    )
   }
 )
 
 t.test('create-admin promotes an account whose name the rules now refuse', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   const created = await app.store.createUser({
     ...usernameColumns('root\u1160'),
     passwordHash: 'h',
@@ -190,7 +180,10 @@ t.test('create-admin promotes an account whose name the rules now refuse', async
   const promoted = await cli(databaseUrl, ['create-admin', 'ROOT\u3164', '--promote'])
   t.equal(promoted.code, 0)
   t.match(promoted.stdout, /^promoted the existing user root\u1160 /)
-  t.same(db.prepare('select is_admin from users').all(), [{ is_admin: 1 }])
+  t.same(
+    (await state.users()).map(({ isAdmin }) => ({ isAdmin })),
+    [{ isAdmin: true }]
+  )
 })
 
 t.test('create-admin asks twice for the password at a terminal, without echo', async (t) => {
@@ -222,26 +215,31 @@ t.test('create-admin at a terminal stops on different passwords or Ctrl-C', asyn
 })
 
 t.test('grant adds tokens with a ledger row that has the note and no administrator', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   await signUp(app, 'alice')
   const result = await cli(databaseUrl, ['grant', 'alice', '250', '--note', 'Support ticket 12'])
   t.same(result, { code: 0, stdout: 'granted 250 tokens to alice; balance now 4250\n', stderr: '' })
-  t.match(ledgerOf(db, 'alice').at(-1), {
+  t.match((await state.ledger('alice')).at(-1), {
     delta: 250,
     reason: 'grant',
-    actor_id: null,
+    actorId: null,
     note: 'Support ticket 12',
-    balance_after: 4250
+    balanceAfter: 4250
   })
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('grant with a negative amount debits, and refuses to go below zero', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   await signUp(app, 'alice')
   const debit = await cli(databaseUrl, ['grant', '--note=Chargeback', 'alice', '-1000'])
   t.same(debit, { code: 0, stdout: 'debited 1000 tokens from alice; balance now 3000\n', stderr: '' })
-  t.match(ledgerOf(db, 'alice').at(-1), { delta: -1000, reason: 'debit', note: 'Chargeback', balance_after: 3000 })
+  t.match((await state.ledger('alice')).at(-1), {
+    delta: -1000,
+    reason: 'debit',
+    note: 'Chargeback',
+    balanceAfter: 3000
+  })
 
   const tooMuch = await cli(databaseUrl, ['grant', 'alice', '-3001'])
   t.same(tooMuch, {
@@ -249,11 +247,11 @@ t.test('grant with a negative amount debits, and refuses to go below zero', asyn
     stdout: '',
     stderr: 'error: The balance of 3000 tokens does not cover a debit of 3001 tokens; nothing was changed\n'
   })
-  t.equal(tokensOf(db, 'alice'), 3000)
+  t.equal((await state.user('alice')).tokens, 3000)
 })
 
 t.test('grant refuses to take a balance past 2^53 − 1, and grants exactly up to it', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   await signUp(app, 'alice')
   const tooMuch = await cli(databaseUrl, ['grant', 'alice', String(Number.MAX_SAFE_INTEGER - 3999)])
   t.same(tooMuch, {
@@ -263,15 +261,15 @@ t.test('grant refuses to take a balance past 2^53 − 1, and grants exactly up t
       'error: The balance of 4000 tokens and the 0 tokens reserved for replies in progress leave room for a grant of ' +
       'at most 9007199254736991 tokens; nothing was changed\n'
   })
-  t.equal(ledgerOf(db, 'alice').length, 1, 'no ledger row')
+  t.equal((await state.ledger('alice')).length, 1, 'no ledger row')
   const largest = await cli(databaseUrl, ['grant', 'alice', '9007199254736991'])
   t.same(largest, {
     code: 0,
     stdout: 'granted 9007199254736991 tokens to alice; balance now 9007199254740991\n',
     stderr: ''
   })
-  t.equal(tokensOf(db, 'alice'), Number.MAX_SAFE_INTEGER)
-  t.same(ledgerMismatches(db), [])
+  t.equal((await state.user('alice')).tokens, Number.MAX_SAFE_INTEGER)
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('grant to an unknown user fails with exit code 1', async (t) => {
@@ -322,12 +320,13 @@ t.test('verify-ledger passes a consistent ledger with exit code 0', async (t) =>
 })
 
 t.test('verify-ledger reports a balance off its ledger and a broken chain of balances', async (t) => {
-  const { app, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   const { headers } = await signUp(app, 'alice')
   await signUp(app, 'bob')
   await app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload: { message: 'Hello' } })
-  corrupt(databaseUrl, "update users set tokens = tokens + 50 where username_key = 'bob'")
-  corrupt(databaseUrl, "update ledger set balance_after = 3950 where reason = 'chat'")
+  await state.tamper.updateUser('bob', { tokens: (await state.user('bob')).tokens + 50 })
+  const chatEntry = (await state.ledger()).find(({ reason }) => reason === 'chat')!
+  await state.tamper.setBalanceAfter(chatEntry.id, 3950)
 
   t.same(await cli(databaseUrl, ['verify-ledger']), {
     code: 1,
@@ -342,10 +341,10 @@ t.test('verify-ledger reports a balance off its ledger and a broken chain of bal
 })
 
 t.test('verify-ledger finds a missing ledger row and a grant written without one', async (t) => {
-  const { app, databaseUrl } = await build(t)
+  const { app, state } = await build(t)
   await signUp(app, 'alice')
   await grant({ store: app.store, config: testConfig(), out: new Collected() }, 'alice', 500, 'bonus')
-  corrupt(databaseUrl, "delete from ledger where reason = 'signup'")
+  await state.tamper.deleteLedgerEntry((await state.ledger()).find(({ reason }) => reason === 'signup')!.id)
   const out = new Collected()
   t.equal(await verifyLedger({ store: app.store, config: testConfig(), out }), 2)
   t.match(out.text, /^balance  alice: tokens 4500 but the ledger sums to 500\n/)
@@ -406,7 +405,9 @@ t.test('the installed command runs verify-ledger with exit code 0, then 1 once t
 
   t.match(run('create-admin', 'root'), { status: 0, stdout: 'created the administrator root with 4000 tokens\n' })
   t.match(run('verify-ledger'), { status: 0, stdout: 'ledger consistent: 1 user and 1 entry checked\n', stderr: '' })
-  corrupt(databaseUrl, 'update users set tokens = 1')
+  const state = openStoredState(testConfig({ DATABASE_URL: databaseUrl }).database)
+  t.teardown(() => state.close())
+  await state.tamper.updateUser('root', { tokens: 1 })
   t.match(run('verify-ledger'), {
     status: 1,
     stdout:

@@ -1,8 +1,8 @@
 import { createApiClient, type TokenPair } from 'ai-chat-api/client'
-import type Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { build, PASSWORD } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 const ACCESS_TOKEN_SECONDS = 3
 
@@ -19,14 +19,14 @@ function waitForAccessTokenToExpire() {
   return sleep(ACCESS_TOKEN_SECONDS * 1000 + 200)
 }
 
-function refreshTokenRows(db: Database.Database) {
-  return db.prepare('select spent_at from refresh_tokens order by rowid').all() as Array<{ spent_at: number | null }>
+async function refreshTokenRows(state: StoredState) {
+  return (await state.refreshTokens()).map(({ spentAt }) => ({ spentAt }))
 }
 
 t.test(
   'the typed client drives register → login → chat → history → balance → refresh → logout over HTTP',
   async (t) => {
-    const { client, saved, db, baseUrl } = await serve(t)
+    const { client, saved, state, baseUrl } = await serve(t)
 
     const registered = await client.POST('/api/register/', { body: { username: 'alice', password: PASSWORD } })
     t.equal(registered.response.status, 201)
@@ -63,7 +63,7 @@ t.test(
     t.not(client.tokens?.access, loginTokens.access)
     t.not(client.tokens?.refresh, loginTokens.refresh)
     t.same(saved.at(-1), client.tokens, 'the rotated tokens were handed over to be saved')
-    t.match(refreshTokenRows(db), [{ spent_at: Number }, { spent_at: null }], 'one refresh token was spent')
+    t.match(await refreshTokenRows(state), [{ spentAt: Number }, { spentAt: null }], 'one refresh token was spent')
 
     const accessBeforeLogout = client.tokens!.access
     const loggedOut = await client.logOut()
@@ -77,7 +77,7 @@ t.test(
 )
 
 t.test('requests that find the access token expired at once spend the refresh token once', async (t) => {
-  const { client, db, saved } = await serve(t)
+  const { client, state, saved } = await serve(t)
   await client.POST('/api/register/', { body: { username: 'bob', password: PASSWORD } })
   await client.logIn({ username: 'bob', password: PASSWORD })
   await waitForAccessTokenToExpire()
@@ -88,7 +88,7 @@ t.test('requests that find the access token expired at once spend the refresh to
     answers.map((answer) => answer.response.status),
     [200, 200, 200, 200, 200, 200]
   )
-  t.match(refreshTokenRows(db), [{ spent_at: Number }, { spent_at: null }], 'exactly one refresh')
+  t.match(await refreshTokenRows(state), [{ spentAt: Number }, { spentAt: null }], 'exactly one refresh')
   t.equal(saved.length, 2, 'the login and one rotation')
   t.equal((await client.GET('/api/tokenbalance/')).response.status, 200, 'the login is still alive')
 })

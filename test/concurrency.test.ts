@@ -2,7 +2,7 @@ import t from 'tap'
 import { setTimeout } from 'node:timers/promises'
 import type { App } from '../src/app.js'
 import { signUpAdmin } from './admin-helper.js'
-import { PASSWORD, build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
+import { PASSWORD, build, providerFrom, signUp } from './helper.js'
 
 function listen(app: App): Promise<string> {
   return app.listen({ port: 0, host: '127.0.0.1' })
@@ -35,7 +35,7 @@ for (const provider of [undefined, slowProvider]) {
   t.test(
     `200 simultaneous chats on a 4000-token balance charge exactly 40 (${provider?.name ?? 'offline'} provider)`,
     async (t) => {
-      const { app, db } = await build(t, UNCAPPED, { provider })
+      const { app, state } = await build(t, UNCAPPED, { provider })
       const { headers } = await signUp(app)
       const baseUrl = await listen(app)
 
@@ -55,18 +55,18 @@ for (const provider of [undefined, slowProvider]) {
       )
       const balance = await app.inject({ method: 'GET', url: '/api/tokenbalance/', headers })
       t.equal(balance.json().tokens, 0)
-      t.equal(countChats(db, 'completed'), 40)
-      t.equal(countChats(db), 40, 'a refused chat leaves no row')
+      t.equal(await state.countChats('completed'), 40)
+      t.equal(await state.countChats(), 40, 'a refused chat leaves no row')
       const history = await app.inject({ method: 'GET', url: '/api/chats/?limit=100', headers })
       t.equal(history.json().items.length, 40)
-      t.same(ledgerMismatches(db), [])
+      t.same(await state.ledgerMismatches(), [])
     }
   )
 }
 
 t.test('12 simultaneous registrations of one name in mixed case create exactly one user', async (t) => {
   // The per-account cap on password hashing would answer most of them 503 before they reach the database.
-  const { app, db } = await build(t, { ARGON2_PER_ACCOUNT: '12' })
+  const { app, state } = await build(t, { ARGON2_PER_ACCOUNT: '12' })
   const baseUrl = await listen(app)
   const spellings = ['bob', 'Bob', 'BOB', 'bOb', 'boB', 'BOb', 'bOB', 'BoB', 'bob', 'Bob', 'BOB', 'bOb']
 
@@ -77,8 +77,8 @@ t.test('12 simultaneous registrations of one name in mixed case create exactly o
   t.same(tally(responses.map((response) => response.status)), { 201: 1, 409: 11 })
   const conflict = await responses.find((response) => response.status === 409)!.json()
   t.equal(conflict.code, 'username_taken')
-  t.same(db.prepare('select count(*) as n from users').get(), { n: 1 })
-  t.same(ledgerMismatches(db), [])
+  t.equal((await state.users()).length, 1)
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('grants racing chats and their refunds near the limit never let a balance pass 2^53 − 1', async (t) => {
@@ -86,7 +86,7 @@ t.test('grants racing chats and their refunds near the limit never let a balance
     await setTimeout(20)
     throw new Error('the model went away')
   })
-  const { app, db } = await build(t, UNCAPPED, { provider: failingProvider })
+  const { app, state } = await build(t, UNCAPPED, { provider: failingProvider })
   const { headers } = await signUp(app)
   const admin = await signUpAdmin(app)
   const grantUrl = '/api/admin/users/alice/tokens/'
@@ -108,10 +108,13 @@ t.test('grants racing chats and their refunds near the limit never let a balance
 
   t.same(tally(chatResponses.map((response) => response.status)), { 502: 10 }, 'every chat reserved, then refunded')
   t.same(tally(grantResponses.map((response) => response.status)), { 201: 10, 409: 10 }, 'grants fill the headroom')
-  t.equal(countChats(db, 'pending'), 0)
-  t.same(db.prepare("select tokens from users where username_key = 'alice'").get(), {
-    tokens: Number.MAX_SAFE_INTEGER
-  })
-  t.same(ledgerMismatches(db), [])
+  t.equal(await state.countChats('pending'), 0)
+  t.same(
+    { tokens: (await state.user('alice')).tokens },
+    {
+      tokens: Number.MAX_SAFE_INTEGER
+    }
+  )
+  t.same(await state.ledgerMismatches(), [])
   t.same((await app.store.auditLedger()).mismatches, [])
 })

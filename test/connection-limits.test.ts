@@ -41,7 +41,7 @@ function openSocket(t: Test, port: number) {
 t.test(
   'a socket that sends headers and never the body gets a 408 problem and a close after REQUEST_TIMEOUT',
   async (t) => {
-    const { app, db } = await build(t, { REQUEST_TIMEOUT: '1s' })
+    const { app, state } = await build(t, { REQUEST_TIMEOUT: '1s' })
     const client = openSocket(t, await listen(app))
     const sent = Date.now()
     client.socket.write(
@@ -60,7 +60,7 @@ t.test(
       detail: 'The request was not received within the time allowed',
       code: 'request_timeout'
     })
-    t.same(db.prepare('select username from users').all(), [], 'nothing was stored')
+    t.same(await state.users(), [], 'nothing was stored')
   }
 )
 
@@ -98,7 +98,7 @@ t.test('a reply that takes longer than REQUEST_TIMEOUT is not cut off: only rece
     await sleep(2500)
     return { text: 'worth the wait', model: 'slow', usage: null }
   })
-  const { app, db } = await build(t, { REQUEST_TIMEOUT: '1s' }, { provider: slowProvider })
+  const { app, state } = await build(t, { REQUEST_TIMEOUT: '1s' }, { provider: slowProvider })
   const { headers } = await signUp(app)
   const port = await listen(app)
 
@@ -110,7 +110,10 @@ t.test('a reply that takes longer than REQUEST_TIMEOUT is not cut off: only rece
 
   t.equal(response.status, 201)
   t.match(await response.json(), { response: 'worth the wait', remaining_tokens: 3900 })
-  t.same(db.prepare('select response from chats').all(), [{ response: 'worth the wait' }])
+  t.same(
+    (await state.chats()).map(({ response }) => ({ response })),
+    [{ response: 'worth the wait' }]
+  )
 })
 
 t.test('an idle kept-alive connection is closed after KEEP_ALIVE_TIMEOUT', async (t) => {

@@ -1,9 +1,9 @@
-import type Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { ConversationTurn } from '../src/ai/provider.js'
 import type { App } from '../src/app.js'
-import { assertProblem, build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
+import { assertProblem, build, providerFrom, signUp } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 type Headers = Record<string, string>
 type Method = 'GET' | 'PATCH' | 'DELETE'
@@ -50,43 +50,37 @@ async function balanceOf(app: App, headers: Headers): Promise<number> {
 }
 
 /** The API view of a conversation as the database holds it. */
-function storedConversation(db: Database.Database, id: number) {
-  const row = db
-    .prepare(
-      `select id, title, created_at, updated_at,
-         (select count(*) from chats where conversation_id = conversations.id and status in ('completed', 'incomplete'))
-           as message_count
-       from conversations where id = ?`
-    )
-    .get(id) as { id: number; title: string; message_count: number; created_at: number; updated_at: number }
+async function storedConversation(state: StoredState, id: number) {
+  const row = (await state.conversations()).find((conversation) => conversation.id === id)!
+  const answered = (await state.chats()).filter(
+    (chat) => chat.conversationId === id && (chat.status === 'completed' || chat.status === 'incomplete')
+  )
   return {
-    ...row,
-    created_at: new Date(row.created_at).toISOString(),
-    updated_at: new Date(row.updated_at).toISOString()
+    id: row.id,
+    title: row.title,
+    created_at: new Date(row.createdAt).toISOString(),
+    updated_at: new Date(row.updatedAt).toISOString(),
+    message_count: answered.length
   }
 }
 
-function conversationCount(db: Database.Database): number {
-  return (db.prepare('select count(*) as n from conversations').get() as { n: number }).n
+async function conversationCount(state: StoredState): Promise<number> {
+  return (await state.conversations()).length
 }
 
-function chatIdsOf(db: Database.Database, conversationId: number): number[] {
-  return db
-    .prepare('select id from chats where conversation_id = ? order by id')
-    .all(conversationId)
-    .map((row) => (row as { id: number }).id)
+async function chatIdsOf(state: StoredState, conversationId: number): Promise<number[]> {
+  return (await state.chats()).filter((chat) => chat.conversationId === conversationId).map(({ id }) => id)
 }
 
-function ledgerOfChats(db: Database.Database, chatIds: number[]) {
-  return db
-    .prepare(`select count(*) as rows, sum(delta) as total from ledger where chat_id in (${chatIds.map(() => '?')})`)
-    .get(...chatIds) as { rows: number; total: number }
+async function ledgerOfChats(state: StoredState, chatIds: number[]) {
+  const rows = (await state.ledger()).filter(({ chatId }) => chatId !== null && chatIds.includes(chatId))
+  return { rows: rows.length, total: rows.reduce((total, { delta }) => total + delta, 0) }
 }
 
 /** Everything a chat could cost: the balance, the chats and the ledger. */
-async function accounting(app: App, db: Database.Database, headers: Headers) {
-  const ledgerRows = (db.prepare('select count(*) as n from ledger').get() as { n: number }).n
-  return { balance: await balanceOf(app, headers), chats: countChats(db), ledgerRows }
+async function accounting(app: App, state: StoredState, headers: Headers) {
+  const ledgerRows = (await state.ledger()).length
+  return { balance: await balanceOf(app, headers), chats: await state.countChats(), ledgerRows }
 }
 
 /** Waits until the clock has moved on, so that the next activity is strictly later than the last. */
@@ -121,10 +115,10 @@ function gatedProvider() {
 }
 
 /** Waits, without a deadline of its own, for the app to reserve a chat; the tap timeout bounds it. */
-async function pendingChat(db: Database.Database) {
+async function pendingChat(state: StoredState) {
   for (;;) {
-    const row = db.prepare("select id, conversation_id from chats where status = 'pending'").get()
-    if (row) return row as { id: number; conversation_id: number }
+    const row = (await state.chats()).find(({ status }) => status === 'pending')
+    if (row) return { id: row.id, conversation_id: row.conversationId! }
     await sleep(5)
   }
 }
@@ -140,7 +134,7 @@ async function aliceAndBob(app: App) {
 }
 
 t.test('a chat without conversation_id starts a new conversation titled after the message', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
 
   const response = await sendChat(app, headers, '  Trip\n\tto   Paris  ')
@@ -148,42 +142,45 @@ t.test('a chat without conversation_id starts a new conversation titled after th
   t.equal(response.statusCode, 201)
   const { id, conversation_id } = response.json()
   t.type(conversation_id, 'number')
-  t.match(storedConversation(db, conversation_id), { title: 'Trip to Paris', message_count: 1 })
-  t.same(chatIdsOf(db, conversation_id), [id])
+  t.match(await storedConversation(state, conversation_id), { title: 'Trip to Paris', message_count: 1 })
+  t.same(await chatIdsOf(state, conversation_id), [id])
 })
 
 t.test('a 200-character first message gives an 80-character title ending in an ellipsis', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const message = 'abcdefghij'.repeat(20)
 
   const conversationId = await startConversation(app, headers, message)
 
-  const { title } = storedConversation(db, conversationId)
+  const { title } = await storedConversation(state, conversationId)
   t.equal([...title].length, 80)
   t.equal(title, `${message.slice(0, 79)}…`)
 })
 
 t.test('titles count characters, not UTF-16 units: 60 emoji fit, 100 are cut to 79 and an ellipsis', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const fits = '🦜'.repeat(60)
   const tooLong = '🦜'.repeat(100)
 
-  t.equal(storedConversation(db, await startConversation(app, headers, fits)).title, fits)
-  t.equal(storedConversation(db, await startConversation(app, headers, tooLong)).title, `${'🦜'.repeat(79)}…`)
+  t.equal((await storedConversation(state, await startConversation(app, headers, fits))).title, fits)
+  t.equal(
+    (await storedConversation(state, await startConversation(app, headers, tooLong))).title,
+    `${'🦜'.repeat(79)}…`
+  )
 })
 
 t.test('a chat with the caller’s conversation_id joins that conversation', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const conversationId = await startConversation(app, headers, 'first')
 
   const second = await chat(app, headers, 'second', conversationId)
 
   t.equal(second.conversation_id, conversationId)
-  t.equal(conversationCount(db), 1)
-  t.match(storedConversation(db, conversationId), { title: 'first', message_count: 2 })
+  t.equal(await conversationCount(state), 1)
+  t.match(await storedConversation(state, conversationId), { title: 'first', message_count: 2 })
 })
 
 t.test('the provider receives the system prompt, the earlier messages in order, then the new one', async (t) => {
@@ -257,22 +254,22 @@ const unknownConversations = [
 
 for (const { name, id } of unknownConversations) {
   t.test(`a chat in ${name} is 404 conversation_not_found and costs nothing`, async (t) => {
-    const { app, db } = await build(t)
+    const { app, state } = await build(t)
     const { headers } = await signUp(app, 'alice')
     const conversationId = await id(app)
-    const before = await accounting(app, db, headers)
+    const before = await accounting(app, state, headers)
 
     const response = await sendChat(app, headers, 'sneaking in', conversationId)
 
     assertProblem(t, response, { status: 404, code: 'conversation_not_found', instance: '/api/chat_msg/' })
-    t.same(await accounting(app, db, headers), before)
-    t.same(ledgerMismatches(db), [])
+    t.same(await accounting(app, state, headers), before)
+    t.same(await state.ledgerMismatches(), [])
   })
 }
 
 for (const conversationId of [0, -1, 'abc', 1.5]) {
   t.test(`a chat with conversation_id ${JSON.stringify(conversationId)} is refused with 400`, async (t) => {
-    const { app, db } = await build(t)
+    const { app, state } = await build(t)
     const { headers } = await signUp(app)
 
     const response = await sendChat(app, headers, 'hello', conversationId)
@@ -282,17 +279,17 @@ for (const conversationId of [0, -1, 'abc', 1.5]) {
       code: 'validation_failed',
       errors: [{ pointer: '#/conversation_id', location: 'body' }]
     })
-    t.equal(countChats(db), 0)
+    t.equal(await state.countChats(), 0)
   })
 }
 
 t.test('the list holds only the caller’s conversations, each with exactly the documented fields', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { alice, aliceConversation } = await aliceAndBob(app)
 
   const page = await readList(app, alice.headers)
 
-  t.same(page, { items: [storedConversation(db, aliceConversation)], next_cursor: null })
+  t.same(page, { items: [await storedConversation(state, aliceConversation)], next_cursor: null })
   const [item] = page.items
   t.same(Object.keys(item!).sort(), CONVERSATION_FIELDS)
   t.match(item, { title: 'alice first', message_count: 2, created_at: ISO_DATE_TIME, updated_at: ISO_DATE_TIME })
@@ -374,12 +371,12 @@ for (const { query, pointer } of invalidListQueries) {
 }
 
 t.test('one conversation is read with its chats newest first, paged by cursor and limit', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const conversationId = await startConversation(app, headers, 'one')
   for (const message of ['two', 'three']) await chat(app, headers, message, conversationId)
   await startConversation(app, headers, 'another topic')
-  const [one, two, three] = chatIdsOf(db, conversationId)
+  const [one, two, three] = await chatIdsOf(state, conversationId)
   const chatItem = async (id: number) => (await app.inject({ method: 'GET', url: `/api/chats/${id}/`, headers })).json()
 
   const first = await app.inject({
@@ -397,7 +394,7 @@ t.test('one conversation is read with its chats newest first, paged by cursor an
 
   t.equal(first.statusCode, 200)
   t.same(first.json(), {
-    ...storedConversation(db, conversationId),
+    ...(await storedConversation(state, conversationId)),
     messages: { items: [await chatItem(three!), await chatItem(two!)], next_cursor: String(two) }
   })
   t.same(second.json().messages, { items: [await chatItem(one!)], next_cursor: null })
@@ -420,19 +417,19 @@ for (const { name, id } of unknownConversations) {
 }
 
 t.test('renaming a conversation stores the trimmed title and returns the conversation', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const conversationId = await startConversation(app, headers, 'first')
 
   const response = await onConversation(app, headers, 'PATCH', conversationId, { title: '  Trip to Paris  ' })
 
   t.equal(response.statusCode, 200)
-  t.same(response.json(), storedConversation(db, conversationId))
+  t.same(response.json(), await storedConversation(state, conversationId))
   t.match(response.json(), { id: conversationId, title: 'Trip to Paris', message_count: 1 })
 })
 
 t.test('a title of exactly 200 characters is accepted', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const conversationId = await startConversation(app, headers)
   const title = 'x'.repeat(200)
@@ -440,7 +437,7 @@ t.test('a title of exactly 200 characters is accepted', async (t) => {
   const response = await onConversation(app, headers, 'PATCH', conversationId, { title })
 
   t.equal(response.statusCode, 200)
-  t.equal(storedConversation(db, conversationId).title, title)
+  t.equal((await storedConversation(state, conversationId)).title, title)
 })
 
 const invalidRenames: Array<{ name: string; payload: object; pointer: string }> = [
@@ -453,7 +450,7 @@ const invalidRenames: Array<{ name: string; payload: object; pointer: string }> 
 
 for (const { name, payload, pointer } of invalidRenames) {
   t.test(`renaming with ${name} is refused with 400 and keeps the title`, async (t) => {
-    const { app, db } = await build(t)
+    const { app, state } = await build(t)
     const { headers } = await signUp(app)
     const conversationId = await startConversation(app, headers, 'first')
 
@@ -461,12 +458,12 @@ for (const { name, payload, pointer } of invalidRenames) {
 
     t.equal(response.statusCode, 400)
     t.match(response.json(), { code: 'validation_failed', errors: [{ pointer, location: 'body' }] })
-    t.equal(storedConversation(db, conversationId).title, 'first')
+    t.equal((await storedConversation(state, conversationId)).title, 'first')
   })
 }
 
 t.test('renaming another user’s conversation is 404 and keeps its title', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { aliceConversation, bob } = await aliceAndBob(app)
 
   const response = await onConversation(app, bob.headers, 'PATCH', aliceConversation, { title: 'mine now' })
@@ -476,7 +473,7 @@ t.test('renaming another user’s conversation is 404 and keeps its title', asyn
     code: 'conversation_not_found',
     instance: conversationUrl(aliceConversation)
   })
-  t.equal(storedConversation(db, aliceConversation).title, 'alice first')
+  t.equal((await storedConversation(state, aliceConversation)).title, 'alice first')
 })
 
 t.test('deleting a conversation answers 204 with an empty body, and it can no longer be read', async (t) => {
@@ -493,12 +490,12 @@ t.test('deleting a conversation answers 204 with an empty body, and it can no lo
 })
 
 t.test('deleting a conversation removes its chats and leaves the other conversations’ chats', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const doomed = await startConversation(app, headers, 'doomed')
   await chat(app, headers, 'doomed too', doomed)
   const kept = await startConversation(app, headers, 'kept')
-  const keptChatIds = chatIdsOf(db, kept)
+  const keptChatIds = await chatIdsOf(state, kept)
 
   await onConversation(app, headers, 'DELETE', doomed)
 
@@ -507,32 +504,32 @@ t.test('deleting a conversation removes its chats and leaves the other conversat
     history.items.map((item: { id: number }) => item.id),
     keptChatIds
   )
-  t.same(chatIdsOf(db, doomed), [])
-  t.equal(countChats(db), keptChatIds.length)
+  t.same(await chatIdsOf(state, doomed), [])
+  t.equal(await state.countChats(), keptChatIds.length)
 })
 
 t.test('deleting a conversation keeps the ledger rows of its chats and leaves the balance unchanged', async (t) => {
-  const { app, db } = await build(t, {}, { provider: failOnRequestProvider })
+  const { app, state } = await build(t, {}, { provider: failOnRequestProvider })
   const { headers } = await signUp(app)
   const conversationId = await startConversation(app, headers, 'first')
   await sendChat(app, headers, 'fail please', conversationId)
   await chat(app, headers, 'second', conversationId)
-  const chatIds = chatIdsOf(db, conversationId)
-  const ledgerBefore = ledgerOfChats(db, chatIds)
+  const chatIds = await chatIdsOf(state, conversationId)
+  const ledgerBefore = await ledgerOfChats(state, chatIds)
   const balanceBefore = await balanceOf(app, headers)
 
   await onConversation(app, headers, 'DELETE', conversationId)
 
   t.same(ledgerBefore, { rows: 4, total: -200 }, 'two charges, one charge refunded')
-  t.same(ledgerOfChats(db, chatIds), ledgerBefore)
+  t.same(await ledgerOfChats(state, chatIds), ledgerBefore)
   t.equal(await balanceOf(app, headers), balanceBefore)
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('deleting another user’s conversation is 404 and deletes nothing', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { aliceConversation, bob } = await aliceAndBob(app)
-  const chatsBefore = chatIdsOf(db, aliceConversation)
+  const chatsBefore = await chatIdsOf(state, aliceConversation)
 
   const response = await onConversation(app, bob.headers, 'DELETE', aliceConversation)
 
@@ -541,16 +538,16 @@ t.test('deleting another user’s conversation is 404 and deletes nothing', asyn
     code: 'conversation_not_found',
     instance: conversationUrl(aliceConversation)
   })
-  t.match(storedConversation(db, aliceConversation), { title: 'alice first', message_count: 2 })
-  t.same(chatIdsOf(db, aliceConversation), chatsBefore)
+  t.match(await storedConversation(state, aliceConversation), { title: 'alice first', message_count: 2 })
+  t.same(await chatIdsOf(state, aliceConversation), chatsBefore)
 })
 
 t.test('a conversation with a reply on its way cannot be deleted, and the reply still completes', async (t) => {
   const { provider, release } = gatedProvider()
-  const { app, db } = await build(t, {}, { provider })
+  const { app, state } = await build(t, {}, { provider })
   const { headers } = await signUp(app)
   const answer = sendChat(app, headers, 'hello')
-  const pending = await pendingChat(db)
+  const pending = await pendingChat(state)
 
   const response = await onConversation(app, headers, 'DELETE', pending.conversation_id)
 
@@ -563,16 +560,16 @@ t.test('a conversation with a reply on its way cannot be deleted, and the reply 
   const reply = await answer
   t.equal(reply.statusCode, 201)
   t.match(reply.json(), { id: pending.id, conversation_id: pending.conversation_id, response: 'late reply' })
-  t.match(storedConversation(db, pending.conversation_id), { message_count: 1 })
-  t.same(ledgerMismatches(db), [])
+  t.match(await storedConversation(state, pending.conversation_id), { message_count: 1 })
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('once its reply has arrived, a conversation that was busy can be deleted', async (t) => {
   const { provider, release } = gatedProvider()
-  const { app, db } = await build(t, {}, { provider })
+  const { app, state } = await build(t, {}, { provider })
   const { headers } = await signUp(app)
   const answer = sendChat(app, headers, 'hello')
-  const { conversation_id } = await pendingChat(db)
+  const { conversation_id } = await pendingChat(state)
   await onConversation(app, headers, 'DELETE', conversation_id)
   release('late reply')
   await answer
@@ -580,7 +577,7 @@ t.test('once its reply has arrived, a conversation that was busy can be deleted'
   const response = await onConversation(app, headers, 'DELETE', conversation_id)
 
   t.equal(response.statusCode, 204)
-  t.equal(conversationCount(db), 0)
+  t.equal(await conversationCount(state), 0)
 })
 
 const routes: Array<{ method: Method; status: number; payload?: object }> = [

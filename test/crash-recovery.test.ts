@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { refundExpiredChats } from '../src/modules/chat/recovery.js'
 import { FakeOpenAi } from './fake-openai.js'
-import { build, countChats, ledgerMismatches, PASSWORD, providerFrom, signUp } from './helper.js'
+import { build, PASSWORD, providerFrom, signUp, testConfig } from './helper.js'
 import { startServer } from './server-process.js'
+import { openStoredState } from './stored-state.js'
 
 const KEY = '5d1c0a2e-kill-nine-retry'
 
@@ -40,16 +40,13 @@ t.test('after kill -9 mid-chat and a restart, a retry with the same key runs onc
   t.equal(retry.headers.get('idempotent-replayed'), null, 'a new charge, since the first one was refunded')
   const balance = await fetch(`${second.baseUrl}/api/tokenbalance/`, { headers })
   t.equal((await balance.json()).tokens, 3900)
-  const db = new Database(first.databaseUrl, { readonly: true })
-  t.teardown(() => db.close())
-  t.equal(countChats(db, 'failed'), 1, 'the chat cut off by the crash was refunded')
-  const cutOff = db.prepare('select lease_expires_at, updated_at from chats where id = 1').get() as {
-    lease_expires_at: number
-    updated_at: number
-  }
-  t.ok(cutOff.updated_at >= cutOff.lease_expires_at, 'and only once its lease had expired')
-  t.equal(countChats(db, 'completed'), 1)
-  t.same(ledgerMismatches(db), [])
+  const state = openStoredState(testConfig({ DATABASE_URL: first.databaseUrl }).database)
+  t.teardown(() => state.close())
+  t.equal(await state.countChats('failed'), 1, 'the chat cut off by the crash was refunded')
+  const [cutOff] = await state.chats()
+  t.ok(cutOff!.updatedAt >= cutOff!.leaseExpiresAt, 'and only once its lease had expired')
+  t.equal(await state.countChats('completed'), 1)
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test("recovery's refund of a chat whose lease expired releases its key in the same transaction", async (t) => {
@@ -58,7 +55,7 @@ t.test("recovery's refund of a chat whose lease expired releases its key in the 
     await new Promise<void>((resolve) => held.push(resolve))
     return { text: 'too late', model: 'held', usage: null }
   })
-  const { app, db } = await build(t, {}, { provider })
+  const { app, state } = await build(t, {}, { provider })
   const { headers } = await signUp(app)
   const answer = app.inject({
     method: 'POST',
@@ -67,16 +64,16 @@ t.test("recovery's refund of a chat whose lease expired releases its key in the 
     payload: { message: 'hello' }
   })
   while (held.length === 0) await sleep(5)
-  const bound = db.prepare('select chat_id from idempotency_keys').get() as { chat_id: number }
-  t.equal(bound.chat_id, 1, 'the reservation bound the key to its chat')
+  const [bound] = await state.idempotencyKeys()
+  t.equal(bound!.chatId, 1, 'the reservation bound the key to its chat')
 
   const afterTheLease = Date.now() + 24 * 60 * 60 * 1000
   const refunded = await refundExpiredChats(app.store, app.log, afterTheLease)
 
   t.same(refunded, [1])
-  t.same(db.prepare('select * from idempotency_keys').all(), [], 'the key was released with the refund')
-  t.equal(countChats(db, 'failed'), 1)
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.idempotencyKeys(), [], 'the key was released with the refund')
+  t.equal(await state.countChats('failed'), 1)
+  t.same(await state.ledgerMismatches(), [])
   for (const release of held) release()
   await answer
 })

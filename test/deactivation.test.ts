@@ -1,8 +1,7 @@
-import Database from 'better-sqlite3'
 import type { LightMyRequestResponse } from 'fastify'
 import t from 'tap'
 import type { App } from '../src/app.js'
-import { adminAndUser, setActive, signUpAdmin, userIdOf } from './admin-helper.js'
+import { adminAndUser, setActive, signUpAdmin } from './admin-helper.js'
 import { assertProblem, bearer, build, login, PASSWORD, signUp } from './helper.js'
 
 function readBalance(app: App, access: string) {
@@ -24,7 +23,7 @@ function visible(response: LightMyRequestResponse) {
 }
 
 t.test('deactivating answers the account and ends its live access and refresh tokens at once', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { user, admin } = await adminAndUser(app)
   const second = await login(app, 'alice')
   t.equal((await readBalance(app, user.access)).statusCode, 200, 'the token works before')
@@ -47,17 +46,16 @@ t.test('deactivating answers the account and ends its live access and refresh to
       instance: '/api/token/refresh/'
     })
   }
-  const live = db.prepare('select count(*) as n from sessions where user_id = ? and revoked_at is null')
-  t.same(live.get(userIdOf(db, 'alice')), { n: 0 }, 'every session is revoked')
+  const aliceId = (await state.user('alice')).id
+  const live = (await state.sessions()).filter(({ userId, revokedAt }) => userId === aliceId && revokedAt === null)
+  t.same(live, [], 'every session is revoked')
 })
 
 t.test('an inactive user is refused even with a session that was never revoked', async (t) => {
   // As after a login that finished while the deactivation ran: the session was started after the revocation.
-  const { app, databaseUrl } = await build(t)
+  const { app, state } = await build(t)
   const { access, refresh: refreshToken } = await signUp(app)
-  const writable = new Database(databaseUrl)
-  writable.prepare("update users set is_active = 0 where username_key = 'alice'").run()
-  writable.close()
+  await state.tamper.updateUser('alice', { isActive: false })
   t.equal((await readBalance(app, access)).statusCode, 401)
   t.equal((await refresh(app, refreshToken)).statusCode, 401)
 })

@@ -1,9 +1,9 @@
-import type Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { AiReply } from '../src/ai/provider.js'
 import type { App } from '../src/app.js'
-import { build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
+import { build, providerFrom, signUp } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 type Headers = Record<string, string>
 
@@ -40,36 +40,40 @@ function sendChat(app: App, headers: Headers, message: string, conversationId?: 
   return app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload })
 }
 
-function conversationIds(db: Database.Database) {
-  return (db.prepare('select id from conversations').all() as Array<{ id: number }>).map(({ id }) => id)
+async function conversationIds(state: StoredState) {
+  return (await state.conversations()).map(({ id }) => id)
 }
 
-function chatRows(db: Database.Database) {
-  return db.prepare('select id, conversation_id, status from chats order by id').all()
+async function chatRows(state: StoredState) {
+  return (await state.chats()).map(({ id, conversationId, status }) => ({ id, conversationId, status }))
 }
 
 t.test('a failed first message leaves no conversation behind; the failed chat and its refund stay', async (t) => {
-  const { app, db, headers, holding } = await buildWithHeldReplies(t)
+  const { app, state, headers, holding } = await buildWithHeldReplies(t)
   const first = sendChat(app, headers, 'hello')
   const [reply] = await holding(1)
-  t.same(conversationIds(db), [1], 'the reservation started a conversation')
+  t.same(await conversationIds(state), [1], 'the reservation started a conversation')
 
   reply!.fail()
 
   t.equal((await first).statusCode, 502)
   const listed = await app.inject({ method: 'GET', url: '/api/conversations/', headers })
   t.same(listed.json().items, [])
-  t.same(conversationIds(db), [])
-  t.same(chatRows(db), [{ id: 1, conversation_id: null, status: 'failed' }])
-  t.same(db.prepare('select reason, delta from ledger where chat_id = 1 order by id').all(), [
-    { reason: 'chat', delta: -100 },
-    { reason: 'refund', delta: 100 }
-  ])
-  t.same(ledgerMismatches(db), [])
+  t.same(await conversationIds(state), [])
+  t.same(await chatRows(state), [{ id: 1, conversationId: null, status: 'failed' }])
+  const chatLedger = (await state.ledger()).filter(({ chatId }) => chatId === 1)
+  t.same(
+    chatLedger.map(({ reason, delta }) => ({ reason, delta })),
+    [
+      { reason: 'chat', delta: -100 },
+      { reason: 'refund', delta: 100 }
+    ]
+  )
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a message sent into the new conversation before the first one is refunded keeps it', async (t) => {
-  const { app, db, headers, holding } = await buildWithHeldReplies(t)
+  const { app, state, headers, holding } = await buildWithHeldReplies(t)
   const first = sendChat(app, headers, 'hello')
   await holding(1)
   const second = sendChat(app, headers, 'are you there?', 1)
@@ -84,15 +88,15 @@ t.test('a message sent into the new conversation before the first one is refunde
   t.match(answered.json(), { conversation_id: 1, response: 'yes' })
   const listed = await app.inject({ method: 'GET', url: '/api/conversations/', headers })
   t.match(listed.json().items, [{ id: 1, message_count: 1 }])
-  t.same(chatRows(db), [
-    { id: 1, conversation_id: 1, status: 'failed' },
-    { id: 2, conversation_id: 1, status: 'completed' }
+  t.same(await chatRows(state), [
+    { id: 1, conversationId: 1, status: 'failed' },
+    { id: 2, conversationId: 1, status: 'completed' }
   ])
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a message sent into the conversation after its first message was refunded finds it gone', async (t) => {
-  const { app, db, headers, holding } = await buildWithHeldReplies(t)
+  const { app, state, headers, holding } = await buildWithHeldReplies(t)
   const first = sendChat(app, headers, 'hello')
   const [reply] = await holding(1)
   reply!.fail()
@@ -102,7 +106,7 @@ t.test('a message sent into the conversation after its first message was refunde
 
   t.equal(late.statusCode, 404)
   t.match(late.json(), { code: 'conversation_not_found' })
-  t.equal(countChats(db), 1, 'nothing reserved')
+  t.equal(await state.countChats(), 1, 'nothing reserved')
   const balance = await app.inject({ method: 'GET', url: '/api/tokenbalance/', headers })
   t.equal(balance.json().tokens, 4000)
 })

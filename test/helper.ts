@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3'
 import type { LightMyRequestResponse } from 'fastify'
 import { STATUS_CODES } from 'node:http'
 import { join } from 'node:path'
@@ -8,6 +7,7 @@ import { buildApp, type App, type AppOverrides } from '../src/app.js'
 import { loadConfig, type Config } from '../src/config.js'
 import type { Store } from '../src/db/store.js'
 import { storageUnavailable } from '../src/problems/errors.js'
+import { openStoredState, type StoredState } from './stored-state.js'
 
 /**
  * Fast argon2 parameters keep the suite quick; the defaults are checked in the config tests. Rate limits are off:
@@ -27,22 +27,23 @@ export function testConfig(env: Record<string, string> = {}): Config {
 
 export interface Built {
   app: App
-  /** A second, read-only connection to the app's database, for assertions on what was stored. */
-  db: Database.Database
+  /** What the app's database holds, read apart from the app, for assertions on what was stored. */
+  state: StoredState
   databaseUrl: string
 }
 
 /** Builds the app on a fresh database file and closes everything when the test ends. */
 export async function build(t: Test, env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<Built> {
   const databaseUrl = env.DATABASE_URL ?? join(t.testdir(), 'test.sqlite')
-  const app = await buildApp(testConfig({ ...env, DATABASE_URL: databaseUrl }), overrides)
+  const config = testConfig({ ...env, DATABASE_URL: databaseUrl })
+  const app = await buildApp(config, overrides)
   await app.ready()
-  const db = new Database(databaseUrl, { readonly: true })
+  const state = openStoredState(config.database)
   t.teardown(async () => {
-    db.close()
+    await state.close()
     await app.close()
   })
-  return { app, db, databaseUrl }
+  return { app, state, databaseUrl }
 }
 
 export const PASSWORD = 'correct horse battery staple'
@@ -72,35 +73,6 @@ export async function signUp(app: App, username = 'alice') {
 
 export function bearer(token: string) {
   return { authorization: `Bearer ${token}` }
-}
-
-/** Users whose balance differs from the sum of their ledger deltas; the accounting invariant says: none. */
-export function ledgerMismatches(db: Database.Database) {
-  return db
-    .prepare(
-      `select u.id, u.tokens, coalesce(sum(l.delta), 0) as ledger_sum
-       from users u left join ledger l on l.user_id = u.id
-       group by u.id having u.tokens != coalesce(sum(l.delta), 0)`
-    )
-    .all()
-}
-
-export function countChats(db: Database.Database, status?: string): number {
-  const row = status
-    ? db.prepare('select count(*) as n from chats where status = ?').get(status)
-    : db.prepare('select count(*) as n from chats').get()
-  return (row as { n: number }).n
-}
-
-/** Deletes a user behind the app's back, as an operator with database access would. */
-export function deleteUser(databaseUrl: string, usernameKey: string) {
-  const writable = new Database(databaseUrl)
-  try {
-    writable.pragma('foreign_keys = ON')
-    writable.prepare('delete from users where username_key = ?').run(usernameKey)
-  } finally {
-    writable.close()
-  }
 }
 
 const PROBLEM_FIELDS = ['code', 'detail', 'instance', 'status', 'title', 'type']

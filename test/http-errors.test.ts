@@ -116,12 +116,12 @@ const pollutionPayloads = [
 
 for (const payload of pollutionPayloads) {
   t.test(`a prototype pollution payload is refused with 400: ${payload}`, async (t) => {
-    const { app, db } = await build(t)
+    const { app, state } = await build(t)
     const response = await app.inject(postJson('/api/register/', payload))
     t.equal(response.statusCode, 400)
     t.match(response.headers['content-type'], /^application\/problem\+json\b/)
     t.equal(({} as Record<string, unknown>).isAdmin, undefined, 'Object.prototype is untouched')
-    t.same(db.prepare('select username from users').all(), [], 'no user was created')
+    t.same(await state.users(), [], 'no user was created')
   })
 }
 

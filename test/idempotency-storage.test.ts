@@ -4,7 +4,7 @@ import t from 'tap'
 import type { App } from '../src/app.js'
 import { adminAndUser } from './admin-helper.js'
 import { eventsOf } from './event-stream-client.js'
-import { assertProblem, build, countChats, failingOnce, ledgerMismatches, signUp } from './helper.js'
+import { assertProblem, build, failingOnce, signUp } from './helper.js'
 import { unwritableUntilFreed } from './unwritable-store.js'
 
 const KEY = 'c0ffee00-1111-4222-8333-944445555666'
@@ -34,7 +34,7 @@ async function replayOf(send: () => Promise<LightMyRequestResponse>) {
 
 t.test('a charged chat whose answer cannot be stored keeps its key: 409 meanwhile, then the replay', async (t) => {
   const disk = unwritableUntilFreed('completeIdempotentRequest')
-  const { app, db } = await build(t, {}, { store: disk.decorate })
+  const { app, state } = await build(t, {}, { store: disk.decorate })
   const { headers } = await signUp(app)
 
   const first = await chat(app, headers)
@@ -49,12 +49,12 @@ t.test('a charged chat whose answer cannot be stored keeps its key: 409 meanwhil
   t.equal(replay.statusCode, 201)
   t.same(replay.json(), first.json(), 'the replay is the first answer')
   t.equal(await balanceOf(app, headers), 3900, 'charged exactly once')
-  t.equal(countChats(db), 1)
-  t.same(ledgerMismatches(db), [])
+  t.equal(await state.countChats(), 1)
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('when storing the answer fails once, it is stored on the next attempt and replayed', async (t) => {
-  const { app, db } = await build(t, {}, { store: failingOnce('completeIdempotentRequest') })
+  const { app, state } = await build(t, {}, { store: failingOnce('completeIdempotentRequest') })
   const { headers } = await signUp(app)
 
   const first = await chat(app, headers)
@@ -63,12 +63,12 @@ t.test('when storing the answer fails once, it is stored on the next attempt and
   t.equal(first.statusCode, 201)
   t.same(replay.json(), first.json())
   t.equal(await balanceOf(app, headers), 3900)
-  t.equal(countChats(db), 1)
+  t.equal(await state.countChats(), 1)
 })
 
 t.test('a streamed chat whose answer cannot be stored ends with done, then replays once stored', async (t) => {
   const disk = unwritableUntilFreed('completeIdempotentRequest')
-  const { app, db } = await build(t, {}, { store: disk.decorate })
+  const { app, state } = await build(t, {}, { store: disk.decorate })
   const { headers } = await signUp(app)
 
   const first = eventsOf((await chat(app, headers, 'text/event-stream')).body)
@@ -84,12 +84,12 @@ t.test('a streamed chat whose answer cannot be stored ends with done, then repla
   const replay = await replayOf(() => chat(app, headers, 'text/event-stream'))
   t.same(eventsOf(replay.body), [{ event: 'done', data: first.at(-1)!.data }])
   t.equal(await balanceOf(app, headers), 3900)
-  t.equal(countChats(db), 1)
+  t.equal(await state.countChats(), 1)
 })
 
 t.test('a grant whose answer cannot be stored is never granted twice', async (t) => {
   const disk = unwritableUntilFreed('completeIdempotentRequest')
-  const { app, db } = await build(t, {}, { store: disk.decorate })
+  const { app, state } = await build(t, {}, { store: disk.decorate })
   const { user, admin } = await adminAndUser(app, 'bob')
   const grant = () =>
     app.inject({
@@ -111,5 +111,5 @@ t.test('a grant whose answer cannot be stored is never granted twice', async (t)
 
   t.same(replay.json(), first.json())
   t.equal(await balanceOf(app, user.headers), 4500, 'granted exactly once')
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })

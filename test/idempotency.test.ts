@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import type { AiProvider } from '../src/ai/provider.js'
 import type { App } from '../src/app.js'
-import { assertProblem, build, countChats, ledgerMismatches, providerFrom, signUp } from './helper.js'
+import { assertProblem, build, providerFrom, signUp } from './helper.js'
 
 const KEY = '3f2b8c1e-6a4d-4e9b-9c1a-7d2e5f8b0a13'
 
@@ -25,7 +25,7 @@ const slowProvider = providerFrom('slow', async () => {
 })
 
 t.test('a retry with the same key and body replays the first answer and charges nothing more', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
 
   const first = await chat(app, headers, 'hello')
@@ -38,11 +38,11 @@ t.test('a retry with the same key and body replays the first answer and charges 
   t.match(retry.headers['content-type'], /^application\/json/)
   t.same(retry.json(), first.json())
   t.equal(await balanceOf(app, headers), 3900)
-  t.equal(countChats(db), 1)
+  t.equal(await state.countChats(), 1)
 })
 
 t.test('the same key with a different body is 422 and charges nothing', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   await chat(app, headers, 'hello')
 
@@ -50,7 +50,7 @@ t.test('the same key with a different body is 422 and charges nothing', async (t
 
   assertProblem(t, response, { status: 422, code: 'idempotency_key_reused', instance: '/api/chat_msg/' })
   t.equal(await balanceOf(app, headers), 3900)
-  t.equal(countChats(db), 1)
+  t.equal(await state.countChats(), 1)
 })
 
 t.test('the body fingerprint ignores the order of properties', async (t) => {
@@ -78,7 +78,7 @@ t.test('the body fingerprint ignores the order of properties', async (t) => {
 })
 
 t.test('20 simultaneous requests with one key charge exactly once', async (t) => {
-  const { app, db } = await build(t, {}, { provider: slowProvider })
+  const { app, state } = await build(t, {}, { provider: slowProvider })
   const { headers } = await signUp(app)
 
   const responses = await Promise.all(Array.from({ length: 20 }, () => chat(app, headers, 'hello')))
@@ -90,8 +90,8 @@ t.test('20 simultaneous requests with one key charge exactly once', async (t) =>
     else t.equal(response.headers['idempotent-replayed'], 'true')
   }
   t.equal(await balanceOf(app, headers), 3900)
-  t.equal(countChats(db), 1)
-  t.same(ledgerMismatches(db), [])
+  t.equal(await state.countChats(), 1)
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a retry after a refunded provider failure runs afresh', async (t) => {

@@ -1,10 +1,10 @@
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
-import type Database from 'better-sqlite3'
 import { createHmac } from 'node:crypto'
 import type { App } from '../src/app.js'
 import type { TokenClaims } from '../src/modules/auth/tokens.js'
-import { TEST_ENV, build, deleteUser, register, signUp } from './helper.js'
+import { TEST_ENV, build, register, signUp } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 const HASH_OF = { HS256: 'sha256', HS384: 'sha384', HS512: 'sha512' } as const
 const WRONG_SECRET = 'not-the-secret-but-also-at-least-32-bytes'
@@ -34,8 +34,8 @@ function readBalance(app: App, authorization?: string) {
   return app.inject({ method: 'GET', url: '/api/tokenbalance/', headers: authorization ? { authorization } : {} })
 }
 
-function userIdOf(db: Database.Database, username: string): string {
-  return String((db.prepare('select id from users where username_key = ?').get(username) as { id: number }).id)
+async function userIdOf(state: StoredState, username: string): Promise<string> {
+  return String((await state.user(username)).id)
 }
 
 function problemBody(code: string, detail: string) {
@@ -79,11 +79,11 @@ t.test('Bearer without a token is refused', async (t) => {
 })
 
 t.test('a payload changed to another user keeps no valid signature', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { access } = await signUp(app, 'alice')
   await register(app, 'bob')
   const [header, , signature] = access.split('.')
-  const tampered = `${header}.${base64url({ ...claimsOf(access), sub: userIdOf(db, 'bob') })}.${signature}`
+  const tampered = `${header}.${base64url({ ...claimsOf(access), sub: await userIdOf(state, 'bob') })}.${signature}`
   assertUnauthorized(t, await readBalance(app, `Bearer ${tampered}`))
 })
 
@@ -120,10 +120,10 @@ t.test('a hand-made HS256 token with the right secret and a real session works',
 })
 
 t.test('a correctly signed token naming another user in your session is refused', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { access } = await signUp(app, 'alice')
   await register(app, 'bob')
-  const crossed = signJwt({ ...validClaims(access), sub: userIdOf(db, 'bob') })
+  const crossed = signJwt({ ...validClaims(access), sub: await userIdOf(state, 'bob') })
   assertUnauthorized(t, await readBalance(app, `Bearer ${crossed}`))
 })
 
@@ -149,8 +149,8 @@ t.test('an expired access token is refused', async (t) => {
 })
 
 t.test('the access token of a deleted user is refused', async (t) => {
-  const { app, databaseUrl } = await build(t)
+  const { app, state } = await build(t)
   const { access } = await signUp(app)
-  deleteUser(databaseUrl, 'alice')
+  await state.tamper.deleteUser('alice')
   assertUnauthorized(t, await readBalance(app, `Bearer ${access}`))
 })

@@ -1,9 +1,9 @@
-import type Database from 'better-sqlite3'
 import t from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import type { App } from '../src/app.js'
-import { adminAndUser, setActive, userIdOf } from './admin-helper.js'
+import { adminAndUser, setActive } from './admin-helper.js'
 import { build, PASSWORD, signUp } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 const TRIALS = 5
 const ATTACKERS = 4
@@ -46,8 +46,11 @@ async function refreshStatuses(app: App, refreshTokens: string[]) {
   return responses.map((response) => response.statusCode)
 }
 
-function liveSessionIds(db: Database.Database, userId: number): string[] {
-  return db.prepare('select id from sessions where user_id = ? and revoked_at is null').pluck().all(userId) as string[]
+async function liveSessionIds(state: StoredState, usernameKey: string): Promise<string[]> {
+  const { id } = await state.user(usernameKey)
+  return (await state.sessions())
+    .filter(({ userId, revokedAt }) => userId === id && revokedAt === null)
+    .map((s) => s.id)
 }
 
 function sessionIdOf(token: string): string {
@@ -56,7 +59,7 @@ function sessionIdOf(token: string): string {
 
 t.test('no login with the old password outlives a password change it raced', async (t) => {
   for (let trial = 1; trial <= TRIALS; trial++) {
-    const { app, db } = await build(t, UNCAPPED)
+    const { app, state } = await build(t, UNCAPPED)
     const alice = await signUp(app)
     const { answer, refreshTokens } = await loginsAround(app, PASSWORD, () =>
       app.inject({
@@ -74,7 +77,7 @@ t.test('no login with the old password outlives a password change it raced', asy
       `trial ${trial}: none of the ${refreshTokens.length} logins with the old password can refresh`
     )
     t.same(
-      liveSessionIds(db, userIdOf(db, 'alice')),
+      await liveSessionIds(state, 'alice'),
       [sessionIdOf(alice.refresh)],
       `trial ${trial}: only the login that changed the password is live`
     )
@@ -83,7 +86,7 @@ t.test('no login with the old password outlives a password change it raced', asy
 
 t.test('no login that raced a deactivation comes back to life on reactivation', async (t) => {
   for (let trial = 1; trial <= TRIALS; trial++) {
-    const { app, db } = await build(t, UNCAPPED)
+    const { app, state } = await build(t, UNCAPPED)
     const { admin } = await adminAndUser(app)
     const { answer, refreshTokens } = await loginsAround(app, PASSWORD, () =>
       setActive(app, admin.headers, 'alice', false)
@@ -96,6 +99,6 @@ t.test('no login that raced a deactivation comes back to life on reactivation', 
       refreshTokens.map(() => 401),
       `trial ${trial}: none of the ${refreshTokens.length} logins of the race can refresh`
     )
-    t.same(liveSessionIds(db, userIdOf(db, 'alice')), [], `trial ${trial}: alice has no live login`)
+    t.same(await liveSessionIds(state, 'alice'), [], `trial ${trial}: alice has no live login`)
   }
 })

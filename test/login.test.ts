@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap'
-import type Database from 'better-sqlite3'
 import type { App } from '../src/app.js'
 import { build, PASSWORD, register } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 const FIVE_MINUTES = 300
 const ONE_DAY = 86_400
@@ -18,16 +18,12 @@ function decodeJwt(token: string) {
   return { header: decode(header), payload: decode(payload) }
 }
 
-function userIdOf(db: Database.Database, username: string): number {
-  return (db.prepare('select id from users where username_key = ?').get(username) as { id: number }).id
-}
-
 /** Registers alice and logs her in through `/api/login/`; returns the decoded tokens and her id. */
-async function loggedInAlice(app: App, db: Database.Database) {
+async function loggedInAlice(app: App, state: StoredState) {
   await register(app, 'alice')
   const response = await postCredentials(app, '/api/login/', 'alice')
   const { access, refresh } = response.json()
-  return { access: decodeJwt(access), refresh: decodeJwt(refresh), userId: userIdOf(db, 'alice') }
+  return { access: decodeJwt(access), refresh: decodeJwt(refresh), userId: (await state.user('alice')).id }
 }
 
 function assertLifetime(t: Test, payload: { iat: number; exp: number }, seconds: number) {
@@ -64,7 +60,7 @@ t.test('the login username is case-insensitive', async (t) => {
 })
 
 t.test('a wrong password and an unknown user get the same 401 answer', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await register(app, 'alice')
   const wrongPassword = await postCredentials(app, '/api/login/', 'alice', 'not the password')
   const unknownUser = await postCredentials(app, '/api/login/', 'nobody')
@@ -82,7 +78,7 @@ t.test('a wrong password and an unknown user get the same 401 answer', async (t)
     instance: '/api/login/'
   })
   t.same(unknownUser.json(), wrongPassword.json())
-  t.same(db.prepare('select * from sessions').all(), [], 'a failed login starts no session')
+  t.same(await state.sessions(), [], 'a failed login starts no session')
 })
 
 t.test('the token endpoint refuses a wrong password like login does', async (t) => {
@@ -94,23 +90,23 @@ t.test('the token endpoint refuses a wrong password like login does', async (t) 
 })
 
 t.test('both tokens are HS256 JWTs', async (t) => {
-  const { app, db } = await build(t)
-  const { access, refresh } = await loggedInAlice(app, db)
+  const { app, state } = await build(t)
+  const { access, refresh } = await loggedInAlice(app, state)
   t.same(access.header, { alg: 'HS256', typ: 'JWT' })
   t.same(refresh.header, { alg: 'HS256', typ: 'JWT' })
 })
 
 t.test('the access token names the user, the session and its type and lives 5 minutes', async (t) => {
-  const { app, db } = await build(t)
-  const { access, userId } = await loggedInAlice(app, db)
+  const { app, state } = await build(t)
+  const { access, userId } = await loggedInAlice(app, state)
   t.same(Object.keys(access.payload).sort(), CLAIM_NAMES)
   t.match(access.payload, { sub: String(userId), sid: String, jti: String, token_type: 'access' })
   assertLifetime(t, access.payload, FIVE_MINUTES)
 })
 
 t.test('the refresh token shares the session and lives 1 day', async (t) => {
-  const { app, db } = await build(t)
-  const { access, refresh, userId } = await loggedInAlice(app, db)
+  const { app, state } = await build(t)
+  const { access, refresh, userId } = await loggedInAlice(app, state)
   t.same(Object.keys(refresh.payload).sort(), CLAIM_NAMES)
   t.match(refresh.payload, { sub: String(userId), sid: access.payload.sid, token_type: 'refresh' })
   t.not(refresh.payload.jti, access.payload.jti)
@@ -118,40 +114,35 @@ t.test('the refresh token shares the session and lives 1 day', async (t) => {
 })
 
 t.test('ACCESS_TOKEN_TTL and REFRESH_TOKEN_TTL set the token lifetimes', async (t) => {
-  const { app, db } = await build(t, { ACCESS_TOKEN_TTL: '30s', REFRESH_TOKEN_TTL: '2h' })
-  const { access, refresh } = await loggedInAlice(app, db)
+  const { app, state } = await build(t, { ACCESS_TOKEN_TTL: '30s', REFRESH_TOKEN_TTL: '2h' })
+  const { access, refresh } = await loggedInAlice(app, state)
   assertLifetime(t, access.payload, 30)
   assertLifetime(t, refresh.payload, 7200)
 })
 
 t.test('a login starts a session with one unspent refresh token', async (t) => {
-  const { app, db } = await build(t)
-  const { refresh, userId } = await loggedInAlice(app, db)
-  t.match(db.prepare('select * from sessions').all(), [
-    { id: refresh.payload.sid, user_id: userId, created_at: Number, revoked_at: null }
-  ])
-  t.same(db.prepare('select * from refresh_tokens').all(), [
+  const { app, state } = await build(t)
+  const { refresh, userId } = await loggedInAlice(app, state)
+  t.match(await state.sessions(), [{ id: refresh.payload.sid, userId, createdAt: Number, revokedAt: null }])
+  t.same(await state.refreshTokens(), [
     {
       jti: refresh.payload.jti,
-      session_id: refresh.payload.sid,
-      expires_at: refresh.payload.exp * 1000,
-      spent_at: null
+      sessionId: refresh.payload.sid,
+      expiresAt: refresh.payload.exp * 1000,
+      spentAt: null
     }
   ])
 })
 
 t.test('each login is a separate session', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await register(app, 'alice')
   const first = decodeJwt((await postCredentials(app, '/api/login/', 'alice')).json().refresh)
   const second = decodeJwt((await postCredentials(app, '/api/token/', 'alice')).json().refresh)
   t.not(first.payload.sid, second.payload.sid)
-  const sessionIds = db
-    .prepare('select id from sessions')
-    .all()
-    .map((row) => (row as { id: string }).id)
+  const sessionIds = (await state.sessions()).map(({ id }) => id)
   t.same(sessionIds.sort(), [first.payload.sid, second.payload.sid].sort())
-  t.equal((db.prepare('select count(*) as n from refresh_tokens').get() as { n: number }).n, 2)
+  t.equal((await state.refreshTokens()).length, 2)
 })
 
 t.test('login validates its body', async (t) => {
@@ -170,21 +161,25 @@ t.test('login validates its body', async (t) => {
   }
 })
 
-function passwordHashOf(db: Database.Database, username: string): string {
-  return db.prepare('select password_hash from users where username_key = ?').pluck().get(username) as string
+async function passwordHashOf(state: StoredState, username: string): Promise<string> {
+  return (await state.user(username)).passwordHash
 }
 
 t.test('a login upgrades a hash made with other argon2 parameters, and the password keeps working', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state, databaseUrl } = await build(t)
   await register(app, 'alice')
-  t.match(passwordHashOf(db, 'alice'), /^\$argon2id\$v=19\$m=1024,t=1,p=1\$/, 'hashed with the test parameters')
+  t.match(
+    await passwordHashOf(state, 'alice'),
+    /^\$argon2id\$v=19\$m=1024,t=1,p=1\$/,
+    'hashed with the test parameters'
+  )
   const raised = await build(t, { DATABASE_URL: databaseUrl, ARGON2_MEMORY_KIB: '2048', ARGON2_TIME_COST: '2' })
 
   t.equal((await postCredentials(raised.app, '/api/login/', 'alice', 'not the password')).statusCode, 401)
-  t.match(passwordHashOf(db, 'alice'), /m=1024,t=1,p=1\$/, 'a wrong password upgrades nothing')
+  t.match(await passwordHashOf(state, 'alice'), /m=1024,t=1,p=1\$/, 'a wrong password upgrades nothing')
   t.equal((await postCredentials(raised.app, '/api/login/', 'alice')).statusCode, 200)
-  const upgraded = passwordHashOf(db, 'alice')
+  const upgraded = await passwordHashOf(state, 'alice')
   t.match(upgraded, /^\$argon2id\$v=19\$m=2048,t=2,p=1\$/, 'made again with the raised parameters')
   t.equal((await postCredentials(raised.app, '/api/login/', 'alice')).statusCode, 200, 'the password still works')
-  t.equal(passwordHashOf(db, 'alice'), upgraded, 'an up-to-date hash is left as it is')
+  t.equal(await passwordHashOf(state, 'alice'), upgraded, 'an up-to-date hash is left as it is')
 })

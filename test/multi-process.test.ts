@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { collectEvents } from './event-stream-client.js'
 import { FakeOpenAi } from './fake-openai.js'
-import { countChats, ledgerMismatches, PASSWORD } from './helper.js'
+import { PASSWORD, testConfig } from './helper.js'
 import { startServer } from './server-process.js'
+import { openStoredState, type StoredState } from './stored-state.js'
 
 const LEASE_MS = 2000
 const USERS = 10
@@ -67,18 +67,23 @@ async function startAWithHeldChats(t: Test) {
   return { fake, env, a, users, requests, answers }
 }
 
-function ledgerReasonsPerChat(db: Database.Database) {
-  return db
-    .prepare(
-      `select group_concat(reason) as reasons, count(*) as n from ledger where chat_id is not null group by chat_id`
-    )
-    .all() as Array<{ reasons: string; n: number }>
+/** The reasons of each chat's ledger rows, in order, chat by chat. */
+async function ledgerReasonsPerChat(state: StoredState) {
+  const reasons = new Map<number, string[]>()
+  for (const { chatId, reason } of await state.ledger()) {
+    if (chatId !== null) reasons.set(chatId, [...(reasons.get(chatId) ?? []), reason])
+  }
+  return [...reasons.values()].map((chatReasons) => chatReasons.join(','))
 }
 
-function balances(db: Database.Database) {
-  return (db.prepare('select tokens from users order by id').all() as Array<{ tokens: number }>).map(
-    ({ tokens }) => tokens
-  )
+async function balances(state: StoredState) {
+  return (await state.users()).map(({ tokens }) => tokens)
+}
+
+function stateOf(t: Test, databaseUrl: string) {
+  const state = openStoredState(testConfig({ DATABASE_URL: databaseUrl }).database)
+  t.teardown(() => state.close())
+  return state
 }
 
 t.test("a second process on the same file leaves the first one's 40 live replies alone", async (t) => {
@@ -107,20 +112,19 @@ t.test("a second process on the same file leaves the first one's 40 live replies
     b.lines.some((line) => line.msg === REFUNDED),
     'B refunded nothing'
   )
-  const db = new Database(a.databaseUrl, { readonly: true })
-  t.teardown(() => db.close())
-  t.equal(countChats(db, 'completed'), 40)
-  t.equal(countChats(db), 40, 'none failed, none pending')
+  const state = stateOf(t, a.databaseUrl)
+  t.equal(await state.countChats('completed'), 40)
+  t.equal(await state.countChats(), 40, 'none failed, none pending')
   t.same(
-    ledgerReasonsPerChat(db),
-    requests.map(() => ({ reasons: 'chat', n: 1 })),
+    await ledgerReasonsPerChat(state),
+    requests.map(() => 'chat'),
     'each chat was charged exactly once and never refunded'
   )
   t.same(
-    balances(db),
+    await balances(state),
     users.map(() => 4000 - CHATS_PER_USER * 100)
   )
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('after kill -9 of the first process, the second refunds its chats once their leases expired', async (t) => {
@@ -129,35 +133,30 @@ t.test('after kill -9 of the first process, the second refunds its chats once th
 
   a.child.kill('SIGKILL')
   await a.exited
-  const db = new Database(a.databaseUrl, { readonly: true })
-  t.teardown(() => db.close())
+  const state = stateOf(t, a.databaseUrl)
   // Within about a lease and a sweep interval of A's last renewal; the tap timeout bounds the wait.
-  while (countChats(db, 'pending') > 0) await sleep(100)
+  while ((await state.countChats('pending')) > 0) await sleep(100)
 
-  t.equal(countChats(db, 'failed'), 40, "B refunded every one of A's chats")
+  t.equal(await state.countChats('failed'), 40, "B refunded every one of A's chats")
   t.ok(b.lines.some((line) => line.msg === REFUNDED))
-  const refunds = db.prepare('select lease_expires_at, updated_at from chats').all() as Array<{
-    lease_expires_at: number
-    updated_at: number
-  }>
   t.ok(
-    refunds.every((chat) => chat.updated_at >= chat.lease_expires_at),
+    (await state.chats()).every((chat) => chat.updatedAt >= chat.leaseExpiresAt),
     'each only after its lease had expired'
   )
   t.same(
-    ledgerReasonsPerChat(db),
-    requests.map(() => ({ reasons: 'chat,refund', n: 2 }))
+    await ledgerReasonsPerChat(state),
+    requests.map(() => 'chat,refund')
   )
   t.same(
-    balances(db),
+    await balances(state),
     users.map(() => 4000)
   )
-  t.same(ledgerMismatches(db), [])
+  t.same(await state.ledgerMismatches(), [])
 
   const [first] = requests
   const retry = await post(b.baseUrl, '/api/chat_msg/', { message: first!.message }, first!.headers)
   t.equal(retry.status, 201, 'a retry with the same Idempotency-Key runs afresh on B')
   t.equal(retry.headers.get('idempotent-replayed'), null)
-  t.equal(balances(db)[0], 3900, 'and is charged once')
-  t.same(ledgerMismatches(db), [])
+  t.equal((await balances(state))[0], 3900, 'and is charged once')
+  t.same(await state.ledgerMismatches(), [])
 })

@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3'
 import inject from 'light-my-request'
 import t from 'tap'
 import { assertProblem, build } from './helper.js'
@@ -19,12 +18,8 @@ t.test('GET /readyz answers 200 when the database answers and is migrated', asyn
 })
 
 t.test('GET /readyz answers 503 not_ready when the newest migration is not applied', async (t) => {
-  const { app, databaseUrl } = await build(t)
-  const writable = new Database(databaseUrl)
-  writable
-    .prepare('delete from __drizzle_migrations where created_at = (select max(created_at) from __drizzle_migrations)')
-    .run()
-  writable.close()
+  const { app, state } = await build(t)
+  await state.tamper.forgetNewestMigration()
 
   const response = await app.inject({ method: 'GET', url: '/readyz' })
 
@@ -38,10 +33,8 @@ t.test('GET /readyz answers 503 not_ready when the newest migration is not appli
 })
 
 t.test('GET /readyz answers 503 not_ready when the migrations table is gone', async (t) => {
-  const { app, databaseUrl } = await build(t)
-  const writable = new Database(databaseUrl)
-  writable.exec('drop table __drizzle_migrations')
-  writable.close()
+  const { app, state } = await build(t)
+  await state.tamper.forgetMigrations()
 
   const response = await app.inject({ method: 'GET', url: '/readyz' })
 

@@ -1,9 +1,9 @@
-import type Database from 'better-sqlite3'
 import { setTimeout } from 'node:timers/promises'
 import t from 'tap'
 import type { App } from '../src/app.js'
 import { HASHES_AT_ONCE } from '../src/modules/auth/passwords.js'
 import { assertProblem, build, PASSWORD, register } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 /** Hashes slow enough (about 80 ms here) that every request of a burst arrives while the first is hashing. */
 const SLOW_HASHES = { ARGON2_TIME_COST: '200' }
@@ -12,17 +12,15 @@ function logIn(app: App, username: string) {
   return app.inject({ method: 'POST', url: '/api/login/', payload: { username, password: PASSWORD } })
 }
 
-function sessionsOf(db: Database.Database, username: string): number {
-  return db
-    .prepare('select count(*) from sessions s join users u on u.id = s.user_id where u.username_key = ?')
-    .pluck()
-    .get(username) as number
+async function sessionsOf(state: StoredState, username: string): Promise<number> {
+  const { id } = await state.user(username)
+  return (await state.sessions()).filter(({ userId }) => userId === id).length
 }
 
 t.test('an account gets ARGON2_PER_ACCOUNT hashes in flight; its other logins are 503 and store nothing', async (t) => {
   const logLines: string[] = []
   const logStream = { write: (line: string) => logLines.push(line) }
-  const { app, db } = await build(t, { ...SLOW_HASHES, ARGON2_PER_ACCOUNT: '2', LOG_LEVEL: 'warn' }, { logStream })
+  const { app, state } = await build(t, { ...SLOW_HASHES, ARGON2_PER_ACCOUNT: '2', LOG_LEVEL: 'warn' }, { logStream })
   await register(app, 'alice')
   await register(app, 'bob')
 
@@ -39,12 +37,12 @@ t.test('an account gets ARGON2_PER_ACCOUNT hashes in flight; its other logins ar
   t.match(refused.detail, /too busy to check passwords/)
   t.equal(alice[2]!.headers['retry-after'], '2', 'Retry-After is the wait deadline, ARGON2_QUEUE_WAIT')
   t.equal(bob.statusCode, 200, 'another account is not refused')
-  t.equal(sessionsOf(db, 'alice'), 2, 'only the two logins that were checked started a session')
+  t.equal(await sessionsOf(state, 'alice'), 2, 'only the two logins that were checked started a session')
   t.same(logLines, [], 'a refusal is not logged as a failure of the service')
 })
 
 t.test('past ARGON2_QUEUE_SIZE waiting hashes, logins, registrations and password changes are 503', async (t) => {
-  const { app, db } = await build(t, { ...SLOW_HASHES, ARGON2_QUEUE_SIZE: '1', ARGON2_QUEUE_WAIT: '5s' })
+  const { app, state } = await build(t, { ...SLOW_HASHES, ARGON2_QUEUE_SIZE: '1', ARGON2_QUEUE_WAIT: '5s' })
   const usernames = Array.from({ length: HASHES_AT_ONCE + 1 }, (_, index) => `user${index}`)
   for (const username of usernames) await register(app, username)
   const { access } = (await logIn(app, 'user0')).json()
@@ -73,6 +71,6 @@ t.test('past ARGON2_QUEUE_SIZE waiting hashes, logins, registrations and passwor
     usernames.map(() => 200),
     'the hashes that fitted all ran'
   )
-  t.equal(db.prepare("select count(*) from users where username_key = 'carol'").pluck().get(), 0, 'no carol')
+  t.equal((await state.users()).filter(({ usernameKey }) => usernameKey === 'carol').length, 0, 'no carol')
   t.equal((await logIn(app, 'user0')).statusCode, 200, 'the old password still works: nothing changed')
 })

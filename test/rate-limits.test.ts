@@ -2,7 +2,7 @@ import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { App } from '../src/app.js'
-import { assertProblem, build, countChats, PASSWORD, register, signUp } from './helper.js'
+import { assertProblem, build, PASSWORD, register, signUp } from './helper.js'
 
 const WRONG_PASSWORD = 'not the password'
 const ATTACKER = '203.0.113.66'
@@ -127,9 +127,9 @@ function changePassword(app: App, headers: Record<string, string>, oldPassword: 
 t.test(
   'wrong old passwords count per account: past the limit even the right one is 429 and changes nothing',
   async (t) => {
-    const { app, db } = await build(t, limited())
+    const { app, state } = await build(t, limited())
     const alice = await signUp(app, 'alice')
-    const hashBefore = db.prepare("select password_hash from users where username_key = 'alice'").pluck().get()
+    const hashBefore = (await state.user('alice')).passwordHash
     for (let attempt = 1; attempt <= 3; attempt++) {
       t.equal((await changePassword(app, alice.headers, WRONG_PASSWORD)).statusCode, 400, `wrong password ${attempt}`)
     }
@@ -137,11 +137,7 @@ t.test(
     const response = await changePassword(app, alice.headers, PASSWORD, { address: ELSEWHERE })
     assertRateLimited(t, response, '/api/password/', 15 * 60)
     t.match(response.json().detail, /^Too many wrong passwords for your account; try again in 15 minutes$/)
-    t.equal(
-      db.prepare("select password_hash from users where username_key = 'alice'").pluck().get(),
-      hashBefore,
-      'the password is unchanged'
-    )
+    t.equal((await state.user('alice')).passwordHash, hashBefore, 'the password is unchanged')
     const bob = await signUp(app, 'bob')
     t.equal((await changePassword(app, bob.headers, PASSWORD)).statusCode, 200, 'another account is not limited')
   }
@@ -183,7 +179,7 @@ t.test('registrations are limited per address', async (t) => {
 })
 
 t.test('chat messages are limited per user and a refused one costs nothing', async (t) => {
-  const { app, db } = await build(t, limited({ RATE_LIMIT_CHATS: '2' }))
+  const { app, state } = await build(t, limited({ RATE_LIMIT_CHATS: '2' }))
   const alice = await signUp(app, 'alice')
   const bob = await signUp(app, 'bob')
   const chat = (headers: Record<string, string>) =>
@@ -193,7 +189,7 @@ t.test('chat messages are limited per user and a refused one costs nothing', asy
   const response = await chat(alice.headers)
   assertRateLimited(t, response, '/api/chat_msg/', 60)
   t.match(response.json().detail, /^You are sending messages too fast;/)
-  t.equal(countChats(db), 2, 'no chat was stored for the refused message')
+  t.equal(await state.countChats(), 2, 'no chat was stored for the refused message')
   const balance = await app.inject({ method: 'GET', url: '/api/tokenbalance/', headers: alice.headers })
   t.equal(balance.json().tokens, 3800, 'only the two answered messages were charged')
 

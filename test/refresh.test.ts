@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { LightMyRequestResponse } from 'fastify'
 import type { App } from '../src/app.js'
-import { bearer, build, deleteUser, login, signUp } from './helper.js'
+import { bearer, build, login, signUp } from './helper.js'
 
 function refreshRequest(app: App, payload: unknown) {
   return app.inject({ method: 'POST', url: '/api/token/refresh/', payload: payload as object })
@@ -61,22 +61,25 @@ t.test('the refreshed access token reads the balance', async (t) => {
 })
 
 t.test('rotation marks the old refresh token spent and stores the new one in the same session', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { refresh } = await signUp(app)
   const next = await rotate(app, refresh)
   const { sid, jti } = claimsOf(refresh)
-  t.match(db.prepare('select jti, session_id, spent_at from refresh_tokens order by spent_at is null').all(), [
-    { jti, session_id: sid, spent_at: Number },
-    { jti: claimsOf(next.refresh).jti, session_id: sid, spent_at: null }
+  const spentFirst = (await state.refreshTokens()).sort(
+    (a, b) => Number(a.spentAt === null) - Number(b.spentAt === null)
+  )
+  t.match(spentFirst, [
+    { jti, sessionId: sid, spentAt: Number },
+    { jti: claimsOf(next.refresh).jti, sessionId: sid, spentAt: null }
   ])
 })
 
 t.test('a spent refresh token presented again is refused and revokes its session', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { refresh } = await signUp(app)
   await rotate(app, refresh)
   assertTokenNotValid(t, await refreshRequest(app, { refresh }))
-  t.match(db.prepare('select id, revoked_at from sessions').all(), [{ id: claimsOf(refresh).sid, revoked_at: Number }])
+  t.match(await state.sessions(), [{ id: claimsOf(refresh).sid, revokedAt: Number }])
 })
 
 t.test('after a reuse the refresh token issued by the rotation is refused too', async (t) => {
@@ -108,10 +111,13 @@ t.test('a reuse leaves the other logins of the same user alone', async (t) => {
 })
 
 t.test('an access token is not accepted as a refresh token', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { access } = await signUp(app)
   assertTokenNotValid(t, await refreshRequest(app, { refresh: access }))
-  t.same(db.prepare('select spent_at from refresh_tokens').all(), [{ spent_at: null }])
+  t.same(
+    (await state.refreshTokens()).map(({ spentAt }) => ({ spentAt })),
+    [{ spentAt: null }]
+  )
 })
 
 t.test('a refresh token that is not a JWT is refused', async (t) => {
@@ -133,10 +139,10 @@ t.test('a missing refresh token is a validation error', async (t) => {
 })
 
 t.test('the refresh token of a deleted user is refused', async (t) => {
-  const { app, db, databaseUrl } = await build(t)
+  const { app, state } = await build(t)
   const { refresh } = await signUp(app)
-  deleteUser(databaseUrl, 'alice')
-  t.same(db.prepare('select * from sessions').all(), [], 'the session went with the user')
+  await state.tamper.deleteUser('alice')
+  t.same(await state.sessions(), [], 'the session went with the user')
   assertTokenNotValid(t, await refreshRequest(app, { refresh }))
 })
 
@@ -155,7 +161,7 @@ t.test('an expired refresh token is refused', async (t) => {
 t.test(
   'rotation cannot extend a login past SESSION_MAX_AGE: its tokens expire by then, and refreshing stops',
   async (t) => {
-    const { app, db } = await build(t, { SESSION_MAX_AGE: '2s' })
+    const { app, state } = await build(t, { SESSION_MAX_AGE: '2s' })
     const first = await signUp(app)
     const sessionEnd = claimsOf(first.refresh).iat + 2
     const pairs = [first, await rotate(app, first.refresh)]
@@ -165,7 +171,7 @@ t.test(
       t.ok(claimsOf(pair.refresh).exp <= sessionEnd, `refresh token ${index} expires by the end of the login`)
       t.ok(claimsOf(pair.access).exp <= sessionEnd, `access token ${index} too`)
     }
-    const stored = db.prepare('select max(expires_at) from refresh_tokens').pluck().get() as number
+    const stored = Math.max(...(await state.refreshTokens()).map(({ expiresAt }) => expiresAt))
     t.ok(stored <= sessionEnd * 1000 + 999, 'the stored expiry of the last token is cut as well')
 
     await sleep(sessionEnd * 1000 - Date.now() + 100)
@@ -176,15 +182,15 @@ t.test(
 t.test(
   'a login made before SESSION_MAX_AGE was lowered ends by the lower age: the store refuses the rotation',
   async (t) => {
-    const { app, db, databaseUrl } = await build(t)
+    const { app, state, databaseUrl } = await build(t)
     const { refresh } = await signUp(app)
     const lowered = await build(t, { DATABASE_URL: databaseUrl, SESSION_MAX_AGE: '1s' })
     await sleep(1100)
 
     assertTokenNotValid(t, await refreshRequest(lowered.app, { refresh }))
     t.same(
-      db.prepare('select jti, spent_at from refresh_tokens').all(),
-      [{ jti: claimsOf(refresh).jti, spent_at: null }],
+      (await state.refreshTokens()).map(({ jti, spentAt }) => ({ jti, spentAt })),
+      [{ jti: claimsOf(refresh).jti, spentAt: null }],
       'nothing was spent or issued'
     )
   }

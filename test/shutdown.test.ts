@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3'
 import { existsSync } from 'node:fs'
 import { request } from 'node:http'
 import t from 'tap'
-import { PASSWORD } from './helper.js'
+import { PASSWORD, testConfig } from './helper.js'
 import { startServer } from './server-process.js'
+import { openStoredState } from './stored-state.js'
 
 /** Sends the headers and the first half of a registration, and returns a function that sends the rest. */
 function startSlowRegistration(baseUrl: string, username: string) {
@@ -46,9 +46,12 @@ t.test(
       'the app closed'
     )
     t.notOk(existsSync(`${server.databaseUrl}-wal`), 'the database was closed (its write-ahead log checkpointed away)')
-    const db = new Database(server.databaseUrl, { readonly: true })
-    t.teardown(() => db.close())
-    t.same(db.prepare('select username from users').all(), [{ username: 'inflight' }])
+    const state = openStoredState(testConfig({ DATABASE_URL: server.databaseUrl }).database)
+    t.teardown(() => state.close())
+    t.same(
+      (await state.users()).map(({ username }) => ({ username })),
+      [{ username: 'inflight' }]
+    )
   }
 )
 

@@ -1,10 +1,10 @@
-import type Database from 'better-sqlite3'
 import t from 'tap'
 import { AiProviderError } from '../src/ai/errors.js'
 import type { App } from '../src/app.js'
 import type { Transaction } from '../src/modules/transactions/schemas.js'
-import { adjustTokens, readAllPages, readPage as readPageOf, signUpAdmin, userIdOf } from './admin-helper.js'
-import { assertProblem, build, ledgerMismatches, providerFrom, signUp } from './helper.js'
+import { adjustTokens, readAllPages, readPage as readPageOf, signUpAdmin } from './admin-helper.js'
+import { assertProblem, build, providerFrom, signUp } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 type Headers = Record<string, string>
 
@@ -23,20 +23,24 @@ function sendChat(app: App, headers: Headers, message: string) {
 }
 
 /** The user's ledger as the API should show it: newest first, without the user or the actor. */
-function storedTransactions(db: Database.Database, userId: number): Transaction[] {
-  const rows = db
-    .prepare(
-      `select id, delta, reason, chat_id, balance_after, note, created_at from ledger where user_id = ? order by id desc`
-    )
-    .all(userId) as (Omit<Transaction, 'timestamp'> & { created_at: number })[]
-  return rows.map(({ created_at, ...row }) => ({ ...row, timestamp: new Date(created_at).toISOString() }))
+async function storedTransactions(state: StoredState, usernameKey: string): Promise<Transaction[]> {
+  const rows = (await state.ledger(usernameKey)).reverse()
+  return rows.map(({ id, delta, reason, chatId, balanceAfter, note, createdAt }) => ({
+    id,
+    delta,
+    reason,
+    chat_id: chatId,
+    balance_after: balanceAfter,
+    note,
+    timestamp: new Date(createdAt).toISOString()
+  }))
 }
 
 t.test('a new user has one transaction: the signup balance', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   const page = await readPage(app, headers)
-  const created = db.prepare('select created_at from users').get() as { created_at: number }
+  const created = { created_at: (await state.user('alice')).createdAt }
   t.same(page, {
     items: [
       {
@@ -59,14 +63,14 @@ t.test('a chat charge, a refund and a grant appear newest first with the balance
     if (fail) throw new AiProviderError('error', 'scripted failure')
     return { text: 'Paris', model: 'scripted', usage: null }
   })
-  const { app, db } = await build(t, {}, { provider })
+  const { app, state } = await build(t, {}, { provider })
   const { headers } = await signUp(app)
   const admin = await signUpAdmin(app)
 
   const answered = (await sendChat(app, headers, 'What is the capital of France?')).json()
   fail = true
   t.equal((await sendChat(app, headers, 'And of Spain?')).statusCode, 502)
-  const refundedChatId = (db.prepare("select id from chats where status = 'failed'").get() as { id: number }).id
+  const refundedChatId = (await state.chats()).find(({ status }) => status === 'failed')!.id
   await adjustTokens(app, admin.headers, 'alice', { amount: 250, note: 'Sorry about the outage' })
 
   const page = await readPage(app, headers)
@@ -77,8 +81,8 @@ t.test('a chat charge, a refund and a grant appear newest first with the balance
     { delta: -100, reason: 'chat', chat_id: answered.id, balance_after: 3900, note: null },
     { delta: 4000, reason: 'signup', chat_id: null, balance_after: 4000, note: null }
   ])
-  t.same(page.items, storedTransactions(db, userIdOf(db, 'alice')), 'every field as stored')
-  t.same(ledgerMismatches(db), [])
+  t.same(page.items, await storedTransactions(state, 'alice'), 'every field as stored')
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a transaction shows neither the user nor the administrator who made it', async (t) => {
@@ -92,7 +96,7 @@ t.test('a transaction shows neither the user nor the administrator who made it',
 })
 
 t.test('pages follow next_cursor newest first until it is null, each entry exactly once', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const { headers } = await signUp(app)
   for (let index = 0; index < 6; index++) await sendChat(app, headers, `message ${index}`)
 
@@ -104,7 +108,7 @@ t.test('pages follow next_cursor newest first until it is null, each entry exact
   t.equal(pages[0]!.next_cursor, String(pages[0]!.items[2]!.id), 'the cursor is the last id shown')
   t.same(
     pages.flatMap((page) => page.items),
-    storedTransactions(db, userIdOf(db, 'alice'))
+    await storedTransactions(state, 'alice')
   )
 })
 
@@ -118,17 +122,17 @@ t.test('the default page holds 20 entries', async (t) => {
 })
 
 t.test('each user sees only their own transactions', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const alice = await signUp(app, 'alice')
   const bob = await signUp(app, 'bob')
   await sendChat(app, alice.headers, 'only mine')
   const bobs = await readPage(app, bob.headers)
-  t.same(bobs.items, storedTransactions(db, userIdOf(db, 'bob')))
+  t.same(bobs.items, await storedTransactions(state, 'bob'))
   t.same(
     bobs.items.map((item) => item.reason),
     ['signup']
   )
-  const aliceCursor = String(storedTransactions(db, userIdOf(db, 'alice'))[0]!.id + 1)
+  const aliceCursor = String((await storedTransactions(state, 'alice'))[0]!.id + 1)
   t.same((await readPage(app, bob.headers, { cursor: aliceCursor })).items, bobs.items, 'a cursor reveals nothing')
 })
 

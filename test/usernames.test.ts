@@ -1,19 +1,23 @@
 import t, { type Test } from 'tap'
-import type Database from 'better-sqlite3'
 import type { App } from '../src/app.js'
 import { usernameColumns } from '../src/modules/auth/usernames.js'
 import { build, login, PASSWORD, register } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 function registerRequest(app: App, username: string) {
   return app.inject({ method: 'POST', url: '/api/register/', payload: { username, password: PASSWORD } })
 }
 
-function storedUsers(db: Database.Database) {
-  return db.prepare('select username, username_key, username_skeleton from users order by id').all()
+async function storedUsers(state: StoredState) {
+  return (await state.users()).map(({ username, usernameKey, usernameSkeleton }) => ({
+    username,
+    usernameKey,
+    usernameSkeleton
+  }))
 }
 
-function ledgerRows(db: Database.Database): number {
-  return (db.prepare('select count(*) as n from ledger').get() as { n: number }).n
+async function ledgerRows(state: StoredState): Promise<number> {
+  return (await state.ledger()).length
 }
 
 /** Asserts a 400 `username_not_allowed` whose one error points at the username with `message`. */
@@ -34,7 +38,7 @@ async function assertNotAllowed(t: Test, app: App, username: string, message: Re
 }
 
 t.test('invisible characters and Hangul fillers are refused, as typed and as NFKC stores them', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await register(app, 'root')
   const invisible = {
     'root\u3164': 'U\\+1160',
@@ -47,30 +51,30 @@ t.test('invisible characters and Hangul fillers are refused, as typed and as NFK
   for (const [username, codePoint] of Object.entries(invisible)) {
     await assertNotAllowed(t, app, username, new RegExp(`must not contain the invisible character ${codePoint}`))
   }
-  t.same(storedUsers(db), [{ username: 'root', username_key: 'root', username_skeleton: 'root' }])
-  t.equal(ledgerRows(db), 1, 'no signup besides root')
+  t.same(await storedUsers(state), [{ username: 'root', usernameKey: 'root', usernameSkeleton: 'root' }])
+  t.equal(await ledgerRows(state), 1, 'no signup besides root')
 })
 
 t.test('conjoining jamo are refused; Hangul written as syllables registers', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await assertNotAllowed(t, app, 'ㄱㄴㄷ', /must not contain the conjoining jamo U\+1100; write Hangul as syllables/)
   await assertNotAllowed(t, app, 'ab\u11a8c', /must not contain the conjoining jamo U\+11A8/)
   t.equal((await registerRequest(app, '김민준')).statusCode, 201)
-  t.match(storedUsers(db), [{ username: '김민준' }])
+  t.match(await storedUsers(state), [{ username: '김민준' }])
 })
 
 t.test('a name mixing Latin with Cyrillic or Greek, or Cyrillic with Greek, is refused', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await register(app, 'root')
   await assertNotAllowed(t, app, 'rооt', /must not mix Latin, Cyrillic: use one script/)
   await assertNotAllowed(t, app, 'αlice', /must not mix Greek, Latin/)
   await assertNotAllowed(t, app, 'иβан', /must not mix Cyrillic, Greek/)
   await assertNotAllowed(t, app, 'bob\u13a0', /must not mix Latin, Cherokee/)
-  t.same(storedUsers(db), [{ username: 'root', username_key: 'root', username_skeleton: 'root' }])
+  t.same(await storedUsers(state), [{ username: 'root', usernameKey: 'root', usernameSkeleton: 'root' }])
 })
 
 t.test('names in one script, or Latin with one other or with Han, kana, Bopomofo or Hangul, register', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const accepted = [
     'José',
     '山田',
@@ -94,22 +98,22 @@ t.test('names in one script, or Latin with one other or with Han, kana, Bopomofo
     t.equal(response.json().username, username)
   }
   t.same(
-    storedUsers(db).map((row) => (row as { username: string }).username),
+    (await storedUsers(state)).map((row) => row.username),
     accepted
   )
 })
 
 t.test('combining marks must follow a letter, and none may repeat or pile up', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await assertNotAllowed(t, app, '\u0301abc', /must not start with a combining mark/)
   await assertNotAllowed(t, app, 'abe\u0301\u0301', /must not repeat a combining mark or stack more than four/)
   await assertNotAllowed(t, app, 'ab\u0300\u0301\u0302\u0303\u0304c', /stack more than four/)
   t.equal((await registerRequest(app, 'zoe\u0308')).json().username, 'zoë', 'one accent composes as NFKC does')
-  t.equal(storedUsers(db).length, 1)
+  t.equal((await storedUsers(state)).length, 1)
 })
 
 t.test('a name whose confusable skeleton is taken gets 409 username_taken', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   await register(app, 'pop')
   await register(app, 'paypal')
   await register(app, 'modern')
@@ -126,20 +130,20 @@ t.test('a name whose confusable skeleton is taken gets 409 username_taken', asyn
       instance: '/api/register/'
     })
   }
-  t.same(storedUsers(db), [
-    { username: 'pop', username_key: 'pop', username_skeleton: 'pop' },
-    { username: 'paypal', username_key: 'paypal', username_skeleton: 'paypal' },
-    { username: 'modern', username_key: 'modern', username_skeleton: 'rnodern' }
+  t.same(await storedUsers(state), [
+    { username: 'pop', usernameKey: 'pop', usernameSkeleton: 'pop' },
+    { username: 'paypal', usernameKey: 'paypal', usernameSkeleton: 'paypal' },
+    { username: 'modern', usernameKey: 'modern', usernameSkeleton: 'rnodern' }
   ])
-  t.equal(ledgerRows(db), 3, 'no signup for a look-alike')
+  t.equal(await ledgerRows(state), 3, 'no signup for a look-alike')
 })
 
 t.test('of two look-alikes registering at once, exactly one gets the name', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const responses = await Promise.all(['pop', 'рор', 'POP', 'ρορ'].map((username) => registerRequest(app, username)))
   t.same(responses.map((response) => response.statusCode).sort(), [201, 409, 409, 409])
-  t.equal(storedUsers(db).length, 1)
-  t.equal(ledgerRows(db), 1)
+  t.equal((await storedUsers(state)).length, 1)
+  t.equal(await ledgerRows(state), 1)
 })
 
 t.test('login finds a non-Latin name by its exact stored form, a case variant and a decomposed form', async (t) => {
@@ -158,7 +162,7 @@ t.test('login finds a non-Latin name by its exact stored form, a case variant an
 })
 
 t.test('an account whose name the rules now refuse still logs in with it', async (t) => {
-  const { app, db } = await build(t)
+  const { app, state } = await build(t)
   const legacy = 'root\u1160'
   const created = await app.store.createUser({
     ...usernameColumns(legacy),
@@ -169,5 +173,5 @@ t.test('an account whose name the rules now refuse still logs in with it', async
   t.match(created, { created: true })
   t.match(await login(app, legacy), { access: String, refresh: String })
   t.match(await login(app, 'ROOT\u3164'), { access: String, refresh: String }, 'the filler as typed, in another case')
-  t.match(storedUsers(db), [{ username: legacy }])
+  t.match(await storedUsers(state), [{ username: legacy }])
 })

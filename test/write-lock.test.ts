@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net'
 import { createInterface } from 'node:readline'
 import t, { type Test } from 'tap'
 import { BUSY_DEADLINE_MS } from '../src/db/sqlite/storage-failures.js'
-import { build, countChats, ledgerMismatches, PASSWORD, providerFrom, signUp } from './helper.js'
+import { build, PASSWORD, providerFrom, signUp } from './helper.js'
+import type { StoredState } from './stored-state.js'
 
 /** Another process, as a backup or an operator's sqlite3 shell would be, holding the database's write lock. */
 const LOCK_HOLDER = `
@@ -41,13 +42,12 @@ async function serve(t: Test) {
   return { ...built, baseUrl: `http://127.0.0.1:${port}` }
 }
 
-function accountState(db: Built['db']) {
+async function accountState(state: StoredState) {
   return {
-    tokens: db.prepare('select tokens from users').pluck().all() as number[],
-    ledgerRows: db.prepare('select count(*) from ledger').pluck().get() as number
+    tokens: (await state.users()).map(({ tokens }) => tokens),
+    ledgerRows: (await state.ledger()).length
   }
 }
-type Built = Awaited<ReturnType<typeof serve>>
 
 function post(baseUrl: string, path: string, body: object, headers: Record<string, string> = {}) {
   return fetch(`${baseUrl}${path}`, {
@@ -83,9 +83,9 @@ function p99(samples: number[]): number {
 t.test(
   'while another process holds the write lock for 7 s, probes and reads answer and writes fail cleanly after the deadline',
   async (t) => {
-    const { app, db, databaseUrl, baseUrl } = await serve(t)
+    const { app, state, databaseUrl, baseUrl } = await serve(t)
     const { headers } = await signUp(app)
-    const before = accountState(db)
+    const before = await accountState(state)
     const { released } = await holdWriteLock(t, databaseUrl, 7000)
 
     const sentAt = performance.now()
@@ -108,19 +108,19 @@ t.test(
     t.same(probes.failures, [], 'every probe and balance read answered 200')
     t.ok(probes.took.length >= 20, `probed throughout the lock (${probes.took.length} requests)`)
     t.ok(p99(probes.took) < 100, `p99 of probes and reads under 100 ms (${p99(probes.took).toFixed(1)} ms)`)
-    t.same(accountState(db), before, 'nothing was charged and no ledger row written')
-    t.equal(countChats(db), 0)
-    t.equal(db.prepare("select count(*) from users where username = 'bob'").pluck().get(), 0)
+    t.same(await accountState(state), before, 'nothing was charged and no ledger row written')
+    t.equal(await state.countChats(), 0)
+    t.equal((await state.users()).filter(({ username }) => username === 'bob').length, 0)
 
     const after = await post(baseUrl, '/api/chat_msg/', { message: 'Hi again' }, headers)
     t.equal(after.status, 201, 'a chat sent once the lock is released succeeds')
-    t.same(accountState(db), { tokens: [before.tokens[0]! - 100], ledgerRows: before.ledgerRows + 1 })
-    t.same(ledgerMismatches(db), [])
+    t.same(await accountState(state), { tokens: [before.tokens[0]! - 100], ledgerRows: before.ledgerRows + 1 })
+    t.same(await state.ledgerMismatches(), [])
   }
 )
 
 t.test('writes blocked for less than the deadline wait for the lock and succeed', async (t) => {
-  const { app, db, databaseUrl, baseUrl } = await serve(t)
+  const { app, state, databaseUrl, baseUrl } = await serve(t)
   const { headers } = await signUp(app)
   await holdWriteLock(t, databaseUrl, 1000)
   const lockedAt = performance.now()
@@ -133,6 +133,6 @@ t.test('writes blocked for less than the deadline wait for the lock and succeed'
   t.ok(waited >= 900, `both waited for the other process to let go (${Math.round(waited)} ms)`)
   t.equal(chat.status, 201)
   t.equal(registration.status, 201)
-  t.equal(countChats(db, 'completed'), 1)
-  t.same(ledgerMismatches(db), [])
+  t.equal(await state.countChats('completed'), 1)
+  t.same(await state.ledgerMismatches(), [])
 })

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import type { App } from '../../src/app.js'
 import { createMemoryLimits } from '../../src/limits/memory.js'
-import { assertProblem, build, countChats, PASSWORD, providerFrom, register, signUp } from '../helper.js'
+import { assertProblem, build, PASSWORD, providerFrom, register, signUp } from '../helper.js'
 
 /**
  * Two apps on one database and one set of limits, as two instances behind a load balancer on limits they share:
@@ -38,7 +38,7 @@ t.test('a reply in flight on one instance counts against the per-user cap on the
 
   const refused = await chat(second.app, alice.headers)
   assertProblem(t, refused, { status: 429, code: 'too_many_chats_in_flight', instance: '/api/chat_msg/' })
-  t.equal(countChats(first.db), 1, 'the refused message left no chat row')
+  t.equal(await first.state.countChats(), 1, 'the refused message left no chat row')
 
   answer()
   t.equal((await inFlight).statusCode, 201)
