@@ -18,7 +18,7 @@ export function withJwtSecret(config: Config): Config {
  * Outside production a JWT secret is generated on first start and kept beside the database (mode 0600, in a 0700
  * folder), so restarts keep sessions valid. An in-memory database gets a secret that lives as long as the process.
  */
-export function resolveJwtSecret(database: DatabaseConfig): string {
+function resolveJwtSecret(database: DatabaseConfig): string {
   if (database.path === ':memory:') return randomBytes(32).toString('base64url')
   const directory = dirname(database.path)
   const path = join(directory, SECRET_FILE)

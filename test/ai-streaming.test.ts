@@ -65,8 +65,8 @@ t.test('recovery refunds a pending chat once its lease has expired, and not befo
   t.same(await state.ledgerMismatches(), [])
   release()
   const late = await answer
-  t.equal(late.statusCode, 502, 'a reply that comes after the sweep is not stored')
-  t.match(late.json(), { code: 'upstream_error', refunded: true })
+  t.equal(late.statusCode, 504, 'a reply that comes after its chat was refunded is not stored')
+  t.match(late.json(), { code: 'upstream_timeout', refunded: true })
   t.equal(await state.countChats('failed'), 1)
   t.same(await state.ledgerMismatches(), [], 'and is not charged')
 })

@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
-import type { AiReply } from '../src/ai/provider.js'
+import type { AiProvider, AiReply } from '../src/ai/provider.js'
+import { refundExpiredChats } from '../src/modules/chat/recovery.js'
+import { eventsOf } from './event-stream-client.js'
 import { assertProblem, build, providerFrom, signUp } from './helper.js'
 import type { StoredState } from './stored-state.js'
 import { unwritableUntilFreed } from './unwritable-store.js'
@@ -62,5 +64,45 @@ t.test('a chat whose refund was left to a background retry is no longer renewed:
   t.match(await onlyChat(state), { status: 'failed', failureReason: /lease expired/ })
   const balance = await app.inject({ method: 'GET', url: '/api/tokenbalance/', headers })
   t.equal(balance.json().tokens, 4000)
+  t.same(await state.ledgerMismatches(), [])
+})
+
+t.test('a stream whose chat was refunded meanwhile never frees the key a retry has claimed since', async (t) => {
+  let breakFirst: () => void = () => {}
+  let calls = 0
+  const provider: AiProvider = {
+    name: 'scripted',
+    complete: () => Promise.reject(new Error('not used')),
+    async *stream() {
+      calls += 1
+      if (calls === 1) {
+        yield { type: 'delta', text: 'half an ans' }
+        await new Promise<void>((resolve) => (breakFirst = resolve))
+        throw new Error('connection reset')
+      }
+      yield { type: 'delta', text: 'a whole answer' }
+      yield { type: 'end', model: 'scripted', usage: null }
+    }
+  }
+  const { app, state } = await build(t, { CHAT_LEASE: '1h' }, { provider })
+  const { headers } = await signUp(app)
+  const keyed = { ...headers, 'idempotency-key': 'lost-lease', accept: 'text/event-stream' }
+  const send = () => app.inject({ method: 'POST', url: '/api/chat_msg/', headers: keyed, payload: { message: 'hi' } })
+  const first = send()
+  while (calls === 0) await sleep(5)
+
+  // The instance lost its lease (a stalled event loop, say): recovery refunds the chat and releases its key.
+  t.same(await refundExpiredChats(app.store, app.log, Date.now() + 2 * 60 * 60 * 1000), [1])
+  const retry = await send()
+  t.match(eventsOf(retry.body).at(-1), { event: 'done', data: { response: 'a whole answer' } })
+  breakFirst()
+  const cutOff = eventsOf((await first).body).filter(({ event }) => event !== 'delta')
+
+  t.match(cutOff, [{ event: 'error', data: { code: 'upstream_timeout', refunded: true } }])
+  const again = await send()
+  t.equal(again.headers['idempotent-replayed'], 'true', "the retry's answer is still what the key replays")
+  t.same(eventsOf(again.body), [eventsOf(retry.body).at(-1)])
+  const balance = await app.inject({ method: 'GET', url: '/api/tokenbalance/', headers })
+  t.equal(balance.json().tokens, 3900, 'charged once, for the retry')
   t.same(await state.ledgerMismatches(), [])
 })

@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream'
 import { loadConfig } from '../config.js'
 import { createStore } from '../db/create-store.js'
-import { backfillUsernameSkeletons } from '../modules/auth/skeleton-backfill.js'
+import { backfillUsernameSkeletons } from '../modules/auth/service.js'
 import { parseCommandLine, USAGE, UsageError, type Invocation } from './arguments.js'
 import { createAdmin, grant, listUsers, verifyLedger, type CommandContext } from './commands.js'
 import { readHiddenLine, type TerminalInput } from './prompt.js'

@@ -95,10 +95,10 @@ export interface ChargingStore {
    */
   reserveChat(input: ChatReservation): Promise<ReserveResult>
   /**
-   * Stores the reply of a pending chat and keeps its cost. Conditional on the chat being pending: rejects when it was
-   * settled or refunded already, so a chat is settled at most once and never after a refund.
+   * Stores the reply of a pending chat and keeps its cost, in one conditional update: undefined, and nothing changed,
+   * when the chat was settled or refunded already, so a chat is settled at most once and never after a refund.
    */
-  settleChat(input: ChatSettlement): Promise<StoredChat>
+  settleChat(input: ChatSettlement): Promise<StoredChat | undefined>
   /**
    * Credits the cost of a pending chat back, with its ledger row, and releases the Idempotency-Key bound to the chat
    * (if it has no stored answer), in one transaction, so a retry runs afresh at once. Conditional on the chat being
@@ -113,7 +113,8 @@ export interface ChargingStore {
    */
   renewChatLeases(holder: string, chatIds: number[], until: number): Promise<number>
   /**
-   * Refunds, each as `refundChat` in a transaction of its own, the pending chats whose lease had expired at `now`;
+   * Refunds, each as `refundChat` (in a savepoint of its own within one group commit), the pending chats whose lease
+   * had expired at `now`;
    * returns their ids. Each refund is conditional on the lease still being expired then, so a renewal racing it
    * either comes first and keeps the chat pending, or finds it refunded. Idempotent.
    */
@@ -152,7 +153,10 @@ export interface IdempotencyStore {
   beginIdempotentRequest(input: IdempotencyBegin): Promise<IdempotencyOutcome>
   /** Stores the answer to replay; idempotent, so it may be written again after a failure. */
   completeIdempotentRequest(scope: IdempotencyScope, response: StoredResponse): Promise<void>
-  /** Forgets a claim whose request changed nothing; idempotent. */
+  /**
+   * Forgets a claim whose request changed nothing, in one conditional statement: a key bound to a chat (whose refund
+   * releases it) or holding an answer is kept. Idempotent.
+   */
   releaseIdempotentRequest(scope: IdempotencyScope): Promise<void>
   purgeIdempotencyKeys(expiredBefore: number): Promise<number>
 }

@@ -126,7 +126,7 @@ for (const backend of backends) {
       cost: 10,
       createdAt: 7
     })
-    await t.rejects(store.settleChat(settlement(chatId)), 'a second settlement is refused')
+    t.equal(await store.settleChat(settlement(chatId)), undefined, 'a second settlement is refused')
     t.equal(await store.refundChat({ chatId, reason: 'late failure', now: Date.now() }), false, 'and so is a refund')
     t.match(await state.chats(), [{ status: 'incomplete', response: 'partial', failureReason: null }])
     t.equal((await state.user('alice')).tokens, 90)
@@ -139,7 +139,7 @@ for (const backend of backends) {
     const { chatId } = await reserved(store, userId, { cost: 10 })
     t.equal(await store.refundChat({ chatId, reason: 'provider failed', now: Date.now() }), true)
     t.equal(await store.refundChat({ chatId, reason: 'again', now: Date.now() }), false)
-    await t.rejects(store.settleChat(settlement(chatId)))
+    t.equal(await store.settleChat(settlement(chatId)), undefined)
     t.match(await state.chats(), [{ status: 'failed', response: null, failureReason: 'provider failed' }])
     t.match((await state.ledger('alice')).slice(1), [
       { reason: 'chat', delta: -10, chatId, balanceAfter: 90 },
@@ -154,12 +154,12 @@ for (const backend of backends) {
     const other = openAnother()
     const userId = await createUser(store, 'alice', 100)
     const { chatId } = await reserved(store, userId, { cost: 10 })
-    const [settled, refunded] = await Promise.allSettled([
+    const [settled, refunded] = await Promise.all([
       store.settleChat(settlement(chatId)),
       other.refundChat({ chatId, reason: 'timed out', now: Date.now() })
     ])
-    const refundWon = refunded.status === 'fulfilled' && refunded.value === true
-    t.equal(settled.status === 'fulfilled', !refundWon, 'the settlement succeeded exactly when the refund did not')
+    const refundWon = refunded
+    t.equal(settled !== undefined, !refundWon, 'the settlement succeeded exactly when the refund did not')
     t.equal((await state.user('alice')).tokens, refundWon ? 100 : 90)
     t.equal((await state.ledger('alice')).length, refundWon ? 3 : 2)
     await assertBooksBalance(t, store, state)

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { backends } from './backends.js'
-import { createUser } from './fixtures.js'
+import { createUser, reserved } from './fixtures.js'
 
 for (const backend of backends) {
   t.test(`${backend.name}: a key is claimed, busy, bound to its request, and replays its answer`, async (t) => {
@@ -37,6 +37,26 @@ for (const backend of backends) {
       state: 'claimed'
     })
     t.match(await state.idempotencyKeys(), [{ requestHash: 'new', responseStatus: null, createdAt: 200 }])
+  })
+
+  t.test(`${backend.name}: releasing never forgets a key bound to a chat or holding an answer`, async (t) => {
+    const { store, state } = await backend.open(t)
+    const userId = await createUser(store, 'alice')
+    const charged = { userId, operation: 'chat', key: 'charged' }
+    const answered = { userId, operation: 'grant', key: 'answered' }
+    for (const scope of [charged, answered]) {
+      await store.beginIdempotentRequest({ ...scope, requestHash: 'h', expiredBefore: 0, now: 1 })
+    }
+    const { chatId } = await reserved(store, userId, { idempotencyKey: charged })
+    await store.completeIdempotentRequest(answered, { status: 201, body: '{}' })
+
+    await store.releaseIdempotentRequest(charged)
+    await store.releaseIdempotentRequest(answered)
+
+    t.match(await state.idempotencyKeys(), [
+      { key: 'charged', chatId, responseStatus: null },
+      { key: 'answered', chatId: null, responseStatus: 201 }
+    ])
   })
 
   t.test(`${backend.name}: of simultaneous first requests with one key, exactly one claims it`, async (t) => {

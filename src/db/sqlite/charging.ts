@@ -141,11 +141,7 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
     return { reserved: true, chatId: chat.id, conversationId, remainingTokens }
   })
 
-  const settleChat = (input: ChatSettlement): StoredChat => {
-    const settled = settlePendingChat.get(input)
-    if (!settled) throw new Error(`chat ${input.chatId} is no longer pending and cannot be settled`)
-    return settled
-  }
+  const settleChat = (input: ChatSettlement): StoredChat | undefined => settlePendingChat.get(input)
 
   /**
    * Returns false when `fail` found nothing to fail (the chat was settled or refunded already, or its lease was

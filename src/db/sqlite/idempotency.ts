@@ -1,4 +1,4 @@
-import { and, eq, lt, sql } from 'drizzle-orm'
+import { and, eq, isNull, lt, sql } from 'drizzle-orm'
 import { idempotencyKeys } from './schema.js'
 import type { IdempotencyBegin, IdempotencyOutcome, IdempotencyScope, StoredResponse } from '../store.js'
 import type { Db } from './connection.js'
@@ -47,7 +47,11 @@ export function idempotencyQueries(db: Db) {
     .where(keyScope)
     .prepare()
 
-  const release = db.delete(idempotencyKeys).where(keyScope).prepare()
+  // A key bound to a chat belongs to its charge (the refund releases it), and a key with an answer is kept.
+  const release = db
+    .delete(idempotencyKeys)
+    .where(and(keyScope, isNull(idempotencyKeys.chatId), isNull(idempotencyKeys.responseStatus)))
+    .prepare()
 
   const purge = db
     .delete(idempotencyKeys)

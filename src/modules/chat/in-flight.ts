@@ -1,6 +1,6 @@
 import type { AiConfig } from '../../config.js'
 import type { InFlightSlots, Limits } from '../../limits/limits.js'
-import { MAX_REPLY_IDLE_PERIODS } from './service.js'
+import { MAX_REPLY_IDLE_PERIODS } from './dependencies.js'
 
 /** Beyond a reply's own total time limit, time for its store writes. */
 const MARGIN_MS = 60_000

@@ -2,7 +2,7 @@ import { AiProviderError } from '../../ai/errors.js'
 import type { AiReply } from '../../ai/provider.js'
 import { isStorageUnavailable, storageUnavailable, upstreamFailure } from '../../problems/errors.js'
 import { writeOrRetryLater, type WriteLog } from '../common/write-later.js'
-import type { ChatDependencies, ReservedChat } from './service.js'
+import type { ChatDependencies, ReservedChat } from './dependencies.js'
 import type { ReplyDeadline } from './deadline.js'
 import type { ChatOutcome } from '../../metrics/recorder.js'
 
@@ -18,6 +18,7 @@ export async function failChat(
   { deadline, clientLeft, partialText, log }: FailureContext
 ): Promise<unknown> {
   if (isStorageUnavailable(error)) return refundUnrecorded(deps, chat, error, log)
+  if (error instanceof RefundedMeanwhile) return refundedMeanwhile(deps)
   const failure = classify(error, deadline, !partialText)
   if (partialText) {
     try {
@@ -28,6 +29,7 @@ export async function failChat(
       })
     } catch (settleError) {
       if (isStorageUnavailable(settleError)) return refundUnrecorded(deps, chat, settleError, log)
+      if (settleError instanceof RefundedMeanwhile) return refundedMeanwhile(deps)
       throw settleError
     }
     return failure
@@ -46,6 +48,19 @@ export interface FailureContext {
   log: WriteLog
 }
 
+/**
+ * The chat was refunded while its reply ran: this instance could not renew its lease in time (the database was
+ * locked past a lease, or the event loop stalled), and recovery, here or on another instance, refunded it. The reply
+ * is not stored and nothing is charged; the client is told so as a reply that took too long.
+ */
+class RefundedMeanwhile extends Error {}
+
+function refundedMeanwhile(deps: ChatDependencies) {
+  deps.recorder.chatFinished('upstream_timeout')
+  return upstreamFailure('timeout', true)
+}
+
+/** Settles the chat with its reply; throws `RefundedMeanwhile` when the chat was no longer pending. */
 export async function settleChat(
   deps: ChatDependencies,
   chat: ReservedChat,
@@ -61,6 +76,7 @@ export async function settleChat(
     completionTokens: reply.usage?.completionTokens ?? null,
     now: Date.now()
   })
+  if (!settled) throw new RefundedMeanwhile(`chat ${chat.chatId} was refunded before its reply could be stored`)
   deps.recorder.chatFinished(status)
   return settled
 }

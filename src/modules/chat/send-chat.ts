@@ -21,6 +21,13 @@ export async function sendChat(
   message: ChatRequest,
   key: string | undefined
 ) {
+  const streamed = wantsEventStream(request)
+  let events: EventStream | undefined
+  const streaming = {
+    onStart: () => (events = openEventStream(reply)),
+    onDelta: (text: string) => events!.send('delta', { text })
+  }
+  const options = { clientGone: clientGoneSignal(request, reply), log: request.log, ...(streamed ? streaming : {}) }
   const idempotentRequest = {
     key,
     userId: request.user.id,
@@ -28,27 +35,13 @@ export async function sendChat(
     fingerprint: message,
     instance: request.url
   }
-  const options = { clientGone: clientGoneSignal(request, reply), log: request.log }
 
-  if (!wantsEventStream(request)) {
+  try {
     const outcome = await idempotently(deps.store, request.log, idempotentRequest, async (idempotencyKey) => ({
       status: 201,
       body: await runChat(deps, request.user.id, message, { ...options, idempotencyKey })
     }))
-    return sendOutcome(reply, outcome)
-  }
-
-  let events: EventStream | undefined
-  try {
-    const outcome = await idempotently(deps.store, request.log, idempotentRequest, async (idempotencyKey) => ({
-      status: 201,
-      body: await runChat(deps, request.user.id, message, {
-        ...options,
-        idempotencyKey,
-        onStart: () => (events = openEventStream(reply)),
-        onDelta: (text) => events!.send('delta', { text })
-      })
-    }))
+    if (!streamed) return sendOutcome(reply, outcome)
     if ('replay' in outcome) return replayAsEvents(reply, outcome.replay)
     events!.send('done', outcome.answer.body)
   } catch (error) {

@@ -1,51 +1,26 @@
-import type { AiConfig } from '../../config.js'
-import type { AiProvider, GenerateRequest } from '../../ai/provider.js'
-import type { ChargingStore, ChatHistoryStore, IdempotencyScope, IdempotencyStore } from '../../db/store.js'
+import type { GenerateRequest } from '../../ai/provider.js'
+import type { IdempotencyScope } from '../../db/store.js'
 import { ConversationNotFoundError, TooManyChatsInFlightError, insufficientTokens } from '../../problems/errors.js'
-import type { InFlightSlots } from '../../limits/limits.js'
-import type { ChatLeases } from './leases.js'
-import type { ChatRecorder } from '../../metrics/recorder.js'
 import type { WriteLog } from '../common/write-later.js'
+import type { ClaimedKey } from '../idempotency/service.js'
 import { askProvider } from './ask-provider.js'
 import { ReplyDeadline } from './deadline.js'
+import { MAX_REPLY_IDLE_PERIODS, type ChatDependencies, type ReservedChat } from './dependencies.js'
 import { toChatItem } from './history.js'
 import { failChat, settleChat } from './outcome.js'
 import { buildPrompt, titleFrom } from './prompt.js'
 import type { ChatReply, ChatRequest } from './schemas.js'
 
 export { getChat, listChatHistory } from './history.js'
-
-export interface ChatDependencies {
-  store: ChargingStore & ChatHistoryStore & IdempotencyStore
-  provider: AiProvider
-  chatCost: number
-  ai: AiConfig
-  inFlight: InFlightSlots
-  leases: ChatLeases
-  recorder: ChatRecorder
-}
-
-/** A reply may go on streaming while it makes progress, but never longer than this many idle time limits in all. */
-export const MAX_REPLY_IDLE_PERIODS = 10
-
-/** A chat whose cost is reserved and whose reply is still to come. */
-export interface ReservedChat {
-  userId: number
-  chatId: number
-  conversationId: number
-  /** The message opened a new conversation, so there is no earlier context to load. */
-  startsConversation: boolean
-  message: string
-  remainingTokens: number
-}
+export type { ChatDependencies } from './dependencies.js'
 
 export interface ChatOptions {
   /** Aborted when the client goes away. */
   clientGone: AbortSignal
   /** Where a write that has to wait for the database (a refund) reports. */
   log: WriteLog
-  /** The Idempotency-Key this request claimed, bound to the chat by its reservation. */
-  idempotencyKey?: IdempotencyScope
+  /** The Idempotency-Key this request claimed: the reservation binds it to the chat, and says so. */
+  idempotencyKey?: ClaimedKey
   /** Called once the cost is reserved, before the provider is asked (a stream opens here). */
   onStart?: () => void
   /** Given for streaming: receives each piece of text as it arrives. */
@@ -67,7 +42,8 @@ export async function runChat(
   const slot = await deps.inFlight.acquire(String(userId))
   if (!slot) throw new TooManyChatsInFlightError(deps.ai.maxConcurrentPerUser)
   try {
-    const chat = await reserve(deps, userId, request, options.idempotencyKey)
+    const chat = await reserve(deps, userId, request, options.idempotencyKey?.scope)
+    options.idempotencyKey?.charged()
     try {
       options.onStart?.()
       return await reply(deps, chat, options)

@@ -3,7 +3,7 @@ import type { StoredResponse } from '../../db/store.js'
 import type { IdempotentOutcome } from './service.js'
 
 /** Sends a remembered first answer again, marked as a replay. */
-export function sendReplay(reply: FastifyReply, stored: StoredResponse) {
+function sendReplay(reply: FastifyReply, stored: StoredResponse) {
   return reply
     .code(stored.status)
     .header('idempotent-replayed', 'true')

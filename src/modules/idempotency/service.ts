@@ -27,38 +27,50 @@ export interface Answer<Body> {
 
 export type IdempotentOutcome<Body> = { replay: StoredResponse } | { answer: Answer<Body> }
 
+/** The key a request claimed, as the operation sees it. */
+export interface ClaimedKey {
+  scope: IdempotencyScope
+  /** The operation calls this once it has committed a charge bound to the key: from then on the key is its charge's. */
+  charged(): void
+}
+
 /**
  * Runs an operation under an optional `Idempotency-Key`, the one mechanism for every route that takes one: the same
  * key with the same fingerprint replays the stored answer, with another is 422, and while the first request is still
- * running is 409. `run` receives the claimed key's scope, for an operation that binds it to what it charges.
+ * running is 409. `run` receives the claimed key, for an operation that binds it to what it charges and says when
+ * it has.
  *
- * What happens to the key follows from what the request charged, which a problem's `refunded` says:
+ * What happens to the key follows from what the request charged:
  * - an answer is remembered;
- * - a problem that kept its charge (`refunded: false`, a stream cut off after some text) is remembered as the answer;
- * - a problem after a charge that was refunded (`refunded: true`) leaves the key to the refund, which releases it in
- *   its own transaction (releasing it here could free a retry's fresh claim of it);
- * - any other problem came before anything changed, and releases the key, so a retry runs afresh.
- * Once a charge has committed, its key is never released: if the database cannot take the answer, it is written
+ * - a problem before any charge releases the key, so a retry runs afresh;
+ * - a problem after a charge that kept it (`refunded: false`, a stream cut off after some text) is remembered as the
+ *   answer;
+ * - any other problem after a charge leaves the key to the charge: the refund releases it in its own transaction
+ *   (releasing it here could free a retry's fresh claim of it), now, later by a retry, or by recovery.
+ * Once a charge has committed, its key is never released here: if the database cannot take the answer, it is written
  * again in the background while retries get 409.
  */
 export async function idempotently<Body>(
   store: IdempotencyStore,
   log: WriteLog,
   request: IdempotentRequest,
-  run: (key: IdempotencyScope | undefined) => Promise<Answer<Body>>
+  run: (key: ClaimedKey | undefined) => Promise<Answer<Body>>
 ): Promise<IdempotentOutcome<Body>> {
   if (request.key === undefined) return { answer: await run(undefined) }
   const scope = { userId: request.userId, operation: request.operation, key: request.key }
   const replay = await claim(store, scope, request.fingerprint)
   if (replay) return { replay }
   const keyWrite = keyWriter(store, scope, log)
+  let charged = false
   let answer: Answer<Body>
   try {
-    answer = await run(scope)
+    answer = await run({ scope, charged: () => (charged = true) })
   } catch (error) {
     const problem = { ...problemFromError(error as ProblemError), instance: request.instance }
-    if (problem.refunded === false) await keyWrite.remember({ status: problem.status, body: JSON.stringify(problem) })
-    else if (problem.refunded === undefined) await keyWrite.release()
+    if (!charged) await keyWrite.release()
+    else if (problem.refunded === false) {
+      await keyWrite.remember({ status: problem.status, body: JSON.stringify(problem) })
+    }
     throw error
   }
   await keyWrite.remember({ status: answer.status, body: JSON.stringify(answer.body) })
