@@ -71,7 +71,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   installValidators(app)
   const addMethodNotAllowedRoutes = trackRouteMethods(app)
   app.addSchema(ProblemSchema)
-  const limits = overrides.limits ?? createLimits(config.limits)
+  const limits = overrides.limits ?? (await createLimits(config.limits))
   if (!overrides.limits) app.addHook('onClose', () => limits.close())
   // Abuse protection; the rate limits read each route's `rateLimitPolicy` as it is added, so they precede the routes.
   await app.register(securityHeaders, { corsOrigins: config.corsOrigins })

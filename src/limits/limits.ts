@@ -12,8 +12,12 @@ export interface Limits {
   failures(name: string, rule: FailureRule): FailureCounter
   /** Every hit, in fixed windows that start with the first hit of a key. */
   windows(name: string, rule: WindowRule): WindowCounter
+  /** Whether the counts can be reached now; never rejects. */
+  checkReadiness(): Promise<LimitsReadiness>
   close(): Promise<void>
 }
+
+export type LimitsReadiness = 'ok' | 'unreachable'
 
 export interface SlotRule {
   maxPerKey: number

@@ -9,6 +9,7 @@ import type {
   WindowCounter
 } from './limits.js'
 import { MemoryWindows } from './memory-windows.js'
+import { namedLimits } from './named-limits.js'
 
 /** Keys remembered per limit; past this the oldest windows are forgotten, so memory stays bounded under attack. */
 export const MAX_KEYS_PER_LIMIT = 100_000
@@ -24,28 +25,12 @@ export interface MemoryLimits extends Limits {
   heldKeys(): number
 }
 
-interface Made {
-  rule: string
-  counter: unknown
-  size: () => number
-}
-
 export function createMemoryLimits({
   maxKeysPerLimit = MAX_KEYS_PER_LIMIT,
   now = Date.now
 }: MemoryLimitsOptions = {}): MemoryLimits {
-  const made = new Map<string, Made>()
-
-  /** A name stands for one counter: asked again with the same rule, it is the same counter. */
-  function named<C>(name: string, rule: object, make: () => { counter: C; size: () => number }): C {
-    const ruleText = JSON.stringify(rule)
-    const existing = made.get(name)
-    if (existing && existing.rule !== ruleText) throw new Error(`the limit ${name} is already another rule`)
-    if (existing) return existing.counter as C
-    const { counter, size } = make()
-    made.set(name, { rule: ruleText, counter, size })
-    return counter
-  }
+  /** Each counter's extra is how many keys it holds. */
+  const { named, extras } = namedLimits<() => number>()
 
   return {
     slots: (name, rule) => named(name, { kind: 'slots', ...rule }, () => memorySlots(rule, now)),
@@ -57,7 +42,8 @@ export function createMemoryLimits({
       named(name, { kind: 'windows', ...rule }, () =>
         memoryWindowCounter(new MemoryWindows(rule.windowMs, maxKeysPerLimit, now, noHits))
       ),
-    heldKeys: () => [...made.values()].reduce((sum, { size }) => sum + size(), 0),
+    heldKeys: () => extras().reduce((sum, size) => sum + size(), 0),
+    checkReadiness: async () => 'ok',
     close: async () => {}
   }
 }
@@ -88,7 +74,7 @@ function memoryFailures(rule: FailureRule, windows: MemoryWindows<FailureCounts>
       if (counts.failures === 0 && counts.pending === 0) windows.forget(key)
     }
   }
-  return { counter, size: () => windows.size }
+  return { counter, extra: () => windows.size }
 }
 
 function memoryWindowCounter(windows: MemoryWindows<{ hits: number }>) {
@@ -99,7 +85,7 @@ function memoryWindowCounter(windows: MemoryWindows<{ hits: number }>) {
       return { count: window.counts.hits, resetInMs: windows.remainingMs(window) }
     }
   }
-  return { counter, size: () => windows.size }
+  return { counter, extra: () => windows.size }
 }
 
 /** Slots by key, each with the time it expires; a process's memory dies with it, so only a bug could lose one. */
@@ -123,5 +109,5 @@ function memorySlots(rule: SlotRule, now: () => number) {
       }
     }
   }
-  return { counter, size: () => held.size }
+  return { counter, extra: () => held.size }
 }
