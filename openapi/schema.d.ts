@@ -33,7 +33,7 @@ export interface paths {
         };
         /**
          * Readiness probe: the database answers and is migrated
-         * @description Answers 503 `not_ready` while the database is unreachable or lacks a migration, and while shutting down.
+         * @description Answers 503 `not_ready` while the database is unreachable or lacks a migration, and while shutting down. It also says whether the limits (Redis, with `REDIS_URL`) can be reached, but stays 200 while they cannot: the limits then fail open and the database still guards every balance.
          */
         get: operations["checkReadiness"];
         put?: never;
@@ -53,7 +53,7 @@ export interface paths {
         };
         /**
          * Prometheus metrics
-         * @description Request durations by route and status, chats by outcome, tokens charged and refunded, AI provider latency, and the Node.js process. Absent (404) when `METRICS_ENABLED=false`. When the server sets `METRICS_TOKEN` it wants that token as a bearer token (401 without it); without one, keep the route off the public internet.
+         * @description Request durations by route and status, chats by outcome, tokens charged and refunded, AI provider latency, limit checks that failed open, and the Node.js process. Absent (404) when `METRICS_ENABLED=false`. When the server sets `METRICS_TOKEN` it wants that token as a bearer token (401 without it); without one, keep the route off the public internet.
          */
         get: operations["getMetrics"];
         put?: never;
@@ -525,7 +525,8 @@ export interface components {
              * @description The state of each readiness check (not_ready only)
              * @example {
              *       "database": "ok",
-             *       "migrations": "pending"
+             *       "migrations": "pending",
+             *       "limits": "ok"
              *     }
              */
             checks?: {
@@ -610,7 +611,8 @@ export interface operations {
                      *       "status": "ready",
                      *       "checks": {
                      *         "database": "ok",
-                     *         "migrations": "ok"
+                     *         "migrations": "ok",
+                     *         "limits": "ok"
                      *       }
                      *     }
                      */
@@ -632,6 +634,11 @@ export interface operations {
                              * @enum {string}
                              */
                             migrations: "ok";
+                            /**
+                             * @description Whether the limits can be counted; while they cannot, they fail open and readiness holds
+                             * @example ok
+                             */
+                            limits: "ok" | "unreachable";
                         };
                     };
                 };
@@ -651,7 +658,8 @@ export interface operations {
                      *       "code": "not_ready",
                      *       "checks": {
                      *         "database": "ok",
-                     *         "migrations": "pending"
+                     *         "migrations": "pending",
+                     *         "limits": "ok"
                      *       }
                      *     }
                      */

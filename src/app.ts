@@ -5,6 +5,7 @@ import { createProvider } from './ai/create-provider.js'
 import type { Config } from './config.js'
 import type { Store } from './db/store.js'
 import { createLimits } from './limits/create-limits.js'
+import { failOpen, reportUnavailable } from './limits/fail-open.js'
 import type { Limits } from './limits/limits.js'
 import { loggerOptions, requestIdOf } from './logger.js'
 import accountRoutes from './modules/account/routes.js'
@@ -33,6 +34,8 @@ import requireAdmin from './plugins/require-admin.js'
 const BODY_LIMIT_BYTES = 128 * 1024
 /** Node looks for requests past their deadline every 30 s by default; a stalled upload would outlive REQUEST_TIMEOUT. */
 const DEADLINE_CHECK_INTERVAL_MS = 1000
+/** While the limits cannot be reached, one warn line per this long, however many requests fail open. */
+const LIMITS_WARNING_INTERVAL_MS = 30_000
 
 export interface AppOverrides {
   /** Replaces the configured AI provider (tests use this to script failures). */
@@ -71,8 +74,17 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   installValidators(app)
   const addMethodNotAllowedRoutes = trackRouteMethods(app)
   app.addSchema(ProblemSchema)
-  const limits = overrides.limits ?? (await createLimits(config.limits))
-  if (!overrides.limits) app.addHook('onClose', () => limits.close())
+  const ownLimits = overrides.limits ?? (await createLimits(config.limits))
+  if (!overrides.limits) app.addHook('onClose', () => ownLimits.close())
+  // The metrics plugin, registered below, decorates the recorder before any request can count.
+  const limits = failOpen(
+    ownLimits,
+    reportUnavailable({
+      count: () => app.limitsRecorder.limitsUnavailable(),
+      warn: (details, message) => app.log.warn(details, message),
+      intervalMs: LIMITS_WARNING_INTERVAL_MS
+    })
+  )
   // Abuse protection; the rate limits read each route's `rateLimitPolicy` as it is added, so they precede the routes.
   await app.register(securityHeaders, { corsOrigins: config.corsOrigins })
   await app.register(rateLimits, { config: config.rateLimit, limits })
@@ -86,7 +98,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(requireAdmin)
 
   const provider = overrides.provider ?? createProvider(config.ai)
-  await app.register(opsRoutes, { metricsToken: config.metricsToken })
+  await app.register(opsRoutes, { metricsToken: config.metricsToken, limits })
   await app.register(authRoutes, { config })
   await app.register(sessionRoutes)
   await app.register(accountRoutes)

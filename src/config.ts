@@ -60,6 +60,8 @@ export const EnvSchema = Type.Object({
   RATE_LIMIT_CHATS: Count(60, 1),
   RATE_LIMIT_CHAT_WINDOW: Duration('1m'),
   TRUST_PROXY: Type.String({ minLength: 1, default: 'false' }),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://' })),
+  REDIS_KEY_PREFIX: Type.String({ default: 'ai-chat:' }),
   CORS_ORIGINS: Type.String({ default: '' })
 })
 
@@ -218,7 +220,7 @@ function toConfig(env: Env): Config {
       keepAliveTimeoutMs: parseDuration(env.KEEP_ALIVE_TIMEOUT) * 1000,
       maxConnections: env.MAX_CONNECTIONS
     },
-    limits: { kind: 'memory' },
+    limits: env.REDIS_URL ? { kind: 'redis', url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX } : { kind: 'memory' },
     rateLimit: {
       enabled: env.RATE_LIMIT === 'on',
       failedLogins: {

@@ -95,7 +95,8 @@ const badValues = [
   ['ARGON2_PER_ACCOUNT', '0'],
   ['REQUEST_TIMEOUT', '0s'],
   ['KEEP_ALIVE_TIMEOUT', '500ms'],
-  ['MAX_CONNECTIONS', '0']
+  ['MAX_CONNECTIONS', '0'],
+  ['REDIS_URL', '127.0.0.1:6379']
 ] as const
 
 for (const [variable, value] of badValues) {
@@ -138,6 +139,16 @@ t.test('TRUST_PROXY is a switch or a list of proxy addresses and ranges', async 
   for (const [value, expected] of Object.entries(values)) {
     t.same(loadConfig({ JWT_SECRET: SECRET, TRUST_PROXY: value }).trustProxy, expected, value)
   }
+})
+
+t.test('REDIS_URL moves the limits to Redis, under REDIS_KEY_PREFIX (ai-chat: by default)', async (t) => {
+  t.same(loadConfig({ JWT_SECRET: SECRET, REDIS_URL: 'redis://cache:6379/2' }).limits, {
+    kind: 'redis',
+    url: 'redis://cache:6379/2',
+    keyPrefix: 'ai-chat:'
+  })
+  const env = { JWT_SECRET: SECRET, REDIS_URL: 'rediss://cache', REDIS_KEY_PREFIX: 'staging:' }
+  t.same(loadConfig(env).limits, { kind: 'redis', url: 'rediss://cache', keyPrefix: 'staging:' })
 })
 
 t.test('SHUTDOWN_TIMEOUT is converted to milliseconds', async (t) => {

@@ -14,7 +14,7 @@ t.test('GET /readyz answers 200 when the database answers and is migrated', asyn
   const { app } = await build(t)
   const response = await app.inject({ method: 'GET', url: '/readyz' })
   t.equal(response.statusCode, 200)
-  t.same(response.json(), { status: 'ready', checks: { database: 'ok', migrations: 'ok' } })
+  t.same(response.json(), { status: 'ready', checks: { database: 'ok', migrations: 'ok', limits: 'ok' } })
 })
 
 t.test('GET /readyz answers 503 not_ready when the newest migration is not applied', async (t) => {
@@ -28,7 +28,7 @@ t.test('GET /readyz answers 503 not_ready when the newest migration is not appli
     code: 'not_ready',
     instance: '/readyz',
     detail: 'The service is not ready: migrations pending',
-    extensions: { checks: { database: 'ok', migrations: 'pending' } }
+    extensions: { checks: { database: 'ok', migrations: 'pending', limits: 'ok' } }
   })
 })
 
@@ -39,7 +39,7 @@ t.test('GET /readyz answers 503 not_ready when the migrations table is gone', as
   const response = await app.inject({ method: 'GET', url: '/readyz' })
 
   t.equal(response.statusCode, 503)
-  t.same(response.json().checks, { database: 'ok', migrations: 'pending' })
+  t.same(response.json().checks, { database: 'ok', migrations: 'pending', limits: 'ok' })
 })
 
 t.test('GET /readyz answers 503 not_ready when the database cannot be reached', async (t) => {
@@ -53,7 +53,7 @@ t.test('GET /readyz answers 503 not_ready when the database cannot be reached', 
     code: 'not_ready',
     instance: '/readyz',
     detail: 'The service is not ready: database unreachable, migrations unknown',
-    extensions: { checks: { database: 'unreachable', migrations: 'unknown' } }
+    extensions: { checks: { database: 'unreachable', migrations: 'unknown', limits: 'ok' } }
   })
 })
 

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client'
-import type { ChatOutcome, ChatRecorder } from './recorder.js'
+import type { ChatOutcome, ChatRecorder, LimitsRecorder } from './recorder.js'
 
 const CHAT_OUTCOMES: ChatOutcome[] = [
   'completed',
@@ -49,9 +49,15 @@ export function createPrometheusMetrics() {
     buckets: LATENCY_BUCKETS_SECONDS,
     registers
   })
+  const limitsUnavailable = new Counter({
+    name: 'limits_unavailable_total',
+    help: 'Limit checks that could not reach the limits (Redis) and let their request through uncounted',
+    registers
+  })
   for (const outcome of CHAT_OUTCOMES) chats.inc({ outcome }, 0)
   tokensCharged.inc(0)
   tokensRefunded.inc(0)
+  limitsUnavailable.inc(0)
 
   const chatRecorder: ChatRecorder = {
     chatFinished: (outcome) => chats.inc({ outcome }),
@@ -61,8 +67,11 @@ export function createPrometheusMetrics() {
       providerDuration.observe({ provider, outcome: succeeded ? 'ok' : 'error' }, seconds)
   }
 
+  const limitsRecorder: LimitsRecorder = { limitsUnavailable: () => limitsUnavailable.inc() }
+
   return {
     chatRecorder,
+    limitsRecorder,
     contentType: registry.contentType,
     render: () => registry.metrics(),
     observeRequest: (method: string, route: string, statusCode: number, seconds: number) =>

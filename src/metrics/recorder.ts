@@ -32,3 +32,12 @@ export const ignoreChatEvents: ChatRecorder = {
   tokensRefunded() {},
   providerAnswered() {}
 }
+
+/** What the limits report: each call that could not reach them and let its request through (failed open). */
+export interface LimitsRecorder {
+  limitsUnavailable(): void
+}
+
+export const ignoreLimitsEvents: LimitsRecorder = {
+  limitsUnavailable() {}
+}

@@ -49,7 +49,7 @@ export const SHUTTING_DOWN_EXAMPLE: ExampleProblem = {
 export const NOT_READY_EXAMPLE: ExampleProblem = {
   code: 'not_ready',
   detail: 'The service is not ready: migrations pending',
-  extensions: { checks: { database: 'ok', migrations: 'pending' } }
+  extensions: { checks: { database: 'ok', migrations: 'pending', limits: 'ok' } }
 }
 
 export function problemExample(status: number, example = EXAMPLES[status]) {

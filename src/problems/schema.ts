@@ -51,7 +51,7 @@ export const ProblemSchema = Type.Object(
     checks: Type.Optional(
       Type.Record(Type.String(), Type.String(), {
         description: 'The state of each readiness check (not_ready only)',
-        examples: [{ database: 'ok', migrations: 'pending' }]
+        examples: [{ database: 'ok', migrations: 'pending', limits: 'ok' }]
       })
     )
   },

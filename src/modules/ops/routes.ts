@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { Limits } from '../../limits/limits.js'
 import { NOT_READY_EXAMPLE, SHUTTING_DOWN_EXAMPLE } from '../../problems/examples.js'
 import { problemResponse, problemResponses } from '../../problems/schema.js'
 import { HealthSchema, METRICS_MEDIA_TYPE, MetricsSchema, ReadinessSchema } from './schemas.js'
@@ -7,7 +8,12 @@ import { checkReadiness, metricsTokenCheck } from './service.js'
 const tags = ['ops']
 
 /** Probes for orchestrators, which need no token, and the Prometheus scrape endpoint, which wants `metricsToken` if set. */
-const opsRoutes: FastifyPluginAsyncTypebox<{ metricsToken: string | undefined }> = async (app, { metricsToken }) => {
+interface OpsRoutesOptions {
+  metricsToken: string | undefined
+  limits: Limits
+}
+
+const opsRoutes: FastifyPluginAsyncTypebox<OpsRoutesOptions> = async (app, { metricsToken, limits }) => {
   app.get(
     '/healthz',
     {
@@ -29,12 +35,14 @@ const opsRoutes: FastifyPluginAsyncTypebox<{ metricsToken: string | undefined }>
         operationId: 'checkReadiness',
         summary: 'Readiness probe: the database answers and is migrated',
         description:
-          'Answers 503 `not_ready` while the database is unreachable or lacks a migration, and while shutting down.',
+          'Answers 503 `not_ready` while the database is unreachable or lacks a migration, and while shutting down. ' +
+          'It also says whether the limits (Redis, with `REDIS_URL`) can be reached, but stays 200 while they cannot: ' +
+          'the limits then fail open and the database still guards every balance.',
         tags,
         response: { 200: ReadinessSchema, 503: problemResponse(503, NOT_READY_EXAMPLE) }
       }
     },
-    async () => checkReadiness(app.store)
+    async () => checkReadiness(app.store, limits)
   )
 
   const prometheus = app.prometheus
@@ -49,7 +57,7 @@ const opsRoutes: FastifyPluginAsyncTypebox<{ metricsToken: string | undefined }>
         summary: 'Prometheus metrics',
         description:
           'Request durations by route and status, chats by outcome, tokens charged and refunded, AI provider latency, ' +
-          'and the Node.js process. Absent (404) when `METRICS_ENABLED=false`. When the server sets `METRICS_TOKEN` it ' +
+          'limit checks that failed open, and the Node.js process. Absent (404) when `METRICS_ENABLED=false`. When the server sets `METRICS_TOKEN` it ' +
           'wants that token as a bearer token (401 without it); without one, keep the route off the public internet.',
         tags,
         response: {

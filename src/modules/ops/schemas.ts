@@ -11,7 +11,14 @@ export const ReadinessSchema = Type.Object(
   {
     status: Type.Literal('ready', { description: 'Always `ready`; anything else is a 503 problem' }),
     checks: Type.Object(
-      { database: CheckPassed, migrations: CheckPassed },
+      {
+        database: CheckPassed,
+        migrations: CheckPassed,
+        limits: Type.Union([CheckPassed, Type.Literal('unreachable', { description: 'Redis cannot be reached' })], {
+          description: 'Whether the limits can be counted; while they cannot, they fail open and readiness holds',
+          examples: ['ok']
+        })
+      },
       { description: 'Each readiness check and its state' }
     )
   },
