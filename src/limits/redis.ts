@@ -1,6 +1,4 @@
 import { randomUUID } from 'node:crypto'
-import { once } from 'node:events'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Redis, type Result } from 'ioredis'
 import type { Admission, FailureCounter, FailureRule, InFlightSlots, Limits, SlotRule, WindowCounter } from './limits.js'
 import type { RedisLimitsConfig } from './limits-config.js'
@@ -42,8 +40,19 @@ export async function connectRedisLimits(config: RedisLimitsConfig): Promise<Lim
   client.defineCommand('settleAttempt', { numberOfKeys: 1, lua: SETTLE_ATTEMPT })
   client.defineCommand('hitWindow', { numberOfKeys: 1, lua: HIT_WINDOW })
   client.defineCommand('acquireSlot', { numberOfKeys: 1, lua: ACQUIRE_SLOT })
-  await Promise.race([once(client, 'ready'), sleep(CONNECT_TIMEOUT_MS)])
+  await firstConnection(client)
   return redisLimits(client)
+}
+
+/** Resolves once the client is ready or CONNECT_TIMEOUT_MS has passed, whichever comes first; never rejects. */
+function firstConnection(client: Redis) {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, CONNECT_TIMEOUT_MS)
+    client.once('ready', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
 }
 
 function redisLimits(client: Redis): Limits {
