@@ -1,3 +1,5 @@
+import { connect, createServer, type Socket } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
 import { connectRedisLimits } from '../../src/limits/redis.js'
 import { limitsContract } from './contract.js'
@@ -8,4 +10,51 @@ t.test('the Redis limits keep the contract of the limits port', async (t) => {
   if (!url) return
   const prefixes = redisPrefixes(t, url)
   limitsContract(t, () => connectRedisLimits(prefixes.fresh()))
+})
+
+/** A TCP proxy to Redis that the test can cut, as a network partition or a Redis restart would. */
+async function proxyTo(url: string) {
+  const { hostname, port } = new URL(url)
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    const upstream = connect(Number(port || 6379), hostname)
+    for (const socket of [client, upstream]) {
+      sockets.add(socket)
+      socket.on('close', () => sockets.delete(socket))
+      socket.on('error', () => {})
+    }
+    client.pipe(upstream).pipe(client)
+  })
+  const listen = (port: number) => new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
+  await listen(0)
+  const { port: proxyPort } = server.address() as { port: number }
+  return {
+    url: `redis://127.0.0.1:${proxyPort}`,
+    cut: async () => {
+      const closed = new Promise((resolve) => server.close(resolve))
+      for (const socket of sockets) socket.destroy()
+      await closed
+    },
+    restore: () => listen(proxyPort)
+  }
+}
+
+t.test('once Redis is lost, calls reject at once and readiness says unreachable, until it is back', async (t) => {
+  const url = testRedisUrl(t)
+  if (!url) return
+  const proxy = await proxyTo(url)
+  const limits = await connectRedisLimits({ ...redisPrefixes(t, url).fresh(), url: proxy.url })
+  t.teardown(() => limits.close())
+  const counter = limits.windows('registrations', { windowMs: 60_000 })
+  t.equal((await counter.hit('a')).count, 1)
+  t.equal(await limits.checkReadiness(), 'ok')
+
+  await proxy.cut()
+  await t.rejects(counter.hit('a'), 'a call made while the client reconnects rejects')
+  t.equal(await limits.checkReadiness(), 'unreachable')
+
+  await proxy.restore()
+  const deadline = Date.now() + 5000
+  while ((await limits.checkReadiness()) !== 'ok' && Date.now() < deadline) await sleep(50)
+  t.equal((await counter.hit('a')).count, 2, 'the client reconnected, and the count kept in Redis went on')
 })
