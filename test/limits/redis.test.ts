@@ -30,8 +30,9 @@ async function proxyTo(url: string) {
   const { port: proxyPort } = server.address() as { port: number }
   return {
     url: `redis://127.0.0.1:${proxyPort}`,
+    /** Closes the proxy and every connection through it; closing it again does nothing. */
     cut: async () => {
-      const closed = new Promise((resolve) => server.close(resolve))
+      const closed = new Promise((resolve) => (server.listening ? server.close(resolve) : resolve(undefined)))
       for (const socket of sockets) socket.destroy()
       await closed
     },
@@ -43,6 +44,7 @@ t.test('once Redis is lost, calls reject at once and readiness says unreachable,
   const url = testRedisUrl(t)
   if (!url) return
   const proxy = await proxyTo(url)
+  t.teardown(() => proxy.cut())
   const limits = await connectRedisLimits({ ...redisPrefixes(t, url).fresh(), url: proxy.url })
   t.teardown(() => limits.close())
   const counter = limits.windows('registrations', { windowMs: 60_000 })
