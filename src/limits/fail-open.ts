@@ -52,7 +52,10 @@ export function reportUnavailable({ count, warn, intervalMs, now = Date.now }: U
     failedOpen += 1
     if (now() - lastWarningAt < intervalMs) return
     lastWarningAt = now()
-    warn({ err: error, failedOpenSinceLastWarning: failedOpen }, 'limits unreachable: admitting requests without counting them')
+    warn(
+      { err: error, failedOpenSinceLastWarning: failedOpen },
+      'limits unreachable: admitting requests without counting them'
+    )
     failedOpen = 0
   }
 }

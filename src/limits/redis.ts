@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import { Redis, type Result } from 'ioredis'
-import type { Admission, FailureCounter, FailureRule, InFlightSlots, Limits, SlotRule, WindowCounter } from './limits.js'
+import type {
+  Admission,
+  FailureCounter,
+  FailureRule,
+  InFlightSlots,
+  Limits,
+  SlotRule,
+  WindowCounter
+} from './limits.js'
 import type { RedisLimitsConfig } from './limits-config.js'
 import { namedLimits } from './named-limits.js'
 import { ACQUIRE_SLOT, BEGIN_ATTEMPT, HIT_WINDOW, SETTLE_ATTEMPT } from './redis-scripts.js'
@@ -59,7 +67,10 @@ function redisLimits(client: Redis): Limits {
   const { named } = namedLimits()
   return {
     slots: (name, rule) =>
-      named(name, { kind: 'slots', ...rule }, () => ({ counter: redisSlots(client, `slots:${name}:`, rule), extra: undefined })),
+      named(name, { kind: 'slots', ...rule }, () => ({
+        counter: redisSlots(client, `slots:${name}:`, rule),
+        extra: undefined
+      })),
     failures: (name, rule) =>
       named(name, { kind: 'failures', ...rule }, () => ({
         counter: redisFailures(client, `failures:${name}:`, rule),
@@ -70,10 +81,11 @@ function redisLimits(client: Redis): Limits {
         counter: redisWindows(client, `windows:${name}:`, rule.windowMs),
         extra: undefined
       })),
-    checkReadiness: () => client.ping().then(
-      () => 'ok' as const,
-      () => 'unreachable' as const
-    ),
+    checkReadiness: () =>
+      client.ping().then(
+        () => 'ok' as const,
+        () => 'unreachable' as const
+      ),
     close: async () => {
       client.disconnect()
     }
@@ -110,10 +122,11 @@ function redisSlots(client: Redis, prefix: string, rule: SlotRule): InFlightSlot
       if (taken !== 1) return undefined
       return {
         // A release that cannot reach Redis leaves the slot to its TTL, as the port allows.
-        release: () => client.zrem(prefix + key, slotId).then(
-          () => {},
-          () => {}
-        )
+        release: () =>
+          client.zrem(prefix + key, slotId).then(
+            () => {},
+            () => {}
+          )
       }
     }
   }
