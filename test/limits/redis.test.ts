@@ -60,3 +60,21 @@ t.test('once Redis is lost, calls reject at once and readiness says unreachable,
   while ((await limits.checkReadiness()) !== 'ok' && Date.now() < deadline) await sleep(50)
   t.equal((await counter.hit('a')).count, 2, 'the client reconnected, and the count kept in Redis went on')
 })
+
+t.test('a slot held by an instance that died frees itself after its TTL, for every other instance', async (t) => {
+  const url = testRedisUrl(t)
+  if (!url) return
+  const { shared } = redisPrefixes(t, url)
+  const rule = { maxPerKey: 1, ttlMs: 300 }
+  const dying = await connectRedisLimits(shared)
+  const survivor = await connectRedisLimits(shared)
+  t.teardown(() => survivor.close())
+  t.ok(await dying.slots('chats-in-flight', rule).acquire('alice'))
+  // Its client goes away without giving the slot back, as a process killed with replies in flight does.
+  await dying.close()
+
+  const slots = survivor.slots('chats-in-flight', rule)
+  t.equal(await slots.acquire('alice'), undefined, 'the dead instance still holds the slot')
+  await sleep(400)
+  t.ok(await slots.acquire('alice'), 'its TTL over, the slot is taken on the other instance')
+})
