@@ -3,11 +3,14 @@ import { Redis } from 'ioredis'
 import type { Test } from 'tap'
 import type { RedisLimitsConfig } from '../../src/limits/limits-config.js'
 
-/** The Redis the Redis tests run on (`TEST_REDIS_URL`); without one they are skipped, loudly. */
+let skipAnnounced = false
+
+/** The Redis the Redis tests run on (`TEST_REDIS_URL`); without one they are skipped, with one loud line per file. */
 export function testRedisUrl(t: Test): string | undefined {
   const url = process.env.TEST_REDIS_URL
   if (url) return url
-  console.log('# SKIPPED: Redis limits tests (set TEST_REDIS_URL)')
+  if (!skipAnnounced) console.log('# SKIPPED: Redis limits tests (set TEST_REDIS_URL)')
+  skipAnnounced = true
   t.pass('skipped: TEST_REDIS_URL is not set')
   return undefined
 }
