@@ -1,4 +1,5 @@
 import type { DatabaseConfig } from '../src/db/database-config.js'
+import { openPostgresState } from './postgres-stored-state.js'
 import { openSqliteState } from './sqlite-stored-state.js'
 
 /**
@@ -131,5 +132,7 @@ export function openStoredState(database: DatabaseConfig): StoredState {
   switch (database.kind) {
     case 'sqlite':
       return openSqliteState(database.path)
+    case 'postgres':
+      return openPostgresState(database.url)
   }
 }
