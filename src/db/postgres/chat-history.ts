@@ -41,7 +41,7 @@ export function chatHistoryQueries(db: Db) {
           and(
             eq(chats.userId, userId),
             conversationId === undefined ? undefined : eq(chats.conversationId, conversationId),
-            lt(chats.id, beforeId ?? Number.MAX_SAFE_INTEGER),
+            beforeId === undefined ? undefined : lt(chats.id, beforeId),
             visible
           )
         )

@@ -13,8 +13,9 @@ import { transaction } from './transaction.js'
 const conversationColumns = {
   id: conversations.id,
   title: conversations.title,
+  // Spelled out in full: drizzle leaves the outer column unqualified, and inside the subquery `id` would be chats.id.
   messageCount:
-    sql<number>`(select count(*) from ${chats} where ${chats.conversationId} = ${conversations.id} and ${inArray(chats.status, [...VISIBLE_STATUSES])})`.mapWith(
+    sql<number>`(select count(*) from ${chats} where ${chats.conversationId} = "conversations"."id" and ${inArray(chats.status, [...VISIBLE_STATUSES])})`.mapWith(
       Number
     ),
   createdAt: conversations.createdAt,
@@ -56,18 +57,18 @@ export function conversationQueries(db: Db) {
 
   return {
     listConversations: async ({ userId, after, limit }: ConversationPageQuery): Promise<StoredConversation[]> => {
-      const updatedAt = after?.updatedAt ?? Number.MAX_SAFE_INTEGER
-      const id = after?.id ?? Number.MAX_SAFE_INTEGER
       return db
         .select(conversationColumns)
         .from(conversations)
         .where(
           and(
             eq(conversations.userId, userId),
-            or(
-              lt(conversations.updatedAt, updatedAt),
-              and(eq(conversations.updatedAt, updatedAt), lt(conversations.id, id))
-            )
+            after === undefined
+              ? undefined
+              : or(
+                  lt(conversations.updatedAt, after.updatedAt),
+                  and(eq(conversations.updatedAt, after.updatedAt), lt(conversations.id, after.id))
+                )
           )
         )
         .orderBy(desc(conversations.updatedAt), desc(conversations.id))

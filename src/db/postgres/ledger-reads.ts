@@ -63,7 +63,7 @@ export function ledgerReads(db: Db) {
           createdAt: ledger.createdAt
         })
         .from(ledger)
-        .where(and(eq(ledger.userId, userId), lt(ledger.id, beforeId ?? Number.MAX_SAFE_INTEGER)))
+        .where(and(eq(ledger.userId, userId), beforeId === undefined ? undefined : lt(ledger.id, beforeId)))
         .orderBy(desc(ledger.id))
         .limit(limit),
     auditLedger
