@@ -23,8 +23,9 @@ const CHAT_COLUMNS = `id, user_id as "userId", conversation_id as "conversationI
   lease_holder as "leaseHolder", lease_expires_at::float8 as "leaseExpiresAt"`
 
 /**
- * The stored state of a PostgreSQL database, over a connection of its own. Rows without an id of their own order
- * (sessions, refresh tokens, idempotency keys) come in the order of their text keys: tests compare them as sets.
+ * The stored state of a PostgreSQL database, over a pool of its own. Amounts and timestamps are read as float8, so that
+ * they come back as numbers; the exact reads go through text. Sessions, refresh tokens and idempotency keys, which
+ * have no id that follows insertion, come sorted by time and key.
  */
 export function openPostgresState(url: string): StoredState {
   const pool = new pg.Pool({ connectionString: url, max: 2 })

@@ -5,7 +5,7 @@ import { openSqliteState } from './sqlite-stored-state.js'
 /**
  * What tests read of the stored state beside the store's own methods, the same for every backend: rows as the
  * database holds them, in id order (timestamps in epoch milliseconds, flags as booleans), never SQL. Sessions, refresh
- * tokens and idempotency keys have no ids in insertion order: they come in an order a test must not rely on. A behaviour test
+ * tokens and idempotency keys have no id that follows insertion: a test must not rely on their order. A behaviour test
  * asserts through this, or through the store, and so runs unchanged on any backend `openStoredState` knows.
  */
 export interface StoredState {
