@@ -33,13 +33,19 @@ export function openPool({ url, poolSize }: PostgresDatabase): pg.Pool {
 export async function migrateUnderLock(pool: pg.Pool): Promise<void> {
   const client = await pool.connect()
   try {
+    // Waiting for another instance's migration, and a migration itself, may take longer than a request's statement.
+    await client.query('set statement_timeout = 0')
     await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK])
     try {
       await migrate(drizzle({ client, schema }), { migrationsFolder: MIGRATIONS_FOLDER })
     } finally {
       await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK])
     }
-  } finally {
+    await client.query('reset statement_timeout')
     client.release()
+  } catch (error) {
+    // The connection is closed rather than pooled: it may hold the lock or lack the statement timeout.
+    client.release(true)
+    throw error
   }
 }
