@@ -9,7 +9,7 @@ import { createPostgresDatabase, TEST_DATABASE_URL } from './postgres-test-datab
 const serverUrl = TEST_DATABASE_URL
 
 if (!serverUrl) {
-  console.log('# SKIPPED: PostgreSQL migration tests (set TEST_DATABASE_URL)')
+  console.log('# SKIPPED: PostgreSQL start-up and failure tests (set TEST_DATABASE_URL)')
 } else {
   t.test('two stores opening together on a fresh database apply each migration once, under the lock', async (t) => {
     const { url, drop } = await createPostgresDatabase(serverUrl)
@@ -59,4 +59,42 @@ if (!serverUrl) {
     t.ok(isStorageUnavailable(failure), 'storage_unavailable')
     t.same(await store.checkReadiness(), { database: 'unreachable', migrations: 'unknown' })
   })
+
+  t.test(
+    'a statement held past its timeout by a lock, and a request that finds no free connection, are storage_unavailable',
+    async (t) => {
+      const { url, drop } = await createPostgresDatabase(serverUrl)
+      const store = createStore({ kind: 'postgres', url, poolSize: 1 })
+      const locker = new pg.Client({ connectionString: url })
+      t.teardown(async () => {
+        await locker.end()
+        await store.close()
+        await drop()
+      })
+      const created = await store.createUser({
+        username: 'alice',
+        usernameKey: 'alice',
+        usernameSkeleton: 'alice',
+        passwordHash: 'hash',
+        initialTokens: 10,
+        now: 1
+      })
+      t.ok(created.created)
+      await locker.connect()
+      await locker.query('begin')
+      await locker.query("select * from users where username_key = 'alice' for update")
+      const outcome = (operation: Promise<unknown>) =>
+        operation.then(
+          () => 'ok',
+          (error: unknown) => error
+        )
+      const grant = outcome(store.adjustBalance({ usernameKey: 'alice', delta: 5, actorId: null, note: null, now: 2 }))
+      const read = outcome(store.getBalance(1))
+      const [granted, balance] = await Promise.all([grant, read])
+      await locker.query('rollback')
+      t.ok(isStorageUnavailable(granted), 'the grant waited on the lock past the statement timeout')
+      t.ok(isStorageUnavailable(balance), 'the read found the only connection taken past the pool wait')
+      t.match(await store.getBalance(1), { tokens: 10 }, 'nothing changed, and the store serves again')
+    }
+  )
 }
