@@ -36,6 +36,7 @@ export async function seedHistories(config: Config, owners: HistoryOwner[]) {
     await store.close()
   }
 
+  if (config.database.kind !== 'sqlite') throw new Error('the chat fixtures are written to a SQLite file')
   const db = new Database(config.database.path)
   try {
     owners.forEach(({ chats }, index) => insertCompletedChats(db, userIds[index]!, chats, config.chatCost))

@@ -17,6 +17,7 @@ export const EnvSchema = Type.Object({
   HOST: Type.String({ minLength: 1, default: '127.0.0.1' }),
   DATABASE_URL: Type.String({ minLength: 1, default: './data/ai-chat.sqlite' }),
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'normal' }),
+  DATABASE_POOL_SIZE: Count(10, 1),
   JWT_SECRET: Type.Optional(Type.String({ minLength: 1 })),
   ACCESS_TOKEN_TTL: Duration('5m'),
   REFRESH_TOKEN_TTL: Duration('1d'),
@@ -181,7 +182,9 @@ function toConfig(env: Env): Config {
     production,
     port: env.PORT,
     host: env.HOST,
-    database: parseVariable('DATABASE_URL', env.DATABASE_URL, (url) => parseDatabase(url, env.SQLITE_SYNCHRONOUS)),
+    database: parseVariable('DATABASE_URL', env.DATABASE_URL, (url) =>
+      parseDatabase(url, { synchronous: env.SQLITE_SYNCHRONOUS, poolSize: env.DATABASE_POOL_SIZE })
+    ),
     jwtSecret: env.JWT_SECRET,
     accessTokenTtlSeconds: parseDuration(env.ACCESS_TOKEN_TTL),
     refreshTokenTtlSeconds: parseDuration(env.REFRESH_TOKEN_TTL),

@@ -17,8 +17,14 @@ export function withJwtSecret(config: Config): Config {
 /**
  * Outside production a JWT secret is generated on first start and kept beside the database (mode 0600, in a 0700
  * folder), so restarts keep sessions valid. An in-memory database gets a secret that lives as long as the process.
+ * Instances on one PostgreSQL database must verify each other's tokens: there the secret is required.
  */
 function resolveJwtSecret(database: DatabaseConfig): string {
+  if (database.kind === 'postgres') {
+    throw new ConfigError(
+      'Invalid environment variable JWT_SECRET: required with a PostgreSQL DATABASE_URL, the same for every instance'
+    )
+  }
   if (database.path === ':memory:') return randomBytes(32).toString('base64url')
   const directory = dirname(database.path)
   const path = join(directory, SECRET_FILE)

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { ConfigError, loadConfig } from '../src/config.js'
+import { describeDatabase } from '../src/db/database-config.js'
 import { withJwtSecret } from '../src/jwt-secret.js'
 
 /** Passing a secret keeps loadConfig from writing a secret file next to the default database path in the repository. */
@@ -211,6 +212,37 @@ t.test('an in-memory database gets a fresh random JWT secret and no secret file'
 
 t.test('DATABASE_URL with a scheme this build has no store for is refused, naming the variable', async (t) => {
   assertRefusedNaming(t, { DATABASE_URL: 'mysql://db.example.com/chat' }, 'DATABASE_URL')
+})
+
+for (const scheme of ['postgres', 'postgresql']) {
+  t.test(`DATABASE_URL=${scheme}:// selects the PostgreSQL store, with a pool of DATABASE_POOL_SIZE`, async (t) => {
+    const url = `${scheme}://chat:s3cret@db.example.com:5432/chat`
+    t.same(loadConfig({ DATABASE_URL: url, JWT_SECRET: SECRET }).database, { kind: 'postgres', url, poolSize: 10 })
+    t.same(loadConfig({ DATABASE_URL: url, JWT_SECRET: SECRET, DATABASE_POOL_SIZE: '25' }).database, {
+      kind: 'postgres',
+      url,
+      poolSize: 25
+    })
+    t.equal(
+      describeDatabase(loadConfig({ DATABASE_URL: url, JWT_SECRET: SECRET }).database),
+      `${scheme}://chat:***@db.example.com:5432/chat`,
+      'messages never show the password'
+    )
+  })
+}
+
+t.test('DATABASE_POOL_SIZE below 1 is refused, naming the variable', async (t) => {
+  assertRefusedNaming(
+    t,
+    { DATABASE_URL: 'postgres://db/chat', DATABASE_POOL_SIZE: '0', JWT_SECRET: SECRET },
+    'DATABASE_POOL_SIZE'
+  )
+})
+
+t.test("a PostgreSQL database needs JWT_SECRET: instances must verify each other's tokens", async (t) => {
+  t.throws(() => withJwtSecret(loadConfig({ DATABASE_URL: 'postgres://db/chat' })), {
+    message: /^Invalid environment variable JWT_SECRET\b/
+  })
 })
 
 t.test('an explicit JWT_SECRET is kept as it is', async (t) => {

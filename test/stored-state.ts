@@ -1,9 +1,11 @@
 import type { DatabaseConfig } from '../src/db/database-config.js'
+import { openPostgresState } from './postgres-stored-state.js'
 import { openSqliteState } from './sqlite-stored-state.js'
 
 /**
  * What tests read of the stored state beside the store's own methods, the same for every backend: rows as the
- * database holds them, in id order (timestamps in epoch milliseconds, flags as booleans), never SQL. A behaviour test
+ * database holds them, in id order (timestamps in epoch milliseconds, flags as booleans), never SQL. Sessions, refresh
+ * tokens and idempotency keys have no id that follows insertion: a test must not rely on their order. A behaviour test
  * asserts through this, or through the store, and so runs unchanged on any backend `openStoredState` knows.
  */
 export interface StoredState {
@@ -131,5 +133,7 @@ export function openStoredState(database: DatabaseConfig): StoredState {
   switch (database.kind) {
     case 'sqlite':
       return openSqliteState(database.path)
+    case 'postgres':
+      return openPostgresState(database.url)
   }
 }

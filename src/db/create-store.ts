@@ -1,4 +1,5 @@
 import type { DatabaseConfig } from './database-config.js'
+import { createPostgresStore } from './postgres/store.js'
 import { createSqliteStore } from './sqlite/store.js'
 import type { Store, StoreOptions } from './store.js'
 
@@ -7,5 +8,7 @@ export function createStore(database: DatabaseConfig, options: StoreOptions = {}
   switch (database.kind) {
     case 'sqlite':
       return createSqliteStore(database, options)
+    case 'postgres':
+      return createPostgresStore(database)
   }
 }

@@ -3,6 +3,7 @@ import type { Test } from 'tap'
 import { createStore } from '../../src/db/create-store.js'
 import type { DatabaseConfig } from '../../src/db/database-config.js'
 import type { Store } from '../../src/db/store.js'
+import { createPostgresDatabase, TEST_DATABASE_URL } from '../postgres-test-database.js'
 import { openStoredState, type StoredState } from '../stored-state.js'
 
 export interface OpenedStore {
@@ -18,20 +19,26 @@ export interface StoreBackend {
   open(t: Test): Promise<OpenedStore>
 }
 
-/** A store on `database` and its stored state, closed when `t` ends. */
-function openOn(t: Test, database: DatabaseConfig): OpenedStore {
+/**
+ * A store on `database` and its stored state (opened once the store has migrated), closed when `t` ends, and then
+ * `dispose` run (the PostgreSQL backend drops its database).
+ */
+async function openOn(t: Test, database: DatabaseConfig, dispose = async () => {}): Promise<OpenedStore> {
   const opened: Store[] = []
+  let state: StoredState | undefined
   const openAnother = () => {
     const store = createStore(database)
     opened.push(store)
     return store
   }
-  const store = openAnother()
-  const state = openStoredState(database)
   t.teardown(async () => {
-    await state.close()
+    await state?.close()
     for (const each of opened) await each.close()
+    await dispose()
   })
+  const store = openAnother()
+  await store.checkReadiness()
+  state = openStoredState(database)
   return { store, state, openAnother }
 }
 
@@ -45,3 +52,16 @@ export const backends: StoreBackend[] = [
     open: async (t) => openOn(t, { kind: 'sqlite', path: join(t.testdir(), 'store.sqlite'), synchronous: 'normal' })
   }
 ]
+
+const serverUrl = TEST_DATABASE_URL
+if (serverUrl) {
+  backends.push({
+    name: 'postgres',
+    open: async (t) => {
+      const { url, drop } = await createPostgresDatabase(serverUrl)
+      return openOn(t, { kind: 'postgres', url, poolSize: 10 }, drop)
+    }
+  })
+} else {
+  console.log('# SKIPPED: PostgreSQL contract tests (set TEST_DATABASE_URL)')
+}

@@ -83,3 +83,8 @@ export async function assertBooksBalance(t: Test, store: Store, state: StoredSta
   t.same((await store.auditLedger()).mismatches, [], 'the audit finds every balance backed by its ledger')
   t.same(await state.ledgerMismatches(), [], 'every balance is the sum of its ledger deltas')
 }
+
+/** Rows sorted by a key of theirs: for rows the stored state returns in no particular order (see StoredState). */
+export function sortedBy<Row, Key extends keyof Row>(rows: Row[], key: Key): Row[] {
+  return [...rows].sort((a, b) => String(a[key]).localeCompare(String(b[key])))
+}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import t from 'tap'
 import type { RefreshRotation } from '../../src/db/store.js'
 import { backends } from './backends.js'
-import { createUser, HOUR, newSession, startedSession } from './fixtures.js'
+import { createUser, HOUR, newSession, sortedBy, startedSession } from './fixtures.js'
 
 function rotation(
   session: { userId: number; sessionId: string; refreshJti: string },
@@ -76,10 +76,16 @@ for (const backend of backends) {
     const session = await startedSession(store, userId, { now: 1000 })
     const next = rotation(session, { nextExpiresAt: 9000, sessionMaxAgeMs: 5000, now: 2000 })
     t.same(await store.rotateRefreshToken(next), { outcome: 'rotated', refreshExpiresAt: 6000, sessionEndsAt: 6000 })
-    t.same(await state.refreshTokens(), [
-      { jti: session.refreshJti, sessionId: session.sessionId, expiresAt: session.refreshExpiresAt, spentAt: 2000 },
-      { jti: next.nextJti, sessionId: session.sessionId, expiresAt: 6000, spentAt: null }
-    ])
+    t.same(
+      sortedBy(await state.refreshTokens(), 'jti'),
+      sortedBy(
+        [
+          { jti: session.refreshJti, sessionId: session.sessionId, expiresAt: session.refreshExpiresAt, spentAt: 2000 },
+          { jti: next.nextJti, sessionId: session.sessionId, expiresAt: 6000, spentAt: null }
+        ],
+        'jti'
+      )
+    )
     t.equal(await store.refreshTokenState(session.refreshJti, session.sessionId), 'spent')
     t.equal(await store.refreshTokenState(next.nextJti, session.sessionId), 'usable')
   })
@@ -155,13 +161,19 @@ for (const backend of backends) {
       t.equal(await store.revokeUserSessions(alice, 30), 2)
       t.equal(await store.revokeUserSessions(alice, 40), 0)
       t.same(
-        (await state.sessions()).map(({ id, revokedAt }) => ({ id, revokedAt })),
-        [
-          { id: one!.sessionId, revokedAt: 10 },
-          { id: two!.sessionId, revokedAt: 30 },
-          { id: three!.sessionId, revokedAt: 30 },
-          { id: bobs.sessionId, revokedAt: null }
-        ]
+        sortedBy(
+          (await state.sessions()).map(({ id, revokedAt }) => ({ id, revokedAt })),
+          'id'
+        ),
+        sortedBy(
+          [
+            { id: one!.sessionId, revokedAt: 10 },
+            { id: two!.sessionId, revokedAt: 30 },
+            { id: three!.sessionId, revokedAt: 30 },
+            { id: bobs.sessionId, revokedAt: null }
+          ],
+          'id'
+        )
       )
       t.equal(await store.refreshTokenState(two!.refreshJti, two!.sessionId), 'revoked')
       t.equal(await store.refreshTokenState(bobs.refreshJti, one!.sessionId), 'revoked', 'a token of another session')
@@ -176,8 +188,17 @@ for (const backend of backends) {
     t.equal(await store.changePassword({ userId, passwordHash: 'new', keepSessionId: current.sessionId, now: 50 }), 2)
     t.equal(await store.findPasswordHash(userId), 'new')
     t.same(
-      (await state.sessions()).map(({ revokedAt }) => revokedAt),
-      [null, 50, 50]
+      sortedBy(
+        (await state.sessions()).map(({ id, revokedAt }) => ({ id, revokedAt })),
+        'id'
+      ),
+      sortedBy(
+        [
+          { id: current.sessionId, revokedAt: null },
+          ...others.map(({ sessionId }) => ({ id: sessionId, revokedAt: 50 }))
+        ],
+        'id'
+      )
     )
     t.ok(await store.findSessionUser(userId, current.sessionId))
     for (const other of others) t.equal(await store.findSessionUser(userId, other.sessionId), undefined)

@@ -1,0 +1,144 @@
+import { and, eq, inArray, isNull, lte, type SQL } from 'drizzle-orm'
+import type { ChatRefund, ChatReservation, ChatSettlement, ReserveResult, StoredChat } from '../store.js'
+import { storedChatColumns } from './chat-history.js'
+import type { Db } from './connection.js'
+import { removeFailedConversation } from './failed-conversations.js'
+import { keyScope } from './idempotency.js'
+import { ledgerWrites } from './ledger.js'
+import { chats, conversations, idempotencyKeys, users } from './schema.js'
+import { transaction, type Tx } from './transaction.js'
+
+/**
+ * The three charging steps (see sqlite/charging.ts), each one transaction: reserve, then settle or refund. The debit is
+ * one conditional UPDATE … WHERE tokens >= cost RETURNING; settle and refund are conditional on the chat being
+ * pending, so each happens at most once, and never both.
+ */
+export function chargingQueries(db: Db) {
+  // A reservation into a conversation locks its row first, as deleting it and removing a failed one do: the
+  // conversation is either found and kept, or gone.
+  const reserveChat = transaction(db, async (tx, input: ChatReservation): Promise<ReserveResult> => {
+    if (input.conversationId !== undefined) {
+      const [owned] = await tx
+        .select({ id: conversations.id })
+        .from(conversations)
+        .where(and(eq(conversations.id, input.conversationId), eq(conversations.userId, input.userId)))
+        .for('update')
+      if (!owned) return { reserved: false, reason: 'conversation_not_found' }
+    }
+    const remainingTokens = await ledgerWrites.tryDebit(tx, input.userId, input.cost)
+    if (remainingTokens === undefined) {
+      const [user] = await tx.select({ tokens: users.tokens }).from(users).where(eq(users.id, input.userId))
+      return { reserved: false, reason: 'insufficient_tokens', balance: user?.tokens ?? 0 }
+    }
+    const conversationId = input.conversationId ?? (await startConversation(tx, input))
+    if (input.conversationId !== undefined) {
+      await tx.update(conversations).set({ updatedAt: input.now }).where(eq(conversations.id, conversationId))
+    }
+    const [chat] = await tx
+      .insert(chats)
+      .values({
+        userId: input.userId,
+        conversationId,
+        message: input.message,
+        status: 'pending',
+        cost: input.cost,
+        leaseHolder: input.lease.holder,
+        leaseExpiresAt: input.lease.expiresAt,
+        createdAt: input.now,
+        updatedAt: input.now
+      })
+      .returning({ id: chats.id })
+    const chatId = chat!.id
+    await ledgerWrites.record(tx, {
+      userId: input.userId,
+      delta: -input.cost,
+      reason: 'chat',
+      chatId,
+      balanceAfter: remainingTokens,
+      now: input.now
+    })
+    if (input.idempotencyKey) {
+      await tx.update(idempotencyKeys).set({ chatId }).where(keyScope(input.idempotencyKey))
+    }
+    return { reserved: true, chatId, conversationId, remainingTokens }
+  })
+
+  const settleChat = async (input: ChatSettlement): Promise<StoredChat | undefined> => {
+    const [settled] = await db
+      .update(chats)
+      .set({
+        status: input.status,
+        response: input.response,
+        model: input.model,
+        promptTokens: input.promptTokens,
+        completionTokens: input.completionTokens,
+        updatedAt: input.now
+      })
+      .where(and(eq(chats.id, input.chatId), eq(chats.status, 'pending')))
+      .returning(storedChatColumns)
+    return settled
+  }
+
+  /**
+   * Fails the chat in one conditional UPDATE (false when it found nothing to fail: the chat was settled or refunded
+   * already, or its lease renewed), then credits the cost back, releases the key and removes an empty conversation.
+   */
+  const refundWhere = (condition: (input: ChatRefund) => SQL | undefined) =>
+    transaction(db, async (tx, input: ChatRefund): Promise<boolean> => {
+      const [failed] = await tx
+        .update(chats)
+        .set({ status: 'failed', failureReason: input.reason, updatedAt: input.now })
+        .where(condition(input))
+        .returning({ userId: chats.userId, cost: chats.cost, conversationId: chats.conversationId })
+      if (!failed) return false
+      await ledgerWrites.credit(tx, {
+        userId: failed.userId,
+        amount: failed.cost,
+        reason: 'refund',
+        chatId: input.chatId,
+        now: input.now
+      })
+      await tx
+        .delete(idempotencyKeys)
+        .where(and(eq(idempotencyKeys.chatId, input.chatId), isNull(idempotencyKeys.responseStatus)))
+      if (failed.conversationId !== null) await removeFailedConversation(tx, failed.conversationId)
+      return true
+    })
+  const pending = ({ chatId }: ChatRefund) => and(eq(chats.id, chatId), eq(chats.status, 'pending'))
+  const refundChat = refundWhere(pending)
+  const refundExpiredChat = refundWhere((input) => and(pending(input), lte(chats.leaseExpiresAt, input.now)))
+
+  return {
+    reserveChat,
+    settleChat,
+    refundChat,
+    renewChatLeases: async (holder: string, chatIds: number[], until: number): Promise<number> => {
+      if (chatIds.length === 0) return 0
+      const renewed = await db
+        .update(chats)
+        .set({ leaseExpiresAt: until })
+        .where(and(inArray(chats.id, chatIds), eq(chats.leaseHolder, holder), eq(chats.status, 'pending')))
+        .returning({ id: chats.id })
+      return renewed.length
+    },
+    refundExpiredChats: async (reason: string, now: number): Promise<number[]> => {
+      const expired = await db
+        .select({ id: chats.id })
+        .from(chats)
+        .where(and(eq(chats.status, 'pending'), lte(chats.leaseExpiresAt, now)))
+      const refunded: number[] = []
+      for (const { id: chatId } of expired) {
+        if (await refundExpiredChat({ chatId, reason, now })) refunded.push(chatId)
+      }
+      return refunded
+    }
+  }
+}
+
+async function startConversation(tx: Tx, input: ChatReservation): Promise<number> {
+  const [conversation] = await tx
+    .insert(conversations)
+    .values({ userId: input.userId, title: input.newConversationTitle, createdAt: input.now, updatedAt: input.now })
+    .returning({ id: conversations.id })
+  return conversation!.id
+}

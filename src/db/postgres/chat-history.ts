@@ -1,0 +1,58 @@
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
+import type { ChatPageQuery, ContextQuery, ContextTurn, StoredChat } from '../store.js'
+import type { Db } from './connection.js'
+import { chats } from './schema.js'
+
+/** Chats a user can see: answered in full, or in part before the stream broke (both were charged). */
+export const VISIBLE_STATUSES = ['completed', 'incomplete'] as const
+
+export const storedChatColumns = {
+  id: chats.id,
+  conversationId: chats.conversationId,
+  message: chats.message,
+  response: sql<string>`${chats.response}`,
+  status: sql<StoredChat['status']>`${chats.status}`,
+  model: chats.model,
+  promptTokens: chats.promptTokens,
+  completionTokens: chats.completionTokens,
+  cost: chats.cost,
+  createdAt: chats.createdAt
+}
+
+const visible = inArray(chats.status, [...VISIBLE_STATUSES])
+
+/** What users read of their chats: pages of history, one chat, and a conversation's context for the model. */
+export function chatHistoryQueries(db: Db) {
+  return {
+    loadConversationContext: async ({ conversationId, beforeChatId, limit }: ContextQuery): Promise<ContextTurn[]> => {
+      const turns = await db
+        .select({ message: chats.message, response: sql<string>`${chats.response}` })
+        .from(chats)
+        .where(and(eq(chats.conversationId, conversationId), lt(chats.id, beforeChatId), visible))
+        .orderBy(desc(chats.id))
+        .limit(limit)
+      return turns.reverse()
+    },
+    listChats: async ({ userId, conversationId, beforeId, limit }: ChatPageQuery): Promise<StoredChat[]> =>
+      db
+        .select(storedChatColumns)
+        .from(chats)
+        .where(
+          and(
+            eq(chats.userId, userId),
+            conversationId === undefined ? undefined : eq(chats.conversationId, conversationId),
+            beforeId === undefined ? undefined : lt(chats.id, beforeId),
+            visible
+          )
+        )
+        .orderBy(desc(chats.id))
+        .limit(limit),
+    findChat: async (userId: number, chatId: number): Promise<StoredChat | undefined> => {
+      const [chat] = await db
+        .select(storedChatColumns)
+        .from(chats)
+        .where(and(eq(chats.id, chatId), eq(chats.userId, userId), visible))
+      return chat
+    }
+  }
+}

@@ -1,0 +1,163 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  boolean,
+  check,
+  customType,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  serial,
+  text
+} from 'drizzle-orm/pg-core'
+
+/**
+ * The PostgreSQL twin of sqlite/schema.ts (see there for what each column means). Amounts of tokens and timestamps
+ * (epoch milliseconds) are `bigint`, read back as JavaScript numbers: grants keep every balance at most 2^53 − 1.
+ */
+const amount = (name: string) => bigint(name, { mode: 'number' })
+
+/**
+ * Username keys compare as code points, as SQLite's BINARY collation does, whatever the database's default collation:
+ * the admin search's prefix range and the unique index then agree on every server.
+ */
+const codePointText = customType<{ data: string }>({ dataType: () => 'text collate "C"' })
+
+export const users = pgTable(
+  'users',
+  {
+    id: serial('id').primaryKey(),
+    username: text('username').notNull(),
+    usernameKey: codePointText('username_key').notNull().unique(),
+    usernameSkeleton: text('username_skeleton').unique(),
+    passwordHash: text('password_hash').notNull(),
+    credentialsVersion: integer('credentials_version').notNull().default(0),
+    tokens: amount('tokens').notNull(),
+    isActive: boolean('is_active').notNull().default(true),
+    isAdmin: boolean('is_admin').notNull().default(false),
+    createdAt: amount('created_at').notNull()
+  },
+  (table) => [check('users_tokens_not_negative', sql`${table.tokens} >= 0`)]
+)
+
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: amount('created_at').notNull(),
+    revokedAt: amount('revoked_at')
+  },
+  (table) => [index('sessions_user_id').on(table.userId)]
+)
+
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    jti: text('jti').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    expiresAt: amount('expires_at').notNull(),
+    spentAt: amount('spent_at')
+  },
+  (table) => [index('refresh_tokens_session_id').on(table.sessionId)]
+)
+
+export const conversations = pgTable(
+  'conversations',
+  {
+    id: serial('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    createdAt: amount('created_at').notNull(),
+    updatedAt: amount('updated_at').notNull()
+  },
+  (table) => [index('conversations_user_activity').on(table.userId, table.updatedAt, table.id)]
+)
+
+export const CHAT_STATUSES = ['pending', 'completed', 'incomplete', 'failed'] as const
+
+export const chats = pgTable(
+  'chats',
+  {
+    id: serial('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    conversationId: integer('conversation_id').references(() => conversations.id, { onDelete: 'cascade' }),
+    message: text('message').notNull(),
+    response: text('response'),
+    status: text('status', { enum: CHAT_STATUSES }).notNull(),
+    failureReason: text('failure_reason'),
+    model: text('model'),
+    promptTokens: integer('prompt_tokens'),
+    completionTokens: integer('completion_tokens'),
+    cost: amount('cost').notNull(),
+    leaseHolder: text('lease_holder'),
+    leaseExpiresAt: amount('lease_expires_at').notNull().default(0),
+    createdAt: amount('created_at').notNull(),
+    updatedAt: amount('updated_at').notNull()
+  },
+  (table) => [
+    index('chats_user_id').on(table.userId, table.id),
+    index('chats_conversation_id').on(table.conversationId, table.id),
+    index('chats_pending_lease')
+      .on(table.leaseExpiresAt)
+      .where(sql`${table.status} = 'pending'`),
+    check('chats_status_known', sql`${table.status} in ('pending', 'completed', 'incomplete', 'failed')`),
+    check('chats_cost_positive', sql`${table.cost} > 0`)
+  ]
+)
+
+export const LEDGER_REASONS = ['signup', 'chat', 'refund', 'grant', 'debit'] as const
+
+export const ledger = pgTable(
+  'ledger',
+  {
+    id: serial('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    delta: amount('delta').notNull(),
+    reason: text('reason', { enum: LEDGER_REASONS }).notNull(),
+    chatId: integer('chat_id'),
+    actorId: integer('actor_id').references(() => users.id),
+    note: text('note'),
+    balanceAfter: amount('balance_after').notNull(),
+    createdAt: amount('created_at').notNull()
+  },
+  (table) => [
+    index('ledger_user_id').on(table.userId, table.id),
+    check('ledger_reason_known', sql`${table.reason} in ('signup', 'chat', 'refund', 'grant', 'debit')`),
+    check('ledger_balance_after_not_negative', sql`${table.balanceAfter} >= 0`)
+  ]
+)
+
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    operation: text('operation').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    responseStatus: integer('response_status'),
+    responseBody: text('response_body'),
+    chatId: integer('chat_id'),
+    createdAt: amount('created_at').notNull()
+  },
+  (table) => [
+    primaryKey({ columns: [table.userId, table.operation, table.key] }),
+    index('idempotency_keys_created_at').on(table.createdAt),
+    index('idempotency_keys_chat_id')
+      .on(table.chatId)
+      .where(sql`${table.chatId} is not null`)
+  ]
+)
