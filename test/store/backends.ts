@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { createStore } from '../../src/db/create-store.js'
@@ -49,7 +51,13 @@ async function openOn(t: Test, database: DatabaseConfig, dispose = async () => {
 export const backends: StoreBackend[] = [
   {
     name: 'sqlite',
-    open: async (t) => openOn(t, { kind: 'sqlite', path: join(t.testdir(), 'store.sqlite'), synchronous: 'normal' })
+    // A folder of its own rather than t.testdir(), which tap may remove before the stores are closed: a WAL
+    // checkpoint of a store still open would then write into it while it is being removed.
+    open: async (t) => {
+      const directory = mkdtempSync(join(tmpdir(), 'ai-chat-store-'))
+      const database = { kind: 'sqlite', path: join(directory, 'store.sqlite'), synchronous: 'normal' } as const
+      return openOn(t, database, async () => rmSync(directory, { recursive: true, force: true }))
+    }
   }
 ]
 
