@@ -11,12 +11,7 @@ import { ledgerWrites } from './ledger.js'
 import { revokeUserSessions } from './revocations.js'
 import { users } from './schema.js'
 import { transaction } from './transaction.js'
-
-/**
- * Username keys are collated "C" (code point order, see schema.ts), and no username character sorts after U+10FFFF:
- * every key that starts with a prefix lies in [prefix, prefix + U+10FFFF), which the unique index answers as a range.
- */
-const AFTER_EVERY_CHARACTER = String.fromCodePoint(0x10ffff)
+import { AFTER_EVERY_CHARACTER } from '../storage-rules.js'
 
 const accountColumns = {
   id: users.id,
@@ -89,6 +84,7 @@ export function accountQueries(db: Db) {
         .where(
           and(
             gte(users.usernameKey, prefix),
+            // Keys are collated "C" (code point order, see schema.ts): a prefix is a range whatever the server's locale.
             lt(users.usernameKey, prefix + AFTER_EVERY_CHARACTER),
             gt(users.usernameKey, after ?? '')
           )

@@ -5,7 +5,7 @@ import type {
   DeleteConversationResult,
   StoredConversation
 } from '../store.js'
-import { VISIBLE_STATUSES } from './chat-history.js'
+import { VISIBLE_STATUSES } from '../storage-rules.js'
 import type { Db } from './connection.js'
 import { chats, conversations } from './schema.js'
 import { transaction } from './transaction.js'

@@ -1,20 +1,7 @@
 import { and, eq, gte, lte, sql } from 'drizzle-orm'
-import { chats, ledger, users, type LEDGER_REASONS } from './schema.js'
+import { MAX_BALANCE, type LedgerEntry } from '../storage-rules.js'
+import { chats, ledger, users } from './schema.js'
 import type { Tx } from './transaction.js'
-
-/** Balances are read back as JavaScript numbers, which stay exact only up to this. */
-const MAX_BALANCE = Number.MAX_SAFE_INTEGER
-
-export type LedgerEntry = {
-  userId: number
-  delta: number
-  reason: (typeof LEDGER_REASONS)[number]
-  chatId: number | null
-  actorId?: number | null
-  note?: string | null
-  balanceAfter: number
-  now: number
-}
 
 /** What the user's pending chats have reserved: the refunds that may still come. */
 const pendingChatCosts = (userId: number) =>

@@ -11,6 +11,7 @@ import {
   serial,
   text
 } from 'drizzle-orm/pg-core'
+import { CHAT_STATUSES, LEDGER_REASONS } from '../storage-rules.js'
 
 /**
  * The PostgreSQL twin of sqlite/schema.ts (see there for what each column means). Amounts of tokens and timestamps
@@ -81,8 +82,6 @@ export const conversations = pgTable(
   (table) => [index('conversations_user_activity').on(table.userId, table.updatedAt, table.id)]
 )
 
-export const CHAT_STATUSES = ['pending', 'completed', 'incomplete', 'failed'] as const
-
 export const chats = pgTable(
   'chats',
   {
@@ -114,8 +113,6 @@ export const chats = pgTable(
     check('chats_cost_positive', sql`${table.cost} > 0`)
   ]
 )
-
-export const LEDGER_REASONS = ['signup', 'chat', 'refund', 'grant', 'debit'] as const
 
 export const ledger = pgTable(
   'ledger',

@@ -11,12 +11,7 @@ import type { Db } from './connection.js'
 import { writeTransaction } from './transaction.js'
 import type { LedgerWrites } from './ledger.js'
 import { prepareRevokeUserSessions } from './revocations.js'
-
-/**
- * Usernames compare as UTF-8 bytes (SQLite's BINARY collation), and no username character sorts after U+10FFFF:
- * every key that starts with a prefix lies in [prefix, prefix + U+10FFFF), which the unique index answers as a range.
- */
-const AFTER_EVERY_CHARACTER = String.fromCodePoint(0x10ffff)
+import { AFTER_EVERY_CHARACTER } from '../storage-rules.js'
 
 const accountColumns = {
   id: users.id,
@@ -113,6 +108,7 @@ export function accountQueries(db: Db, ledger: LedgerWrites) {
   )
 
   return {
+    // Keys compare as UTF-8 bytes (SQLite's BINARY collation), which is code point order: a prefix is a range.
     listAccounts: async ({ prefix, after, limit }: AccountPageQuery): Promise<StoredAccount[]> =>
       selectPage.all({ prefix, prefixEnd: prefix + AFTER_EVERY_CHARACTER, after: after ?? '', limit }),
     findAccount: async (usernameKey: string): Promise<StoredAccount | undefined> => selectByKey.get({ usernameKey }),

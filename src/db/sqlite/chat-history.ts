@@ -3,9 +3,7 @@ import type { ChatPageQuery, ContextQuery, ContextTurn, StoredChat } from '../st
 import type { Db } from './connection.js'
 import { prepareRawSelect } from './raw-select.js'
 import { chats } from './schema.js'
-
-/** Chats a user can see: answered in full, or in part before the stream broke (both were charged). */
-export const VISIBLE_STATUSES = ['completed', 'incomplete'] as const
+import { VISIBLE_STATUSES } from '../storage-rules.js'
 
 export const storedChatColumns = {
   id: chats.id,

@@ -1,20 +1,7 @@
 import { and, eq, gte, lte, sql } from 'drizzle-orm'
-import { chats, ledger, users, type LEDGER_REASONS } from './schema.js'
+import { MAX_BALANCE, type LedgerEntry } from '../storage-rules.js'
+import { chats, ledger, users } from './schema.js'
 import type { Db } from './connection.js'
-
-/** Balances are read back as JavaScript numbers, which stay exact only up to this. */
-const MAX_BALANCE = Number.MAX_SAFE_INTEGER
-
-export type LedgerEntry = {
-  userId: number
-  delta: number
-  reason: (typeof LEDGER_REASONS)[number]
-  chatId: number | null
-  actorId?: number | null
-  note?: string | null
-  balanceAfter: number
-  now: number
-}
 
 /**
  * A placeholder for an amount of tokens, as an SQLite INTEGER. better-sqlite3 binds every JavaScript number as REAL,

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
+import { CHAT_STATUSES, LEDGER_REASONS } from '../storage-rules.js'
 
 export const users = sqliteTable(
   'users',
@@ -64,8 +65,6 @@ export const conversations = sqliteTable(
   (table) => [index('conversations_user_activity').on(table.userId, table.updatedAt, table.id)]
 )
 
-export const CHAT_STATUSES = ['pending', 'completed', 'incomplete', 'failed'] as const
-
 export const chats = sqliteTable(
   'chats',
   {
@@ -102,9 +101,6 @@ export const chats = sqliteTable(
     check('chats_cost_positive', sql`${table.cost} > 0`)
   ]
 )
-
-/** `grant` and `debit` are an administrator's adjustments; `actor_id` and `note` say who made them and why. */
-export const LEDGER_REASONS = ['signup', 'chat', 'refund', 'grant', 'debit'] as const
 
 /**
  * Every change of a balance, append-only: users.tokens always equals the sum of a user's deltas. `chat_id` is a plain

@@ -1,0 +1,32 @@
+/**
+ * What every storage implementation stores and decides alike, whatever its dialect: the values of the status and
+ * reason columns, which chats users see, the largest balance, and the bound of a username-key prefix range.
+ */
+export const CHAT_STATUSES = ['pending', 'completed', 'incomplete', 'failed'] as const
+
+/** `grant` and `debit` are an administrator's adjustments; `actor_id` and `note` say who made them and why. */
+export const LEDGER_REASONS = ['signup', 'chat', 'refund', 'grant', 'debit'] as const
+
+/** Chats a user can see: answered in full, or in part before the stream broke (both were charged). */
+export const VISIBLE_STATUSES = ['completed', 'incomplete'] as const
+
+/** Balances are read back as JavaScript numbers, which stay exact only up to this. */
+export const MAX_BALANCE = Number.MAX_SAFE_INTEGER
+
+/**
+ * No username character sorts after U+10FFFF in code point order: every key that starts with a prefix lies in
+ * [prefix, prefix + this), which a unique index answers as a range.
+ */
+export const AFTER_EVERY_CHARACTER = String.fromCodePoint(0x10ffff)
+
+/** One ledger row to write: a balance change and what it leaves. */
+export type LedgerEntry = {
+  userId: number
+  delta: number
+  reason: (typeof LEDGER_REASONS)[number]
+  chatId: number | null
+  actorId?: number | null
+  note?: string | null
+  balanceAfter: number
+  now: number
+}
