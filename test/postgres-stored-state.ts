@@ -29,6 +29,8 @@ const CHAT_COLUMNS = `id, user_id as "userId", conversation_id as "conversationI
  */
 export function openPostgresState(url: string): StoredState {
   const pool = new pg.Pool({ connectionString: url, max: 2 })
+  // The test's database is dropped WITH (FORCE) once it is done, which ends any connection left idle here.
+  pool.on('error', () => {})
   const all = async <T>(text: string, params: unknown[] = []) => (await pool.query(text, params)).rows as T[]
 
   const user = async (usernameKey: string) => {
