@@ -22,8 +22,9 @@ export type LimitsReadiness = 'ok' | 'unreachable'
 export interface SlotRule {
   maxPerKey: number
   /**
-   * How long a slot is held at most when it is never given back (its process died): longer than anything that
-   * holds one may run, so that only a lost slot ever ends this way.
+   * How long a slot outlives the instance that took it. An instance renews the slots it holds while it runs (every
+   * third of this), so a slot is never lost while its holder runs, however long; one whose instance died (killed with
+   * the slot held) frees itself within `ttlMs` of the last renewal.
    */
   ttlMs: number
 }
@@ -43,7 +44,7 @@ export interface InFlightSlots {
 }
 
 export interface Slot {
-  /** Gives the slot back; again, or after its TTL, it does nothing. Never rejects: a lost slot ends with its TTL. */
+  /** Gives the slot back; again, it does nothing. Never rejects: a slot that cannot be given back ends with its TTL. */
   release(): Promise<void>
 }
 

@@ -33,7 +33,7 @@ export function createMemoryLimits({
   const { named, extras } = namedLimits<() => number>()
 
   return {
-    slots: (name, rule) => named(name, { kind: 'slots', ...rule }, () => memorySlots(rule, now)),
+    slots: (name, rule) => named(name, { kind: 'slots', ...rule }, () => memorySlots(rule)),
     failures: (name, rule) =>
       named(name, { kind: 'failures', ...rule }, () =>
         memoryFailures(rule, new MemoryWindows(rule.windowMs, maxKeysPerLimit, now, noFailures))
@@ -88,18 +88,19 @@ function memoryWindowCounter(windows: MemoryWindows<{ hits: number }>) {
   return { counter, extra: () => windows.size }
 }
 
-/** Slots by key, each with the time it expires; a process's memory dies with it, so only a bug could lose one. */
-function memorySlots(rule: SlotRule, now: () => number) {
-  const held = new Map<string, Map<number, number>>()
+/**
+ * Slots by key. They need no TTL: the slots die with the process that holds them, which is the only holder there is,
+ * so a slot is held until it is given back.
+ */
+function memorySlots(rule: SlotRule) {
+  const held = new Map<string, Set<number>>()
   let lastId = 0
   const counter: InFlightSlots = {
     async acquire(key): Promise<Slot | undefined> {
-      const at = now()
-      const slots = held.get(key) ?? new Map<number, number>()
-      for (const [id, expiresAt] of slots) if (expiresAt <= at) slots.delete(id)
+      const slots = held.get(key) ?? new Set<number>()
       if (slots.size >= rule.maxPerKey) return undefined
       const id = ++lastId
-      slots.set(id, at + rule.ttlMs)
+      slots.add(id)
       held.set(key, slots)
       return {
         async release() {

@@ -39,6 +39,19 @@ return {count, redis.call('PTTL', KEYS[1])}
 `
 
 /**
+ * KEYS[1]: a sorted set of slot ids scored by the time they expire. ARGV: ttlMs, then the ids of the slots to renew.
+ * Only slots still in the set are renewed: one that expired and was dropped stays lost.
+ */
+export const RENEW_SLOTS = `
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+for index = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[index]) end
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 0
+`
+
+/**
  * KEYS[1]: a sorted set of slot ids scored by the time they expire. ARGV: maxPerKey, ttlMs, slot id. Expired slots
  * are dropped first, so a slot whose process died frees itself; the set lives as long as its newest slot.
  * → 1 when the slot was taken, 0 when all are held.

@@ -1,17 +1,9 @@
-import { randomUUID } from 'node:crypto'
 import { Redis, type Result } from 'ioredis'
-import type {
-  Admission,
-  FailureCounter,
-  FailureRule,
-  InFlightSlots,
-  Limits,
-  SlotRule,
-  WindowCounter
-} from './limits.js'
+import type { Admission, FailureCounter, FailureRule, Limits, WindowCounter } from './limits.js'
 import type { RedisLimitsConfig } from './limits-config.js'
 import { namedLimits } from './named-limits.js'
-import { ACQUIRE_SLOT, BEGIN_ATTEMPT, HIT_WINDOW, SETTLE_ATTEMPT } from './redis-scripts.js'
+import { ACQUIRE_SLOT, BEGIN_ATTEMPT, HIT_WINDOW, RENEW_SLOTS, SETTLE_ATTEMPT } from './redis-scripts.js'
+import { redisSlots } from './redis-slots.js'
 
 /** How long start-up waits for a first connection; past it the app starts anyway, its limits failing open. */
 const CONNECT_TIMEOUT_MS = 2000
@@ -25,6 +17,7 @@ declare module 'ioredis' {
     settleAttempt(key: string, failed: 0 | 1, windowMs: number): Result<number, Context>
     hitWindow(key: string, windowMs: number): Result<[number, number], Context>
     acquireSlot(key: string, maxPerKey: number, ttlMs: number, slotId: string): Result<number, Context>
+    renewSlots(key: string, ttlMs: number, ...slotIds: string[]): Result<number, Context>
   }
 }
 
@@ -48,6 +41,7 @@ export async function connectRedisLimits(config: RedisLimitsConfig): Promise<Lim
   client.defineCommand('settleAttempt', { numberOfKeys: 1, lua: SETTLE_ATTEMPT })
   client.defineCommand('hitWindow', { numberOfKeys: 1, lua: HIT_WINDOW })
   client.defineCommand('acquireSlot', { numberOfKeys: 1, lua: ACQUIRE_SLOT })
+  client.defineCommand('renewSlots', { numberOfKeys: 1, lua: RENEW_SLOTS })
   await firstConnection(client)
   return redisLimits(client)
 }
@@ -65,12 +59,14 @@ function firstConnection(client: Redis) {
 
 function redisLimits(client: Redis): Limits {
   const { named } = namedLimits()
+  const renewals: Array<() => void> = []
   return {
     slots: (name, rule) =>
-      named(name, { kind: 'slots', ...rule }, () => ({
-        counter: redisSlots(client, `slots:${name}:`, rule),
-        extra: undefined
-      })),
+      named(name, { kind: 'slots', ...rule }, () => {
+        const { slots, stop } = redisSlots(client, `slots:${name}:`, rule)
+        renewals.push(stop)
+        return { counter: slots, extra: undefined }
+      }),
     failures: (name, rule) =>
       named(name, { kind: 'failures', ...rule }, () => ({
         counter: redisFailures(client, `failures:${name}:`, rule),
@@ -87,6 +83,7 @@ function redisLimits(client: Redis): Limits {
         () => 'unreachable' as const
       ),
     close: async () => {
+      for (const stop of renewals) stop()
       client.disconnect()
     }
   }
@@ -110,24 +107,6 @@ function redisWindows(client: Redis, prefix: string, windowMs: number): WindowCo
     async hit(key) {
       const [count, resetInMs] = await client.hitWindow(prefix + key, windowMs)
       return { count, resetInMs }
-    }
-  }
-}
-
-function redisSlots(client: Redis, prefix: string, rule: SlotRule): InFlightSlots {
-  return {
-    async acquire(key) {
-      const slotId = randomUUID()
-      const taken = await client.acquireSlot(prefix + key, rule.maxPerKey, rule.ttlMs, slotId)
-      if (taken !== 1) return undefined
-      return {
-        // A release that cannot reach Redis leaves the slot to its TTL, as the port allows.
-        release: () =>
-          client.zrem(prefix + key, slotId).then(
-            () => {},
-            () => {}
-          )
-      }
     }
   }
 }

@@ -40,7 +40,7 @@ const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, opt
   const deps: ChatDependencies = {
     store: app.store,
     ...chatOptions,
-    inFlight: chatsInFlight(limits, options.ai),
+    inFlight: chatsInFlight(limits, options.ai, options.chatLeaseMs),
     leases: new ChatLeases(app.store, options.chatLeaseMs, app.log),
     recorder: app.chatRecorder
   }
