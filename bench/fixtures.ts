@@ -81,10 +81,16 @@ export async function authHeaders(baseUrl: string, username: string): Promise<Re
   return { authorization: `Bearer ${access}` }
 }
 
-async function postJson(baseUrl: string, path: string, body: unknown, expectedStatus: number): Promise<unknown> {
+export async function postJson(
+  baseUrl: string,
+  path: string,
+  body: unknown,
+  expectedStatus: number,
+  headers: Record<string, string> = {}
+): Promise<unknown> {
   const response = await fetch(baseUrl + path, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body)
   })
   const text = await response.text()

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import type { NewSession, RefreshRotation, RotationResult, SessionUser } from '../store.js'
 import type { Db } from './connection.js'
 import { refreshTokens, sessions, users } from './schema.js'
@@ -73,6 +73,22 @@ export function sessionQueries(db: Db) {
     return { outcome: 'rotated', refreshExpiresAt, sessionEndsAt }
   })
 
+  // Named, so that each pooled connection parses and plans it once: planning this two-key join cost more than running
+  // it, and building the query anew in drizzle cost more than both (bench/NOTES.md, "Sessions across instances").
+  const sessionUser = db
+    .select({ id: users.id, username: users.username, isAdmin: users.isAdmin })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(
+      and(
+        eq(sessions.id, sql.placeholder('sessionId')),
+        eq(sessions.userId, sql.placeholder('userId')),
+        isNull(sessions.revokedAt),
+        eq(users.isActive, true)
+      )
+    )
+    .prepare('find_session_user')
+
   return {
     startSession,
     /**
@@ -80,18 +96,7 @@ export function sessionQueries(db: Db) {
      * deactivated user's sessions are revoked too; checking is_active as well shuts out a login finishing meanwhile.
      */
     findSessionUser: async (userId: number, sessionId: string): Promise<SessionUser | undefined> => {
-      const [user] = await db
-        .select({ id: users.id, username: users.username, isAdmin: users.isAdmin })
-        .from(sessions)
-        .innerJoin(users, eq(users.id, sessions.userId))
-        .where(
-          and(
-            eq(sessions.id, sessionId),
-            eq(sessions.userId, userId),
-            isNull(sessions.revokedAt),
-            eq(users.isActive, true)
-          )
-        )
+      const [user] = await sessionUser.execute({ userId, sessionId })
       return user
     },
     rotateRefreshToken
