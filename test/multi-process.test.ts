@@ -1,46 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
-import { collectEvents } from './event-stream-client.js'
 import { FakeOpenAi } from './fake-openai.js'
-import { PASSWORD, testConfig } from './helper.js'
+import { chat, ledgerReasonsPerChat, post, signUpOn, stateOf } from './process-requests.js'
 import { startServer } from './server-process.js'
-import { openStoredState, type StoredState } from './stored-state.js'
+import type { StoredState } from './stored-state.js'
 
 const LEASE_MS = 2000
 const USERS = 10
 /** AI_MAX_CONCURRENT_PER_USER's default: 40 replies in flight in all. */
 const CHATS_PER_USER = 4
 const REFUNDED = 'refunded chats whose lease had expired'
-
-type Headers = Record<string, string>
-
-async function post(baseUrl: string, path: string, body: unknown, headers: Headers = {}) {
-  return fetch(`${baseUrl}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body)
-  })
-}
-
-async function signUpOn(baseUrl: string, username: string): Promise<Headers> {
-  await post(baseUrl, '/api/register/', { username, password: PASSWORD })
-  const { access } = await (await post(baseUrl, '/api/login/', { username, password: PASSWORD })).json()
-  return { authorization: `Bearer ${access}` }
-}
-
-/** One chat, streamed or not, answered as the body of its 201 or of its `done` event (or the problem). */
-async function chat(baseUrl: string, headers: Headers, message: string, streamed: boolean) {
-  const response = await post(
-    baseUrl,
-    '/api/chat_msg/',
-    { message },
-    streamed ? { ...headers, accept: 'text/event-stream' } : headers
-  )
-  if (!streamed) return { status: response.status, body: await response.json() }
-  const events = await collectEvents(response)
-  const last = events.at(-1)!
-  return { status: last.event === 'done' ? 201 : 500, body: last.data as Record<string, unknown> }
-}
 
 /**
  * Process A on a fresh file with 40 chats reserved on it, four for each of ten users, whose replies the fake model
@@ -67,23 +36,8 @@ async function startAWithHeldChats(t: Test) {
   return { fake, env, a, users, requests, answers }
 }
 
-/** The reasons of each chat's ledger rows, in order, chat by chat. */
-async function ledgerReasonsPerChat(state: StoredState) {
-  const reasons = new Map<number, string[]>()
-  for (const { chatId, reason } of await state.ledger()) {
-    if (chatId !== null) reasons.set(chatId, [...(reasons.get(chatId) ?? []), reason])
-  }
-  return [...reasons.values()].map((chatReasons) => chatReasons.join(','))
-}
-
 async function balances(state: StoredState) {
   return (await state.users()).map(({ tokens }) => tokens)
-}
-
-function stateOf(t: Test, databaseUrl: string) {
-  const state = openStoredState(testConfig({ DATABASE_URL: databaseUrl }).database)
-  t.teardown(() => state.close())
-  return state
 }
 
 t.test("a second process on the same file leaves the first one's 40 live replies alone", async (t) => {

@@ -16,7 +16,7 @@ import { transaction, type Tx } from './transaction.js'
 export function chargingQueries(db: Db) {
   // A reservation into a conversation locks its row first, as deleting it and removing a failed one do: the
   // conversation is either found and kept, or gone.
-  const reserveChat = transaction(db, async (tx, input: ChatReservation): Promise<ReserveResult> => {
+  const reserveInTransaction = transaction(db, async (tx, input: ChatReservation): Promise<ReserveResult> => {
     if (input.conversationId !== undefined) {
       const [owned] = await tx
         .select({ id: conversations.id })
@@ -24,16 +24,9 @@ export function chargingQueries(db: Db) {
         .where(and(eq(conversations.id, input.conversationId), eq(conversations.userId, input.userId)))
         .for('update')
       if (!owned) return { reserved: false, reason: 'conversation_not_found' }
-    }
-    const remainingTokens = await ledgerWrites.tryDebit(tx, input.userId, input.cost)
-    if (remainingTokens === undefined) {
-      const [user] = await tx.select({ tokens: users.tokens }).from(users).where(eq(users.id, input.userId))
-      return { reserved: false, reason: 'insufficient_tokens', balance: user?.tokens ?? 0 }
+      await tx.update(conversations).set({ updatedAt: input.now }).where(eq(conversations.id, input.conversationId))
     }
     const conversationId = input.conversationId ?? (await startConversation(tx, input))
-    if (input.conversationId !== undefined) {
-      await tx.update(conversations).set({ updatedAt: input.now }).where(eq(conversations.id, conversationId))
-    }
     const [chat] = await tx
       .insert(chats)
       .values({
@@ -49,6 +42,11 @@ export function chargingQueries(db: Db) {
       })
       .returning({ id: chats.id })
     const chatId = chat!.id
+    if (input.idempotencyKey) {
+      await tx.update(idempotencyKeys).set({ chatId }).where(keyScope(input.idempotencyKey))
+    }
+    const remainingTokens = await ledgerWrites.tryDebit(tx, input.userId, input.cost)
+    if (remainingTokens === undefined) throw new Unaffordable()
     await ledgerWrites.record(tx, {
       userId: input.userId,
       delta: -input.cost,
@@ -57,11 +55,18 @@ export function chargingQueries(db: Db) {
       balanceAfter: remainingTokens,
       now: input.now
     })
-    if (input.idempotencyKey) {
-      await tx.update(idempotencyKeys).set({ chatId }).where(keyScope(input.idempotencyKey))
-    }
     return { reserved: true, chatId, conversationId, remainingTokens }
   })
+
+  const reserveChat = async (input: ChatReservation): Promise<ReserveResult> => {
+    try {
+      return await reserveInTransaction(input)
+    } catch (error) {
+      if (!(error instanceof Unaffordable)) throw error
+      const [user] = await db.select({ tokens: users.tokens }).from(users).where(eq(users.id, input.userId))
+      return { reserved: false, reason: 'insufficient_tokens', balance: user?.tokens ?? 0 }
+    }
+  }
 
   const settleChat = async (input: ChatSettlement): Promise<StoredChat | undefined> => {
     const [settled] = await db
@@ -134,6 +139,8 @@ export function chargingQueries(db: Db) {
     }
   }
 }
+
+class Unaffordable extends Error {}
 
 async function startConversation(tx: Tx, input: ChatReservation): Promise<number> {
   const [conversation] = await tx
