@@ -1,12 +1,12 @@
 import { and, eq, inArray, isNull, lte, type SQL } from 'drizzle-orm'
-import type { ChatRefund, ChatReservation, ChatSettlement, ReserveResult, StoredChat } from '../store.js'
+import type { ChatRefund, ChatReservation, ChatSettlement, StoredChat } from '../store.js'
 import { storedChatColumns } from './chat-history.js'
 import type { Db } from './connection.js'
 import { removeFailedConversation } from './failed-conversations.js'
-import { keyScope } from './idempotency.js'
 import { ledgerWrites } from './ledger.js'
-import { chats, conversations, idempotencyKeys, users } from './schema.js'
-import { transaction, type Tx } from './transaction.js'
+import { chats, idempotencyKeys } from './schema.js'
+import { reserveChat } from './reserve-chat.js'
+import { transaction } from './transaction.js'
 
 /**
  * The three charging steps (see sqlite/charging.ts), each one transaction: reserve, then settle or refund. The debit is
@@ -14,60 +14,6 @@ import { transaction, type Tx } from './transaction.js'
  * pending, so each happens at most once, and never both.
  */
 export function chargingQueries(db: Db) {
-  // A reservation into a conversation locks its row first, as deleting it and removing a failed one do: the
-  // conversation is either found and kept, or gone.
-  const reserveInTransaction = transaction(db, async (tx, input: ChatReservation): Promise<ReserveResult> => {
-    if (input.conversationId !== undefined) {
-      const [owned] = await tx
-        .select({ id: conversations.id })
-        .from(conversations)
-        .where(and(eq(conversations.id, input.conversationId), eq(conversations.userId, input.userId)))
-        .for('update')
-      if (!owned) return { reserved: false, reason: 'conversation_not_found' }
-      await tx.update(conversations).set({ updatedAt: input.now }).where(eq(conversations.id, input.conversationId))
-    }
-    const conversationId = input.conversationId ?? (await startConversation(tx, input))
-    const [chat] = await tx
-      .insert(chats)
-      .values({
-        userId: input.userId,
-        conversationId,
-        message: input.message,
-        status: 'pending',
-        cost: input.cost,
-        leaseHolder: input.lease.holder,
-        leaseExpiresAt: input.lease.expiresAt,
-        createdAt: input.now,
-        updatedAt: input.now
-      })
-      .returning({ id: chats.id })
-    const chatId = chat!.id
-    if (input.idempotencyKey) {
-      await tx.update(idempotencyKeys).set({ chatId }).where(keyScope(input.idempotencyKey))
-    }
-    const remainingTokens = await ledgerWrites.tryDebit(tx, input.userId, input.cost)
-    if (remainingTokens === undefined) throw new Unaffordable()
-    await ledgerWrites.record(tx, {
-      userId: input.userId,
-      delta: -input.cost,
-      reason: 'chat',
-      chatId,
-      balanceAfter: remainingTokens,
-      now: input.now
-    })
-    return { reserved: true, chatId, conversationId, remainingTokens }
-  })
-
-  const reserveChat = async (input: ChatReservation): Promise<ReserveResult> => {
-    try {
-      return await reserveInTransaction(input)
-    } catch (error) {
-      if (!(error instanceof Unaffordable)) throw error
-      const [user] = await db.select({ tokens: users.tokens }).from(users).where(eq(users.id, input.userId))
-      return { reserved: false, reason: 'insufficient_tokens', balance: user?.tokens ?? 0 }
-    }
-  }
-
   const settleChat = async (input: ChatSettlement): Promise<StoredChat | undefined> => {
     const [settled] = await db
       .update(chats)
@@ -114,7 +60,7 @@ export function chargingQueries(db: Db) {
   const refundExpiredChat = refundWhere((input) => and(pending(input), lte(chats.leaseExpiresAt, input.now)))
 
   return {
-    reserveChat,
+    reserveChat: (input: ChatReservation) => reserveChat(db, input),
     settleChat,
     refundChat,
     renewChatLeases: async (holder: string, chatIds: number[], until: number): Promise<number> => {
@@ -138,14 +84,4 @@ export function chargingQueries(db: Db) {
       return refunded
     }
   }
-}
-
-class Unaffordable extends Error {}
-
-async function startConversation(tx: Tx, input: ChatReservation): Promise<number> {
-  const [conversation] = await tx
-    .insert(conversations)
-    .values({ userId: input.userId, title: input.newConversationTitle, createdAt: input.now, updatedAt: input.now })
-    .returning({ id: conversations.id })
-  return conversation!.id
 }

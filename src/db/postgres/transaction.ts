@@ -17,13 +17,16 @@ export function transaction<Args extends unknown[], Result>(
   body: (tx: Tx, ...args: Args) => Promise<Result>,
   config?: Parameters<Db['transaction']>[1]
 ) {
-  return async (...args: Args): Promise<Result> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await db.transaction((tx) => body(tx, ...args), config)
-      } catch (error) {
-        if (attempt >= ATTEMPTS || !isRetryable(error)) throw error
-      }
+  return (...args: Args): Promise<Result> => retryingLosers(() => db.transaction((tx) => body(tx, ...args), config))
+}
+
+/** Runs `operation` (one transaction, or one statement, which is its own) again while it loses to a concurrent one. */
+export async function retryingLosers<Result>(operation: () => Promise<Result>): Promise<Result> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation()
+    } catch (error) {
+      if (attempt >= ATTEMPTS || !isRetryable(error)) throw error
     }
   }
 }

@@ -1,0 +1,84 @@
+import { eq, sql } from 'drizzle-orm'
+import type { ChatReservation, ReserveResult } from '../store.js'
+import type { Db } from './connection.js'
+import { keyScope } from './idempotency.js'
+import { users } from './schema.js'
+import { retryingLosers } from './transaction.js'
+
+interface ReservedRow extends Record<string, unknown> {
+  chat_id: number | null
+  conversation_id: number | null
+  remaining_tokens: string | null
+  conversation_found: boolean
+}
+
+/**
+ * A reservation as one statement, and so one round trip and its own transaction: the conditional debit, the new
+ * conversation or the touch of the named one, the pending chat, its `chat` ledger row and the Idempotency-Key's bond
+ * to the chat, each a data-modifying CTE that writes only when the debit returned a row. The user's row lock is then
+ * held from the debit to the commit alone, not across further round trips: every chat of one user waits for that
+ * lock, so its length is what bounds one user's chats per second.
+ *
+ * A message into a conversation locks the conversation's row first (`owned`, FOR UPDATE), as deleting it and removing
+ * a failed one do, and the debit happens only if it is there: the conversation is either found and kept, or gone.
+ * Under READ COMMITTED an UPDATE that waited for the row lock checks `tokens >= cost` again on the row it got, so the
+ * debit can never take the balance below zero.
+ */
+export async function reserveChat(db: Db, input: ChatReservation): Promise<ReserveResult> {
+  const conversationId = input.conversationId ?? null
+  const bindKey = input.idempotencyKey
+    ? sql`, bound as (
+        update idempotency_keys set chat_id = chat.id from chat where ${keyScope(input.idempotencyKey)}
+      )`
+    : sql``
+  const { rows } = await retryingLosers(() =>
+    db.execute<ReservedRow>(sql`
+      with owned as (
+        select id from conversations
+        where id = ${conversationId}::integer and user_id = ${input.userId}
+        for update
+      ), debit as (
+        update users set tokens = tokens - ${input.cost}::bigint
+        where id = ${input.userId} and tokens >= ${input.cost}::bigint
+          and (${conversationId}::integer is null or exists (select 1 from owned))
+        returning tokens
+      ), started as (
+        insert into conversations (user_id, title, created_at, updated_at)
+        select ${input.userId}, ${input.newConversationTitle}, ${input.now}::bigint, ${input.now}::bigint
+        from debit where ${conversationId}::integer is null
+        returning id
+      ), touched as (
+        update conversations set updated_at = ${input.now}::bigint
+        where id = (select id from owned) and exists (select 1 from debit)
+      ), chat as (
+        insert into chats (user_id, conversation_id, message, status, cost, lease_holder, lease_expires_at, created_at, updated_at)
+        select ${input.userId}, conversation.id, ${input.message}, 'pending', ${input.cost}::bigint, ${input.lease.holder},
+          ${input.lease.expiresAt}::bigint, ${input.now}::bigint, ${input.now}::bigint
+        from debit, (select id from started union all select id from owned) as conversation
+        returning id, conversation_id
+      ), recorded as (
+        insert into ledger (user_id, delta, reason, chat_id, balance_after, created_at)
+        select ${input.userId}, ${-input.cost}::bigint, 'chat', chat.id, debit.tokens, ${input.now}::bigint
+        from chat, debit
+      )${bindKey}
+      select
+        (select id from chat) as chat_id,
+        (select conversation_id from chat) as conversation_id,
+        (select tokens from debit)::text as remaining_tokens,
+        (${conversationId}::integer is null or exists (select 1 from owned)) as conversation_found
+    `)
+  )
+  const [row] = rows
+  if (row?.chat_id != null && row.conversation_id != null && row.remaining_tokens != null) {
+    return {
+      reserved: true,
+      chatId: row.chat_id,
+      conversationId: row.conversation_id,
+      remainingTokens: Number(row.remaining_tokens)
+    }
+  }
+  if (!row?.conversation_found) return { reserved: false, reason: 'conversation_not_found' }
+  // Read afresh: the statement's own snapshot may predate the debit it waited behind.
+  const [user] = await db.select({ tokens: users.tokens }).from(users).where(eq(users.id, input.userId))
+  return { reserved: false, reason: 'insufficient_tokens', balance: user?.tokens ?? 0 }
+}
