@@ -1,8 +1,9 @@
-import Database from 'better-sqlite3'
 import type { Config } from '../src/config.js'
 import { createStore } from '../src/db/create-store.js'
 import { PasswordHasher } from '../src/modules/auth/passwords.js'
 import { usernameColumns } from '../src/modules/auth/usernames.js'
+import { seedPostgresHistories } from './fixtures-postgres.js'
+import { seedSqliteHistories } from './fixtures-sqlite.js'
 
 export const PASSWORD = 'benchmark password, not a secret'
 
@@ -11,16 +12,23 @@ export interface HistoryOwner {
   chats: number
 }
 
+/** A user created for the fixtures, and how many completed chats to give them. */
+export interface SeededHistory {
+  userId: number
+  chats: number
+}
+
 /**
  * Creates the schema and users whose history is already long, before the service starts: a million chats through
- * the API would take minutes, and a bulk write into a live WAL database would slow the very reads being measured.
- * The owner goes through the store's own `createUser`; each seeded chat then gets its `chat` ledger row, so the owner
- * ends with a balance of 0 and `users.tokens == sum(ledger.delta)` holds as for any real user.
+ * the API would take minutes, and a bulk write into a live database would slow the very reads being measured.
+ * The owner goes through the store's own `createUser`; each seeded chat then gets its `chat` ledger row, written
+ * straight into the database by the backend's own seeding, so the owner ends with a balance of 0 and
+ * `users.tokens == sum(ledger.delta)` holds as for any real user.
  */
 export async function seedHistories(config: Config, owners: HistoryOwner[]) {
   const passwordHash = await new PasswordHasher(config.argon2, config.argon2Queue).hash('seed', PASSWORD)
   const store = createStore(config.database)
-  const userIds: number[] = []
+  const histories: SeededHistory[] = []
   try {
     for (const { username, chats } of owners) {
       const created = await store.createUser({
@@ -30,42 +38,14 @@ export async function seedHistories(config: Config, owners: HistoryOwner[]) {
         now: Date.now()
       })
       if (!created.created) throw new Error(`${username} already exists`)
-      userIds.push(created.userId)
+      histories.push({ userId: created.userId, chats })
     }
   } finally {
     await store.close()
   }
 
-  if (config.database.kind !== 'sqlite') throw new Error('the chat fixtures are written to a SQLite file')
-  const db = new Database(config.database.path)
-  try {
-    owners.forEach(({ chats }, index) => insertCompletedChats(db, userIds[index]!, chats, config.chatCost))
-  } finally {
-    db.close()
-  }
-}
-
-function insertCompletedChats(db: Database.Database, userId: number, count: number, cost: number) {
-  const insertChat = db.prepare(
-    `insert into chats (user_id, message, response, status, cost, created_at, updated_at)
-     values (?, ?, ?, 'completed', ?, ?, ?)`
-  )
-  const insertLedger = db.prepare(
-    `insert into ledger (user_id, delta, reason, chat_id, balance_after, created_at) values (?, ?, 'chat', ?, ?, ?)`
-  )
-  const setBalance = db.prepare('update users set tokens = ? where id = ?')
-  const start = Date.now() - count * 1000
-  db.transaction(() => {
-    let balance = count * cost
-    for (let index = 0; index < count; index++) {
-      const createdAt = start + index * 1000
-      const message = `seeded message ${index}`
-      const chat = insertChat.run(userId, message, `[offline reply] ${message}`, cost, createdAt, createdAt)
-      balance -= cost
-      insertLedger.run(userId, -cost, chat.lastInsertRowid, balance, createdAt)
-    }
-    setBalance.run(balance, userId)
-  })()
+  if (config.database.kind === 'sqlite') seedSqliteHistories(config.database, histories, config.chatCost)
+  else await seedPostgresHistories(config.database, histories, config.chatCost)
 }
 
 /** Registers through the API, as a client would. */

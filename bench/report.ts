@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs'
-import type { ScenarioResult } from './rounds.js'
+import type { ScenarioResult, StoreKind } from './rounds.js'
 import type { Settings } from './settings.js'
+import type { PostgresServer } from './postgres-server.js'
 import { ratioToBaseline, type TargetCheck } from './targets.js'
 
 export interface Machine {
@@ -9,12 +10,20 @@ export interface Machine {
   node: string
   /** One-minute load average when the run started and when it ended (the run itself adds about 2). */
   loadAverage: { before: number; after: number }
+  /** The PostgreSQL server and pool size, when the run measured PostgreSQL too. */
+  postgres?: PostgresServer & { poolSize: number }
 }
 
-/** The results table, in Markdown so that it can be pasted into the README as it is. */
+const STORE_NAMES: Record<StoreKind, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' }
+
+/**
+ * The results table, in Markdown so that it can be pasted into the README as it is. A scenario measured on both stores
+ * has its rows together, SQLite first.
+ */
 export function formatTable(results: ScenarioResult[], checks: TargetCheck[]): string {
   const header = [
     'scenario',
+    'store',
     'req/s',
     'p50 ms',
     'p99 ms',
@@ -24,13 +33,16 @@ export function formatTable(results: ScenarioResult[], checks: TargetCheck[]): s
     'peak RSS MB',
     'target'
   ]
-  const rows = results.map((result) => {
+  const order = [...new Set(results.map((result) => result.id))]
+  const grouped = [...results].sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id))
+  const rows = grouped.map((result) => {
     const { requestsPerSecond, latencyMs } = result.service.median
     const targets = checks
-      .filter((check) => check.scenario === result.id)
+      .filter((check) => check.scenario === result.id && check.database === result.database)
       .map((check) => `${check.target} (${check.actual}): ${check.met ? 'met' : 'MISSED'}`)
     return [
       result.title,
+      STORE_NAMES[result.database],
       requestsPerSecond.toFixed(0),
       latencyMs.p50.toFixed(2),
       latencyMs.p99.toFixed(2),
@@ -60,7 +72,8 @@ export function writeResults(
   results: ScenarioResult[],
   checks: TargetCheck[]
 ): void {
-  const { cpuProfileDir: _profileDir, resultsFile, ...runSettings } = settings
+  // Where the PostgreSQL server is (with any password in its URL) goes in as machine.postgres.server.
+  const { cpuProfileDir: _profileDir, postgresServerUrl: _server, resultsFile, ...runSettings } = settings
   const document = {
     date: new Date().toISOString(),
     machine,

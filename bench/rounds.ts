@@ -1,3 +1,4 @@
+import type { DatabaseConfig } from '../src/db/database-config.js'
 import { measure, type Load, type Measurement } from './load.js'
 import type { Scenario } from './scenarios.js'
 import type { ServerProcess } from './servers.js'
@@ -19,13 +20,20 @@ export interface SideResult {
   background?: Summary
 }
 
-export interface ScenarioResult {
+export type StoreKind = DatabaseConfig['kind']
+
+export interface ScenarioMeasurement {
   id: string
   title: string
   baseline: SideResult
   service: SideResult
   /** The service's peak resident set size during this scenario (since start when the kernel cannot reset it). */
   servicePeakRssBytes: number | undefined
+}
+
+/** A scenario measured on the service running on one store. */
+export interface ScenarioResult extends ScenarioMeasurement {
+  database: StoreKind
 }
 
 /**
@@ -36,7 +44,7 @@ export async function runScenario(
   scenario: Scenario,
   servers: Record<Side, ServerProcess>,
   settings: Settings
-): Promise<ScenarioResult> {
+): Promise<ScenarioMeasurement> {
   const loads: Record<Side, Scenario> = { service: scenario, baseline: asBaseline(scenario) }
   const rounds: Record<Side, Measurement[][]> = { baseline: [], service: [] }
   servers.service.resetPeakRss()

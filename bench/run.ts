@@ -4,21 +4,28 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../src/config.js'
-import { authHeaders, PASSWORD, register, seedHistories } from './fixtures.js'
+import { createPostgresDatabase } from '../test/postgres-test-database.js'
+import { describePostgresServer, type PostgresServer } from './postgres-server.js'
 import { productionRuntime } from './production-runtime.js'
+import { progress } from './progress.js'
 import { formatTable, writeResults } from './report.js'
-import { runScenario, type ScenarioResult, type Side } from './rounds.js'
-import { scenarios } from './scenarios.js'
+import type { ScenarioResult } from './rounds.js'
+import { POSTGRES_SCENARIOS, scenarioIds } from './scenarios.js'
 import { REPO_ROOT, startServer, type ServerProcess } from './servers.js'
 import { readSettings } from './settings.js'
-import { checkTargets, ratioToBaseline } from './targets.js'
+import { measureOnStore, type RunContext } from './store-run.js'
+import { checkTargets } from './targets.js'
 
 const settings = readSettings(process.env)
+const knownIds = scenarioIds(settings)
+const unknown = settings.only.filter((id) => !knownIds.includes(id))
+if (unknown.length > 0) {
+  throw new Error(`BENCH_ONLY names no such scenario: ${unknown.join(', ')} (known: ${knownIds.join(', ')})`)
+}
 const selected = (id: string) => settings.only.length === 0 || settings.only.includes(id)
 const workDir = mkdtempSync(join(tmpdir(), 'ai-chat-bench-'))
 const serviceEnv = {
   NODE_ENV: 'production',
-  DATABASE_URL: join(workDir, 'bench.sqlite'),
   JWT_SECRET: randomBytes(32).toString('hex'),
   LOG_LEVEL: 'warn',
   // Issue 4's switch for rate limits: without it the limits, not the service, would be measured.
@@ -31,96 +38,79 @@ const serviceEnv = {
 }
 const production = productionRuntime()
 const traceGc = process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []
-const owners = {
-  small: { username: 'history-small', chats: settings.historySizes.small },
-  large: { username: 'history-large', chats: selected('history-large') ? settings.historySizes.large : 0 }
-}
+const profiling = settings.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', settings.cpuProfileDir] : []
 
 const running: ServerProcess[] = []
-async function stopServers() {
+// The run's own PostgreSQL database is dropped however the run ends.
+let dropPostgresDatabase = async () => {}
+async function cleanUp() {
   await Promise.all(running.splice(0).map((server) => server.stop()))
+  const drop = dropPostgresDatabase
+  dropPostgresDatabase = async () => {}
+  await drop()
+  rmSync(workDir, { recursive: true, force: true })
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    void stopServers().finally(() => {
-      rmSync(workDir, { recursive: true, force: true })
-      process.exit(130)
-    })
-  })
+  process.once(signal, () => void cleanUp().finally(() => process.exit(130)))
 }
 
 // Other work on the machine shows in the load average; it is reported so that a noisy run can be told apart.
 const loadBefore = loadavg()[0]!
 try {
-  const seedStart = Date.now()
-  await seedHistories(loadConfig(serviceEnv), [owners.small, owners.large])
-  progress(`seeded ${owners.small.chats + owners.large.chats} chats in ${Date.now() - seedStart} ms`)
-
   if (settings.service === 'dist') {
     const buildStart = Date.now()
     execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
     progress(`built dist/ in ${Date.now() - buildStart} ms`)
   }
-  const script = settings.service === 'dist' ? 'dist/server.js' : 'src/server.ts'
-  const profiling = settings.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', settings.cpuProfileDir] : []
-  const servers: Record<Side, ServerProcess> = {
-    service: await startServer({
-      name: 'service',
-      script,
+  const baseline = await startServer({ name: 'baseline', script: 'bench/baseline-server.ts', env: {} })
+  running.push(baseline)
+  const context: RunContext = {
+    settings,
+    baseline,
+    service: {
+      script: settings.service === 'dist' ? 'dist/server.js' : 'src/server.ts',
       env: { ...serviceEnv, ...production.env },
       nodeArgs: [...production.nodeArgs, ...traceGc, ...profiling]
-    }),
-    baseline: await startServer({ name: 'baseline', script: 'bench/baseline-server.ts', env: {} })
-  }
-  running.push(servers.service, servers.baseline)
-
-  const url = servers.service.url
-  await register(url, 'reader')
-  const actors = {
-    reader: await authHeaders(url, 'reader'),
-    smallHistoryOwner: await authHeaders(url, owners.small.username),
-    largeHistoryOwner: await authHeaders(url, owners.large.username),
-    loginBody: JSON.stringify({ username: 'reader', password: PASSWORD })
+    },
+    running
   }
 
-  const all = scenarios(settings, actors)
-  const unknown = settings.only.filter((id) => !all.some((scenario) => scenario.id === id))
-  if (unknown.length > 0) {
-    throw new Error(
-      `BENCH_ONLY names no such scenario: ${unknown.join(', ')} (known: ${all.map((s) => s.id).join(', ')})`
+  const results: ScenarioResult[] = await measureOnStore(
+    { database: 'sqlite', databaseUrl: join(workDir, 'bench.sqlite'), selected },
+    context
+  )
+  let postgres: (PostgresServer & { poolSize: number }) | undefined
+  const onPostgres = (id: string) => POSTGRES_SCENARIOS.includes(id) && selected(id)
+  if (settings.postgresServerUrl && knownIds.some(onPostgres)) {
+    const database = await createPostgresDatabase(settings.postgresServerUrl, 'bench')
+    dropPostgresDatabase = database.drop
+    const config = loadConfig({ ...process.env, ...serviceEnv, DATABASE_URL: database.url })
+    if (config.database.kind !== 'postgres') throw new Error('BENCH_DATABASE_URL: expected a postgres:// URL')
+    postgres = { ...(await describePostgresServer(database.url)), poolSize: config.database.poolSize }
+    progress(`postgres: created ${new URL(database.url).pathname.slice(1)} on ${postgres.server}`)
+    results.push(
+      ...(await measureOnStore({ database: 'postgres', databaseUrl: database.url, selected: onPostgres }, context))
     )
   }
-  const results: ScenarioResult[] = []
-  for (const scenario of all.filter((candidate) => selected(candidate.id))) {
-    const result = await runScenario(scenario, servers, settings)
-    results.push(result)
-    const { requestsPerSecond, latencyMs } = result.service.median
-    progress(
-      `${scenario.id}: ${requestsPerSecond.toFixed(0)} req/s, p99 ${latencyMs.p99.toFixed(2)} ms, ` +
-        `${ratioToBaseline(result).toFixed(2)} × baseline`
-    )
-  }
-  await stopServers()
+  await cleanUp()
 
   const machine = {
     cpus: availableParallelism(),
     cpuModel: cpus()[0]?.model ?? 'unknown',
     node: process.version,
-    loadAverage: { before: loadBefore, after: loadavg()[0]! }
+    loadAverage: { before: loadBefore, after: loadavg()[0]! },
+    ...(postgres && { postgres })
   }
   const checks = checkTargets(results)
   console.log(
     `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${settings.rounds} rounds × ${settings.durationSeconds} s ` +
-      `per side, load average ${machine.loadAverage.before.toFixed(1)} before and ${machine.loadAverage.after.toFixed(1)} after\n`
+      `per side, load average ${machine.loadAverage.before.toFixed(1)} before and ${machine.loadAverage.after.toFixed(1)} after` +
+      (postgres ? `, PostgreSQL ${postgres.version} at ${postgres.server}` : '') +
+      '\n'
   )
   console.log(formatTable(results, checks))
   writeResults(settings, machine, results, checks)
   progress(`wrote ${settings.resultsFile}`)
 } finally {
-  await stopServers()
-  rmSync(workDir, { recursive: true, force: true })
-}
-
-function progress(message: string) {
-  process.stderr.write(`bench: ${message}\n`)
+  await cleanUp()
 }

@@ -20,6 +20,15 @@ export interface Actors {
 
 const JSON_BODY = { 'content-type': 'application/json' }
 
+/** The scenarios PostgreSQL is measured in, when BENCH_DATABASE_URL is set (issue 12's targets name chat and balance). */
+export const POSTGRES_SCENARIOS = ['balance', 'chat', 'history-small', 'history-large']
+
+/** Every scenario's id (they do not depend on who the requests act as). */
+export function scenarioIds(settings: Settings): string[] {
+  const nobody = { reader: {}, smallHistoryOwner: {}, largeHistoryOwner: {}, loginBody: '' }
+  return scenarios(settings, nobody).map((scenario) => scenario.id)
+}
+
 export function scenarios(settings: Settings, actors: Actors): Scenario[] {
   const { connections, fixedRate, historySizes } = settings
   const balance: Load = { method: 'GET', path: '/api/tokenbalance/', headers: actors.reader, connections }

@@ -13,6 +13,11 @@ export interface Settings {
   only: string[]
   /** When set, the service runs with `--cpu-prof` and writes its profile here on shutdown. */
   cpuProfileDir: string | undefined
+  /**
+   * A PostgreSQL server (`postgres://…`) on which the run creates a database of its own, to measure the service on
+   * PostgreSQL as well; unset, only SQLite is measured.
+   */
+  postgresServerUrl: string | undefined
   resultsFile: string
 }
 
@@ -34,6 +39,7 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
       .map((id) => id.trim())
       .filter(Boolean),
     cpuProfileDir: env.BENCH_CPU_PROF || undefined,
+    postgresServerUrl: postgresServer(env.BENCH_DATABASE_URL),
     resultsFile: env.BENCH_RESULTS || new URL('results.json', import.meta.url).pathname
   }
 }
@@ -51,4 +57,10 @@ function serviceEntry(text: string | undefined): Settings['service'] {
   if (text === undefined || text === '' || text === 'dist') return 'dist'
   if (text === 'tsx') return 'tsx'
   throw new Error(`BENCH_SERVICE=${text}: expected dist or tsx`)
+}
+
+function postgresServer(text: string | undefined): string | undefined {
+  if (text === undefined || text === '') return undefined
+  if (!/^postgres(ql)?:\/\//i.test(text)) throw new Error('BENCH_DATABASE_URL: expected a postgres:// URL')
+  return text
 }

@@ -5,11 +5,12 @@ import pg from 'pg'
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL
 
 /**
- * A fresh, empty database on the TEST_DATABASE_URL server: its URL, and `drop` for when the test is done with it. A
- * database rather than a schema, since drizzle-kit's migrations name the public schema.
+ * A fresh, empty database on the server of `serverUrl` (the TEST_DATABASE_URL server for tests; the benchmark's
+ * BENCH_DATABASE_URL), named `<prefix>_<random>`: its URL, and `drop` for when the caller is done with it. A database
+ * rather than a schema, since drizzle-kit's migrations name the public schema.
  */
-export async function createPostgresDatabase(serverUrl: string) {
-  const name = `t_${randomBytes(8).toString('hex')}`
+export async function createPostgresDatabase(serverUrl: string, prefix = 't') {
+  const name = `${prefix}_${randomBytes(8).toString('hex')}`
   await onServer(serverUrl, `create database ${name}`)
   const url = new URL(serverUrl)
   url.pathname = `/${name}`

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, lte, type SQL } from 'drizzle-orm'
+import { and, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm'
 import type { ChatRefund, ChatReservation, ChatSettlement, StoredChat } from '../store.js'
 import { storedChatColumns } from './chat-history.js'
 import type { Db } from './connection.js'
@@ -14,19 +14,23 @@ import { transaction } from './transaction.js'
  * pending, so each happens at most once, and never both.
  */
 export function chargingQueries(db: Db) {
+  // One statement for every chat: built once and prepared on each pooled connection.
+  const value = (name: keyof ChatSettlement) => sql`${sql.placeholder(name)}`
+  const settlePending = db
+    .update(chats)
+    .set({
+      status: value('status'),
+      response: value('response'),
+      model: value('model'),
+      promptTokens: value('promptTokens'),
+      completionTokens: value('completionTokens'),
+      updatedAt: value('now')
+    })
+    .where(and(eq(chats.id, sql.placeholder('chatId')), eq(chats.status, 'pending')))
+    .returning(storedChatColumns)
+    .prepare('settle_chat')
   const settleChat = async (input: ChatSettlement): Promise<StoredChat | undefined> => {
-    const [settled] = await db
-      .update(chats)
-      .set({
-        status: input.status,
-        response: input.response,
-        model: input.model,
-        promptTokens: input.promptTokens,
-        completionTokens: input.completionTokens,
-        updatedAt: input.now
-      })
-      .where(and(eq(chats.id, input.chatId), eq(chats.status, 'pending')))
-      .returning(storedChatColumns)
+    const [settled] = await settlePending.execute(input)
     return settled
   }
 

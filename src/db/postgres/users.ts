@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, isNull, notExists } from 'drizzle-orm'
+import { and, asc, eq, gt, isNull, notExists, sql } from 'drizzle-orm'
 import { alias } from 'drizzle-orm/pg-core'
 import type { Balance, CreateUserResult, LoginCandidate, NewUser, UnskeletonedUser } from '../store.js'
 import type { Db } from './connection.js'
@@ -62,6 +62,14 @@ export function userQueries(db: Db) {
     }
   }
 
+  // Read on every balance request: built once and prepared on each pooled connection, so neither drizzle's query
+  // builder nor the server's parser and planner run per request.
+  const balanceOf = db
+    .select({ username: users.username, tokens: users.tokens })
+    .from(users)
+    .where(eq(users.id, sql.placeholder('userId')))
+    .prepare('get_balance')
+
   return {
     createUser,
     // A deactivated user is no candidate: their login is verified against the dummy hash, like an unknown username.
@@ -78,10 +86,7 @@ export function userQueries(db: Db) {
       return candidate
     },
     getBalance: async (userId: number): Promise<Balance | undefined> => {
-      const [balance] = await db
-        .select({ username: users.username, tokens: users.tokens })
-        .from(users)
-        .where(eq(users.id, userId))
+      const [balance] = await balanceOf.execute({ userId })
       return balance
     },
     listUnskeletonedUsers: async (afterId: number, limit: number): Promise<UnskeletonedUser[]> =>

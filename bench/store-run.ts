@@ -1,0 +1,69 @@
+import { loadConfig } from '../src/config.js'
+import { authHeaders, PASSWORD, register, seedHistories } from './fixtures.js'
+import { progress } from './progress.js'
+import { runScenario, type ScenarioResult, type StoreKind } from './rounds.js'
+import { scenarios } from './scenarios.js'
+import { startServer, type ServerLaunch, type ServerProcess } from './servers.js'
+import type { Settings } from './settings.js'
+import { ratioToBaseline } from './targets.js'
+
+export interface StoreRun {
+  database: StoreKind
+  /** The service's DATABASE_URL: a SQLite file, or a PostgreSQL database of the run's own. */
+  databaseUrl: string
+  /** Which of the scenarios to measure on this store. */
+  selected: (scenarioId: string) => boolean
+}
+
+export interface RunContext {
+  settings: Settings
+  baseline: ServerProcess
+  /** How the service is started; its DATABASE_URL comes from the store run. */
+  service: Omit<ServerLaunch, 'name'>
+  /** Servers that are up, for the signal handler to stop. */
+  running: ServerProcess[]
+}
+
+/**
+ * Seeds the history owners into the store's empty database, starts the service on it, and measures each selected
+ * scenario against it and the baseline; the service is stopped again before this returns.
+ */
+export async function measureOnStore(run: StoreRun, context: RunContext): Promise<ScenarioResult[]> {
+  const { settings, baseline, running } = context
+  const env = { ...context.service.env, DATABASE_URL: run.databaseUrl }
+  const owners = {
+    small: { username: 'history-small', chats: settings.historySizes.small },
+    large: { username: 'history-large', chats: run.selected('history-large') ? settings.historySizes.large : 0 }
+  }
+  const seedStart = Date.now()
+  await seedHistories(loadConfig(env), [owners.small, owners.large])
+  progress(`${run.database}: seeded ${owners.small.chats + owners.large.chats} chats in ${Date.now() - seedStart} ms`)
+
+  const service = await startServer({ ...context.service, name: `service on ${run.database}`, env })
+  running.push(service)
+  progress(`${run.database}: service started (pid ${service.pid})`)
+  try {
+    const url = service.url
+    await register(url, 'reader')
+    const actors = {
+      reader: await authHeaders(url, 'reader'),
+      smallHistoryOwner: await authHeaders(url, owners.small.username),
+      largeHistoryOwner: await authHeaders(url, owners.large.username),
+      loginBody: JSON.stringify({ username: 'reader', password: PASSWORD })
+    }
+    const results: ScenarioResult[] = []
+    for (const scenario of scenarios(settings, actors).filter((candidate) => run.selected(candidate.id))) {
+      const result = { database: run.database, ...(await runScenario(scenario, { service, baseline }, settings)) }
+      results.push(result)
+      const { requestsPerSecond, latencyMs } = result.service.median
+      progress(
+        `${run.database}: ${scenario.id}: ${requestsPerSecond.toFixed(0)} req/s, p99 ${latencyMs.p99.toFixed(2)} ms, ` +
+          `${ratioToBaseline(result).toFixed(2)} × baseline`
+      )
+    }
+    return results
+  } finally {
+    running.splice(running.indexOf(service), 1)
+    await service.stop()
+  }
+}
