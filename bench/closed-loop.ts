@@ -1,5 +1,5 @@
 import autocannon from 'autocannon'
-import { LatencyRecorder, type Load, type Measurement } from './measurement.js'
+import { headerRotation, LatencyRecorder, type Load, type Measurement } from './measurement.js'
 
 /** Runs autocannon against `baseUrl` for `seconds`: every connection sends its next request when the last is answered. */
 export async function measureClosedLoop(baseUrl: string, load: Load, seconds: number): Promise<Measurement> {
@@ -11,6 +11,10 @@ export async function measureClosedLoop(baseUrl: string, load: Load, seconds: nu
     body: load.body,
     connections: load.connections,
     duration: seconds
+  }
+  if (load.rotatingHeaders) {
+    const nextHeaders = headerRotation(load)
+    options.requests = [{ setupRequest: (request) => ({ ...request, headers: nextHeaders() }) }]
   }
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(options, (error, result) => (error ? reject(error) : resolve(result)))

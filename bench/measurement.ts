@@ -5,6 +5,8 @@ export interface Load {
   method: 'GET' | 'POST'
   path: string
   headers?: Record<string, string>
+  /** Headers added to `headers` in turn, one set a request, round the list: requests spread over several users. */
+  rotatingHeaders?: Array<Record<string, string>>
   body?: string
   connections: number
   /** Requests per second, evenly spaced; unset means as fast as the server answers. */
@@ -18,6 +20,14 @@ export interface Measurement {
   latencyMs: { mean: number; p50: number; p99: number; max: number }
   /** Responses outside 2xx plus connection errors and timeouts; any of them makes the numbers suspect. */
   failures: number
+}
+
+/** The headers of each next request of `load`. */
+export function headerRotation(load: Load): () => Record<string, string> | undefined {
+  const sets = load.rotatingHeaders
+  if (!sets || sets.length === 0) return () => load.headers
+  let next = 0
+  return () => ({ ...load.headers, ...sets[next++ % sets.length] })
 }
 
 /** Latencies in microseconds: autocannon's own histogram rounds down to whole milliseconds, too coarse here. */

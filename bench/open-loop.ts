@@ -1,6 +1,6 @@
 import { Agent, request } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { LatencyRecorder, type Load, type Measurement } from './measurement.js'
+import { headerRotation, LatencyRecorder, type Load, type Measurement } from './measurement.js'
 
 const DRAIN_TIMEOUT_MS = 10_000
 
@@ -18,17 +18,22 @@ export async function measureOpenLoop(baseUrl: string, load: Load, seconds: numb
   const total = Math.round(rate * seconds)
   let failures = 0
   let answered = 0
+  const nextHeaders = headerRotation(load)
 
   const send = () => {
     const sentAt = performance.now()
-    const outgoing = request(baseUrl + load.path, { method: load.method, headers: load.headers, agent }, (response) => {
-      response.resume()
-      response.once('end', () => {
-        latencies.recordMs(performance.now() - sentAt)
-        if (response.statusCode! < 200 || response.statusCode! >= 300) failures++
-        answered++
-      })
-    })
+    const outgoing = request(
+      baseUrl + load.path,
+      { method: load.method, headers: nextHeaders(), agent },
+      (response) => {
+        response.resume()
+        response.once('end', () => {
+          latencies.recordMs(performance.now() - sentAt)
+          if (response.statusCode! < 200 || response.statusCode! >= 300) failures++
+          answered++
+        })
+      }
+    )
     outgoing.once('error', () => {
       failures++
       answered++

@@ -15,17 +15,19 @@ export interface Actors {
   reader: Record<string, string>
   smallHistoryOwner: Record<string, string>
   largeHistoryOwner: Record<string, string>
+  /** Users who chat in turn, one a request: traffic that is not one user's chats, each waiting for the last. */
+  chatters: Array<Record<string, string>>
   loginBody: string
 }
 
 const JSON_BODY = { 'content-type': 'application/json' }
 
 /** The scenarios PostgreSQL is measured in, when BENCH_DATABASE_URL is set (issue 12's targets name chat and balance). */
-export const POSTGRES_SCENARIOS = ['balance', 'chat', 'history-small', 'history-large']
+export const POSTGRES_SCENARIOS = ['balance', 'chat', 'chat-users', 'history-small', 'history-large']
 
 /** Every scenario's id (they do not depend on who the requests act as). */
 export function scenarioIds(settings: Settings): string[] {
-  const nobody = { reader: {}, smallHistoryOwner: {}, largeHistoryOwner: {}, loginBody: '' }
+  const nobody = { reader: {}, smallHistoryOwner: {}, largeHistoryOwner: {}, chatters: [], loginBody: '' }
   return scenarios(settings, nobody).map((scenario) => scenario.id)
 }
 
@@ -57,6 +59,11 @@ export function scenarios(settings: Settings, actors: Actors): Scenario[] {
   return [
     { id: 'balance', title: 'GET /api/tokenbalance/', load: balance },
     { id: 'chat', title: 'POST /api/chat_msg/', load: chat },
+    {
+      id: 'chat-users',
+      title: `POST /api/chat_msg/ (${actors.chatters.length} users in turn)`,
+      load: { ...chat, rotatingHeaders: actors.chatters }
+    },
     {
       id: 'history-small',
       title: `GET /api/chats/ (${historySizes.small.toLocaleString('en-US')} chats)`,

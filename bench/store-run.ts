@@ -45,7 +45,10 @@ export async function measureOnStore(run: StoreRun, context: RunContext): Promis
   try {
     const url = service.url
     await register(url, 'reader')
+    const chatterNames = Array.from({ length: settings.connections }, (_, index) => `chatter${index}`)
+    for (const name of chatterNames) await register(url, name)
     const actors = {
+      chatters: await Promise.all(chatterNames.map((name) => authHeaders(url, name))),
       reader: await authHeaders(url, 'reader'),
       smallHistoryOwner: await authHeaders(url, owners.small.username),
       largeHistoryOwner: await authHeaders(url, owners.large.username),

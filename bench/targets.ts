@@ -27,6 +27,9 @@ export function checkTargets(results: ScenarioResult[]): TargetCheck[] {
   const postgres = targetsOn('postgres', results)
   postgres.minimumRate('chat', 2000)
   postgres.maximumP99('chat', 10)
+  // The same target for chats from as many users as connections: one user's chats wait for each other's commits.
+  postgres.minimumRate('chat-users', 2000)
+  postgres.maximumP99('chat-users', 10)
   postgres.minimumRate('balance', 5000)
   postgres.maximumP99('balance', 10)
   const checks = [...sqlite.checks, ...postgres.checks]

@@ -5,7 +5,7 @@ import pg from 'pg'
 import type { PostgresDatabase } from '../database-config.js'
 import * as schema from './schema.js'
 
-export type Db = NodePgDatabase<typeof schema>
+export type Db = NodePgDatabase<typeof schema> & { $client: pg.Pool }
 
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../../drizzle/postgres', import.meta.url))
 

@@ -1,11 +1,10 @@
-import { eq, sql } from 'drizzle-orm'
+import { eq } from 'drizzle-orm'
 import type { ChatReservation, ReserveResult } from '../store.js'
 import type { Db } from './connection.js'
-import { keyScope } from './idempotency.js'
 import { users } from './schema.js'
 import { retryingLosers } from './transaction.js'
 
-interface ReservedRow extends Record<string, unknown> {
+interface ReservedRow {
   chat_id: number | null
   conversation_id: number | null
   remaining_tokens: string | null
@@ -23,51 +22,65 @@ interface ReservedRow extends Record<string, unknown> {
  * a failed one do, and the debit happens only if it is there: the conversation is either found and kept, or gone.
  * Under READ COMMITTED an UPDATE that waited for the row lock checks `tokens >= cost` again on the row it got, so the
  * debit can never take the balance below zero.
+ *
+ * Parameters: $1 user, $2 conversation (or null), $3 cost, $4 new conversation's title, $5 now, $6 message, $7 lease
+ * holder, $8 lease expiry, and with a key $9 its user, $10 operation, $11 key.
  */
+const reservation = (bindKey: string) => `
+  with owned as (
+    select id from conversations where id = $2::integer and user_id = $1 for update
+  ), debit as (
+    update users set tokens = tokens - $3::bigint
+    where id = $1 and tokens >= $3::bigint and ($2::integer is null or exists (select 1 from owned))
+    returning tokens
+  ), started as (
+    insert into conversations (user_id, title, created_at, updated_at)
+    select $1, $4, $5::bigint, $5::bigint from debit where $2::integer is null
+    returning id
+  ), touched as (
+    update conversations set updated_at = $5::bigint
+    where id = (select id from owned) and exists (select 1 from debit)
+  ), chat as (
+    insert into chats (user_id, conversation_id, message, status, cost, lease_holder, lease_expires_at, created_at, updated_at)
+    select $1, conversation.id, $6, 'pending', $3::bigint, $7, $8::bigint, $5::bigint, $5::bigint
+    from debit, (select id from started union all select id from owned) as conversation
+    returning id, conversation_id
+  ), recorded as (
+    insert into ledger (user_id, delta, reason, chat_id, balance_after, created_at)
+    select $1, -$3::bigint, 'chat', chat.id, debit.tokens, $5::bigint from chat, debit
+  )${bindKey}
+  select
+    (select id from chat) as chat_id,
+    (select conversation_id from chat) as conversation_id,
+    (select tokens from debit)::text as remaining_tokens,
+    ($2::integer is null or exists (select 1 from owned)) as conversation_found`
+
+/** Named, so that each pooled connection parses and plans them once. */
+const RESERVE = { name: 'reserve_chat', text: reservation('') }
+const RESERVE_WITH_KEY = {
+  name: 'reserve_chat_with_key',
+  text: reservation(`, bound as (
+    update idempotency_keys set chat_id = chat.id from chat
+    where idempotency_keys.user_id = $9 and idempotency_keys.operation = $10 and idempotency_keys.key = $11
+  )`)
+}
+
 export async function reserveChat(db: Db, input: ChatReservation): Promise<ReserveResult> {
-  const conversationId = input.conversationId ?? null
-  const bindKey = input.idempotencyKey
-    ? sql`, bound as (
-        update idempotency_keys set chat_id = chat.id from chat where ${keyScope(input.idempotencyKey)}
-      )`
-    : sql``
-  const { rows } = await retryingLosers(() =>
-    db.execute<ReservedRow>(sql`
-      with owned as (
-        select id from conversations
-        where id = ${conversationId}::integer and user_id = ${input.userId}
-        for update
-      ), debit as (
-        update users set tokens = tokens - ${input.cost}::bigint
-        where id = ${input.userId} and tokens >= ${input.cost}::bigint
-          and (${conversationId}::integer is null or exists (select 1 from owned))
-        returning tokens
-      ), started as (
-        insert into conversations (user_id, title, created_at, updated_at)
-        select ${input.userId}, ${input.newConversationTitle}, ${input.now}::bigint, ${input.now}::bigint
-        from debit where ${conversationId}::integer is null
-        returning id
-      ), touched as (
-        update conversations set updated_at = ${input.now}::bigint
-        where id = (select id from owned) and exists (select 1 from debit)
-      ), chat as (
-        insert into chats (user_id, conversation_id, message, status, cost, lease_holder, lease_expires_at, created_at, updated_at)
-        select ${input.userId}, conversation.id, ${input.message}, 'pending', ${input.cost}::bigint, ${input.lease.holder},
-          ${input.lease.expiresAt}::bigint, ${input.now}::bigint, ${input.now}::bigint
-        from debit, (select id from started union all select id from owned) as conversation
-        returning id, conversation_id
-      ), recorded as (
-        insert into ledger (user_id, delta, reason, chat_id, balance_after, created_at)
-        select ${input.userId}, ${-input.cost}::bigint, 'chat', chat.id, debit.tokens, ${input.now}::bigint
-        from chat, debit
-      )${bindKey}
-      select
-        (select id from chat) as chat_id,
-        (select conversation_id from chat) as conversation_id,
-        (select tokens from debit)::text as remaining_tokens,
-        (${conversationId}::integer is null or exists (select 1 from owned)) as conversation_found
-    `)
-  )
+  const values: unknown[] = [
+    input.userId,
+    input.conversationId ?? null,
+    input.cost,
+    input.newConversationTitle,
+    input.now,
+    input.message,
+    input.lease.holder,
+    input.lease.expiresAt
+  ]
+  const key = input.idempotencyKey
+  const statement = key
+    ? { ...RESERVE_WITH_KEY, values: [...values, key.userId, key.operation, key.key] }
+    : { ...RESERVE, values }
+  const { rows } = await retryingLosers(() => db.$client.query<ReservedRow>(statement))
   const [row] = rows
   if (row?.chat_id != null && row.conversation_id != null && row.remaining_tokens != null) {
     return {
