@@ -21,7 +21,14 @@ export const InvalidCredentialsError = apiError(
   401
 )
 export const NotAuthenticatedError = apiError('not_authenticated', 'Authentication credentials were not provided', 401)
-export const TokenNotValidError = apiError('token_not_valid', 'Token is invalid or expired', 401)
+// One code for every token refused, as the original API had; the detail tells an expired token from a bad one.
+export const TokenNotValidError = apiError('token_not_valid', 'Token is invalid', 401)
+export const TokenExpiredError = apiError('token_not_valid', 'Token has expired', 401)
+export const LoginEndedError = apiError(
+  'token_not_valid',
+  'Token belongs to a login that has ended (logged out, password changed or account deactivated); log in again',
+  401
+)
 export const ChatNotFoundError = apiError('chat_not_found', 'No chat with id %s was found', 404)
 export const ConversationNotFoundError = apiError('conversation_not_found', 'No conversation with id %s was found', 404)
 export const ConversationBusyError = apiError(
