@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
@@ -415,6 +415,20 @@ t.test('the installed command runs verify-ledger with exit code 0, then 1 once t
     stderr: 'error: the ledger does not match the balances\n'
   })
   t.match(run('grant', 'root'), { status: 2, stdout: '', stderr: /^error: grant takes <username> <amount>\n/ })
+})
+
+t.test('the installed command reads .env from its working directory, and the real environment wins', async (t) => {
+  const folder = t.testdir()
+  writeFileSync(
+    join(folder, '.env'),
+    `DATABASE_URL=${join(folder, 'cli.sqlite')}\nINITIAL_TOKENS=77\nADMIN_PASSWORD=x\n`
+  )
+  // The file's ADMIN_PASSWORD is too short to be accepted: the environment's must win.
+  const env: NodeJS.ProcessEnv = { ...SPAWN_ENV, ADMIN_PASSWORD }
+  delete env.DATABASE_URL
+  const result = spawnSync(process.execPath, [BIN, 'create-admin', 'root'], { cwd: folder, env, encoding: 'utf8' })
+  t.match(result, { status: 0, stdout: 'created the administrator root with 77 tokens\n', stderr: '' })
+  t.ok(existsSync(join(folder, 'cli.sqlite')), 'DATABASE_URL came from .env')
 })
 
 t.test('npm run cli runs the same command line', async (t) => {
