@@ -43,7 +43,7 @@ export async function createAdmin(
           'an administrator, run again with --promote'
       )
     }
-    await store.grantAdmin(existing.id)
+    await store.setAdmin(existing.id, true)
     out.write(`promoted the existing user ${existing.username} (registered ${registered}) to administrator\n`)
     if (!existing.isActive) out.write(`note: ${existing.username} is deactivated and cannot log in until reactivated\n`)
     return 'promoted'
@@ -66,7 +66,7 @@ export async function createAdmin(
     )
   }
   if (!created.created) throw new Error(`someone registered ${name} just now; nothing changed`)
-  await store.grantAdmin(created.userId)
+  await store.setAdmin(created.userId, true)
   out.write(`created the administrator ${name} with ${created.tokens} tokens\n`)
   return 'created'
 }
