@@ -44,6 +44,8 @@ const PROTECTED = [
   'listTransactions',
   'adminListUsers',
   'adminAdjustTokens',
+  'adminListUserChats',
+  'adminListUserTransactions',
   'adminUpdateUser'
 ]
 const PUBLIC = [

@@ -31,6 +31,8 @@ t.test('the committed collection runs the flow in order, then the rest of the do
     'GET /api/admin/users/',
     'POST /api/admin/users/:username/tokens/',
     'PATCH /api/admin/users/:username/',
+    'GET /api/admin/users/:username/transactions/',
+    'GET /api/admin/users/:username/chats/',
     'GET /api/chats/',
     'GET /api/chats/:id/',
     'GET /api/conversations/',

@@ -31,6 +31,8 @@ export const FLOW: FlowStep[] = [
   { operationId: 'adminListUsers', expectStatus: 403 },
   { operationId: 'adminAdjustTokens', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
   { operationId: 'adminUpdateUser', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
+  { operationId: 'adminListUserTransactions', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
+  { operationId: 'adminListUserChats', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
   { operationId: 'listChats' },
   { operationId: 'getChat', pathVariables: { id: '{{chatId}}' } },
   { operationId: 'listConversations' },

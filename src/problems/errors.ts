@@ -133,6 +133,11 @@ export const CannotDeactivateSelfError = apiError(
   'You cannot deactivate your own account; ask another administrator',
   409
 )
+export const CannotDemoteSelfError = apiError(
+  'cannot_demote_self',
+  'You cannot take away your own administrator rights; ask another administrator',
+  409
+)
 const DebitExceedsBalanceBase = apiError(
   'insufficient_tokens',
   'The balance of %s tokens does not cover a debit of %s tokens; nothing was changed',

@@ -4,16 +4,20 @@ import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
 import { problemResponses } from '../../problems/schema.js'
 import { sendOutcome } from '../idempotency/respond.js'
 import { idempotently } from '../idempotency/service.js'
+import { ChatPageQuerySchema, ChatPageSchema } from '../chat/schemas.js'
+import { listChatHistory } from '../chat/service.js'
+import { TransactionPageQuerySchema, TransactionPageSchema } from '../transactions/schemas.js'
+import { listTransactions } from '../transactions/service.js'
 import {
-  AccountActivationSchema,
   AdminUserPageQuerySchema,
   AdminUserPageSchema,
   AdminUserParamsSchema,
   AdminUserSchema,
+  AdminUserUpdateSchema,
   TokenAdjustmentRequestSchema,
   TokenAdjustmentSchema
 } from './schemas.js'
-import { adjustTokens, listAccounts, setAccountActive } from './service.js'
+import { accountIdOf, adjustTokens, listAccounts, updateAccount } from './service.js'
 
 const tags = ['admin']
 const security = BearerSecurity
@@ -82,18 +86,57 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         operationId: 'adminUpdateUser',
-        summary: 'Deactivate or reactivate a user',
+        summary: 'Deactivate or reactivate a user, or promote or demote them',
         description:
           'Deactivating ends all of the user’s sessions at once: their access and refresh tokens stop working and ' +
-          'their logins are refused as wrong credentials. You cannot deactivate yourself (409).',
+          'their logins are refused as wrong credentials. `is_admin` promotes or demotes; the admin API reads it on ' +
+          'every request. You cannot deactivate yourself (409 `cannot_deactivate_self`) or demote yourself ' +
+          '(409 `cannot_demote_self`).',
         tags,
         security,
         params: AdminUserParamsSchema,
-        body: AccountActivationSchema,
+        body: AdminUserUpdateSchema,
         response: { 200: AdminUserSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503) }
       }
     },
-    async (request) => setAccountActive(app.store, request.user.id, request.params.username, request.body.is_active)
+    async (request) => updateAccount(app.store, request.user.id, request.params.username, request.body)
+  )
+
+  app.get(
+    '/api/admin/users/:username/transactions/',
+    {
+      schema: {
+        operationId: 'adminListUserTransactions',
+        summary: 'List one user’s ledger, newest first',
+        description:
+          'What the user sees at `GET /api/transactions/`. Keyset pagination: pass `next_cursor` as `cursor` until ' +
+          'it is null.',
+        tags,
+        security,
+        params: AdminUserParamsSchema,
+        querystring: TransactionPageQuerySchema,
+        response: { 200: TransactionPageSchema, ...problemResponses(400, 401, 403, 404, 503) }
+      }
+    },
+    async (request) => listTransactions(app.store, await accountIdOf(app.store, request.params.username), request.query)
+  )
+
+  app.get(
+    '/api/admin/users/:username/chats/',
+    {
+      schema: {
+        operationId: 'adminListUserChats',
+        summary: 'List one user’s chat history, newest first',
+        description:
+          'What the user sees at `GET /api/chats/`. Keyset pagination: pass `next_cursor` as `cursor` until it is null.',
+        tags,
+        security,
+        params: AdminUserParamsSchema,
+        querystring: ChatPageQuerySchema,
+        response: { 200: ChatPageSchema, ...problemResponses(400, 401, 403, 404, 503) }
+      }
+    },
+    async (request) => listChatHistory(app.store, await accountIdOf(app.store, request.params.username), request.query)
   )
 }
 

@@ -79,16 +79,30 @@ export const TokenAdjustmentSchema = Type.Object(
   { description: 'The balance was adjusted and the ledger records it' }
 )
 
-export const AccountActivationSchema = Type.Object(
+export const AdminUserUpdateSchema = Type.Object(
   {
-    is_active: Type.Boolean({
-      description: 'false deactivates the user and ends all their sessions at once; true lets them log in again',
-      examples: [false]
-    })
+    is_active: Type.Optional(
+      Type.Boolean({
+        description: 'false deactivates the user and ends all their sessions at once; true lets them log in again',
+        examples: [false]
+      })
+    ),
+    is_admin: Type.Optional(
+      Type.Boolean({
+        description: 'true makes the user an administrator, false takes it away; either takes effect at once',
+        examples: [true]
+      })
+    )
   },
-  { additionalProperties: false }
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    description: 'What to change; at least one of the two',
+    examples: [{ is_active: false }]
+  }
 )
 
 export type AdminUser = Static<typeof AdminUserSchema>
+export type AdminUserUpdate = Static<typeof AdminUserUpdateSchema>
 export type AdminUserPageQuery = Static<typeof AdminUserPageQuerySchema>
 export type TokenAdjustment = Static<typeof TokenAdjustmentSchema>
