@@ -13,7 +13,8 @@ const ADMIN_ROUTES: { method: HTTPMethods; url: string; payload?: object }[] = [
   { method: 'PATCH', url: '/api/admin/users/alice/', payload: { is_active: false } },
   { method: 'PATCH', url: '/api/admin/users/alice/', payload: { is_admin: true } },
   { method: 'GET', url: '/api/admin/users/alice/transactions/' },
-  { method: 'GET', url: '/api/admin/users/alice/chats/' }
+  { method: 'GET', url: '/api/admin/users/alice/chats/' },
+  { method: 'POST', url: '/api/admin/users/alice/unlock/' }
 ]
 
 const USERS = '/api/admin/users/'

@@ -46,6 +46,7 @@ const PROTECTED = [
   'adminAdjustTokens',
   'adminListUserChats',
   'adminListUserTransactions',
+  'adminUnlockUser',
   'adminUpdateUser'
 ]
 const PUBLIC = [

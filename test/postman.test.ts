@@ -33,6 +33,7 @@ t.test('the committed collection runs the flow in order, then the rest of the do
     'PATCH /api/admin/users/:username/',
     'GET /api/admin/users/:username/transactions/',
     'GET /api/admin/users/:username/chats/',
+    'POST /api/admin/users/:username/unlock/',
     'GET /api/chats/',
     'GET /api/chats/:id/',
     'GET /api/conversations/',

@@ -5,6 +5,7 @@ import { backfillUsernameSkeletons } from '../modules/auth/service.js'
 import { parseCommandLine, USAGE, UsageError, type Invocation } from './arguments.js'
 import { createAdmin, grant, listUsers, verifyLedger, type CommandContext } from './commands.js'
 import { resetPassword } from './reset-password.js'
+import { unlock } from './unlock.js'
 import { readHiddenLine, type TerminalInput } from './prompt.js'
 
 export interface CliIo {
@@ -59,6 +60,9 @@ async function dispatch(invocation: Invocation, context: CommandContext, io: Cli
       return EXIT.ok
     case 'grant':
       await grant(context, username, invocation.amount!, invocation.note)
+      return EXIT.ok
+    case 'unlock':
+      await unlock(context, username)
       return EXIT.ok
     case 'users':
       await listUsers(context, invocation.search)

@@ -33,6 +33,7 @@ export const FLOW: FlowStep[] = [
   { operationId: 'adminUpdateUser', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
   { operationId: 'adminListUserTransactions', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
   { operationId: 'adminListUserChats', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
+  { operationId: 'adminUnlockUser', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
   { operationId: 'listChats' },
   { operationId: 'getChat', pathVariables: { id: '{{chatId}}' } },
   { operationId: 'listConversations' },

@@ -113,6 +113,20 @@ export function storageUnavailable(cause: unknown, extensions: ProblemExtensions
   })
 }
 
+const LimitsUnavailableBase = apiError(
+  'limits_unavailable',
+  'The rate limits (Redis) could not be reached, so nothing was cleared; try again shortly',
+  503
+)
+
+/** An operation on the limits themselves (an unlock) that could not reach them; counting fails open instead. */
+export function limitsUnavailable(cause: unknown) {
+  return Object.assign(new LimitsUnavailableBase(), {
+    cause,
+    headers: { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) }
+  })
+}
+
 export function isStorageUnavailable(error: unknown): boolean {
   return error instanceof StorageUnavailableBase
 }

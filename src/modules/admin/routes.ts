@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { RateLimitConfig } from '../../config.js'
+import type { Limits } from '../../limits/limits.js'
 import { usernameKey } from '../auth/usernames.js'
 import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
 import { problemResponses } from '../../problems/schema.js'
@@ -15,16 +17,23 @@ import {
   AdminUserSchema,
   AdminUserUpdateSchema,
   TokenAdjustmentRequestSchema,
-  TokenAdjustmentSchema
+  TokenAdjustmentSchema,
+  UnlockSchema
 } from './schemas.js'
-import { accountIdOf, adjustTokens, listAccounts, updateAccount } from './service.js'
+import { accountIdOf, adjustTokens, listAccounts, unlockAccount, updateAccount } from './service.js'
 
 const tags = ['admin']
 const security = BearerSecurity
 const GRANT_OPERATION = 'POST /api/admin/users/{username}/tokens/'
 
+export interface AdminRoutesOptions {
+  /** Where the failed logins are counted, for unlocking. */
+  limits: Limits
+  failedLogins: RateLimitConfig['failedLogins']
+}
+
 /** Account administration; every route is for administrators only (403 `admin_required` for anyone else). */
-const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { limits, failedLogins }) => {
   app.addHook('onRequest', app.authenticate)
   app.addHook('onRequest', app.requireAdmin)
 
@@ -137,6 +146,26 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     },
     async (request) => listChatHistory(app.store, await accountIdOf(app.store, request.params.username), request.query)
+  )
+
+  app.post(
+    '/api/admin/users/:username/unlock/',
+    {
+      schema: {
+        operationId: 'adminUnlockUser',
+        summary: 'Lift a user’s failed-login lockout',
+        description:
+          'Clears the failed logins counted for the username from every address, and the wrong old passwords of ' +
+          'their password changes, so they may try again at once. Counts per address across usernames stay. ' +
+          'Works on the counts of this instance’s memory, or in Redis with `REDIS_URL`; while Redis cannot be ' +
+          'reached it is 503 `limits_unavailable` and nothing was cleared. Unlocking again does no harm.',
+        tags,
+        security,
+        params: AdminUserParamsSchema,
+        response: { 200: UnlockSchema, ...problemResponses(400, 401, 403, 404, 503) }
+      }
+    },
+    async (request) => unlockAccount(app.store, limits, failedLogins, request.params.username)
   )
 }
 

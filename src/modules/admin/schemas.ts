@@ -102,6 +102,21 @@ export const AdminUserUpdateSchema = Type.Object(
   }
 )
 
+export const UnlockSchema = Type.Object(
+  {
+    username: Type.String(UsernameExample),
+    cleared_counts: Type.Integer({
+      minimum: 0,
+      description:
+        'How many failure counts were cleared: one per address the username failed to log in from, and one for ' +
+        'wrong old passwords; 0 when there was no lockout to lift',
+      examples: [2]
+    })
+  },
+  { description: 'The user may try to log in again from every address' }
+)
+
+export type Unlock = Static<typeof UnlockSchema>
 export type AdminUser = Static<typeof AdminUserSchema>
 export type AdminUserUpdate = Static<typeof AdminUserUpdateSchema>
 export type AdminUserPageQuery = Static<typeof AdminUserPageQuerySchema>

@@ -4,12 +4,16 @@ import {
   CannotDeactivateSelfError,
   CannotDemoteSelfError,
   debitExceedsBalance,
+  limitsUnavailable,
   UserNotFoundError
 } from '../../problems/errors.js'
 import { usernameKey } from '../auth/usernames.js'
 import { toPage } from '../common/pages.js'
 import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
-import type { AdminUser, AdminUserPageQuery, AdminUserUpdate, TokenAdjustment } from './schemas.js'
+import type { RateLimitConfig } from '../../config.js'
+import { clearFailedLogins } from '../../limits/failed-logins.js'
+import type { Limits } from '../../limits/limits.js'
+import type { AdminUser, AdminUserPageQuery, AdminUserUpdate, TokenAdjustment, Unlock } from './schemas.js'
 
 /** Usernames in order, optionally only those starting with `search`; the cursor is the last username key shown. */
 export async function listAccounts(
@@ -78,6 +82,25 @@ export async function updateAccount(
   if (updated && isAdmin !== undefined) updated = await store.setAdmin(account.id, isAdmin)
   if (!updated) throw new UserNotFoundError(username)
   return toAdminUser(updated)
+}
+
+/**
+ * Lifts the user's failed-login lockout (see `clearFailedLogins`). An unreachable Redis is 503 `limits_unavailable`:
+ * counting fails open, but an operator must hear that nothing was cleared.
+ */
+export async function unlockAccount(
+  store: AccountStore,
+  limits: Limits,
+  failedLogins: RateLimitConfig['failedLogins'],
+  username: string
+): Promise<Unlock> {
+  const account = await store.findAccount(usernameKey(username))
+  if (!account) throw new UserNotFoundError(username)
+  try {
+    return { username: account.username, cleared_counts: await clearFailedLogins(limits, failedLogins, account) }
+  } catch (error) {
+    throw limitsUnavailable(error)
+  }
 }
 
 export function toAdminUser(account: StoredAccount): AdminUser {
