@@ -446,10 +446,70 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Deactivate or reactivate a user
-         * @description Deactivating ends all of the user’s sessions at once: their access and refresh tokens stop working and their logins are refused as wrong credentials. You cannot deactivate yourself (409).
+         * Deactivate or reactivate a user, or promote or demote them
+         * @description Deactivating ends all of the user’s sessions at once: their access and refresh tokens stop working and their logins are refused as wrong credentials. `is_admin` promotes or demotes; the admin API reads it on every request. You cannot deactivate yourself (409 `cannot_deactivate_self`) or demote yourself (409 `cannot_demote_self`).
          */
         patch: operations["adminUpdateUser"];
+        trace?: never;
+    };
+    "/api/admin/users/{username}/transactions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List one user’s ledger, newest first
+         * @description What the user sees at `GET /api/transactions/`. Keyset pagination: pass `next_cursor` as `cursor` until it is null.
+         */
+        get: operations["adminListUserTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{username}/chats/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List one user’s chat history, newest first
+         * @description What the user sees at `GET /api/chats/`. Keyset pagination: pass `next_cursor` as `cursor` until it is null.
+         */
+        get: operations["adminListUserChats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{username}/unlock/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift a user’s failed-login lockout
+         * @description Clears the failed logins counted for the username from every address, and the wrong old passwords of their password changes, so they may try again at once. Counts per address across usernames stay. Works on the counts of this instance’s memory, or in Redis with `REDIS_URL`; while Redis cannot be reached it is 503 `limits_unavailable` and nothing was cleared. Unlocking again does no harm.
+         */
+        post: operations["adminUnlockUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
 }
@@ -702,7 +762,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -1010,7 +1070,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -1184,7 +1244,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -1352,7 +1412,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -1485,7 +1545,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -1619,7 +1679,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -1753,7 +1813,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -1846,7 +1906,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -1965,7 +2025,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -2092,7 +2152,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -2300,7 +2360,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -2648,7 +2708,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -2812,7 +2872,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -2972,7 +3032,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -3197,7 +3257,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -3300,7 +3360,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -3475,7 +3535,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -3682,7 +3742,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -3828,7 +3888,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -3989,7 +4049,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -4137,6 +4197,7 @@ export interface operations {
             };
             cookie?: never;
         };
+        /** @description What to change; at least one of the two */
         requestBody: {
             content: {
                 /**
@@ -4149,7 +4210,12 @@ export interface operations {
                      * @description false deactivates the user and ends all their sessions at once; true lets them log in again
                      * @example false
                      */
-                    is_active: boolean;
+                    is_active?: boolean;
+                    /**
+                     * @description true makes the user an administrator, false takes it away; either takes effect at once
+                     * @example true
+                     */
+                    is_admin?: boolean;
                 };
             };
         };
@@ -4235,7 +4301,7 @@ export interface operations {
                      *       "type": "urn:ai-chat-api:problem:token_not_valid",
                      *       "title": "Unauthorized",
                      *       "status": 401,
-                     *       "detail": "Token is invalid or expired",
+                     *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
                      *     }
                      */
@@ -4327,6 +4393,565 @@ export interface operations {
                      *       "status": 415,
                      *       "detail": "Unsupported Media Type: text/plain",
                      *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListUserTransactions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example 57
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Matched regardless of case
+                 * @example alice
+                 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of your balance changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 57,
+                     *           "delta": -100,
+                     *           "reason": "chat",
+                     *           "chat_id": 42,
+                     *           "balance_after": 3900,
+                     *           "note": null,
+                     *           "timestamp": "2026-11-23T10:15:30.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "57"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Your balance changes, newest first */
+                        items: {
+                            /**
+                             * @description Identifies the ledger entry
+                             * @example 57
+                             */
+                            id: number;
+                            /**
+                             * @description Change of the balance: positive adds, negative takes away
+                             * @example -100
+                             */
+                            delta: number;
+                            /**
+                             * @description `signup`: the starting balance; `chat`: a message was charged; `refund`: a message that got no reply was paid back; `grant` and `debit`: an administrator added or took away tokens
+                             * @example chat
+                             */
+                            reason: "signup" | "chat" | "refund" | "grant" | "debit";
+                            /**
+                             * @description The chat charged or refunded (null for other reasons; the chat may since have been deleted)
+                             * @example 42
+                             */
+                            chat_id: number | null;
+                            /**
+                             * @description Your balance right after this change
+                             * @example 3900
+                             */
+                            balance_after: number;
+                            /**
+                             * @description Why an administrator made a grant or debit (null otherwise)
+                             * @example null
+                             */
+                            note: string | null;
+                            /**
+                             * Format: date-time
+                             * @description When the balance changed (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            timestamp: string;
+                        }[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example 57
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListUserChats: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example 42
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Matched regardless of case
+                 * @example alice
+                 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of your chats */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 42,
+                     *           "conversation_id": 7,
+                     *           "message": "What is the capital of France?",
+                     *           "response": "The capital of France is Paris.",
+                     *           "status": "completed",
+                     *           "timestamp": "2026-11-23T10:15:30.000Z",
+                     *           "cost": 100,
+                     *           "model": "llama3.2",
+                     *           "usage": {
+                     *             "prompt_tokens": 57,
+                     *             "completion_tokens": 12
+                     *           }
+                     *         }
+                     *       ],
+                     *       "next_cursor": "17"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Your chats, newest first */
+                        items: {
+                            /**
+                             * @description Identifies the chat
+                             * @example 42
+                             */
+                            id: number;
+                            /**
+                             * @description The conversation this chat belongs to (null for chats from before conversations existed)
+                             * @example 7
+                             */
+                            conversation_id: number | null;
+                            /**
+                             * @description Your message
+                             * @example What is the capital of France?
+                             */
+                            message: string;
+                            /**
+                             * @description The AI’s reply
+                             * @example The capital of France is Paris.
+                             */
+                            response: string;
+                            /**
+                             * @description `incomplete` when the reply broke off after some text (charged: the text was delivered)
+                             * @example completed
+                             */
+                            status: "completed" | "incomplete";
+                            /**
+                             * Format: date-time
+                             * @description When the message was sent (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            timestamp: string;
+                            /**
+                             * @description Tokens this message cost
+                             * @example 100
+                             */
+                            cost: number;
+                            /**
+                             * @description The model that replied
+                             * @example llama3.2
+                             */
+                            model: string | null;
+                            /**
+                             * @description Model tokens the provider reported for this reply (null when it reported none)
+                             * @example {
+                             *       "prompt_tokens": 57,
+                             *       "completion_tokens": 12
+                             *     }
+                             */
+                            usage: {
+                                /**
+                                 * @description Model tokens read: the prompt
+                                 * @example 57
+                                 */
+                                prompt_tokens: number;
+                                /**
+                                 * @description Model tokens written: the reply
+                                 * @example 12
+                                 */
+                                completion_tokens: number;
+                            } | null;
+                        }[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example 17
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminUnlockUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Matched regardless of case
+                 * @example alice
+                 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user may try to log in again from every address */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "username": "alice",
+                     *       "cleared_counts": 2
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The username
+                         * @example alice
+                         */
+                        username: string;
+                        /**
+                         * @description How many failure counts were cleared: one per address the username failed to log in from, and one for wrong old passwords; 0 when there was no lockout to lift
+                         * @example 2
+                         */
+                        cleared_counts: number;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

@@ -111,7 +111,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   })
   await app.register(conversationRoutes)
   await app.register(transactionRoutes)
-  await app.register(adminRoutes)
+  await app.register(adminRoutes, { limits, failedLogins: config.rateLimit.failedLogins })
   addMethodNotAllowedRoutes()
   return app
 }

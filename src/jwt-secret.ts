@@ -11,7 +11,14 @@ const GROUP_AND_OTHERS = 0o077
 
 /** The configuration with its JWT secret: `JWT_SECRET` when set, else one resolved as `resolveJwtSecret` says. */
 export function withJwtSecret(config: Config): Config {
-  return config.jwtSecret === undefined ? { ...config, jwtSecret: resolveJwtSecret(config.database) } : config
+  return resolveConfigSecret(config).config
+}
+
+/** As `withJwtSecret`, and where the secret came from, in words, for the start-up log line. */
+export function resolveConfigSecret(config: Config): { config: Config; jwtSecretSource: string } {
+  if (config.jwtSecret !== undefined) return { config, jwtSecretSource: 'JWT_SECRET' }
+  const { secret, source } = resolveJwtSecret(config.database)
+  return { config: { ...config, jwtSecret: secret }, jwtSecretSource: source }
 }
 
 /**
@@ -19,18 +26,21 @@ export function withJwtSecret(config: Config): Config {
  * folder), so restarts keep sessions valid. An in-memory database gets a secret that lives as long as the process.
  * Instances on one PostgreSQL database must verify each other's tokens: there the secret is required.
  */
-function resolveJwtSecret(database: DatabaseConfig): string {
+function resolveJwtSecret(database: DatabaseConfig): { secret: string; source: string } {
   if (database.kind === 'postgres') {
     throw new ConfigError(
       'Invalid environment variable JWT_SECRET: required with a PostgreSQL DATABASE_URL, the same for every instance'
     )
   }
-  if (database.path === ':memory:') return randomBytes(32).toString('base64url')
+  if (database.path === ':memory:') {
+    return { secret: randomBytes(32).toString('base64url'), source: 'generated for this process (in-memory database)' }
+  }
   const directory = dirname(database.path)
   const path = join(directory, SECRET_FILE)
   makePrivateDirectory(directory)
   const generated = randomBytes(48).toString('base64url')
-  return createPrivateFile(path, generated) ? generated : readPrivateSecret(path)
+  if (createPrivateFile(path, generated)) return { secret: generated, source: `generated into ${path}` }
+  return { secret: readPrivateSecret(path), source: `generated earlier, read from ${path}` }
 }
 
 /** Whoever else can read the file can sign tokens, and whoever else owns or can write it can choose the secret. */

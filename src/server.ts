@@ -1,11 +1,14 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig } from './config.js'
-import { withJwtSecret } from './jwt-secret.js'
 import { DatabaseStartupError } from './db/startup-error.js'
+import { loadEnvFile } from './env-file.js'
+import { resolveConfigSecret } from './jwt-secret.js'
+import { startupSummary } from './startup-summary.js'
 
 try {
-  const config = withJwtSecret(loadConfig(process.env))
+  loadEnvFile()
+  const { config, jwtSecretSource } = resolveConfigSecret(loadConfig(process.env))
   const app = await buildApp(config)
   // app.close() stops accepting connections, lets requests in flight finish, then closes the database; a request
   // still running at the deadline is cut off and the process exits with status 1.
@@ -21,7 +24,9 @@ try {
       app.log.info('closed')
     }
   )
-  await app.listen({ port: config.port, host: config.host })
+  const address = await app.listen({ port: config.port, host: config.host })
+  const { details, message } = startupSummary(config, address, jwtSecretSource)
+  app.log.info(details, message)
 } catch (error) {
   if (!(error instanceof ConfigError || error instanceof DatabaseStartupError)) throw error
   console.error(error.message)

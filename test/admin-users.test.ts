@@ -10,7 +10,11 @@ type Headers = Record<string, string>
 const ADMIN_ROUTES: { method: HTTPMethods; url: string; payload?: object }[] = [
   { method: 'GET', url: '/api/admin/users/' },
   { method: 'POST', url: '/api/admin/users/alice/tokens/', payload: { amount: 1000, note: 'for myself' } },
-  { method: 'PATCH', url: '/api/admin/users/alice/', payload: { is_active: false } }
+  { method: 'PATCH', url: '/api/admin/users/alice/', payload: { is_active: false } },
+  { method: 'PATCH', url: '/api/admin/users/alice/', payload: { is_admin: true } },
+  { method: 'GET', url: '/api/admin/users/alice/transactions/' },
+  { method: 'GET', url: '/api/admin/users/alice/chats/' },
+  { method: 'POST', url: '/api/admin/users/alice/unlock/' }
 ]
 
 const USERS = '/api/admin/users/'

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
 import { fileURLToPath } from 'node:url'
@@ -214,6 +214,66 @@ t.test('create-admin at a terminal stops on different passwords or Ctrl-C', asyn
   t.same(await cli(databaseUrl, ['users']), { code: 0, stdout: '0 users\n', stderr: '' }, 'nobody was created')
 })
 
+const NEW_PASSWORD = 'a brand new and long password'
+
+t.test('reset-password sets the new password and ends every login of the user, and only theirs', async (t) => {
+  const { app, state, databaseUrl } = await build(t)
+  const alice = await signUp(app, 'alice')
+  await login(app, 'alice')
+  const bob = await signUp(app, 'bob')
+  const result = await cli(databaseUrl, ['reset-password', 'ALICE'], { NEW_PASSWORD })
+  t.same(result, { code: 0, stdout: 'set a new password for alice; ended 2 logins\n', stderr: '' })
+  const balance = (headers: Record<string, string>) => app.inject({ method: 'GET', url: '/api/tokenbalance/', headers })
+  t.equal((await balance(alice.headers)).statusCode, 401, 'her access token stopped working')
+  const refreshed = await app.inject({
+    method: 'POST',
+    url: '/api/token/refresh/',
+    payload: { refresh: alice.refresh }
+  })
+  t.equal(refreshed.statusCode, 401, 'and her refresh token')
+  await t.rejects(login(app, 'alice'), 'the old password is refused')
+  t.ok(await login(app, 'alice', NEW_PASSWORD), 'the new one logs in')
+  t.equal((await balance(bob.headers)).statusCode, 200, "bob's login goes on")
+  t.match(await state.user('alice'), { credentialsVersion: 1 })
+})
+
+t.test('reset-password asks twice at a terminal, and refuses a weak password or an unknown user', async (t) => {
+  const { app, databaseUrl } = await build(t)
+  await register(app, 'alice')
+  const stderr = new Collected()
+  const stdin = fakeTerminal(stderr, [`${NEW_PASSWORD}\n`, `${NEW_PASSWORD}\n`])
+  const stdout = new Collected()
+  const env = { ...TEST_ENV, DATABASE_URL: databaseUrl }
+  t.equal(await runCli(['reset-password', 'alice'], { env, stdin, stdout, stderr }), 0)
+  t.equal(stderr.text, 'New password for alice: \nRepeat the password: \n')
+  t.equal(stdout.text, 'set a new password for alice; ended 0 logins\n')
+  t.ok(await login(app, 'alice', NEW_PASSWORD))
+
+  const weak = await cli(databaseUrl, ['reset-password', 'alice'], { NEW_PASSWORD: 'short' })
+  t.match(weak, { code: 2, stderr: /^error: the password must be 8 to 1024 characters\n/ })
+  t.ok(await login(app, 'alice', NEW_PASSWORD), 'the password did not change')
+  t.same(await cli(databaseUrl, ['reset-password', 'nobody'], { NEW_PASSWORD }), {
+    code: 1,
+    stdout: '',
+    stderr: 'error: there is no user nobody\n'
+  })
+  t.match(await cli(databaseUrl, ['reset-password', 'alice']), {
+    code: 2,
+    stderr: /set NEW_PASSWORD, or run in a terminal/
+  })
+})
+
+t.test('reset-password of a deactivated user says they still cannot log in', async (t) => {
+  const { app, state, databaseUrl } = await build(t)
+  await register(app, 'alice')
+  await state.tamper.updateUser('alice', { isActive: false })
+  const result = await cli(databaseUrl, ['reset-password', 'alice'], { NEW_PASSWORD })
+  t.equal(
+    result.stdout,
+    'set a new password for alice; ended 0 logins\nnote: alice is deactivated and cannot log in until reactivated\n'
+  )
+})
+
 t.test('grant adds tokens with a ledger row that has the note and no administrator', async (t) => {
   const { app, state, databaseUrl } = await build(t)
   await signUp(app, 'alice')
@@ -415,6 +475,20 @@ t.test('the installed command runs verify-ledger with exit code 0, then 1 once t
     stderr: 'error: the ledger does not match the balances\n'
   })
   t.match(run('grant', 'root'), { status: 2, stdout: '', stderr: /^error: grant takes <username> <amount>\n/ })
+})
+
+t.test('the installed command reads .env from its working directory, and the real environment wins', async (t) => {
+  const folder = t.testdir()
+  writeFileSync(
+    join(folder, '.env'),
+    `DATABASE_URL=${join(folder, 'cli.sqlite')}\nINITIAL_TOKENS=77\nADMIN_PASSWORD=x\n`
+  )
+  // The file's ADMIN_PASSWORD is too short to be accepted: the environment's must win.
+  const env: NodeJS.ProcessEnv = { ...SPAWN_ENV, ADMIN_PASSWORD }
+  delete env.DATABASE_URL
+  const result = spawnSync(process.execPath, [BIN, 'create-admin', 'root'], { cwd: folder, env, encoding: 'utf8' })
+  t.match(result, { status: 0, stdout: 'created the administrator root with 77 tokens\n', stderr: '' })
+  t.ok(existsSync(join(folder, 'cli.sqlite')), 'DATABASE_URL came from .env')
 })
 
 t.test('npm run cli runs the same command line', async (t) => {

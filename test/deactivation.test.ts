@@ -121,10 +121,10 @@ t.test('deactivating an unknown user is 404', async (t) => {
   assertProblem(t, response, { status: 404, code: 'user_not_found', instance: '/api/admin/users/nobody/' })
 })
 
-t.test('a body without a boolean is_active is 400', async (t) => {
+t.test('a body without a boolean is_active or is_admin, or with another field, is 400', async (t) => {
   const { app } = await build(t)
   const { admin } = await adminAndUser(app)
-  for (const payload of [{}, { is_active: 'false' }, { is_active: 0 }, { is_active: false, is_admin: true }]) {
+  for (const payload of [{}, { is_active: 'false' }, { is_active: 0 }, { is_active: false, is_staff: true }]) {
     const response = await app.inject({
       method: 'PATCH',
       url: '/api/admin/users/alice/',

@@ -49,7 +49,11 @@ function problemBody(code: string, detail: string) {
   }
 }
 
-const TOKEN_NOT_VALID = problemBody('token_not_valid', 'Token is invalid or expired')
+const TOKEN_NOT_VALID = problemBody('token_not_valid', 'Token is invalid')
+const LOGIN_ENDED = problemBody(
+  'token_not_valid',
+  'Token belongs to a login that has ended (logged out, password changed or account deactivated); log in again'
+)
 
 function assertUnauthorized(t: Test, response: LightMyRequestResponse, body = TOKEN_NOT_VALID) {
   t.equal(response.statusCode, 401)
@@ -124,14 +128,14 @@ t.test('a correctly signed token naming another user in your session is refused'
   const { access } = await signUp(app, 'alice')
   await register(app, 'bob')
   const crossed = signJwt({ ...validClaims(access), sub: await userIdOf(state, 'bob') })
-  assertUnauthorized(t, await readBalance(app, `Bearer ${crossed}`))
+  assertUnauthorized(t, await readBalance(app, `Bearer ${crossed}`), LOGIN_ENDED)
 })
 
 t.test('a correctly signed token with an unknown session is refused', async (t) => {
   const { app } = await build(t)
   const { access } = await signUp(app)
   const invented = signJwt({ ...validClaims(access), sid: '00000000-0000-4000-8000-000000000000' })
-  assertUnauthorized(t, await readBalance(app, `Bearer ${invented}`))
+  assertUnauthorized(t, await readBalance(app, `Bearer ${invented}`), LOGIN_ENDED)
 })
 
 t.test('a refresh token is not accepted as an access token', async (t) => {
@@ -140,17 +144,42 @@ t.test('a refresh token is not accepted as an access token', async (t) => {
   assertUnauthorized(t, await readBalance(app, `Bearer ${refresh}`))
 })
 
-t.test('an expired access token is refused', async (t) => {
+t.test('an expired access token is refused, and the detail says it expired', async (t) => {
   const { app } = await build(t)
   const { access } = await signUp(app)
   const now = Math.floor(Date.now() / 1000)
   const expired = signJwt({ ...claimsOf(access), iat: now - 120, exp: now - 60 })
-  assertUnauthorized(t, await readBalance(app, `Bearer ${expired}`))
+  assertUnauthorized(
+    t,
+    await readBalance(app, `Bearer ${expired}`),
+    problemBody('token_not_valid', 'Token has expired')
+  )
+})
+
+t.test('an expired token signed with the wrong key is invalid, not expired', async (t) => {
+  const { app } = await build(t)
+  const { access } = await signUp(app)
+  const now = Math.floor(Date.now() / 1000)
+  const forged = signJwt({ ...claimsOf(access), iat: now - 120, exp: now - 60 }, { secret: WRONG_SECRET })
+  assertUnauthorized(t, await readBalance(app, `Bearer ${forged}`))
+})
+
+t.test('the access token of a login that was logged out says the login has ended', async (t) => {
+  const { app } = await build(t)
+  const { access, refresh } = await signUp(app)
+  const logout = await app.inject({
+    method: 'POST',
+    url: '/api/logout/',
+    headers: { authorization: `Bearer ${access}` },
+    payload: { refresh }
+  })
+  t.equal(logout.statusCode, 200)
+  assertUnauthorized(t, await readBalance(app, `Bearer ${access}`), LOGIN_ENDED)
 })
 
 t.test('the access token of a deleted user is refused', async (t) => {
   const { app, state } = await build(t)
   const { access } = await signUp(app)
   await state.tamper.deleteUser('alice')
-  assertUnauthorized(t, await readBalance(app, `Bearer ${access}`))
+  assertUnauthorized(t, await readBalance(app, `Bearer ${access}`), LOGIN_ENDED)
 })

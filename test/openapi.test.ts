@@ -44,6 +44,9 @@ const PROTECTED = [
   'listTransactions',
   'adminListUsers',
   'adminAdjustTokens',
+  'adminListUserChats',
+  'adminListUserTransactions',
+  'adminUnlockUser',
   'adminUpdateUser'
 ]
 const PUBLIC = [

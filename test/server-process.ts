@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import { TEST_ENV } from './helper.js'
 
@@ -10,6 +11,15 @@ export interface LogLine {
   [key: string]: unknown
 }
 
+const SERVER = fileURLToPath(new URL('../src/server.ts', import.meta.url))
+
+export interface ServerOptions {
+  umask?: number
+  databaseUrl?: string
+  /** The working directory, where the server looks for a `.env` file; the repository's by default. */
+  cwd?: string
+}
+
 /**
  * Starts `src/server.ts` in a child process, as `npm start` does (under `umask` if given, on `databaseUrl` if given),
  * and follows its JSON log lines.
@@ -17,9 +27,9 @@ export interface LogLine {
 export async function startServer(
   t: Test,
   env: Record<string, string> = {},
-  { umask, databaseUrl = join(t.testdir(), 'server.sqlite') }: { umask?: number; databaseUrl?: string } = {}
+  { umask, databaseUrl = join(t.testdir(), 'server.sqlite'), cwd }: ServerOptions = {}
 ) {
-  const command = [process.execPath, '--import', 'tsx', 'src/server.ts']
+  const command = [process.execPath, '--import', import.meta.resolve('tsx'), SERVER]
   // A shell sets the umask and then becomes the server, which runs under it from its first file on, as under systemd.
   const [file, ...args] =
     umask === undefined ? command : ['sh', '-c', `umask ${umask.toString(8)} && exec "$@"`, 'sh', ...command]
@@ -36,7 +46,8 @@ export async function startServer(
       DATABASE_URL: databaseUrl,
       ...env
     },
-    stdio: ['ignore', 'pipe', 'inherit']
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
   t.teardown(() => {

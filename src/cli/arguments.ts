@@ -14,6 +14,10 @@ Commands:
                                         --promote is given, which promotes them (and never creates a user)
   grant <username> <amount> [--note T]  add tokens to a balance (a negative amount takes them away); the ledger
                                         records it with the note
+  reset-password <username>             set a new password, from NEW_PASSWORD or asked for, and end every login
+                                        of the user
+  unlock <username>                     clear the user's failed logins from every address (with REDIS_URL; without
+                                        it, use the admin API's POST /api/admin/users/{username}/unlock/)
   users [--search prefix]               list users, or those whose username starts with the prefix
   verify-ledger                         check every balance against its ledger; exit code 1 on any mismatch
 
@@ -24,6 +28,8 @@ Exit codes: 0 success, 1 failure, 2 bad arguments.
 const COMMANDS = {
   'create-admin': { positionals: ['username'], options: ['promote'] },
   grant: { positionals: ['username', 'amount'], options: ['note'] },
+  'reset-password': { positionals: ['username'], options: [] },
+  unlock: { positionals: ['username'], options: [] },
   users: { positionals: [], options: ['search'] },
   'verify-ledger': { positionals: [], options: [] }
 } satisfies Record<string, { positionals: string[]; options: string[] }>

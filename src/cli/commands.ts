@@ -43,9 +43,9 @@ export async function createAdmin(
           'an administrator, run again with --promote'
       )
     }
-    await store.grantAdmin(existing.id)
+    await store.setAdmin(existing.id, true)
     out.write(`promoted the existing user ${existing.username} (registered ${registered}) to administrator\n`)
-    if (!existing.isActive) out.write(`note: ${existing.username} is deactivated and cannot log in until reactivated\n`)
+    if (!existing.isActive) out.write(deactivatedNote(existing.username))
     return 'promoted'
   }
   if (promote) throw new Error(`there is no user ${name} to promote; leave out --promote to create one`)
@@ -66,7 +66,7 @@ export async function createAdmin(
     )
   }
   if (!created.created) throw new Error(`someone registered ${name} just now; nothing changed`)
-  await store.grantAdmin(created.userId)
+  await store.setAdmin(created.userId, true)
   out.write(`created the administrator ${name} with ${created.tokens} tokens\n`)
   return 'created'
 }
@@ -81,6 +81,10 @@ export async function grant(
   const adjusted = await adjustTokens(store, { actorId: null, username, amount, note })
   const what = amount > 0 ? `granted ${amount} tokens to` : `debited ${-amount} tokens from`
   out.write(`${what} ${adjusted.username}; balance now ${adjusted.tokens}\n`)
+}
+
+export function deactivatedNote(username: string) {
+  return `note: ${username} is deactivated and cannot log in until reactivated\n`
 }
 
 const PAGE_SIZE = 100

@@ -1,4 +1,7 @@
+import { loadEnvFile } from '../env-file.js'
 import { runCli } from './run.js'
+
+loadEnvFile()
 
 process.exitCode = await runCli(process.argv.slice(2), {
   env: process.env,

@@ -4,6 +4,8 @@ import { createStore } from '../db/create-store.js'
 import { backfillUsernameSkeletons } from '../modules/auth/service.js'
 import { parseCommandLine, USAGE, UsageError, type Invocation } from './arguments.js'
 import { createAdmin, grant, listUsers, verifyLedger, type CommandContext } from './commands.js'
+import { resetPassword } from './reset-password.js'
+import { unlock } from './unlock.js'
 import { readHiddenLine, type TerminalInput } from './prompt.js'
 
 export interface CliIo {
@@ -50,11 +52,17 @@ async function dispatch(invocation: Invocation, context: CommandContext, io: Cli
     case 'create-admin':
       await createAdmin(context, username, {
         promote: invocation.promote === true,
-        readPassword: () => adminPassword(io)
+        readPassword: () => newPassword(io, 'ADMIN_PASSWORD', 'Password for the new administrator: ')
       })
+      return EXIT.ok
+    case 'reset-password':
+      await resetPassword(context, username, () => newPassword(io, 'NEW_PASSWORD', `New password for ${username}: `))
       return EXIT.ok
     case 'grant':
       await grant(context, username, invocation.amount!, invocation.note)
+      return EXIT.ok
+    case 'unlock':
+      await unlock(context, username)
       return EXIT.ok
     case 'users':
       await listUsers(context, invocation.search)
@@ -68,11 +76,12 @@ async function dispatch(invocation: Invocation, context: CommandContext, io: Cli
   }
 }
 
-/** ADMIN_PASSWORD, or asked for twice without echo when a person is at the terminal. */
-async function adminPassword({ env, stdin, stderr }: CliIo): Promise<string> {
-  if (env.ADMIN_PASSWORD) return env.ADMIN_PASSWORD
-  if (!stdin.isTTY) throw new UsageError('set ADMIN_PASSWORD, or run in a terminal to be asked for the password')
-  const password = await readHiddenLine(stdin, stderr, 'Password for the new administrator: ')
+/** The variable's value, or asked for twice without echo when a person is at the terminal. */
+async function newPassword({ env, stdin, stderr }: CliIo, variable: string, prompt: string): Promise<string> {
+  const given = env[variable]
+  if (given) return given
+  if (!stdin.isTTY) throw new UsageError(`set ${variable}, or run in a terminal to be asked for the password`)
+  const password = await readHiddenLine(stdin, stderr, prompt)
   const repeated = await readHiddenLine(stdin, stderr, 'Repeat the password: ')
   if (password !== repeated) throw new UsageError('the passwords do not match')
   return password

@@ -1,3 +1,5 @@
+import { urlWithoutPassword } from '../url-without-password.js'
+
 /** Where the data lives; `kind` picks the store implementation (see `create-store.ts`). */
 export type DatabaseConfig = SqliteDatabase | PostgresDatabase
 
@@ -41,11 +43,5 @@ export function parseDatabase(url: string, { synchronous, poolSize }: DatabaseOp
 /** How the database is named in messages: a PostgreSQL URL without its password. */
 export function describeDatabase(database: DatabaseConfig): string {
   if (database.kind === 'sqlite') return database.path
-  try {
-    const url = new URL(database.url)
-    if (url.password) url.password = '***'
-    return url.toString()
-  } catch {
-    return 'the PostgreSQL database (its URL could not be parsed)'
-  }
+  return urlWithoutPassword(database.url) ?? 'the PostgreSQL database (its URL could not be parsed)'
 }

@@ -53,8 +53,11 @@ export interface AccountStore {
    * no login racing it survives.
    */
   setAccountActive(input: AccountActivation): Promise<StoredAccount | undefined>
-  /** Idempotent. */
-  grantAdmin(userId: number): Promise<void>
+  /**
+   * Promotes or demotes, in one UPDATE … RETURNING; idempotent. Undefined when there is no such user. The session
+   * lookups of `findSessionUser` see the change with the next request.
+   */
+  setAdmin(userId: number, isAdmin: boolean): Promise<StoredAccount | undefined>
 }
 
 /** Logins (sessions), their rotating refresh tokens, and password changes. */
@@ -79,8 +82,8 @@ export interface SessionStore {
   refreshTokenState(jti: string, sessionId: string): Promise<RefreshTokenState>
   findPasswordHash(userId: number): Promise<string | undefined>
   /**
-   * Stores the new hash, raises the credentials version and ends every other login of the user, in one transaction;
-   * returns how many were ended.
+   * Stores the new hash, raises the credentials version and ends every login of the user but `keepSessionId` (all of
+   * them without it), in one transaction; returns how many were ended.
    */
   changePassword(change: PasswordChange): Promise<number>
 }
@@ -352,7 +355,8 @@ export type RefreshTokenState = 'usable' | 'spent' | 'revoked'
 export type PasswordChange = {
   userId: number
   passwordHash: string
-  keepSessionId: string
+  /** The login that asked for the change, which stays; absent when an operator resets the password. */
+  keepSessionId?: string
   now: number
 }
 

@@ -23,7 +23,10 @@ export function failOpen(limits: Limits, unavailable: (error: unknown) => void):
       const counter = limits.failures(name, rule)
       return {
         begin: (key) => admitting(counter.begin(key), { admitted: true }),
-        settle: (key, failed) => admitting(counter.settle(key, failed), undefined)
+        settle: (key, failed) => admitting(counter.settle(key, failed), undefined),
+        // An operator clearing a lockout must hear that it did not happen.
+        clear: (key) => counter.clear(key),
+        clearStartingWith: (prefix) => counter.clearStartingWith(prefix)
       }
     },
     windows: (name, rule) => {

@@ -60,6 +60,13 @@ export interface FailureCounter {
   begin(key: string): Promise<Admission>
   /** Ends an admitted attempt; only a failed one is counted, in the window current when it ends. */
   settle(key: string, failed: boolean): Promise<void>
+  /** Forgets the key's failures (an operator lifting a lockout); true when it had any. */
+  clear(key: string): Promise<boolean>
+  /**
+   * Forgets the failures of every key that starts with `prefix`, and returns how many keys it cleared. Not one atomic
+   * step: an attempt settled while it runs may be kept or cleared, as if it came just after or just before.
+   */
+  clearStartingWith(prefix: string): Promise<number>
 }
 
 export interface WindowCount {

@@ -34,8 +34,16 @@ export class MemoryWindows<T> {
     return window.startMs + this.windowMs - this.now()
   }
 
-  forget(key: string) {
-    this.windows.delete(key)
+  /** Forgets the key's window; true when it had one. */
+  forget(key: string): boolean {
+    return this.windows.delete(key)
+  }
+
+  /** Forgets the windows of every key that starts with `prefix`; returns how many. */
+  forgetStartingWith(prefix: string): number {
+    const keys = [...this.windows.keys()].filter((key) => key.startsWith(prefix))
+    for (const key of keys) this.windows.delete(key)
+    return keys.length
   }
 
   get size(): number {

@@ -72,7 +72,9 @@ function memoryFailures(rule: FailureRule, windows: MemoryWindows<FailureCounts>
       counts.pending = Math.max(0, counts.pending - 1)
       if (failed) counts.failures += 1
       if (counts.failures === 0 && counts.pending === 0) windows.forget(key)
-    }
+    },
+    clear: async (key) => windows.forget(key),
+    clearStartingWith: async (prefix) => windows.forgetStartingWith(prefix)
   }
   return { counter, extra: () => windows.size }
 }

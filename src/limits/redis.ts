@@ -98,8 +98,34 @@ function redisFailures(client: Redis, prefix: string, rule: FailureRule): Failur
     },
     async settle(key, failed) {
       await client.settleAttempt(prefix + key, failed ? 1 : 0, rule.windowMs)
-    }
+    },
+    clear: async (key) => (await client.del(prefix + key)) > 0,
+    clearStartingWith: (keyPrefix) => deleteStartingWith(client, prefix + keyPrefix)
   }
+}
+
+const SCAN_BATCH = 1000
+
+/**
+ * SCAN walks the whole keyspace in batches without blocking Redis, and its MATCH pattern is not prefixed by the
+ * client: the pattern carries the client's key prefix, and the keys it finds lose it again before UNLINK, which adds
+ * it. Only an operator's unlock runs this.
+ */
+async function deleteStartingWith(client: Redis, prefix: string): Promise<number> {
+  const clientPrefix = client.options.keyPrefix ?? ''
+  const pattern = `${escapeGlob(clientPrefix + prefix)}*`
+  let deleted = 0
+  let cursor = '0'
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', SCAN_BATCH)
+    if (keys.length > 0) deleted += await client.unlink(...keys.map((key) => key.slice(clientPrefix.length)))
+    cursor = next
+  } while (cursor !== '0')
+  return deleted
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&')
 }
 
 function redisWindows(client: Redis, prefix: string, windowMs: number): WindowCounter {

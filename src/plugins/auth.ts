@@ -2,7 +2,7 @@ import jwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { ConfigError, type Config } from '../config.js'
-import { TokenNotValidError } from '../problems/errors.js'
+import { LoginEndedError } from '../problems/errors.js'
 import {
   PasswordHasher,
   verifyToken,
@@ -48,7 +48,9 @@ export default fp(
 
     const tokenCodec: TokenCodec = {
       sign: (claims) => app.jwt.sign(claims),
-      verify: (token) => app.jwt.verify<TokenClaims>(token)
+      verify: (token) => app.jwt.verify<TokenClaims>(token),
+      // fast-jwt checks the signature before the claims, so an expired token is one that was otherwise good.
+      isExpiry: (error) => (error as { code?: unknown }).code === 'FAST_JWT_EXPIRED'
     }
     app.decorate('tokenCodec', tokenCodec)
     app.decorate('passwords', new PasswordHasher(config.argon2, config.argon2Queue))
@@ -56,7 +58,7 @@ export default fp(
     app.decorate('authenticate', async function authenticate(request: FastifyRequest) {
       const claims = verifyAccessToken(request.headers.authorization)
       const user = await app.store.findSessionUser(Number(claims.sub), claims.sid)
-      if (!user) throw new TokenNotValidError()
+      if (!user) throw new LoginEndedError()
       request.user = { id: user.id, username: user.username, sessionId: claims.sid, isAdmin: user.isAdmin }
     })
 

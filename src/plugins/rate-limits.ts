@@ -3,6 +3,7 @@ import rateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import type { RateLimitConfig } from '../config.js'
+import { failedLoginCounters, usernameAndAddressKey, wrongPasswordKey } from '../limits/failed-logins.js'
 import type { FailureCounter, Limits } from '../limits/limits.js'
 import { rateLimitStore } from '../limits/rate-limit-store.js'
 import { usernameKey } from '../modules/auth/service.js'
@@ -145,19 +146,18 @@ function failureGuard(limits: FailureLimit[], failed: (statusCode: number) => bo
  */
 function failedLoginGuard(limits: Limits, config: RateLimitConfig['failedLogins']) {
   const addressOf = (request: FastifyRequest) => normalizeIP(request.ip)
+  const counters = failedLoginCounters(limits, config)
   return failureGuard(
     [
       {
-        counter: limits.failures('failed-logins-per-address', { limit: config.perAddress, windowMs: config.windowMs }),
+        counter: counters.perAddress,
         keyOf: addressOf,
         refusal: 'Too many failed logins from your address'
       },
       {
-        counter: limits.failures('failed-logins-per-username-and-address', {
-          limit: config.perUsernameAndAddress,
-          windowMs: config.windowMs
-        }),
-        keyOf: (request) => `${addressOf(request)} ${usernameKey((request.body as { username: string }).username)}`,
+        counter: counters.perUsernameAndAddress,
+        keyOf: (request) =>
+          usernameAndAddressKey(usernameKey((request.body as { username: string }).username), addressOf(request)),
         refusal: 'Too many failed logins for this username from your address'
       }
     ],
@@ -174,11 +174,8 @@ function wrongPasswordGuard(limits: Limits, config: RateLimitConfig['failedLogin
   return failureGuard(
     [
       {
-        counter: limits.failures('wrong-passwords', {
-          limit: config.perUsernameAndAddress,
-          windowMs: config.windowMs
-        }),
-        keyOf: (request) => String(request.user.id),
+        counter: failedLoginCounters(limits, config).wrongPasswords,
+        keyOf: (request) => wrongPasswordKey(request.user.id),
         refusal: 'Too many wrong passwords for your account'
       }
     ],

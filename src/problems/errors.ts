@@ -21,7 +21,14 @@ export const InvalidCredentialsError = apiError(
   401
 )
 export const NotAuthenticatedError = apiError('not_authenticated', 'Authentication credentials were not provided', 401)
-export const TokenNotValidError = apiError('token_not_valid', 'Token is invalid or expired', 401)
+// One code for every token refused, as the original API had; the detail tells an expired token from a bad one.
+export const TokenNotValidError = apiError('token_not_valid', 'Token is invalid', 401)
+export const TokenExpiredError = apiError('token_not_valid', 'Token has expired', 401)
+export const LoginEndedError = apiError(
+  'token_not_valid',
+  'Token belongs to a login that has ended (logged out, password changed or account deactivated); log in again',
+  401
+)
 export const ChatNotFoundError = apiError('chat_not_found', 'No chat with id %s was found', 404)
 export const ConversationNotFoundError = apiError('conversation_not_found', 'No conversation with id %s was found', 404)
 export const ConversationBusyError = apiError(
@@ -106,6 +113,20 @@ export function storageUnavailable(cause: unknown, extensions: ProblemExtensions
   })
 }
 
+const LimitsUnavailableBase = apiError(
+  'limits_unavailable',
+  'The rate limits (Redis) could not be reached, so nothing was cleared; try again shortly',
+  503
+)
+
+/** An operation on the limits themselves (an unlock) that could not reach them; counting fails open instead. */
+export function limitsUnavailable(cause: unknown) {
+  return Object.assign(new LimitsUnavailableBase(), {
+    cause,
+    headers: { 'retry-after': String(STORAGE_RETRY_AFTER_SECONDS) }
+  })
+}
+
 export function isStorageUnavailable(error: unknown): boolean {
   return error instanceof StorageUnavailableBase
 }
@@ -124,6 +145,11 @@ export const UserNotFoundError = apiError('user_not_found', 'No user named "%s" 
 export const CannotDeactivateSelfError = apiError(
   'cannot_deactivate_self',
   'You cannot deactivate your own account; ask another administrator',
+  409
+)
+export const CannotDemoteSelfError = apiError(
+  'cannot_demote_self',
+  'You cannot take away your own administrator rights; ask another administrator',
   409
 )
 const DebitExceedsBalanceBase = apiError(

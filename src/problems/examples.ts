@@ -19,7 +19,7 @@ const EXAMPLES: Record<number, ExampleProblem> = {
       errors: [{ pointer: '#/username', location: 'body', message: 'must NOT have fewer than 2 characters' }]
     }
   },
-  401: { code: 'token_not_valid', detail: 'Token is invalid or expired' },
+  401: { code: 'token_not_valid', detail: 'Token has expired' },
   402: {
     code: 'insufficient_tokens',
     detail: 'Your balance of 40 tokens does not cover the 100-token cost of a message',

@@ -65,6 +65,40 @@ export function limitsContract(t: Test, createLimits: LimitsFactory) {
     t.equal((await counter.begin('b')).admitted, true)
   })
 
+  t.test('failures: clearing a key lifts its refusal at once, and leaves other keys alone', async (t) => {
+    const counter = (await limitsFor(t)).failures('logins', { limit: 2, windowMs: LONG_MS })
+    await fail(counter, 'k', 2)
+    await fail(counter, 'other', 2)
+    t.equal(await counter.clear('k'), true)
+    t.equal(await counter.clear('k'), false, 'a second clear finds nothing')
+    await fail(counter, 'k', 2)
+    t.equal((await counter.begin('k')).admitted, false, 'it counts afresh from zero')
+    t.equal((await counter.begin('other')).admitted, false)
+  })
+
+  t.test('failures: clearing a prefix clears every key that starts with it, and only those', async (t) => {
+    const limits = await limitsFor(t)
+    const counter = limits.failures('logins', { limit: 1, windowMs: LONG_MS })
+    const otherLimit = limits.failures('other-logins', { limit: 1, windowMs: LONG_MS })
+    const cleared = ['alice 10.0.0.1', 'alice ::1', 'alice *[?]\\ glob-like']
+    const kept = ['alice2 10.0.0.1', 'bob 10.0.0.1', 'xalice 10.0.0.1']
+    for (const key of [...cleared, ...kept]) await fail(counter, key, 1)
+    await fail(otherLimit, 'alice 10.0.0.1', 1)
+    t.equal(await counter.clearStartingWith('alice '), cleared.length)
+    for (const key of cleared) t.equal((await counter.begin(key)).admitted, true, `${key} is admitted again`)
+    for (const key of kept) t.equal((await counter.begin(key)).admitted, false, `${key} is still refused`)
+    t.equal((await otherLimit.begin('alice 10.0.0.1')).admitted, false, 'another limit of the same key is kept')
+    t.equal(await counter.clearStartingWith('nobody '), 0)
+  })
+
+  t.test('failures: a glob pattern in the prefix is taken literally', async (t) => {
+    const counter = (await limitsFor(t)).failures('logins', { limit: 1, windowMs: LONG_MS })
+    await fail(counter, 'alice 10.0.0.1', 1)
+    t.equal(await counter.clearStartingWith('a*'), 0)
+    t.equal(await counter.clearStartingWith('?lice'), 0)
+    t.equal((await counter.begin('alice 10.0.0.1')).admitted, false)
+  })
+
   t.test('failures: a new window starts once the old one has passed', async (t) => {
     const counter = (await limitsFor(t)).failures('logins', { limit: 2, windowMs: SHORT_MS })
     await fail(counter, 'k', 2)

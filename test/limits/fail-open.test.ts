@@ -8,7 +8,7 @@ const rejecting = () => Promise.reject(unreachable)
 /** Limits whose every call rejects, as Redis limits do while Redis is down. */
 const downLimits = {
   slots: () => ({ acquire: rejecting }),
-  failures: () => ({ begin: rejecting, settle: rejecting }),
+  failures: () => ({ begin: rejecting, settle: rejecting, clear: rejecting, clearStartingWith: rejecting }),
   windows: () => ({ hit: rejecting }),
   checkReadiness: async () => 'unreachable',
   close: async () => {}
@@ -26,6 +26,14 @@ t.test('calls that cannot reach the limits admit, and each is reported', async (
   t.same(await limits.windows('chats', { windowMs: 60_000 }).hit('alice'), { count: 0, resetInMs: 60_000 })
   t.same(reported, [unreachable, unreachable, unreachable, unreachable])
   t.equal(await limits.checkReadiness(), 'unreachable')
+})
+
+t.test('clearing failures does not fail open: the caller hears that the limits cannot be reached', async (t) => {
+  const reported: unknown[] = []
+  const failures = failOpen(downLimits, (error) => reported.push(error)).failures('logins', { limit: 1, windowMs: 1 })
+  await t.rejects(failures.clear('k'), unreachable)
+  await t.rejects(failures.clearStartingWith('k'), unreachable)
+  t.same(reported, [], 'nothing was admitted, so nothing is reported')
 })
 
 t.test('every failed-open call is counted, and warned about at most once per interval', async (t) => {

@@ -215,14 +215,20 @@ for (const backend of backends) {
     }
   )
 
-  t.test(`${backend.name}: granting admin is idempotent`, async (t) => {
+  t.test(`${backend.name}: promoting and demoting are idempotent, and a live session sees each at once`, async (t) => {
     const { store, state } = await backend.open(t)
     const userId = await createUser(store, 'root')
     const session = await startedSession(store, userId)
-    await store.grantAdmin(userId)
-    await store.grantAdmin(userId)
+    const sessionUser = () => store.findSessionUser(userId, session.sessionId)
+    t.same(await sessionUser(), { id: userId, username: 'root', isAdmin: false })
+    t.match(await store.setAdmin(userId, true), { id: userId, usernameKey: 'root', isAdmin: true })
+    t.match(await store.setAdmin(userId, true), { isAdmin: true })
     t.match(await state.user('root'), { isAdmin: true })
-    t.match(await store.findAccount('root'), { isAdmin: true })
-    t.same(await store.findSessionUser(userId, session.sessionId), { id: userId, username: 'root', isAdmin: true })
+    t.same(await sessionUser(), { id: userId, username: 'root', isAdmin: true })
+    t.match(await store.setAdmin(userId, false), { isAdmin: false })
+    t.match(await store.setAdmin(userId, false), { isAdmin: false })
+    t.match(await store.findAccount('root'), { isAdmin: false })
+    t.same(await sessionUser(), { id: userId, username: 'root', isAdmin: false })
+    t.equal(await store.setAdmin(userId + 1, true), undefined, 'nobody to promote')
   })
 }

@@ -205,6 +205,18 @@ for (const backend of backends) {
     t.equal(await store.findPasswordHash(userId + 1000), undefined, 'an unknown user has no hash')
   })
 
+  t.test(`${backend.name}: a password change without a login to keep ends every login of the user`, async (t) => {
+    const { store, state } = await backend.open(t)
+    const userId = await createUser(store, 'alice')
+    const bobs = await startedSession(store, await createUser(store, 'bob'))
+    const sessions = [await startedSession(store, userId), await startedSession(store, userId)]
+    t.equal(await store.changePassword({ userId, passwordHash: 'reset', now: 70 }), 2)
+    t.equal(await store.findPasswordHash(userId), 'reset')
+    t.match(await state.user('alice'), { credentialsVersion: 1 })
+    for (const { sessionId } of sessions) t.equal(await store.findSessionUser(userId, sessionId), undefined)
+    t.ok(await store.findSessionUser(bobs.userId, bobs.sessionId), "bob's login is untouched")
+  })
+
   t.test(`${backend.name}: a session of a deactivated user names nobody`, async (t) => {
     const { store } = await backend.open(t)
     const userId = await createUser(store, 'alice')

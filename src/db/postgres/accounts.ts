@@ -97,8 +97,9 @@ export function accountQueries(db: Db) {
     },
     adjustBalance,
     setAccountActive,
-    grantAdmin: async (userId: number) => {
-      await db.update(users).set({ isAdmin: true }).where(eq(users.id, userId))
+    setAdmin: async (userId: number, isAdmin: boolean): Promise<StoredAccount | undefined> => {
+      const [account] = await db.update(users).set({ isAdmin }).where(eq(users.id, userId)).returning(accountColumns)
+      return account
     }
   }
 }

@@ -70,8 +70,9 @@ export function accountQueries(db: Db, ledger: LedgerWrites) {
 
   const updateAdmin = db
     .update(users)
-    .set({ isAdmin: true })
+    .set({ isAdmin: sql`${sql.placeholder('isAdmin')}` })
     .where(eq(users.id, sql.placeholder('userId')))
+    .returning(accountColumns)
     .prepare()
 
   const adjustBalance = writeTransaction(db, (input: BalanceAdjustment): AdjustmentResult => {
@@ -114,8 +115,7 @@ export function accountQueries(db: Db, ledger: LedgerWrites) {
     findAccount: async (usernameKey: string): Promise<StoredAccount | undefined> => selectByKey.get({ usernameKey }),
     adjustBalance: async (input: BalanceAdjustment) => adjustBalance(input),
     setAccountActive: async (input: AccountActivation) => setAccountActive(input),
-    grantAdmin: async (userId: number) => {
-      updateAdmin.run({ userId })
-    }
+    setAdmin: async (userId: number, isAdmin: boolean): Promise<StoredAccount | undefined> =>
+      updateAdmin.get({ userId, isAdmin: isAdmin ? 1 : 0 })
   }
 }

@@ -58,8 +58,8 @@ export function revocationQueries(db: Db) {
 
   const changePassword = writeTransaction(db, (change: PasswordChange) => {
     updatePasswordHash.run(change)
-    return revokeUserSessions.all({ userId: change.userId, keepSessionId: change.keepSessionId, now: change.now })
-      .length
+    const { userId, keepSessionId = '', now } = change
+    return revokeUserSessions.all({ userId, keepSessionId, now }).length
   })
 
   return {

@@ -1,26 +1,39 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { RateLimitConfig } from '../../config.js'
+import type { Limits } from '../../limits/limits.js'
 import { usernameKey } from '../auth/usernames.js'
 import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
 import { problemResponses } from '../../problems/schema.js'
 import { sendOutcome } from '../idempotency/respond.js'
 import { idempotently } from '../idempotency/service.js'
+import { ChatPageQuerySchema, ChatPageSchema } from '../chat/schemas.js'
+import { listChatHistory } from '../chat/service.js'
+import { TransactionPageQuerySchema, TransactionPageSchema } from '../transactions/schemas.js'
+import { listTransactions } from '../transactions/service.js'
 import {
-  AccountActivationSchema,
   AdminUserPageQuerySchema,
   AdminUserPageSchema,
   AdminUserParamsSchema,
   AdminUserSchema,
+  AdminUserUpdateSchema,
   TokenAdjustmentRequestSchema,
-  TokenAdjustmentSchema
+  TokenAdjustmentSchema,
+  UnlockSchema
 } from './schemas.js'
-import { adjustTokens, listAccounts, setAccountActive } from './service.js'
+import { accountIdOf, adjustTokens, listAccounts, unlockAccount, updateAccount } from './service.js'
 
 const tags = ['admin']
 const security = BearerSecurity
 const GRANT_OPERATION = 'POST /api/admin/users/{username}/tokens/'
 
+export interface AdminRoutesOptions {
+  /** Where the failed logins are counted, for unlocking. */
+  limits: Limits
+  failedLogins: RateLimitConfig['failedLogins']
+}
+
 /** Account administration; every route is for administrators only (403 `admin_required` for anyone else). */
-const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
+const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, { limits, failedLogins }) => {
   app.addHook('onRequest', app.authenticate)
   app.addHook('onRequest', app.requireAdmin)
 
@@ -82,18 +95,77 @@ const adminRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         operationId: 'adminUpdateUser',
-        summary: 'Deactivate or reactivate a user',
+        summary: 'Deactivate or reactivate a user, or promote or demote them',
         description:
           'Deactivating ends all of the user’s sessions at once: their access and refresh tokens stop working and ' +
-          'their logins are refused as wrong credentials. You cannot deactivate yourself (409).',
+          'their logins are refused as wrong credentials. `is_admin` promotes or demotes; the admin API reads it on ' +
+          'every request. You cannot deactivate yourself (409 `cannot_deactivate_self`) or demote yourself ' +
+          '(409 `cannot_demote_self`).',
         tags,
         security,
         params: AdminUserParamsSchema,
-        body: AccountActivationSchema,
+        body: AdminUserUpdateSchema,
         response: { 200: AdminUserSchema, ...problemResponses(400, 401, 403, 404, 409, 413, 415, 503) }
       }
     },
-    async (request) => setAccountActive(app.store, request.user.id, request.params.username, request.body.is_active)
+    async (request) => updateAccount(app.store, request.user.id, request.params.username, request.body)
+  )
+
+  app.get(
+    '/api/admin/users/:username/transactions/',
+    {
+      schema: {
+        operationId: 'adminListUserTransactions',
+        summary: 'List one user’s ledger, newest first',
+        description:
+          'What the user sees at `GET /api/transactions/`. Keyset pagination: pass `next_cursor` as `cursor` until ' +
+          'it is null.',
+        tags,
+        security,
+        params: AdminUserParamsSchema,
+        querystring: TransactionPageQuerySchema,
+        response: { 200: TransactionPageSchema, ...problemResponses(400, 401, 403, 404, 503) }
+      }
+    },
+    async (request) => listTransactions(app.store, await accountIdOf(app.store, request.params.username), request.query)
+  )
+
+  app.get(
+    '/api/admin/users/:username/chats/',
+    {
+      schema: {
+        operationId: 'adminListUserChats',
+        summary: 'List one user’s chat history, newest first',
+        description:
+          'What the user sees at `GET /api/chats/`. Keyset pagination: pass `next_cursor` as `cursor` until it is null.',
+        tags,
+        security,
+        params: AdminUserParamsSchema,
+        querystring: ChatPageQuerySchema,
+        response: { 200: ChatPageSchema, ...problemResponses(400, 401, 403, 404, 503) }
+      }
+    },
+    async (request) => listChatHistory(app.store, await accountIdOf(app.store, request.params.username), request.query)
+  )
+
+  app.post(
+    '/api/admin/users/:username/unlock/',
+    {
+      schema: {
+        operationId: 'adminUnlockUser',
+        summary: 'Lift a user’s failed-login lockout',
+        description:
+          'Clears the failed logins counted for the username from every address, and the wrong old passwords of ' +
+          'their password changes, so they may try again at once. Counts per address across usernames stay. ' +
+          'Works on the counts of this instance’s memory, or in Redis with `REDIS_URL`; while Redis cannot be ' +
+          'reached it is 503 `limits_unavailable` and nothing was cleared. Unlocking again does no harm.',
+        tags,
+        security,
+        params: AdminUserParamsSchema,
+        response: { 200: UnlockSchema, ...problemResponses(400, 401, 403, 404, 503) }
+      }
+    },
+    async (request) => unlockAccount(app.store, limits, failedLogins, request.params.username)
   )
 }
 

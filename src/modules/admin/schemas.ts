@@ -79,16 +79,45 @@ export const TokenAdjustmentSchema = Type.Object(
   { description: 'The balance was adjusted and the ledger records it' }
 )
 
-export const AccountActivationSchema = Type.Object(
+export const AdminUserUpdateSchema = Type.Object(
   {
-    is_active: Type.Boolean({
-      description: 'false deactivates the user and ends all their sessions at once; true lets them log in again',
-      examples: [false]
-    })
+    is_active: Type.Optional(
+      Type.Boolean({
+        description: 'false deactivates the user and ends all their sessions at once; true lets them log in again',
+        examples: [false]
+      })
+    ),
+    is_admin: Type.Optional(
+      Type.Boolean({
+        description: 'true makes the user an administrator, false takes it away; either takes effect at once',
+        examples: [true]
+      })
+    )
   },
-  { additionalProperties: false }
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    description: 'What to change; at least one of the two',
+    examples: [{ is_active: false }]
+  }
 )
 
+export const UnlockSchema = Type.Object(
+  {
+    username: Type.String(UsernameExample),
+    cleared_counts: Type.Integer({
+      minimum: 0,
+      description:
+        'How many failure counts were cleared: one per address the username failed to log in from, and one for ' +
+        'wrong old passwords; 0 when there was no lockout to lift',
+      examples: [2]
+    })
+  },
+  { description: 'The user may try to log in again from every address' }
+)
+
+export type Unlock = Static<typeof UnlockSchema>
 export type AdminUser = Static<typeof AdminUserSchema>
+export type AdminUserUpdate = Static<typeof AdminUserUpdateSchema>
 export type AdminUserPageQuery = Static<typeof AdminUserPageQuerySchema>
 export type TokenAdjustment = Static<typeof TokenAdjustmentSchema>

@@ -2,13 +2,18 @@ import type { AccountStore, StoredAccount } from '../../db/store.js'
 import {
   balanceLimitExceeded,
   CannotDeactivateSelfError,
+  CannotDemoteSelfError,
   debitExceedsBalance,
+  limitsUnavailable,
   UserNotFoundError
 } from '../../problems/errors.js'
 import { usernameKey } from '../auth/usernames.js'
 import { toPage } from '../common/pages.js'
 import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
-import type { AdminUser, AdminUserPageQuery, TokenAdjustment } from './schemas.js'
+import type { RateLimitConfig } from '../../config.js'
+import { clearFailedLogins } from '../../limits/failed-logins.js'
+import type { Limits } from '../../limits/limits.js'
+import type { AdminUser, AdminUserPageQuery, AdminUserUpdate, TokenAdjustment, Unlock } from './schemas.js'
 
 /** Usernames in order, optionally only those starting with `search`; the cursor is the last username key shown. */
 export async function listAccounts(
@@ -50,14 +55,52 @@ export async function adjustTokens(store: AccountStore, request: TokenAdjustment
   throw balanceLimitExceeded(result.balance, result.reserved)
 }
 
-/** Deactivating ends every session of the user at once; nobody can deactivate themselves. */
-export async function setAccountActive(store: AccountStore, actorId: number, username: string, isActive: boolean) {
+/** The id of the user of that name (regardless of case); 404 `user_not_found` when there is none. */
+export async function accountIdOf(store: AccountStore, username: string): Promise<number> {
   const account = await store.findAccount(usernameKey(username))
   if (!account) throw new UserNotFoundError(username)
-  if (account.id === actorId && !isActive) throw new CannotDeactivateSelfError()
-  const updated = await store.setAccountActive({ userId: account.id, isActive, now: Date.now() })
+  return account.id
+}
+
+/**
+ * Deactivating ends every session of the user at once; nobody can deactivate or demote themselves, so an active
+ * administrator always remains. Each change is one atomic store call; both set values, so a request repeated after a
+ * failure between the two ends where one success would have.
+ */
+export async function updateAccount(
+  store: AccountStore,
+  actorId: number,
+  username: string,
+  { is_active: isActive, is_admin: isAdmin }: AdminUserUpdate
+) {
+  const account = await store.findAccount(usernameKey(username))
+  if (!account) throw new UserNotFoundError(username)
+  if (account.id === actorId && isActive === false) throw new CannotDeactivateSelfError()
+  if (account.id === actorId && isAdmin === false) throw new CannotDemoteSelfError()
+  let updated: StoredAccount | undefined = account
+  if (isActive !== undefined) updated = await store.setAccountActive({ userId: account.id, isActive, now: Date.now() })
+  if (updated && isAdmin !== undefined) updated = await store.setAdmin(account.id, isAdmin)
   if (!updated) throw new UserNotFoundError(username)
   return toAdminUser(updated)
+}
+
+/**
+ * Lifts the user's failed-login lockout (see `clearFailedLogins`). An unreachable Redis is 503 `limits_unavailable`:
+ * counting fails open, but an operator must hear that nothing was cleared.
+ */
+export async function unlockAccount(
+  store: AccountStore,
+  limits: Limits,
+  failedLogins: RateLimitConfig['failedLogins'],
+  username: string
+): Promise<Unlock> {
+  const account = await store.findAccount(usernameKey(username))
+  if (!account) throw new UserNotFoundError(username)
+  try {
+    return { username: account.username, cleared_counts: await clearFailedLogins(limits, failedLogins, account) }
+  } catch (error) {
+    throw limitsUnavailable(error)
+  }
 }
 
 export function toAdminUser(account: StoredAccount): AdminUser {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { TokenNotValidError } from '../../problems/errors.js'
+import { TokenExpiredError, TokenNotValidError } from '../../problems/errors.js'
 
 export interface TokenClaims {
   sub: string
@@ -14,6 +14,8 @@ export interface TokenClaims {
 export interface TokenCodec {
   sign(claims: TokenClaims): string
   verify(token: string): TokenClaims
+  /** Whether an error that `verify` threw says only that the token expired: its signature and algorithm were good. */
+  isExpiry(error: unknown): boolean
 }
 
 export interface TokenPair {
@@ -66,12 +68,12 @@ export function issueTokenPair(
   }
 }
 
-/** Verifies signature, algorithm and expiry; every failure is the same `token_not_valid`. */
+/** Verifies signature, algorithm and expiry; every failure is `token_not_valid`, whose detail says if it expired. */
 export function decodeToken(codec: TokenCodec, token: string): TokenClaims {
   try {
     return codec.verify(token)
-  } catch {
-    throw new TokenNotValidError()
+  } catch (error) {
+    throw codec.isExpiry(error) ? new TokenExpiredError() : new TokenNotValidError()
   }
 }
 

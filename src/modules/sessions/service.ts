@@ -1,5 +1,5 @@
 import type { SessionStore } from '../../db/store.js'
-import { TokenNotValidError, wrongPassword } from '../../problems/errors.js'
+import { LoginEndedError, TokenNotValidError, wrongPassword } from '../../problems/errors.js'
 import type { AuthenticatedUser } from '../auth/authenticated-user.js'
 import type { PasswordHasher } from '../auth/passwords.js'
 import { decodeToken, verifyToken, type TokenCodec } from '../auth/tokens.js'
@@ -15,7 +15,7 @@ export interface SessionDependencies {
 export async function verifyAnyToken({ store, tokens }: SessionDependencies, token: string) {
   const claims = decodeToken(tokens, token)
   const user = await store.findSessionUser(Number(claims.sub), claims.sid)
-  if (!user) throw new TokenNotValidError()
+  if (!user) throw new LoginEndedError()
   if (claims.token_type === 'refresh' && (await store.refreshTokenState(claims.jti, claims.sid)) !== 'usable') {
     throw new TokenNotValidError()
   }
@@ -25,7 +25,7 @@ export async function verifyAnyToken({ store, tokens }: SessionDependencies, tok
 export async function revokeRefreshToken({ store, tokens }: SessionDependencies, refresh: string, ownerId?: number) {
   const claims = verifyToken(tokens, refresh, 'refresh')
   if (ownerId !== undefined && Number(claims.sub) !== ownerId) throw new TokenNotValidError()
-  if (!(await store.revokeSession(claims.sid, Date.now()))) throw new TokenNotValidError()
+  if (!(await store.revokeSession(claims.sid, Date.now()))) throw new LoginEndedError()
 }
 
 export async function logOutEverywhere(store: SessionStore, userId: number) {
