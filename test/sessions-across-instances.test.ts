@@ -2,8 +2,7 @@ import t, { type Test } from 'tap'
 import { Collected } from './admin-helper.js'
 import { runCli } from '../src/cli/run.js'
 import { PASSWORD, TEST_ENV } from './helper.js'
-import { createPostgresDatabase, TEST_DATABASE_URL } from './postgres-test-database.js'
-import { startServer } from './server-process.js'
+import { instancePairCanRun, startInstancePair } from './instance-pair.js'
 
 /** Fresh sessions per kind of revocation: each is revoked on A and tried on B straight after A has answered. */
 const ROUNDS = 20
@@ -26,14 +25,6 @@ async function logIn(baseUrl: string, username: string, password = PASSWORD) {
   const { status, body } = await call(baseUrl, 'POST', '/api/login/', { username, password })
   if (status !== 200) throw new Error(`login ${username} failed: ${JSON.stringify(body)}`)
   return body as { access: string; refresh: string }
-}
-
-/** Two instances, as `npm start` runs them, on one fresh database that is dropped when the test ends. */
-async function startPair(t: Test, serverUrl: string) {
-  const { url, drop } = await createPostgresDatabase(serverUrl)
-  t.teardown(drop)
-  const [a, b] = await Promise.all([1, 2].map(() => startServer(t, {}, { databaseUrl: url })))
-  return { a: a!.baseUrl, b: b!.baseUrl, databaseUrl: url }
 }
 
 /** Registers `username` on A and makes them an administrator with the operators' `create-admin --promote`. */
@@ -85,13 +76,15 @@ async function revokeRounds(
   )
 }
 
-const serverUrl = TEST_DATABASE_URL
+/** Two instances as several run in production, on one PostgreSQL database and one Redis: the base URLs of each. */
+async function startPair(t: Test) {
+  const { a, b, databaseUrl } = await startInstancePair(t)
+  return { a: a.baseUrl, b: b.baseUrl, databaseUrl }
+}
 
-if (!serverUrl) {
-  console.log('# SKIPPED: sessions across two instances on PostgreSQL (set TEST_DATABASE_URL)')
-} else {
+if (instancePairCanRun('sessions across two instances')) {
   t.test("a logout on A refuses the session's access and refresh tokens on B's very next request", async (t) => {
-    const { a, b } = await startPair(t, serverUrl)
+    const { a, b } = await startPair(t)
     await call(a, 'POST', '/api/register/', { username: 'alice', password: PASSWORD })
     await revokeRounds(t, b, async () => {
       const tokens = await logIn(a, 'alice')
@@ -102,7 +95,7 @@ if (!serverUrl) {
   })
 
   t.test("a password change on A refuses the user's other sessions on B's very next request", async (t) => {
-    const { a, b } = await startPair(t, serverUrl)
+    const { a, b } = await startPair(t)
     await call(a, 'POST', '/api/register/', { username: 'alice', password: PASSWORD })
     const passwords = [PASSWORD, OTHER_PASSWORD]
     await revokeRounds(t, b, async (index) => {
@@ -124,7 +117,7 @@ if (!serverUrl) {
   })
 
   t.test("a deactivation on A refuses the user's sessions on B's very next request", async (t) => {
-    const { a, b, databaseUrl } = await startPair(t, serverUrl)
+    const { a, b, databaseUrl } = await startPair(t)
     await call(a, 'POST', '/api/register/', { username: 'alice', password: PASSWORD })
     const admin = await adminHeaders(a, databaseUrl)
     const setActive = async (isActive: boolean) =>
