@@ -14,9 +14,11 @@ export async function seedPostgresHistories(database: PostgresDatabase, historie
     await client.query('begin')
     for (const { userId, chats } of histories) await insertCompletedChats(client, userId, chats, cost)
     await client.query('commit')
-    // A million rows just written would otherwise be vacuumed by autovacuum while they are being measured, and their
-    // first readers would set their hint bits: a server that has run for a while has done both.
+    // A million rows just written would otherwise be vacuumed by autovacuum while they are being measured, their
+    // first readers would set their hint bits, and the checkpoint their WAL calls for would write them out meanwhile:
+    // a server that has run for a while has done all three.
     await client.query('vacuum (analyze) users, chats, ledger')
+    await client.query('checkpoint')
   } finally {
     await client.end()
   }
