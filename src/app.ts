@@ -10,6 +10,7 @@ import type { Limits } from './limits/limits.js'
 import { loggerOptions, requestIdOf } from './logger.js'
 import accountRoutes from './modules/account/routes.js'
 import authRoutes from './modules/auth/routes.js'
+import modelRoutes from './modules/models/routes.js'
 import chatRoutes from './modules/chat/routes.js'
 import conversationRoutes from './modules/conversations/routes.js'
 import sessionRoutes from './modules/sessions/routes.js'
@@ -102,9 +103,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(authRoutes, { config })
   await app.register(sessionRoutes)
   await app.register(accountRoutes)
+  await app.register(modelRoutes, { models: config.models })
   await app.register(chatRoutes, {
     provider,
-    chatCost: config.chatCost,
+    models: config.models,
     chatLeaseMs: config.chatLeaseMs,
     ai: config.ai,
     limits

@@ -5,6 +5,7 @@ import { parseDatabase, type DatabaseConfig } from './db/database-config.js'
 import { parseDuration } from './duration.js'
 import type { LimitsConfig } from './limits/limits-config.js'
 import { parseCorsOrigins, parseTrustProxy, type TrustProxy } from './abuse-config.js'
+import { loadModelsFile, singleModelCatalog, type ModelCatalog } from './pricing/models.js'
 
 const Duration = (defaultValue: string) =>
   Type.String({ pattern: '^[1-9][0-9]*(s|m|h|d)$', default: defaultValue, description: 'e.g. 30s, 5m, 12h, 7d' })
@@ -38,6 +39,8 @@ export const EnvSchema = Type.Object({
   AI_SYSTEM_PROMPT: Type.String({ default: 'You are a helpful assistant.' }),
   AI_TIMEOUT_MS: Count(30000, 1),
   AI_MAX_OUTPUT_TOKENS: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+  MODELS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  MIN_OUTPUT_TOKENS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 16 }),
   AI_CONTEXT_MESSAGES: Type.Integer({ minimum: 0, maximum: 1000, default: 20 }),
   AI_MAX_CONCURRENT_PER_USER: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
   LOG_LEVEL: Type.Union(
@@ -90,6 +93,12 @@ export interface Config {
   /** Hashes that may wait for a turn, how long each may wait, and how many one account may have in flight. */
   argon2Queue: { maxWaiting: number; waitTimeoutMs: number; perAccount: number }
   ai: AiConfig
+  /**
+   * The models users may pick and their prices: one model priced `CHAT_COST` a message without `MODELS_FILE`;
+   * `server.ts` replaces it with the file's models (`resolveModels`).
+   */
+  models: ModelCatalog
+  modelsFile: string | undefined
   logLevel: string
   /** `auto` prints pretty logs when stdout is a terminal and JSON lines otherwise. */
   logFormat: 'auto' | 'json' | 'pretty'
@@ -131,6 +140,8 @@ export interface AiConfig {
   systemPrompt: string
   timeoutMs: number
   maxOutputTokens: number | undefined
+  /** A hold the balance cannot cover lowers `max_tokens` to what it affords, but never below this. */
+  minOutputTokens: number
   contextMessages: number
   maxConcurrentPerUser: number
 }
@@ -174,7 +185,7 @@ function toConfig(env: Env): Config {
     )
   }
   if (env.AI_PROVIDER === 'openai') {
-    for (const name of ['AI_BASE_URL', 'AI_MODEL'] as const) {
+    for (const name of env.MODELS_FILE ? (['AI_BASE_URL'] as const) : (['AI_BASE_URL', 'AI_MODEL'] as const)) {
       if (!env[name]) throw new ConfigError(`Invalid environment variable ${name}: required with AI_PROVIDER=openai`)
     }
   }
@@ -210,9 +221,16 @@ function toConfig(env: Env): Config {
       systemPrompt: env.AI_SYSTEM_PROMPT,
       timeoutMs: env.AI_TIMEOUT_MS,
       maxOutputTokens: env.AI_MAX_OUTPUT_TOKENS,
+      minOutputTokens: env.MIN_OUTPUT_TOKENS,
       contextMessages: env.AI_CONTEXT_MESSAGES,
       maxConcurrentPerUser: env.AI_MAX_CONCURRENT_PER_USER
     },
+    models: singleModelCatalog({
+      id: env.AI_MODEL ?? 'offline',
+      request: env.CHAT_COST,
+      maxOutputTokens: env.AI_MAX_OUTPUT_TOKENS
+    }),
+    modelsFile: env.MODELS_FILE,
     logLevel: env.LOG_LEVEL,
     logFormat: env.LOG_FORMAT,
     metricsEnabled: env.METRICS_ENABLED,
@@ -248,4 +266,9 @@ function parseVariable<T>(name: string, value: string, parse: (value: string) =>
   } catch (error) {
     throw new ConfigError(`Invalid environment variable ${name}=${JSON.stringify(value)}: ${(error as Error).message}`)
   }
+}
+
+/** The configuration with the models of `MODELS_FILE`, when it names one; a bad file stops start-up (ConfigError). */
+export function resolveModels(config: Config): Config {
+  return config.modelsFile ? { ...config, models: loadModelsFile(config.modelsFile) } : config
 }

@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace'
 import { buildApp } from './app.js'
-import { ConfigError, loadConfig } from './config.js'
+import { ConfigError, loadConfig, resolveModels } from './config.js'
 import { DatabaseStartupError } from './db/startup-error.js'
 import { loadEnvFile } from './env-file.js'
 import { resolveConfigSecret } from './jwt-secret.js'
@@ -8,7 +8,7 @@ import { startupSummary } from './startup-summary.js'
 
 try {
   loadEnvFile()
-  const { config, jwtSecretSource } = resolveConfigSecret(loadConfig(process.env))
+  const { config, jwtSecretSource } = resolveConfigSecret(resolveModels(loadConfig(process.env)))
   const app = await buildApp(config)
   // app.close() stops accepting connections, lets requests in flight finish, then closes the database; a request
   // still running at the deadline is cut off and the process exits with status 1.

@@ -7,14 +7,14 @@ import { urlWithoutPassword } from './url-without-password.js'
  */
 export function startupSummary(config: Config, address: string, jwtSecretSource: string) {
   const docs = `${address}/docs`
-  const { database, ai, limits } = config
+  const { database, ai, limits, models } = config
   const details = {
     docs,
     store:
       database.kind === 'sqlite'
         ? { kind: 'sqlite', path: database.path }
         : { kind: 'postgres', url: urlWithoutPassword(database.url) },
-    ai: { provider: ai.provider, model: ai.model ?? null },
+    ai: { provider: ai.provider, models: [...models.models.keys()], defaultModel: models.defaultModel.id },
     limits: limits.kind === 'redis' ? { kind: 'redis', url: urlWithoutPassword(limits.url) } : { kind: 'memory' },
     jwtSecretSource
   }

@@ -43,10 +43,9 @@ async function balanceOf(app: App, headers: Record<string, string>) {
 }
 
 async function storedChat(state: StoredState) {
-  const [{ status, response, failureReason, model, promptTokens, completionTokens }] = (await state.chats()) as [
-    ChatRow
-  ]
-  return { status, response, failureReason, model, promptTokens, completionTokens }
+  const [{ status, response, failureReason, model, upstreamModel, promptTokens, completionTokens }] =
+    (await state.chats()) as [ChatRow]
+  return { status, response, failureReason, model, upstreamModel, promptTokens, completionTokens }
 }
 
 async function chatLedger(state: StoredState) {
@@ -72,15 +71,18 @@ t.test('a reply from the model is charged and stored with its usage and model', 
   t.match(response.json(), {
     response: DEFAULT_ANSWER,
     status: 'completed',
-    model: FAKE_MODEL,
-    usage: { prompt_tokens: USAGE.prompt_tokens, completion_tokens: USAGE.completion_tokens },
+    model: 'fake-model',
+    upstream_model: FAKE_MODEL,
+    usage: { prompt_tokens: USAGE.prompt_tokens, cached_tokens: 0, completion_tokens: USAGE.completion_tokens },
+    usage_source: 'provider',
     remaining_tokens: 3900
   })
   t.equal(await balanceOf(app, headers), 3900)
   t.match(await storedChat(state), {
     status: 'completed',
     response: DEFAULT_ANSWER,
-    model: FAKE_MODEL,
+    model: 'fake-model',
+    upstreamModel: FAKE_MODEL,
     promptTokens: USAGE.prompt_tokens,
     completionTokens: USAGE.completion_tokens
   })

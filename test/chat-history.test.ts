@@ -58,10 +58,16 @@ async function storedItem(state: StoredState, chatId: number): Promise<ChatItem>
     timestamp: new Date(row.createdAt).toISOString(),
     cost: row.cost,
     model: row.model!,
+    upstream_model: row.upstreamModel,
     usage:
       row.promptTokens === null || row.completionTokens === null
         ? null
-        : { prompt_tokens: row.promptTokens, completion_tokens: row.completionTokens }
+        : {
+            prompt_tokens: row.promptTokens,
+            cached_tokens: row.cachedTokens ?? 0,
+            completion_tokens: row.completionTokens
+          },
+    usage_source: row.usageSource
   }
 }
 
@@ -107,7 +113,9 @@ t.test('every history item has exactly the documented fields', async (t) => {
     'response',
     'status',
     'timestamp',
-    'usage'
+    'upstream_model',
+    'usage',
+    'usage_source'
   ])
   t.match(item, { id: Number, message: 'message 0', response: /^\[offline reply\]/, cost: 100 })
   t.match(item!.timestamp, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/)

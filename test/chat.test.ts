@@ -54,7 +54,9 @@ t.test('a chat message is answered with the stored chat, its conversation and th
     timestamp: new Date(stored.createdAt).toISOString(),
     cost: 100,
     model: 'offline',
+    upstream_model: 'offline',
     usage: null,
+    usage_source: 'none',
     remaining_tokens: 3900
   })
   t.ok(stored.conversationId, 'the message started a conversation')

@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { ConfigError, loadConfig } from '../src/config.js'
+import { singleModelCatalog } from '../src/pricing/models.js'
 import { describeDatabase } from '../src/db/database-config.js'
 import { withJwtSecret } from '../src/jwt-secret.js'
 
@@ -44,9 +45,12 @@ t.test('an environment with only a JWT secret gets the documented defaults', asy
       systemPrompt: 'You are a helpful assistant.',
       timeoutMs: 30000,
       maxOutputTokens: undefined,
+      minOutputTokens: 16,
       contextMessages: 20,
       maxConcurrentPerUser: 4
     },
+    models: singleModelCatalog({ id: 'offline', request: 100, maxOutputTokens: undefined }),
+    modelsFile: undefined,
     logLevel: 'info',
     logFormat: 'auto',
     metricsEnabled: true,

@@ -7,6 +7,7 @@ import type {
   RefreshTokenRow,
   SessionRow,
   StoredState,
+  UsageDailyRow,
   UserRow
 } from './stored-state.js'
 
@@ -18,9 +19,14 @@ const LEDGER_COLUMNS = `l.id, l.user_id as "userId", l.delta::float8 as delta, l
   l.actor_id as "actorId", l.note, l.balance_after::float8 as "balanceAfter", l.created_at::float8 as "createdAt"`
 
 const CHAT_COLUMNS = `id, user_id as "userId", conversation_id as "conversationId", message, response, status,
-  failure_reason as "failureReason", model, prompt_tokens as "promptTokens", completion_tokens as "completionTokens",
-  cost::float8 as cost, created_at::float8 as "createdAt", updated_at::float8 as "updatedAt",
+  failure_reason as "failureReason", model, upstream_model as "upstreamModel", prompt_tokens as "promptTokens",
+  cached_tokens as "cachedTokens", completion_tokens as "completionTokens", usage_source as "usageSource",
+  hold::float8 as hold, cost::float8 as cost, created_at::float8 as "createdAt", updated_at::float8 as "updatedAt",
   lease_holder as "leaseHolder", lease_expires_at::float8 as "leaseExpiresAt"`
+
+const USAGE_DAILY_COLUMNS = `user_id as "userId", day, model, requests::float8 as requests,
+  prompt_tokens::float8 as "promptTokens", cached_tokens::float8 as "cachedTokens",
+  completion_tokens::float8 as "completionTokens", credits::float8 as credits`
 
 /**
  * The stored state of a PostgreSQL database, over a pool of its own. Amounts and timestamps are read as float8, so that
@@ -79,6 +85,8 @@ export function openPostgresState(url: string): StoredState {
         )
       ).map(({ balanceAfter }) => BigInt(balanceAfter)),
     chats: () => all<ChatRow>(`select ${CHAT_COLUMNS} from chats order by id`),
+    usageDaily: () =>
+      all<UsageDailyRow>(`select ${USAGE_DAILY_COLUMNS} from usage_daily order by user_id, day, model collate "C"`),
     countChats: async (status) => {
       const [row] =
         status === undefined
@@ -143,6 +151,8 @@ export function openPostgresState(url: string): StoredState {
       setBalanceAfter: (ledgerId, balanceAfter) =>
         write((client) => client.query('update ledger set balance_after = $1 where id = $2', [balanceAfter, ledgerId])),
       deleteLedgerEntry: (ledgerId) => write((client) => client.query('delete from ledger where id = $1', [ledgerId])),
+      setChatCost: (chatId, cost) =>
+        write((client) => client.query('update chats set cost = $1 where id = $2', [cost, chatId])),
       forgetNewestMigration: () =>
         write((client) =>
           client.query(

@@ -7,6 +7,7 @@ import type {
   RefreshTokenRow,
   SessionRow,
   StoredState,
+  UsageDailyRow,
   UserRow
 } from './stored-state.js'
 
@@ -18,9 +19,13 @@ const LEDGER_COLUMNS = `l.id, l.user_id as userId, l.delta, l.reason, l.chat_id 
   l.balance_after as balanceAfter, l.created_at as createdAt`
 
 const CHAT_COLUMNS = `id, user_id as userId, conversation_id as conversationId, message, response, status,
-  failure_reason as failureReason, model, prompt_tokens as promptTokens, completion_tokens as completionTokens, cost,
+  failure_reason as failureReason, model, upstream_model as upstreamModel, prompt_tokens as promptTokens,
+  cached_tokens as cachedTokens, completion_tokens as completionTokens, usage_source as usageSource, hold, cost,
   created_at as createdAt, updated_at as updatedAt,
   lease_holder as leaseHolder, lease_expires_at as leaseExpiresAt`
+
+const USAGE_DAILY_COLUMNS = `user_id as userId, day, model, requests, prompt_tokens as promptTokens,
+  cached_tokens as cachedTokens, completion_tokens as completionTokens, credits`
 
 type Row = Record<string, unknown>
 
@@ -75,6 +80,8 @@ export function openSqliteState(path: string): StoredState {
         .pluck()
         .all(usernameKey) as bigint[],
     chats: async () => all<ChatRow>(`select ${CHAT_COLUMNS} from chats order by id`),
+    usageDaily: async () =>
+      all<UsageDailyRow>(`select ${USAGE_DAILY_COLUMNS} from usage_daily order by user_id, day, model`),
     countChats: async (status) =>
       (status === undefined
         ? db.prepare('select count(*) from chats').pluck().get()
@@ -137,6 +144,8 @@ export function openSqliteState(path: string): StoredState {
         ),
       deleteLedgerEntry: (ledgerId) =>
         write((writable) => writable.prepare('delete from ledger where id = ?').run(ledgerId)),
+      setChatCost: (chatId, cost) =>
+        write((writable) => writable.prepare('update chats set cost = ? where id = ?').run(cost, chatId)),
       forgetNewestMigration: () =>
         write((writable) =>
           writable

@@ -18,7 +18,7 @@ t.test(
       msg: `ready: docs at ${server.baseUrl}/docs`,
       docs: `${server.baseUrl}/docs`,
       store: { kind: 'sqlite', path: server.databaseUrl },
-      ai: { provider: 'offline', model: null },
+      ai: { provider: 'offline', models: ['offline'], defaultModel: 'offline' },
       limits: { kind: 'memory' },
       jwtSecretSource: `generated into ${secretFile}`
     })
@@ -41,7 +41,7 @@ t.test('the start-up details show PostgreSQL and Redis URLs without their passwo
   t.same(details, {
     docs: 'http://10.0.0.5:3000/docs',
     store: { kind: 'postgres', url: 'postgres://app:***@db.internal:5432/chat' },
-    ai: { provider: 'openai', model: 'gpt-4o-mini' },
+    ai: { provider: 'openai', models: ['gpt-4o-mini'], defaultModel: 'gpt-4o-mini' },
     limits: { kind: 'redis', url: 'redis://default:***@cache.internal:6379/2' },
     jwtSecretSource: 'JWT_SECRET'
   })

@@ -19,6 +19,8 @@ export interface StoredState {
   /** The balance_after of every ledger row of a user, read without rounding. */
   exactBalancesAfter(usernameKey: string): Promise<bigint[]>
   chats(): Promise<ChatRow[]>
+  /** The daily usage rollup, by user, day and model. */
+  usageDaily(): Promise<UsageDailyRow[]>
   countChats(status?: ChatRow['status']): Promise<number>
   conversations(): Promise<ConversationRow[]>
   sessions(): Promise<SessionRow[]>
@@ -45,6 +47,8 @@ export interface StateTampering {
   plantGrant(usernameKey: string, tokens: bigint): Promise<void>
   setBalanceAfter(ledgerId: number, balanceAfter: number): Promise<void>
   deleteLedgerEntry(ledgerId: number): Promise<void>
+  /** Sets a chat's cost without a ledger row, within its hold (the schema refuses more). */
+  setChatCost(chatId: number, cost: number): Promise<void>
   /** Forgets that the newest migration ran, as a database an older build migrated. */
   forgetNewestMigration(): Promise<void>
   /** Forgets every migration, as a database whose record of them is lost. */
@@ -85,14 +89,29 @@ export interface ChatRow {
   status: 'pending' | 'completed' | 'incomplete' | 'failed'
   failureReason: string | null
   model: string | null
+  upstreamModel: string | null
   promptTokens: number | null
+  cachedTokens: number | null
   completionTokens: number | null
+  usageSource: 'provider' | 'estimated' | 'none' | null
+  hold: number
   cost: number
   createdAt: number
   updatedAt: number
   /** The instance whose reply holds the chat's lease, and until when (see modules/chat/leases.ts). */
   leaseHolder: string | null
   leaseExpiresAt: number
+}
+
+export interface UsageDailyRow {
+  userId: number
+  day: number
+  model: string
+  requests: number
+  promptTokens: number
+  cachedTokens: number
+  completionTokens: number
+  credits: number
 }
 
 export interface ConversationRow {

@@ -25,15 +25,34 @@ function sendChat(app: App, headers: Headers, message: string) {
 /** The user's ledger as the API should show it: newest first, without the user or the actor. */
 async function storedTransactions(state: StoredState, usernameKey: string): Promise<Transaction[]> {
   const rows = (await state.ledger(usernameKey)).reverse()
-  return rows.map(({ id, delta, reason, chatId, balanceAfter, note, createdAt }) => ({
-    id,
-    delta,
-    reason,
-    chat_id: chatId,
-    balance_after: balanceAfter,
-    note,
-    timestamp: new Date(createdAt).toISOString()
-  }))
+  const chats = await state.chats()
+  return rows.map(({ id, delta, reason, chatId, balanceAfter, note, createdAt }) => {
+    const chat = chats.find((row) => row.id === chatId && (row.status === 'completed' || row.status === 'incomplete'))
+    return {
+      id,
+      delta,
+      reason: reason as Transaction['reason'],
+      chat_id: chatId,
+      balance_after: balanceAfter,
+      note,
+      timestamp: new Date(createdAt).toISOString(),
+      chat: chat
+        ? {
+            model: chat.model,
+            cost: chat.cost,
+            usage:
+              chat.promptTokens === null || chat.completionTokens === null
+                ? null
+                : {
+                    prompt_tokens: chat.promptTokens,
+                    cached_tokens: chat.cachedTokens ?? 0,
+                    completion_tokens: chat.completionTokens
+                  },
+            usage_source: chat.usageSource
+          }
+        : null
+    }
+  })
 }
 
 t.test('a new user has one transaction: the signup balance', async (t) => {
@@ -50,7 +69,8 @@ t.test('a new user has one transaction: the signup balance', async (t) => {
         chat_id: null,
         balance_after: 4000,
         note: null,
-        timestamp: new Date(created.created_at).toISOString()
+        timestamp: new Date(created.created_at).toISOString(),
+        chat: null
       }
     ],
     next_cursor: null
@@ -91,7 +111,7 @@ t.test('a transaction shows neither the user nor the administrator who made it',
   const admin = await signUpAdmin(app)
   await adjustTokens(app, admin.headers, 'alice', { amount: -300, note: 'Chargeback' })
   const [debit] = (await readPage(app, headers)).items
-  t.same(Object.keys(debit!).sort(), ['balance_after', 'chat_id', 'delta', 'id', 'note', 'reason', 'timestamp'])
+  t.same(Object.keys(debit!).sort(), ['balance_after', 'chat', 'chat_id', 'delta', 'id', 'note', 'reason', 'timestamp'])
   t.match(debit, { delta: -300, reason: 'debit', balance_after: 3700, note: 'Chargeback' })
 })
 

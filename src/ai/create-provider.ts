@@ -8,8 +8,6 @@ export function createProvider(config: AiConfig): AiProvider {
   return new OpenAiProvider({
     baseUrl: config.baseUrl!,
     apiKey: config.apiKey,
-    model: config.model!,
-    timeoutMs: config.timeoutMs,
-    maxOutputTokens: config.maxOutputTokens
+    timeoutMs: config.timeoutMs
   })
 }

@@ -6,9 +6,7 @@ import type { AiProvider, AiReply, AiStreamEvent, AiUsage, GenerateRequest } fro
 export interface OpenAiProviderOptions {
   baseUrl: string
   apiKey: string | undefined
-  model: string
   timeoutMs: number
-  maxOutputTokens: number | undefined
 }
 
 /** Any OpenAI-compatible Chat Completions server: OpenAI, Ollama, vLLM, llama.cpp, LM Studio, LiteLLM, OpenRouter. */
@@ -16,7 +14,7 @@ export class OpenAiProvider implements AiProvider {
   readonly name = 'openai'
   private readonly client: OpenAI
 
-  constructor(private readonly options: OpenAiProviderOptions) {
+  constructor(options: OpenAiProviderOptions) {
     // Local servers need no key, but the SDK insists on one. Retries stay off: a retry would overrun our time limit.
     this.client = new OpenAI({
       baseURL: options.baseUrl,
@@ -26,11 +24,11 @@ export class OpenAiProvider implements AiProvider {
     })
   }
 
-  async complete({ messages, signal }: GenerateRequest): Promise<AiReply> {
+  async complete(request: GenerateRequest): Promise<AiReply> {
     try {
       const completion = await this.client.chat.completions.create(
-        { ...this.params(messages), stream: false },
-        { signal }
+        { ...params(request), stream: false },
+        { signal: request.signal }
       )
       return {
         text: completion.choices[0]?.message?.content ?? '',
@@ -42,13 +40,13 @@ export class OpenAiProvider implements AiProvider {
     }
   }
 
-  async *stream({ messages, signal }: GenerateRequest): AsyncIterable<AiStreamEvent> {
+  async *stream(request: GenerateRequest): AsyncIterable<AiStreamEvent> {
     try {
       const chunks = await this.client.chat.completions.create(
-        { ...this.params(messages), stream: true, stream_options: { include_usage: true } },
-        { signal }
+        { ...params(request), stream: true, stream_options: { include_usage: true } },
+        { signal: request.signal }
       )
-      let model = this.options.model
+      let model = request.model
       let usage: AiUsage | null = null
       let finished = false
       for await (const chunk of chunks) {
@@ -65,18 +63,19 @@ export class OpenAiProvider implements AiProvider {
       throw toProviderError(error)
     }
   }
+}
 
-  private params(messages: GenerateRequest['messages']): ChatCompletionCreateParamsBase {
-    return {
-      model: this.options.model,
-      messages,
-      ...(this.options.maxOutputTokens === undefined ? {} : { max_tokens: this.options.maxOutputTokens })
-    }
-  }
+function params({ model, messages, maxTokens }: GenerateRequest): ChatCompletionCreateParamsBase {
+  return { model, messages, ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }) }
 }
 
 function toUsage(usage: OpenAI.CompletionUsage | null | undefined): AiUsage | null {
-  return usage ? { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } : null
+  if (!usage) return null
+  return {
+    promptTokens: usage.prompt_tokens,
+    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+    completionTokens: usage.completion_tokens
+  }
 }
 
 function toProviderError(error: unknown): AiProviderError {

@@ -3,8 +3,10 @@ export interface ConversationTurn {
   content: string
 }
 
+/** Tokens as the provider reported them: `promptTokens` includes `cachedTokens` (prompt tokens served from a cache). */
 export interface AiUsage {
   promptTokens: number
+  cachedTokens: number
   completionTokens: number
 }
 
@@ -17,7 +19,11 @@ export interface AiReply {
 export type AiStreamEvent = { type: 'delta'; text: string } | { type: 'end'; model: string; usage: AiUsage | null }
 
 export interface GenerateRequest {
+  /** The provider's name for the model. */
+  model: string
   messages: ConversationTurn[]
+  /** Sent as `max_tokens`: the hold covers this many reply tokens and no more. */
+  maxTokens: number | undefined
   /** Aborted when the client goes away or the time limit passes; the provider must stop its upstream call. */
   signal: AbortSignal
 }

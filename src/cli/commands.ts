@@ -114,9 +114,22 @@ export async function verifyLedger({ store, out }: CommandContext): Promise<numb
 }
 
 function describe(mismatch: LedgerMismatch): string {
-  if (mismatch.kind === 'balance') {
-    return `balance  ${mismatch.username}: tokens ${mismatch.tokens} but the ledger sums to ${mismatch.ledgerSum}`
+  switch (mismatch.kind) {
+    case 'balance':
+      return `balance  ${mismatch.username}: tokens ${mismatch.tokens} but the ledger sums to ${mismatch.ledgerSum}`
+    case 'over_hold':
+      return `hold     ${mismatch.username}: chat ${mismatch.chatId} cost ${mismatch.cost}, more than its hold ${mismatch.hold}`
+    case 'charge':
+      return (
+        `charge   ${mismatch.username}: chat ${mismatch.chatId} cost ${mismatch.cost} ` +
+        `but its ledger rows charge ${mismatch.ledgerSum}`
+      )
+    case 'chain':
+      return describeChain(mismatch)
   }
+}
+
+function describeChain(mismatch: Extract<LedgerMismatch, { kind: 'chain' }>): string {
   return (
     `chain    ${mismatch.username}: ledger entry ${mismatch.ledgerId} says balance ${mismatch.balanceAfter}, ` +
     `but ${mismatch.previousBalance} ${mismatch.delta < 0 ? '-' : '+'} ${Math.abs(mismatch.delta)} is ` +

@@ -4,8 +4,21 @@
  */
 export const CHAT_STATUSES = ['pending', 'completed', 'incomplete', 'failed'] as const
 
-/** `grant` and `debit` are an administrator's adjustments; `actor_id` and `note` say who made them and why. */
-export const LEDGER_REASONS = ['signup', 'chat', 'refund', 'grant', 'debit'] as const
+/**
+ * `chat` holds a message's worst-case cost, `settle` credits back what its reply did not use, `refund` credits the whole
+ * hold of a message that got no reply; `grant` and `debit` are an administrator's adjustments (`actor_id` and `note`
+ * say who made them and why).
+ */
+export const LEDGER_REASONS = ['signup', 'chat', 'settle', 'refund', 'grant', 'debit'] as const
+
+/**
+ * Where a settled chat's token counts came from: the provider's report, an estimate with a tokenizer (the provider
+ * reported none, or the reply broke off), or nowhere (the model has no per-token price, so nothing was counted).
+ */
+export const USAGE_SOURCES = ['provider', 'estimated', 'none'] as const
+
+/** Usage is rolled up per user, model and UTC day: a day is `floor(epoch milliseconds / this)`. */
+export const DAY_MS = 86_400_000
 
 /** Chats a user can see: answered in full, or in part before the stream broke (both were charged). */
 export const VISIBLE_STATUSES = ['completed', 'incomplete'] as const

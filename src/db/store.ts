@@ -1,3 +1,5 @@
+import type { LEDGER_REASONS, USAGE_SOURCES } from './storage-rules.js'
+
 /**
  * Every query the service makes, named for the business operation it performs, in narrow interfaces by concern; each
  * method's comment states what it promises about atomicity. Methods are async so that a PostgreSQL store can implement
@@ -98,12 +100,14 @@ export interface ChargingStore {
    */
   reserveChat(input: ChatReservation): Promise<ReserveResult>
   /**
-   * Stores the reply of a pending chat and keeps its cost, in one conditional update: undefined, and nothing changed,
-   * when the chat was settled or refunded already, so a chat is settled at most once and never after a refund.
+   * Stores the reply of a pending chat and its charge (at most its hold: the database refuses more), credits the rest
+   * of the hold back with a `settle` ledger row, and adds the chat to its user's daily usage, in one transaction,
+   * conditional on the chat being pending: undefined, and nothing changed, when it was settled or refunded already, so
+   * a chat is settled at most once and never after a refund.
    */
-  settleChat(input: ChatSettlement): Promise<StoredChat | undefined>
+  settleChat(input: ChatSettlement): Promise<SettledChat | undefined>
   /**
-   * Credits the cost of a pending chat back, with its ledger row, and releases the Idempotency-Key bound to the chat
+   * Credits the hold of a pending chat back, with its ledger row, and releases the Idempotency-Key bound to the chat
    * (if it has no stored answer), in one transaction, so a retry runs afresh at once. Conditional on the chat being
    * pending: false, and nothing changed, when it was settled or refunded already, so a refund happens at most once.
    * When that leaves the chat's conversation with no chat answered or on its way (the message that started it
@@ -261,7 +265,10 @@ export type ChatReservation = {
   conversationId: number | undefined
   newConversationTitle: string
   message: string
-  cost: number
+  /** The id of the model the user picked. */
+  model: string
+  /** The worst-case cost to debit now; the settlement credits back what the reply did not use. */
+  hold: number
   idempotencyKey?: IdempotencyScope
   lease: ChatLease
   now: number
@@ -278,9 +285,10 @@ export type ReserveResult =
   | { reserved: false; reason: 'insufficient_tokens'; balance: number }
   | { reserved: false; reason: 'conversation_not_found' }
 
+/** The owner's conversation: another user's conversation has no context for them. */
 export type ContextQuery = {
+  userId: number
   conversationId: number
-  beforeChatId: number
   limit: number
 }
 
@@ -294,11 +302,26 @@ export type ChatSettlement = {
   chatId: number
   status: 'completed' | 'incomplete'
   response: string
-  model: string
-  promptTokens: number | null
-  completionTokens: number | null
+  /** The model name the provider reported. */
+  upstreamModel: string
+  usage: ChatUsage
+  /** What the chat costs, at most its hold. */
+  cost: number
   now: number
 }
+
+/** Token counts of a reply (`promptTokens` includes `cachedTokens`), or none for a model with no per-token price. */
+export type ChatUsage =
+  | {
+      source: 'provider' | 'estimated'
+      promptTokens: number
+      cachedTokens: number
+      completionTokens: number
+    }
+  | { source: 'none' }
+
+/** The settled chat and the balance after the unused part of its hold came back. */
+export type SettledChat = StoredChat & { remainingTokens: number }
 
 export type ChatRefund = {
   chatId: number
@@ -321,11 +344,16 @@ export interface StoredChat {
   response: string
   status: 'completed' | 'incomplete'
   model: string | null
+  upstreamModel: string | null
   promptTokens: number | null
+  cachedTokens: number | null
   completionTokens: number | null
+  usageSource: UsageSource | null
   cost: number
   createdAt: number
 }
+
+export type UsageSource = (typeof USAGE_SOURCES)[number]
 
 export type ConversationPageQuery = {
   userId: number
@@ -396,12 +424,19 @@ export type LedgerPageQuery = {
 export interface StoredLedgerEntry {
   id: number
   delta: number
-  reason: 'signup' | 'chat' | 'refund' | 'grant' | 'debit'
+  reason: (typeof LEDGER_REASONS)[number]
   chatId: number | null
   balanceAfter: number
   note: string | null
   createdAt: number
+  /** The row's chat as it settled; null for other rows, and for a chat pending, refunded or deleted. */
+  chat: SettledCharge | null
 }
+
+export type SettledCharge = Pick<
+  StoredChat,
+  'model' | 'cost' | 'promptTokens' | 'cachedTokens' | 'completionTokens' | 'usageSource'
+>
 
 /** Accounts in username order; `prefix` is a username key prefix ('' for all), `after` the key the last page ended on. */
 export type AccountPageQuery = {
@@ -442,8 +477,15 @@ export type AccountActivation = {
   now: number
 }
 
+/**
+ * `balance`: a balance is not the sum of its ledger; `chain`: a row's balance_after does not follow from the row before;
+ * `over_hold`: a chat was charged more than it held; `charge`: a chat's ledger rows do not add up to what it cost (its
+ * charge when settled, nothing when refunded).
+ */
 export type LedgerMismatch =
   | { kind: 'balance'; username: string; tokens: number; ledgerSum: number }
+  | { kind: 'over_hold'; username: string; chatId: number; hold: number; cost: number }
+  | { kind: 'charge'; username: string; chatId: number; cost: number; ledgerSum: number }
   | {
       kind: 'chain'
       username: string

@@ -34,12 +34,18 @@ export function createPrometheusMetrics() {
   })
   const tokensCharged = new Counter({
     name: 'chat_tokens_charged_total',
-    help: 'Tokens debited when chats were reserved (refunds are counted separately)',
+    help: 'Tokens held when chats were reserved (what came back is counted in chat_tokens_refunded_total)',
     registers
   })
   const tokensRefunded = new Counter({
     name: 'chat_tokens_refunded_total',
-    help: 'Tokens credited back for chats that got no reply',
+    help: 'Tokens credited back: the holds of chats that got no reply, the unused part of those that settled',
+    registers
+  })
+  const usageOverHold = new Counter({
+    name: 'chat_usage_over_hold_total',
+    help: 'Replies whose provider-reported usage cost more than their hold (charged the hold), by model',
+    labelNames: ['model'] as const,
     registers
   })
   const providerDuration = new Histogram({
@@ -63,6 +69,7 @@ export function createPrometheusMetrics() {
     chatFinished: (outcome) => chats.inc({ outcome }),
     tokensCharged: (tokens) => tokensCharged.inc(tokens),
     tokensRefunded: (tokens) => tokensRefunded.inc(tokens),
+    usageOverHold: (model) => usageOverHold.inc({ model }),
     providerAnswered: (provider, seconds, succeeded) =>
       providerDuration.observe({ provider, outcome: succeeded ? 'ok' : 'error' }, seconds)
   }

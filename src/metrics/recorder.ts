@@ -21,8 +21,10 @@ export interface ChatRecorder {
   chatFinished(outcome: ChatOutcome): void
   /** Tokens debited when a chat is reserved. */
   tokensCharged(tokens: number): void
-  /** Tokens credited back when a reserved chat fails. */
+  /** Tokens credited back: the whole hold of a chat that failed, the unused part of one that settled. */
   tokensRefunded(tokens: number): void
+  /** A provider reported more tokens than a chat's hold covers (charged the hold). */
+  usageOverHold(model: string): void
   providerAnswered(provider: string, seconds: number, succeeded: boolean): void
 }
 
@@ -30,6 +32,7 @@ export const ignoreChatEvents: ChatRecorder = {
   chatFinished() {},
   tokensCharged() {},
   tokensRefunded() {},
+  usageOverHold() {},
   providerAnswered() {}
 }
 

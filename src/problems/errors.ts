@@ -74,6 +74,17 @@ const UpstreamBusyError = apiError('upstream_busy', 'The AI provider is over cap
 
 export type ProblemExtensions = Record<string, unknown>
 
+const ModelNotAllowedBase = apiError(
+  'model_not_allowed',
+  'No model "%s" is offered here; GET /api/models/ lists the models you may use',
+  400
+)
+
+export function modelNotAllowed(model: string, offered: string[]) {
+  const errors = [{ pointer: '#/model', location: 'body', message: `is not one of ${offered.join(', ')}` }]
+  return Object.assign(new ModelNotAllowedBase(model), { extensions: { errors } })
+}
+
 export function insufficientTokens(balance: number, cost: number) {
   return Object.assign(new InsufficientTokensBase(balance, cost), { extensions: { balance, cost } })
 }

@@ -168,7 +168,7 @@ for (const backend of backends) {
   t.test(`${backend.name}: a grant never takes the balance and the reserved tokens past 2^53 − 1`, async (t) => {
     const { store, state } = await backend.open(t)
     const userId = await createUser(store, 'alice', 4000)
-    const { chatId } = await reserved(store, userId, { cost: 100 })
+    const { chatId } = await reserved(store, userId, { hold: 100 })
     const room = LARGEST - 4000
     t.same(await store.adjustBalance(adjustment(room + 1)), {
       adjusted: false,

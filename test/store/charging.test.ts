@@ -10,7 +10,7 @@ for (const backend of backends) {
     async (t) => {
       const { store, state } = await backend.open(t)
       const userId = await createUser(store, 'alice', 1000)
-      const result = await store.reserveChat(reservation(userId, { cost: 30, newConversationTitle: 'Paris', now: 5 }))
+      const result = await store.reserveChat(reservation(userId, { hold: 30, newConversationTitle: 'Paris', now: 5 }))
       t.match(result, { reserved: true, remainingTokens: 970 })
       if (!result.reserved) return
       t.match(await state.chats(), [
@@ -65,8 +65,8 @@ for (const backend of backends) {
   t.test(`${backend.name}: a reservation the balance does not cover is refused and debits nothing`, async (t) => {
     const { store, state } = await backend.open(t)
     const userId = await createUser(store, 'alice', 25)
-    await reserved(store, userId, { cost: 20 })
-    t.same(await store.reserveChat(reservation(userId, { cost: 10 })), {
+    await reserved(store, userId, { hold: 20 })
+    t.same(await store.reserveChat(reservation(userId, { hold: 10 })), {
       reserved: false,
       reason: 'insufficient_tokens',
       balance: 5
@@ -84,7 +84,7 @@ for (const backend of backends) {
       const other = openAnother()
       const userId = await createUser(store, 'alice', 1500)
       const results = await Promise.all(
-        Array.from({ length: 200 }, (_, i) => (i % 2 ? other : store).reserveChat(reservation(userId, { cost: 10 })))
+        Array.from({ length: 200 }, (_, i) => (i % 2 ? other : store).reserveChat(reservation(userId, { hold: 10 })))
       )
       const succeeded = results.filter((result) => result.reserved)
       t.equal(succeeded.length, 150)
@@ -112,7 +112,7 @@ for (const backend of backends) {
   t.test(`${backend.name}: a settlement stores the reply and keeps the cost, once`, async (t) => {
     const { store, state } = await backend.open(t)
     const userId = await createUser(store, 'alice', 100)
-    const { chatId, conversationId } = await reserved(store, userId, { cost: 10, message: 'hi', now: 7 })
+    const { chatId, conversationId } = await reserved(store, userId, { hold: 10, message: 'hi', now: 7 })
     const settled = await store.settleChat(settlement(chatId, { status: 'incomplete', response: 'partial' }))
     t.same(settled, {
       id: chatId,
@@ -121,10 +121,14 @@ for (const backend of backends) {
       response: 'partial',
       status: 'incomplete',
       model: 'test-model',
+      upstreamModel: 'test-model',
       promptTokens: 3,
+      cachedTokens: 0,
       completionTokens: 5,
+      usageSource: 'provider',
       cost: 10,
-      createdAt: 7
+      createdAt: 7,
+      remainingTokens: 90
     })
     t.equal(await store.settleChat(settlement(chatId)), undefined, 'a second settlement is refused')
     t.equal(await store.refundChat({ chatId, reason: 'late failure', now: Date.now() }), false, 'and so is a refund')
@@ -136,7 +140,7 @@ for (const backend of backends) {
   t.test(`${backend.name}: a refund credits the cost back once, and a refunded chat is never settled`, async (t) => {
     const { store, state } = await backend.open(t)
     const userId = await createUser(store, 'alice', 100)
-    const { chatId } = await reserved(store, userId, { cost: 10 })
+    const { chatId } = await reserved(store, userId, { hold: 10 })
     t.equal(await store.refundChat({ chatId, reason: 'provider failed', now: Date.now() }), true)
     t.equal(await store.refundChat({ chatId, reason: 'again', now: Date.now() }), false)
     t.equal(await store.settleChat(settlement(chatId)), undefined)
@@ -153,7 +157,7 @@ for (const backend of backends) {
     const { store, state, openAnother } = await backend.open(t)
     const other = openAnother()
     const userId = await createUser(store, 'alice', 100)
-    const { chatId } = await reserved(store, userId, { cost: 10 })
+    const { chatId } = await reserved(store, userId, { hold: 10 })
     const [settled, refunded] = await Promise.all([
       store.settleChat(settlement(chatId)),
       other.refundChat({ chatId, reason: 'timed out', now: Date.now() })

@@ -30,7 +30,8 @@ export function reservation(userId: number, fields: Partial<ChatReservation> = {
     conversationId: undefined,
     newConversationTitle: 'a conversation',
     message: 'hello',
-    cost: 10,
+    model: 'test-model',
+    hold: 10,
     lease: { holder: HOLDER, expiresAt: now + HOUR },
     now,
     ...fields
@@ -49,9 +50,9 @@ export function settlement(chatId: number, fields: Partial<ChatSettlement> = {})
     chatId,
     status: 'completed',
     response: `reply ${chatId}`,
-    model: 'test-model',
-    promptTokens: 3,
-    completionTokens: 5,
+    upstreamModel: 'test-model',
+    usage: { source: 'provider', promptTokens: 3, cachedTokens: 0, completionTokens: 5 },
+    cost: 10,
     now: Date.now(),
     ...fields
   }

@@ -1,11 +1,11 @@
-import { and, eq, inArray, isNull, lte, sql, type SQL } from 'drizzle-orm'
-import type { ChatRefund, ChatReservation, ChatSettlement, StoredChat } from '../store.js'
-import { storedChatColumns } from './chat-history.js'
+import { and, eq, inArray, isNull, lte, type SQL } from 'drizzle-orm'
+import type { ChatRefund, ChatReservation, ChatSettlement } from '../store.js'
 import type { Db } from './connection.js'
 import { removeFailedConversation } from './failed-conversations.js'
 import { ledgerWrites } from './ledger.js'
 import { chats, idempotencyKeys } from './schema.js'
 import { reserveChat } from './reserve-chat.js'
+import { settleChat } from './settle-chat.js'
 import { transaction } from './transaction.js'
 
 /**
@@ -14,26 +14,6 @@ import { transaction } from './transaction.js'
  * pending, so each happens at most once, and never both.
  */
 export function chargingQueries(db: Db) {
-  // One statement for every chat: built once and prepared on each pooled connection.
-  const value = (name: keyof ChatSettlement) => sql`${sql.placeholder(name)}`
-  const settlePending = db
-    .update(chats)
-    .set({
-      status: value('status'),
-      response: value('response'),
-      model: value('model'),
-      promptTokens: value('promptTokens'),
-      completionTokens: value('completionTokens'),
-      updatedAt: value('now')
-    })
-    .where(and(eq(chats.id, sql.placeholder('chatId')), eq(chats.status, 'pending')))
-    .returning(storedChatColumns)
-    .prepare('settle_chat')
-  const settleChat = async (input: ChatSettlement): Promise<StoredChat | undefined> => {
-    const [settled] = await settlePending.execute(input)
-    return settled
-  }
-
   /**
    * Fails the chat in one conditional UPDATE (false when it found nothing to fail: the chat was settled or refunded
    * already, or its lease renewed), then credits the cost back, releases the key and removes an empty conversation.
@@ -44,11 +24,11 @@ export function chargingQueries(db: Db) {
         .update(chats)
         .set({ status: 'failed', failureReason: input.reason, updatedAt: input.now })
         .where(condition(input))
-        .returning({ userId: chats.userId, cost: chats.cost, conversationId: chats.conversationId })
+        .returning({ userId: chats.userId, hold: chats.hold, conversationId: chats.conversationId })
       if (!failed) return false
       await ledgerWrites.credit(tx, {
         userId: failed.userId,
-        amount: failed.cost,
+        amount: failed.hold,
         reason: 'refund',
         chatId: input.chatId,
         now: input.now
@@ -65,7 +45,7 @@ export function chargingQueries(db: Db) {
 
   return {
     reserveChat: (input: ChatReservation) => reserveChat(db, input),
-    settleChat,
+    settleChat: (input: ChatSettlement) => settleChat(db, input),
     refundChat,
     renewChatLeases: async (holder: string, chatIds: number[], until: number): Promise<number> => {
       if (chatIds.length === 0) return 0

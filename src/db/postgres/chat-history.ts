@@ -11,8 +11,11 @@ export const storedChatColumns = {
   response: sql<string>`${chats.response}`,
   status: sql<StoredChat['status']>`${chats.status}`,
   model: chats.model,
+  upstreamModel: chats.upstreamModel,
   promptTokens: chats.promptTokens,
+  cachedTokens: chats.cachedTokens,
   completionTokens: chats.completionTokens,
+  usageSource: chats.usageSource,
   cost: chats.cost,
   createdAt: chats.createdAt
 }
@@ -22,11 +25,11 @@ const visible = inArray(chats.status, [...VISIBLE_STATUSES])
 /** What users read of their chats: pages of history, one chat, and a conversation's context for the model. */
 export function chatHistoryQueries(db: Db) {
   return {
-    loadConversationContext: async ({ conversationId, beforeChatId, limit }: ContextQuery): Promise<ContextTurn[]> => {
+    loadConversationContext: async ({ userId, conversationId, limit }: ContextQuery): Promise<ContextTurn[]> => {
       const turns = await db
         .select({ message: chats.message, response: sql<string>`${chats.response}` })
         .from(chats)
-        .where(and(eq(chats.conversationId, conversationId), lt(chats.id, beforeChatId), visible))
+        .where(and(eq(chats.conversationId, conversationId), eq(chats.userId, userId), visible))
         .orderBy(desc(chats.id))
         .limit(limit)
       return turns.reverse()

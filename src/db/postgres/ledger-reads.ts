@@ -1,7 +1,9 @@
-import { and, desc, eq, lt, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
+import { VISIBLE_STATUSES } from '../storage-rules.js'
 import type { LedgerAudit, LedgerMismatch, LedgerPageQuery, StoredLedgerEntry } from '../store.js'
 import type { Db } from './connection.js'
-import { ledger, users } from './schema.js'
+import { chatMismatchQueries } from '../chat-audit.js'
+import { chats, ledger, users } from './schema.js'
 import { transaction } from './transaction.js'
 
 type Row = Record<string, string | number | null>
@@ -24,6 +26,8 @@ const chainMismatches = sql`
   where c.previous_balance + c.delta != c.balance_after
   order by c.id`
 
+const chatMismatches = chatMismatchQueries({ users, chats, ledger })
+
 const counts = sql`select (select count(*) from ${users}) as users, (select count(*) from ${ledger}) as entries`
 
 /** bigint and numeric come back from the driver as strings; the audit reports numbers, as the SQLite store does. */
@@ -31,6 +35,15 @@ const numeric = (row: Row): LedgerMismatch =>
   Object.fromEntries(
     Object.entries(row).map(([name, value]) => [name, name === 'kind' || name === 'username' ? value : Number(value)])
   ) as LedgerMismatch
+
+const settledChargeColumns = {
+  model: chats.model,
+  cost: chats.cost,
+  promptTokens: chats.promptTokens,
+  cachedTokens: chats.cachedTokens,
+  completionTokens: chats.completionTokens,
+  usageSource: chats.usageSource
+}
 
 /** Reading the ledger: one user's entries page by page, and the audit of every balance against its entries. */
 export function ledgerReads(db: Db) {
@@ -41,10 +54,11 @@ export function ledgerReads(db: Db) {
       const { rows: countRows } = await tx.execute<{ users: string; entries: string }>(counts)
       const balance = await tx.execute<Row>(balanceMismatches)
       const chain = await tx.execute<Row>(chainMismatches)
+      const chatRows = await Promise.all(chatMismatches.map((query) => tx.execute<Row>(query)))
       return {
         users: Number(countRows[0]!.users),
         entries: Number(countRows[0]!.entries),
-        mismatches: [...balance.rows, ...chain.rows].map(numeric)
+        mismatches: [...balance.rows, ...chain.rows, ...chatRows.flatMap(({ rows }) => rows)].map(numeric)
       }
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' }
@@ -60,9 +74,11 @@ export function ledgerReads(db: Db) {
           chatId: ledger.chatId,
           balanceAfter: ledger.balanceAfter,
           note: ledger.note,
-          createdAt: ledger.createdAt
+          createdAt: ledger.createdAt,
+          chat: settledChargeColumns
         })
         .from(ledger)
+        .leftJoin(chats, and(eq(chats.id, ledger.chatId), inArray(chats.status, [...VISIBLE_STATUSES])))
         .where(and(eq(ledger.userId, userId), beforeId === undefined ? undefined : lt(ledger.id, beforeId)))
         .orderBy(desc(ledger.id))
         .limit(limit),

@@ -5,7 +5,7 @@ import type { Tx } from './transaction.js'
 
 /** What the user's pending chats have reserved: the refunds that may still come. */
 const pendingChatCosts = (userId: number) =>
-  sql`(select coalesce(sum(${chats.cost}), 0) from ${chats} where ${chats.userId} = ${userId} and ${chats.status} = 'pending')`
+  sql`(select coalesce(sum(${chats.hold}), 0) from ${chats} where ${chats.userId} = ${userId} and ${chats.status} = 'pending')`
 
 /**
  * Balance changes and the ledger rows that record them, for use inside a transaction, so that a balance never changes

@@ -23,8 +23,8 @@ interface ReservedRow {
  * Under READ COMMITTED an UPDATE that waited for the row lock checks `tokens >= cost` again on the row it got, so the
  * debit can never take the balance below zero.
  *
- * Parameters: $1 user, $2 conversation (or null), $3 cost, $4 new conversation's title, $5 now, $6 message, $7 lease
- * holder, $8 lease expiry, and with a key $9 its user, $10 operation, $11 key.
+ * Parameters: $1 user, $2 conversation (or null), $3 hold, $4 new conversation's title, $5 now, $6 message, $7 lease
+ * holder, $8 lease expiry, $9 model, and with a key $10 its user, $11 operation, $12 key.
  */
 const reservation = (bindKey: string) => `
   with owned as (
@@ -41,8 +41,9 @@ const reservation = (bindKey: string) => `
     update conversations set updated_at = $5::bigint
     where id = (select id from owned) and exists (select 1 from debit)
   ), chat as (
-    insert into chats (user_id, conversation_id, message, status, cost, lease_holder, lease_expires_at, created_at, updated_at)
-    select $1, conversation.id, $6, 'pending', $3::bigint, $7, $8::bigint, $5::bigint, $5::bigint
+    insert into chats (user_id, conversation_id, message, model, status, hold, cost, lease_holder, lease_expires_at,
+      created_at, updated_at)
+    select $1, conversation.id, $6, $9, 'pending', $3::bigint, $3::bigint, $7, $8::bigint, $5::bigint, $5::bigint
     from debit, (select id from started union all select id from owned) as conversation
     returning id, conversation_id
   ), recorded as (
@@ -61,7 +62,7 @@ const RESERVE_WITH_KEY = {
   name: 'reserve_chat_with_key',
   text: reservation(`, bound as (
     update idempotency_keys set chat_id = chat.id from chat
-    where idempotency_keys.user_id = $9 and idempotency_keys.operation = $10 and idempotency_keys.key = $11
+    where idempotency_keys.user_id = $10 and idempotency_keys.operation = $11 and idempotency_keys.key = $12
   )`)
 }
 
@@ -69,12 +70,13 @@ export async function reserveChat(db: Db, input: ChatReservation): Promise<Reser
   const values: unknown[] = [
     input.userId,
     input.conversationId ?? null,
-    input.cost,
+    input.hold,
     input.newConversationTitle,
     input.now,
     input.message,
     input.lease.holder,
-    input.lease.expiresAt
+    input.lease.expiresAt,
+    input.model
   ]
   const key = input.idempotencyKey
   const statement = key

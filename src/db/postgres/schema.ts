@@ -11,7 +11,7 @@ import {
   serial,
   text
 } from 'drizzle-orm/pg-core'
-import { CHAT_STATUSES, LEDGER_REASONS } from '../storage-rules.js'
+import { CHAT_STATUSES, LEDGER_REASONS, USAGE_SOURCES } from '../storage-rules.js'
 
 /**
  * The PostgreSQL twin of sqlite/schema.ts (see there for what each column means). Amounts of tokens and timestamps
@@ -95,8 +95,12 @@ export const chats = pgTable(
     status: text('status', { enum: CHAT_STATUSES }).notNull(),
     failureReason: text('failure_reason'),
     model: text('model'),
+    upstreamModel: text('upstream_model'),
     promptTokens: integer('prompt_tokens'),
+    cachedTokens: integer('cached_tokens'),
     completionTokens: integer('completion_tokens'),
+    usageSource: text('usage_source', { enum: USAGE_SOURCES }),
+    hold: amount('hold').notNull(),
     cost: amount('cost').notNull(),
     leaseHolder: text('lease_holder'),
     leaseExpiresAt: amount('lease_expires_at').notNull().default(0),
@@ -110,7 +114,8 @@ export const chats = pgTable(
       .on(table.leaseExpiresAt)
       .where(sql`${table.status} = 'pending'`),
     check('chats_status_known', sql`${table.status} in ('pending', 'completed', 'incomplete', 'failed')`),
-    check('chats_cost_positive', sql`${table.cost} > 0`)
+    check('chats_cost_within_hold', sql`${table.cost} >= 0 and ${table.cost} <= ${table.hold}`),
+    check('chats_usage_source_known', sql`${table.usageSource} in ('provider', 'estimated', 'none')`)
   ]
 )
 
@@ -131,7 +136,7 @@ export const ledger = pgTable(
   },
   (table) => [
     index('ledger_user_id').on(table.userId, table.id),
-    check('ledger_reason_known', sql`${table.reason} in ('signup', 'chat', 'refund', 'grant', 'debit')`),
+    check('ledger_reason_known', sql`${table.reason} in ('signup', 'chat', 'settle', 'refund', 'grant', 'debit')`),
     check('ledger_balance_after_not_negative', sql`${table.balanceAfter} >= 0`)
   ]
 )
@@ -156,5 +161,25 @@ export const idempotencyKeys = pgTable(
     index('idempotency_keys_chat_id')
       .on(table.chatId)
       .where(sql`${table.chatId} is not null`)
+  ]
+)
+
+export const usageDaily = pgTable(
+  'usage_daily',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    day: integer('day').notNull(),
+    model: text('model').notNull(),
+    requests: amount('requests').notNull(),
+    promptTokens: amount('prompt_tokens').notNull(),
+    cachedTokens: amount('cached_tokens').notNull(),
+    completionTokens: amount('completion_tokens').notNull(),
+    credits: amount('credits').notNull()
+  },
+  (table) => [
+    primaryKey({ columns: [table.userId, table.day, table.model] }),
+    index('usage_daily_day').on(table.day, table.userId)
   ]
 )

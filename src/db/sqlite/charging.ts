@@ -1,6 +1,7 @@
 import { and, eq, isNull, lte, sql } from 'drizzle-orm'
-import type { ChatRefund, ChatReservation, ChatSettlement, ReserveResult, StoredChat } from '../store.js'
+import type { ChatRefund, ChatReservation, ChatSettlement, ReserveResult, SettledChat } from '../store.js'
 import { storedChatColumns } from './chat-history.js'
+import { dailyUsageWrites } from './daily-usage.js'
 import type { Db } from './connection.js'
 import { keyScope } from './idempotency.js'
 import { tokenAmount, type LedgerWrites } from './ledger.js'
@@ -49,8 +50,10 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
       userId: sql.placeholder('userId'),
       conversationId: sql.placeholder('conversationId'),
       message: sql.placeholder('message'),
+      model: sql.placeholder('model'),
       status: 'pending',
-      cost: tokenAmount('cost'),
+      hold: tokenAmount('hold'),
+      cost: tokenAmount('hold'),
       leaseHolder: sql.placeholder('leaseHolder'),
       leaseExpiresAt: sql.placeholder('leaseExpiresAt'),
       createdAt: sql.placeholder('now'),
@@ -71,18 +74,22 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
     .where(eq(users.id, sql.placeholder('userId')))
     .prepare()
 
+  const value = (name: string) => sql`${sql.placeholder(name)}`
   const settlePendingChat = db
     .update(chats)
     .set({
-      status: sql`${sql.placeholder('status')}`,
-      response: sql`${sql.placeholder('response')}`,
-      model: sql`${sql.placeholder('model')}`,
-      promptTokens: sql`${sql.placeholder('promptTokens')}`,
-      completionTokens: sql`${sql.placeholder('completionTokens')}`,
-      updatedAt: sql`${sql.placeholder('now')}`
+      status: value('status'),
+      response: value('response'),
+      upstreamModel: value('upstreamModel'),
+      promptTokens: value('promptTokens'),
+      cachedTokens: value('cachedTokens'),
+      completionTokens: value('completionTokens'),
+      usageSource: value('usageSource'),
+      cost: tokenAmount('cost'),
+      updatedAt: value('now')
     })
     .where(and(eq(chats.id, sql.placeholder('chatId')), eq(chats.status, 'pending')))
-    .returning(storedChatColumns)
+    .returning({ ...storedChatColumns, userId: chats.userId, hold: chats.hold })
     .prepare()
 
   const pendingChat = and(eq(chats.id, sql.placeholder('chatId')), eq(chats.status, 'pending'))
@@ -95,7 +102,7 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
         updatedAt: sql`${sql.placeholder('now')}`
       })
       .where(condition)
-      .returning({ userId: chats.userId, cost: chats.cost, conversationId: chats.conversationId })
+      .returning({ userId: chats.userId, hold: chats.hold, conversationId: chats.conversationId })
       .prepare()
   const failPendingChat = failChat(pendingChat)
   const failExpiredChat = failChat(and(pendingChat, lte(chats.leaseExpiresAt, sql.placeholder('now'))))
@@ -112,12 +119,13 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
     .prepare()
 
   const removeFailedConversation = removeFailedConversationQuery(db)
+  const addToDailyUsage = dailyUsageWrites(db)
 
   const reserveChat = writeTransaction(db, (input: ChatReservation): ReserveResult => {
     if (input.conversationId !== undefined && !selectOwnedConversation.get(input)) {
       return { reserved: false, reason: 'conversation_not_found' }
     }
-    const remainingTokens = ledger.tryDebit(input.userId, input.cost)
+    const remainingTokens = ledger.tryDebit(input.userId, input.hold)
     if (remainingTokens === undefined) {
       return { reserved: false, reason: 'insufficient_tokens', balance: selectTokens.get(input)?.tokens ?? 0 }
     }
@@ -131,7 +139,7 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
     })!
     ledger.record({
       userId: input.userId,
-      delta: -input.cost,
+      delta: -input.hold,
       reason: 'chat',
       chatId: chat.id,
       balanceAfter: remainingTokens,
@@ -141,7 +149,23 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
     return { reserved: true, chatId: chat.id, conversationId, remainingTokens }
   })
 
-  const settleChat = (input: ChatSettlement): StoredChat | undefined => settlePendingChat.get(input)
+  const settleChat = writeTransaction(db, (input: ChatSettlement): SettledChat | undefined => {
+    const { usage } = input
+    const counted = usage.source === 'none' ? undefined : usage
+    const settled = settlePendingChat.get({
+      ...input,
+      usageSource: usage.source,
+      promptTokens: counted?.promptTokens ?? null,
+      cachedTokens: counted?.cachedTokens ?? null,
+      completionTokens: counted?.completionTokens ?? null
+    })
+    if (!settled) return undefined
+    const { userId, hold, ...chat } = settled
+    const unused = hold - chat.cost
+    if (unused > 0) ledger.credit({ userId, amount: unused, reason: 'settle', chatId: chat.id, now: input.now })
+    addToDailyUsage({ ...chat, userId })
+    return { ...chat, remainingTokens: selectTokens.get({ userId })!.tokens }
+  })
 
   /**
    * Returns false when `fail` found nothing to fail (the chat was settled or refunded already, or its lease was
@@ -153,7 +177,7 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
       if (!failed) return false
       ledger.credit({
         userId: failed.userId,
-        amount: failed.cost,
+        amount: failed.hold,
         reason: 'refund',
         chatId: input.chatId,
         now: input.now

@@ -12,8 +12,11 @@ export const storedChatColumns = {
   response: sql<string>`${chats.response}`,
   status: sql<StoredChat['status']>`${chats.status}`,
   model: chats.model,
+  upstreamModel: chats.upstreamModel,
   promptTokens: chats.promptTokens,
+  cachedTokens: chats.cachedTokens,
   completionTokens: chats.completionTokens,
+  usageSource: chats.usageSource,
   cost: chats.cost,
   createdAt: chats.createdAt
 }
@@ -28,7 +31,7 @@ export function chatHistoryQueries(db: Db) {
     .where(
       and(
         eq(chats.conversationId, sql.placeholder('conversationId')),
-        lt(chats.id, sql.placeholder('beforeChatId')),
+        eq(chats.userId, sql.placeholder('userId')),
         visible
       )
     )

@@ -1,8 +1,19 @@
-import { and, desc, eq, lt, sql } from 'drizzle-orm'
-import { ledger, users } from './schema.js'
+import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
+import { VISIBLE_STATUSES } from '../storage-rules.js'
+import { chatMismatchQueries } from '../chat-audit.js'
+import { chats, ledger, users } from './schema.js'
 import type { LedgerAudit, LedgerMismatch, LedgerPageQuery, StoredLedgerEntry } from '../store.js'
 import type { Db } from './connection.js'
 import { readTransaction } from './transaction.js'
+
+const settledChargeColumns = {
+  model: chats.model,
+  cost: chats.cost,
+  promptTokens: chats.promptTokens,
+  cachedTokens: chats.cachedTokens,
+  completionTokens: chats.completionTokens,
+  usageSource: chats.usageSource
+}
 
 /** Reading the ledger: one user's entries page by page, and the audit of every balance against its entries. */
 export function ledgerReads(db: Db) {
@@ -14,9 +25,11 @@ export function ledgerReads(db: Db) {
       chatId: ledger.chatId,
       balanceAfter: ledger.balanceAfter,
       note: ledger.note,
-      createdAt: ledger.createdAt
+      createdAt: ledger.createdAt,
+      chat: settledChargeColumns
     })
     .from(ledger)
+    .leftJoin(chats, and(eq(chats.id, ledger.chatId), inArray(chats.status, [...VISIBLE_STATUSES])))
     .where(and(eq(ledger.userId, sql.placeholder('userId')), lt(ledger.id, sql.placeholder('beforeId'))))
     .orderBy(desc(ledger.id))
     .limit(sql.placeholder('limit'))
@@ -39,12 +52,16 @@ export function ledgerReads(db: Db) {
     where c.previousBalance + c.delta != c.balance_after
     order by c.id`
 
+  const chatMismatches = chatMismatchQueries({ users, chats, ledger })
+
   const counts = sql`select (select count(*) from ${users}) as users, (select count(*) from ${ledger}) as entries`
 
   // A read transaction, so that both checks and the counts see one snapshot while the service keeps writing.
   const auditLedger = readTransaction(db, (): LedgerAudit => {
     const { users: userCount, entries } = db.get<{ users: number; entries: number }>(counts)
-    const mismatches = [...db.all<LedgerMismatch>(balanceMismatches), ...db.all<LedgerMismatch>(chainMismatches)]
+    const mismatches = [balanceMismatches, chainMismatches, ...chatMismatches].flatMap((query) =>
+      db.all<LedgerMismatch>(query)
+    )
     return { users: userCount, entries, mismatches }
   })
 

@@ -17,7 +17,7 @@ export const tokenAmount = (name: string) => sql`cast(${sql.placeholder(name)} a
  * select from one table, and `user_id = id` would then compare two columns of chats.
  */
 const pendingChatCosts = sql<number>`(
-  select coalesce(sum(${chats.cost}), 0) from ${chats}
+  select coalesce(sum(${chats.hold}), 0) from ${chats}
   where ${chats.userId} = ${sql.placeholder('userId')} and ${chats.status} = 'pending'
 )`
 

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import { CHAT_STATUSES, LEDGER_REASONS } from '../storage-rules.js'
+import { CHAT_STATUSES, LEDGER_REASONS, USAGE_SOURCES } from '../storage-rules.js'
 
 export const users = sqliteTable(
   'users',
@@ -77,9 +77,19 @@ export const chats = sqliteTable(
     response: text('response'),
     status: text('status', { enum: CHAT_STATUSES }).notNull(),
     failureReason: text('failure_reason'),
+    /** The model the user picked (an id of the models list); for chats from before metering, what the provider said. */
     model: text('model'),
+    /** The model name the provider reported for its reply. */
+    upstreamModel: text('upstream_model'),
+    /** Prompt tokens, cached ones included, then the cached ones alone, then the reply's tokens. */
     promptTokens: integer('prompt_tokens'),
+    cachedTokens: integer('cached_tokens'),
     completionTokens: integer('completion_tokens'),
+    /** Where the token counts came from; null until the chat is settled. */
+    usageSource: text('usage_source', { enum: USAGE_SOURCES }),
+    /** The worst case debited when the chat was reserved: no charge may pass it. */
+    hold: integer('hold').notNull(),
+    /** What the chat costs: the hold while pending, the charge once settled (the rest was credited back). */
     cost: integer('cost').notNull(),
     /** The instance whose reply a pending chat waits for; null for chats from before leases. */
     leaseHolder: text('lease_holder'),
@@ -98,7 +108,8 @@ export const chats = sqliteTable(
       .on(table.leaseExpiresAt)
       .where(sql`${table.status} = 'pending'`),
     check('chats_status_known', sql`${table.status} in ('pending', 'completed', 'incomplete', 'failed')`),
-    check('chats_cost_positive', sql`${table.cost} > 0`)
+    check('chats_cost_within_hold', sql`${table.cost} >= 0 and ${table.cost} <= ${table.hold}`),
+    check('chats_usage_source_known', sql`${table.usageSource} in ('provider', 'estimated', 'none')`)
   ]
 )
 
@@ -123,7 +134,7 @@ export const ledger = sqliteTable(
   },
   (table) => [
     index('ledger_user_id').on(table.userId, table.id),
-    check('ledger_reason_known', sql`${table.reason} in ('signup', 'chat', 'refund', 'grant', 'debit')`),
+    check('ledger_reason_known', sql`${table.reason} in ('signup', 'chat', 'settle', 'refund', 'grant', 'debit')`),
     check('ledger_balance_after_not_negative', sql`${table.balanceAfter} >= 0`)
   ]
 )
@@ -153,5 +164,30 @@ export const idempotencyKeys = sqliteTable(
     index('idempotency_keys_chat_id')
       .on(table.chatId)
       .where(sql`${table.chatId} is not null`)
+  ]
+)
+
+/**
+ * Settled chats rolled up per user, UTC day (`DAY_MS`) and model, in the settlement's own transaction: a usage report
+ * of a month reads at most a row per day and model, however many chats the month had. Only settled chats count; a
+ * refunded one was never charged.
+ */
+export const usageDaily = sqliteTable(
+  'usage_daily',
+  {
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    day: integer('day').notNull(),
+    model: text('model').notNull(),
+    requests: integer('requests').notNull(),
+    promptTokens: integer('prompt_tokens').notNull(),
+    cachedTokens: integer('cached_tokens').notNull(),
+    completionTokens: integer('completion_tokens').notNull(),
+    credits: integer('credits').notNull()
+  },
+  (table) => [
+    primaryKey({ columns: [table.userId, table.day, table.model] }),
+    index('usage_daily_day').on(table.day, table.userId)
   ]
 )

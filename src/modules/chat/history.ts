@@ -35,9 +35,19 @@ export function toChatItem(chat: StoredChat): ChatItem {
     timestamp: new Date(chat.createdAt).toISOString(),
     cost: chat.cost,
     model: chat.model,
-    usage:
-      chat.promptTokens === null || chat.completionTokens === null
-        ? null
-        : { prompt_tokens: chat.promptTokens, completion_tokens: chat.completionTokens }
+    upstream_model: chat.upstreamModel,
+    usage: usageOf(chat),
+    usage_source: chat.usageSource
+  }
+}
+
+export function usageOf(
+  chat: Pick<StoredChat, 'promptTokens' | 'cachedTokens' | 'completionTokens'>
+): ChatItem['usage'] {
+  if (chat.promptTokens === null || chat.completionTokens === null) return null
+  return {
+    prompt_tokens: chat.promptTokens,
+    cached_tokens: chat.cachedTokens ?? 0,
+    completion_tokens: chat.completionTokens
   }
 }

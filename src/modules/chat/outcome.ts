@@ -5,6 +5,7 @@ import { writeOrRetryLater, type WriteLog } from '../common/write-later.js'
 import type { ChatDependencies, ReservedChat } from './dependencies.js'
 import type { ReplyDeadline } from './deadline.js'
 import type { ChatOutcome } from '../../metrics/recorder.js'
+import { chargeFor } from './metering.js'
 
 /**
  * How a chat that did not get its reply ends, and what the client is told. A stream that broke after some text
@@ -22,11 +23,13 @@ export async function failChat(
   const failure = classify(error, deadline, !partialText)
   if (partialText) {
     try {
-      await settleChat(deps, chat, 'incomplete', {
-        text: partialText,
-        model: deps.ai.model ?? deps.provider.name,
-        usage: null
-      })
+      await settleChat(
+        deps,
+        chat,
+        'incomplete',
+        { text: partialText, model: chat.plan.model.upstream, usage: null },
+        log
+      )
     } catch (settleError) {
       if (isStorageUnavailable(settleError)) return refundUnrecorded(deps, chat, settleError, log)
       if (settleError instanceof RefundedMeanwhile) return refundedMeanwhile(deps)
@@ -60,24 +63,37 @@ function refundedMeanwhile(deps: ChatDependencies) {
   return upstreamFailure('timeout', true)
 }
 
-/** Settles the chat with its reply; throws `RefundedMeanwhile` when the chat was no longer pending. */
+/**
+ * Settles the chat with its reply (or the part of it delivered), charged as `chargeFor` says; throws
+ * `RefundedMeanwhile` when the chat was no longer pending.
+ */
 export async function settleChat(
   deps: ChatDependencies,
   chat: ReservedChat,
   status: 'completed' | 'incomplete',
-  reply: AiReply
+  reply: AiReply,
+  log: WriteLog
 ) {
+  const charge = chargeFor(chat.plan, reply.text, reply.usage)
+  if (charge.overHold) {
+    log.warn(
+      { chatId: chat.chatId, model: chat.plan.model.id, usage: charge.usage, hold: chat.plan.hold },
+      'the provider reported more tokens than the hold covers; charging the hold'
+    )
+    deps.recorder.usageOverHold(chat.plan.model.id)
+  }
   const settled = await deps.store.settleChat({
     chatId: chat.chatId,
     status,
     response: reply.text,
-    model: reply.model,
-    promptTokens: reply.usage?.promptTokens ?? null,
-    completionTokens: reply.usage?.completionTokens ?? null,
+    upstreamModel: reply.model,
+    usage: charge.usage,
+    cost: charge.cost,
     now: Date.now()
   })
   if (!settled) throw new RefundedMeanwhile(`chat ${chat.chatId} was refunded before its reply could be stored`)
   deps.recorder.chatFinished(status)
+  if (charge.cost < chat.plan.hold) deps.recorder.tokensRefunded(chat.plan.hold - charge.cost)
   return settled
 }
 
@@ -103,7 +119,7 @@ function refund(deps: ChatDependencies, chat: ReservedChat, reason: string, log:
     what: `the refund of chat ${chat.chatId}`,
     log,
     onWritten: (refunded) => {
-      if (refunded) deps.recorder.tokensRefunded(deps.chatCost)
+      if (refunded) deps.recorder.tokensRefunded(chat.plan.hold)
     }
   })
 }

@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox'
 import type { AiProvider } from '../../ai/provider.js'
 import type { AiConfig } from '../../config.js'
 import type { Limits } from '../../limits/limits.js'
+import type { ModelCatalog } from '../../pricing/models.js'
 import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
 import { problemResponses } from '../../problems/schema.js'
 import { chatsInFlight } from './in-flight.js'
@@ -22,7 +23,7 @@ const tags = ['chat']
 
 export interface ChatRoutesOptions {
   provider: AiProvider
-  chatCost: number
+  models: ModelCatalog
   chatLeaseMs: number
   ai: AiConfig
   limits: Limits
@@ -55,8 +56,9 @@ const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, opt
         operationId: 'sendChatMessage',
         summary: 'Send a message to the AI and get its reply',
         description:
-          'Costs `CHAT_COST` tokens (100 by default). The cost is reserved first and refunded when no reply comes; a ' +
-          'short balance is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. ' +
+          'Costs the model’s price (`GET /api/models/`; 100 tokens a message by default). The worst case is held ' +
+          'first and settled to what the reply used, or refunded when no reply comes; a balance that cannot cover ' +
+          'even a short reply is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. ' +
           'With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again. ' +
           'Messages are rate limited per user (429 `rate_limited` with `Retry-After`, nothing charged).',
         tags,

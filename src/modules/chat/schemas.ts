@@ -30,22 +30,50 @@ export const ChatRequestSchema = Type.Object(
         description: 'Continue this conversation (the model sees its earlier messages); omit to start a new one',
         examples: [7]
       })
+    ),
+    model: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'One of the models `GET /api/models/` lists; omit for the default model',
+        examples: ['offline']
+      })
     )
   },
   { additionalProperties: false, description: 'Your message to the AI' }
 )
 
-const UsageSchema = Type.Union(
+export const UsageSchema = Type.Union(
   [
     Type.Object({
-      prompt_tokens: Type.Integer({ minimum: 0, description: 'Model tokens read: the prompt', examples: [57] }),
+      prompt_tokens: Type.Integer({
+        minimum: 0,
+        description: 'Model tokens read: the prompt, cached ones included',
+        examples: [57]
+      }),
+      cached_tokens: Type.Integer({
+        minimum: 0,
+        description: 'Of the prompt tokens, those the provider served from its cache (priced `cached_input`)',
+        examples: [0]
+      }),
       completion_tokens: Type.Integer({ minimum: 0, description: 'Model tokens written: the reply', examples: [12] })
     }),
     Type.Null()
   ],
   {
-    description: 'Model tokens the provider reported for this reply (null when it reported none)',
-    examples: [{ prompt_tokens: 57, completion_tokens: 12 }]
+    description: 'The tokens this reply was charged for (null when none were counted: see `usage_source`)',
+    examples: [{ prompt_tokens: 57, cached_tokens: 0, completion_tokens: 12 }]
+  }
+)
+
+export const UsageSourceSchema = Type.Union(
+  [Type.Literal('provider'), Type.Literal('estimated'), Type.Literal('none'), Type.Null()],
+  {
+    description:
+      'Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider ' +
+      'reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); ' +
+      'null for chats from before metering',
+    examples: ['provider']
   }
 )
 
@@ -62,9 +90,21 @@ const chatFields = {
     examples: ['completed']
   }),
   timestamp: TimestampSchema,
-  cost: Type.Integer({ minimum: 1, description: 'Tokens this message cost', examples: [100] }),
-  model: Type.Union([Type.String(), Type.Null()], { description: 'The model that replied', examples: ['llama3.2'] }),
-  usage: UsageSchema
+  cost: Type.Integer({
+    minimum: 0,
+    description: 'Tokens this message cost: the model’s request price plus its tokens at the model’s prices',
+    examples: [100]
+  }),
+  model: Type.Union([Type.String(), Type.Null()], {
+    description: 'The model you picked (an id from `GET /api/models/`)',
+    examples: ['offline']
+  }),
+  upstream_model: Type.Union([Type.String(), Type.Null()], {
+    description: 'The model name the provider reported for its reply',
+    examples: ['offline']
+  }),
+  usage: UsageSchema,
+  usage_source: UsageSourceSchema
 }
 
 export const ChatReplySchema = Type.Object(
@@ -72,7 +112,7 @@ export const ChatReplySchema = Type.Object(
     ...chatFields,
     remaining_tokens: Type.Integer({
       minimum: 0,
-      description: 'Balance after this message was charged',
+      description: 'Balance after this message was settled (what its hold did not use credited back)',
       examples: [3900]
     })
   },

@@ -1,12 +1,20 @@
 import type { GenerateRequest } from '../../ai/provider.js'
 import type { IdempotencyScope } from '../../db/store.js'
-import { ConversationNotFoundError, TooManyChatsInFlightError, insufficientTokens } from '../../problems/errors.js'
+import { affordableMaxTokens, holdFor } from '../../pricing/cost.js'
+import type { ModelCatalog, PricedModel } from '../../pricing/models.js'
+import {
+  ConversationNotFoundError,
+  TooManyChatsInFlightError,
+  insufficientTokens,
+  modelNotAllowed
+} from '../../problems/errors.js'
 import type { WriteLog } from '../common/write-later.js'
 import type { ClaimedKey } from '../idempotency/service.js'
 import { askProvider } from './ask-provider.js'
 import { ReplyDeadline } from './deadline.js'
 import { MAX_REPLY_IDLE_PERIODS, type ChatDependencies, type ReservedChat } from './dependencies.js'
 import { toChatItem } from './history.js'
+import { planChat, type ChatPlan } from './metering.js'
 import { failChat, settleChat } from './outcome.js'
 import { buildPrompt, titleFrom } from './prompt.js'
 import type { ChatReply, ChatRequest } from './schemas.js'
@@ -17,7 +25,7 @@ export type { ChatDependencies } from './dependencies.js'
 export interface ChatOptions {
   /** Aborted when the client goes away. */
   clientGone: AbortSignal
-  /** Where a write that has to wait for the database (a refund) reports. */
+  /** Where a write that has to wait for the database (a refund) and a provider's over-report are logged. */
   log: WriteLog
   /** The Idempotency-Key this request claimed: the reservation binds it to the chat, and says so. */
   idempotencyKey?: ClaimedKey
@@ -27,11 +35,19 @@ export interface ChatOptions {
   onDelta?: (text: string) => void
 }
 
+/** The model a request names, or the default; 400 `model_not_allowed` for one that is not offered. */
+export function pickModel(models: ModelCatalog, id: string | undefined): PricedModel {
+  if (id === undefined) return models.defaultModel
+  const model = models.models.get(id)
+  if (!model) throw modelNotAllowed(id, [...models.models.keys()])
+  return model
+}
+
 /**
- * A chat message, from the per-user in-flight slot to the settled reply: reserve the cost (every refusal comes
- * before anything is charged), ask the provider, then settle the chat as `completed`, or end it as `failChat` says.
- * The slot is held from before the reservation until the chat is settled or refunded, and the chat's lease (see
- * `leases.ts`) is renewed from the reservation until then.
+ * A chat message, from the per-user in-flight slot to the settled reply: build the prompt, hold its worst-case cost
+ * (every refusal comes before anything is charged), ask the provider, then settle the chat to what the reply used, or
+ * end it as `failChat` says. The slot is held from before the reservation until the chat is settled or refunded, and
+ * the chat's lease (see `leases.ts`) is renewed from the reservation until then.
  */
 export async function runChat(
   deps: ChatDependencies,
@@ -39,10 +55,12 @@ export async function runChat(
   request: ChatRequest,
   options: ChatOptions
 ): Promise<ChatReply> {
+  const model = pickModel(deps.models, request.model)
   const slot = await deps.inFlight.acquire(String(userId))
   if (!slot) throw new TooManyChatsInFlightError(deps.ai.maxConcurrentPerUser)
   try {
-    const chat = await reserve(deps, userId, request, options.idempotencyKey?.scope)
+    const plan = planChat(model, await promptFor(deps, userId, request))
+    const chat = await reserve(deps, userId, request, plan, options.idempotencyKey?.scope)
     options.idempotencyKey?.charged()
     try {
       options.onStart?.()
@@ -55,31 +73,62 @@ export async function runChat(
   }
 }
 
+/** The prompt, with the conversation's earlier exchanges: the hold must cover all of it, so it is built first. */
+async function promptFor(deps: ChatDependencies, userId: number, request: ChatRequest) {
+  const context =
+    request.conversation_id === undefined
+      ? []
+      : await deps.store.loadConversationContext({
+          userId,
+          conversationId: request.conversation_id,
+          limit: Math.ceil(deps.ai.contextMessages / 2)
+        })
+  return buildPrompt(deps.ai.systemPrompt, context, deps.ai.contextMessages, request.message)
+}
+
+/**
+ * Debits the plan's hold. When the balance cannot cover it, `max_tokens` is lowered to what the balance affords and
+ * the debit tried once more, unless that leaves fewer than `MIN_OUTPUT_TOKENS`: then 402, naming the smallest call's
+ * cost.
+ */
 async function reserve(
   deps: ChatDependencies,
   userId: number,
   request: ChatRequest,
+  plan: ChatPlan,
   idempotencyKey: IdempotencyScope | undefined
 ): Promise<ReservedChat> {
-  const reservation = await deps.store.reserveChat({
-    userId,
-    conversationId: request.conversation_id,
-    newConversationTitle: titleFrom(request.message),
-    message: request.message,
-    cost: deps.chatCost,
-    idempotencyKey,
-    lease: deps.leases.forReservation(),
-    now: Date.now()
-  })
+  const debit = (held: ChatPlan) =>
+    deps.store.reserveChat({
+      userId,
+      conversationId: request.conversation_id,
+      newConversationTitle: titleFrom(request.message),
+      message: request.message,
+      model: held.model.id,
+      hold: held.hold,
+      idempotencyKey,
+      lease: deps.leases.forReservation(),
+      now: Date.now()
+    })
+  let held = plan
+  let reservation = await debit(held)
+  const smallest = Math.min(deps.ai.minOutputTokens, plan.maxTokens ?? deps.ai.minOutputTokens)
+  if (!reservation.reserved && reservation.reason === 'insufficient_tokens' && plan.model.output > 0n) {
+    const affordable = affordableMaxTokens(plan.model, plan.promptBound, reservation.balance)
+    if (affordable >= smallest) {
+      held = planChat(plan.model, plan.messages, Math.min(affordable, plan.maxTokens ?? affordable))
+      reservation = await debit(held)
+    }
+  }
   if (reservation.reserved) {
     deps.leases.hold(reservation.chatId)
-    deps.recorder.tokensCharged(deps.chatCost)
-    const startsConversation = request.conversation_id === undefined
-    return { userId, message: request.message, startsConversation, ...reservation }
+    deps.recorder.tokensCharged(held.hold)
+    return { userId, chatId: reservation.chatId, conversationId: reservation.conversationId, plan: held }
   }
   if (reservation.reason === 'conversation_not_found') throw new ConversationNotFoundError(request.conversation_id)
   deps.recorder.chatFinished('insufficient_tokens')
-  throw insufficientTokens(reservation.balance, deps.chatCost)
+  const smallestCost = plan.model.output > 0n ? holdFor(plan.model, plan.promptBound, smallest) : plan.hold
+  throw insufficientTokens(reservation.balance, smallestCost)
 }
 
 async function reply(deps: ChatDependencies, chat: ReservedChat, options: ChatOptions): Promise<ChatReply> {
@@ -87,15 +136,10 @@ async function reply(deps: ChatDependencies, chat: ReservedChat, options: ChatOp
   const deadline = new ReplyDeadline(deps.ai.timeoutMs, deps.ai.timeoutMs * MAX_REPLY_IDLE_PERIODS, clientGone)
   const partial: string[] = []
   try {
-    const context = chat.startsConversation
-      ? []
-      : await deps.store.loadConversationContext({
-          conversationId: chat.conversationId,
-          beforeChatId: chat.chatId,
-          limit: Math.ceil(deps.ai.contextMessages / 2)
-        })
     const request: GenerateRequest = {
-      messages: buildPrompt(deps.ai.systemPrompt, context, deps.ai.contextMessages, chat.message),
+      model: chat.plan.model.upstream,
+      messages: chat.plan.messages,
+      maxTokens: chat.plan.maxTokens,
       signal: deadline.signal
     }
     const answer = await askProvider(
@@ -109,8 +153,8 @@ async function reply(deps: ChatDependencies, chat: ReservedChat, options: ChatOp
           onDelta(text)
         })
     )
-    const settled = await settleChat(deps, chat, 'completed', answer)
-    return { ...toChatItem(settled), remaining_tokens: chat.remainingTokens }
+    const settled = await settleChat(deps, chat, 'completed', answer, log)
+    return { ...toChatItem(settled), remaining_tokens: settled.remainingTokens }
   } catch (error) {
     // What ended the reply is decided now: a time limit could still expire while the settlement awaits its commit.
     deadline.clear()

@@ -1,12 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { LEDGER_REASONS } from '../../db/storage-rules.js'
+import { UsageSchema, UsageSourceSchema } from '../chat/schemas.js'
 import { pageQuerySchema, pageSchema } from '../common/schemas.js'
 
 const ReasonSchema = Type.Union(
-  [Type.Literal('signup'), Type.Literal('chat'), Type.Literal('refund'), Type.Literal('grant'), Type.Literal('debit')],
+  LEDGER_REASONS.map((reason) => Type.Literal(reason)),
   {
     description:
-      '`signup`: the starting balance; `chat`: a message was charged; `refund`: a message that got no reply was paid ' +
-      'back; `grant` and `debit`: an administrator added or took away tokens',
+      '`signup`: the starting balance; `chat`: a message’s worst-case cost was held; `settle`: what the reply did not ' +
+      'use of the hold came back; `refund`: a message that got no reply was paid back in full; `grant` and `debit`: ' +
+      'an administrator added or took away tokens',
     examples: ['chat']
   }
 )
@@ -29,7 +32,24 @@ export const TransactionSchema = Type.Object(
       format: 'date-time',
       description: 'When the balance changed (UTC)',
       examples: ['2026-11-23T10:15:30.000Z']
-    })
+    }),
+    chat: Type.Union(
+      [
+        Type.Object({
+          model: Type.Union([Type.String(), Type.Null()], { description: 'The model picked', examples: ['offline'] }),
+          cost: Type.Integer({ minimum: 0, description: 'What the chat cost in the end', examples: [100] }),
+          usage: UsageSchema,
+          usage_source: UsageSourceSchema
+        }),
+        Type.Null()
+      ],
+      {
+        description:
+          'For a `chat` or `settle` row: the chat as it settled, so that its final cost and usage are here beside the ' +
+          'hold and the credit that make it up (null for other rows, and for a chat pending, refunded or deleted)',
+        examples: [null]
+      }
+    )
   },
   { description: 'One change of your token balance' }
 )

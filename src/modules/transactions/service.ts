@@ -1,4 +1,5 @@
 import type { LedgerStore, StoredLedgerEntry } from '../../db/store.js'
+import { usageOf } from '../chat/history.js'
 import { toPage } from '../common/pages.js'
 import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
 import type { Transaction, TransactionPageQuery } from './schemas.js'
@@ -25,6 +26,12 @@ function toTransaction(entry: StoredLedgerEntry): Transaction {
     chat_id: entry.chatId,
     balance_after: entry.balanceAfter,
     note: entry.note,
-    timestamp: new Date(entry.createdAt).toISOString()
+    timestamp: new Date(entry.createdAt).toISOString(),
+    chat: entry.chat && {
+      model: entry.chat.model,
+      cost: entry.chat.cost,
+      usage: usageOf(entry.chat),
+      usage_source: entry.chat.usageSource
+    }
   }
 }

@@ -1,0 +1,102 @@
+import { DAY_MS } from '../storage-rules.js'
+import type { ChatSettlement, SettledChat } from '../store.js'
+import type { Db } from './connection.js'
+import { retryingLosers } from './transaction.js'
+
+type Amount = string
+interface SettledRow {
+  id: number
+  conversation_id: number | null
+  message: string
+  response: string
+  status: SettledChat['status']
+  model: string | null
+  upstream_model: string | null
+  prompt_tokens: number | null
+  cached_tokens: number | null
+  completion_tokens: number | null
+  usage_source: SettledChat['usageSource']
+  cost: Amount
+  created_at: Amount
+  remaining_tokens: Amount
+}
+
+/**
+ * A settlement as one statement (see reserve-chat.ts for why one): the conditional update of the pending chat, the
+ * credit of the unused hold and its `settle` ledger row (only when something is unused, so a flat-priced chat takes no
+ * lock on its user's row), and the chat's numbers added to its user's daily usage. The balance returned is the
+ * credited one, or, with nothing to credit, the balance as the statement found it.
+ *
+ * Parameters: $1 chat, $2 status, $3 response, $4 upstream model, $5 prompt, $6 cached, $7 completion tokens, $8 usage
+ * source, $9 cost, $10 now.
+ */
+const SETTLE = {
+  name: 'settle_chat',
+  text: `
+  with settled as (
+    update chats set status = $2, response = $3, upstream_model = $4, prompt_tokens = $5, cached_tokens = $6,
+      completion_tokens = $7, usage_source = $8, cost = $9::bigint, updated_at = $10::bigint
+    where id = $1 and status = 'pending'
+    returning *
+  ), credited as (
+    update users set tokens = users.tokens + (settled.hold - settled.cost)
+    from settled where users.id = settled.user_id and settled.hold > settled.cost
+    returning users.tokens
+  ), recorded as (
+    insert into ledger (user_id, delta, reason, chat_id, balance_after, created_at)
+    select settled.user_id, settled.hold - settled.cost, 'settle', settled.id, credited.tokens, $10::bigint
+    from settled, credited
+  ), counted as (
+    insert into usage_daily (user_id, day, model, requests, prompt_tokens, cached_tokens, completion_tokens, credits)
+    select user_id, created_at / ${DAY_MS}, coalesce(model, ''), 1, coalesce(prompt_tokens, 0), coalesce(cached_tokens, 0),
+      coalesce(completion_tokens, 0), cost
+    from settled
+    on conflict (user_id, day, model) do update set
+      requests = usage_daily.requests + 1,
+      prompt_tokens = usage_daily.prompt_tokens + excluded.prompt_tokens,
+      cached_tokens = usage_daily.cached_tokens + excluded.cached_tokens,
+      completion_tokens = usage_daily.completion_tokens + excluded.completion_tokens,
+      credits = usage_daily.credits + excluded.credits
+  )
+  select settled.id, settled.conversation_id, settled.message, settled.response, settled.status, settled.model,
+    settled.upstream_model, settled.prompt_tokens, settled.cached_tokens, settled.completion_tokens,
+    settled.usage_source, settled.cost::text, settled.created_at::text,
+    coalesce((select tokens from credited), users.tokens)::text as remaining_tokens
+  from settled join users on users.id = settled.user_id`
+}
+
+export async function settleChat(db: Db, input: ChatSettlement): Promise<SettledChat | undefined> {
+  const { usage } = input
+  const counted = usage.source === 'none' ? undefined : usage
+  const values = [
+    input.chatId,
+    input.status,
+    input.response,
+    input.upstreamModel,
+    counted?.promptTokens ?? null,
+    counted?.cachedTokens ?? null,
+    counted?.completionTokens ?? null,
+    usage.source,
+    input.cost,
+    input.now
+  ]
+  const { rows } = await retryingLosers(() => db.$client.query<SettledRow>({ ...SETTLE, values }))
+  const [row] = rows
+  if (!row) return undefined
+  return {
+    id: row.id,
+    conversationId: row.conversation_id,
+    message: row.message,
+    response: row.response,
+    status: row.status,
+    model: row.model,
+    upstreamModel: row.upstream_model,
+    promptTokens: row.prompt_tokens,
+    cachedTokens: row.cached_tokens,
+    completionTokens: row.completion_tokens,
+    usageSource: row.usage_source,
+    cost: Number(row.cost),
+    createdAt: Number(row.created_at),
+    remainingTokens: Number(row.remaining_tokens)
+  }
+}

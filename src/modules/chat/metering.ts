@@ -1,0 +1,61 @@
+import type { AiUsage, ConversationTurn } from '../../ai/provider.js'
+import type { ChatUsage } from '../../db/store.js'
+import { costOf, holdFor } from '../../pricing/cost.js'
+import { estimatePromptTokens, estimateTokens } from '../../pricing/estimate.js'
+import type { PricedModel } from '../../pricing/models.js'
+import { promptTokenBound } from '../../pricing/prompt-bound.js'
+
+/** What a message will be sent with and what it holds: the worst case of its prompt and its reply. */
+export interface ChatPlan {
+  model: PricedModel
+  messages: ConversationTurn[]
+  /** A proven upper bound on the prompt's tokens (`promptTokenBound`). */
+  promptBound: number
+  /** Sent as `max_tokens` (undefined: the provider's own limit, allowed only for a model without an output price). */
+  maxTokens: number | undefined
+  hold: number
+}
+
+export function planChat(
+  model: PricedModel,
+  messages: ConversationTurn[],
+  maxTokens = model.maxOutputTokens
+): ChatPlan {
+  const promptBound = promptTokenBound(messages)
+  return { model, messages, promptBound, maxTokens, hold: holdFor(model, promptBound, maxTokens ?? 0) }
+}
+
+export function hasTokenPrices(model: PricedModel): boolean {
+  return model.input > 0n || model.cachedInput > 0n || model.output > 0n
+}
+
+/** What a reply is charged, from its usage; `overHold` when the provider reported more than the plan's bounds. */
+export interface Charge {
+  cost: number
+  usage: ChatUsage
+  overHold: boolean
+}
+
+/**
+ * The charge for a reply (whole, or the part delivered before it broke off): the provider's usage when it reported
+ * one, else an estimate with a tokenizer for a model priced per token (the estimate is kept within the plan's bounds,
+ * so it never passes the hold), else just the request price. A provider's report is charged as reported, but never
+ * above the hold.
+ */
+export function chargeFor(plan: ChatPlan, text: string, reported: AiUsage | null): Charge {
+  const usage = usageOf(plan, text, reported)
+  const cost = usage.source === 'none' ? plan.model.request : costOf(plan.model, usage)
+  return cost > plan.hold ? { cost: plan.hold, usage, overHold: true } : { cost, usage, overHold: false }
+}
+
+function usageOf(plan: ChatPlan, text: string, reported: AiUsage | null): ChatUsage {
+  if (reported) return { source: 'provider', ...reported }
+  if (!hasTokenPrices(plan.model)) return { source: 'none' }
+  const completionTokens = estimateTokens(text)
+  return {
+    source: 'estimated',
+    promptTokens: estimatePromptTokens(plan.messages),
+    cachedTokens: 0,
+    completionTokens: plan.maxTokens === undefined ? completionTokens : Math.min(completionTokens, plan.maxTokens)
+  }
+}
