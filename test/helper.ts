@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import type { Test } from 'tap'
 import type { AiProvider, AiReply, GenerateRequest } from '../src/ai/provider.js'
 import { buildApp, type App, type AppOverrides } from '../src/app.js'
-import { loadConfig, type Config } from '../src/config.js'
+import { loadConfig, resolveModels, type Config } from '../src/config.js'
 import type { Store } from '../src/db/store.js'
 import { storageUnavailable } from '../src/problems/errors.js'
 import { openStoredState, type StoredState } from './stored-state.js'
@@ -21,8 +21,9 @@ export const TEST_ENV = {
   RATE_LIMIT: 'off'
 }
 
+/** `MODELS_FILE` is read here as `server.ts` reads it. */
 export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ DATABASE_URL: ':memory:', ...TEST_ENV, ...env })
+  return resolveModels(loadConfig({ DATABASE_URL: ':memory:', ...TEST_ENV, ...env }))
 }
 
 export interface Built {
