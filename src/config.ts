@@ -26,6 +26,8 @@ export const EnvSchema = Type.Object({
   INITIAL_TOKENS: Count(4000),
   CHAT_COST: Count(100, 1),
   CHAT_LEASE: Duration('30s'),
+  MODELS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  MIN_OUTPUT_TOKENS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 16 }),
   ARGON2_MEMORY_KIB: Count(19456, 8),
   ARGON2_TIME_COST: Count(2, 1),
   ARGON2_PARALLELISM: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
@@ -39,8 +41,6 @@ export const EnvSchema = Type.Object({
   AI_SYSTEM_PROMPT: Type.String({ default: 'You are a helpful assistant.' }),
   AI_TIMEOUT_MS: Count(30000, 1),
   AI_MAX_OUTPUT_TOKENS: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
-  MODELS_FILE: Type.Optional(Type.String({ minLength: 1 })),
-  MIN_OUTPUT_TOKENS: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 16 }),
   AI_CONTEXT_MESSAGES: Type.Integer({ minimum: 0, maximum: 1000, default: 20 }),
   AI_MAX_CONCURRENT_PER_USER: Type.Integer({ minimum: 1, maximum: 1000, default: 4 }),
   LOG_LEVEL: Type.Union(

@@ -86,7 +86,7 @@ t.test('a failed reply whose refund cannot commit is storage_unavailable, not up
   t.same(await state.ledgerMismatches(), [])
 })
 
-t.test('a chat whose context cannot be read is refunded at once and answered as a storage failure', async (t) => {
+t.test('a chat whose context cannot be read is refused as a storage failure before anything is held', async (t) => {
   const disk = unwritableUntilFreed('loadConversationContext')
   const { app, state } = await build(t, {}, { store: disk.decorate })
   const { headers } = await signUp(app)
@@ -95,9 +95,10 @@ t.test('a chat whose context cannot be read is refunded at once and answered as 
 
   const response = await app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload })
 
-  assertProblem(t, response, { ...STORAGE_PROBLEM, extensions: { refunded: true } })
+  assertProblem(t, response, STORAGE_PROBLEM)
   t.equal(await balanceOf(app, headers), 3900, 'only the first message is charged')
-  t.same(await statuses(state), ['completed', 'failed'])
+  t.same(await statuses(state), ['completed'], 'nothing was reserved for the second')
+  t.same(await state.ledgerMismatches(), [])
 })
 
 t.test('a complete streamed reply is never stored as incomplete because the database failed', async (t) => {

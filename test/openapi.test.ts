@@ -31,6 +31,7 @@ interface OpenApiDocument {
 
 const PROTECTED = [
   'getTokenBalance',
+  'listModels',
   'sendChatMessage',
   'listChats',
   'getChat',

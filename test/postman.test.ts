@@ -25,6 +25,7 @@ t.test('the committed collection runs the flow in order, then the rest of the do
     'GET /readyz',
     'POST /api/register/',
     'POST /api/login/',
+    'GET /api/models/',
     'POST /api/chat_msg/',
     'GET /api/tokenbalance/',
     'GET /api/transactions/',

@@ -20,6 +20,7 @@ export const FLOW: FlowStep[] = [
   { operationId: 'checkReadiness' },
   { operationId: 'register' },
   { operationId: 'login' },
+  { operationId: 'listModels' },
   {
     operationId: 'sendChatMessage',
     body: { conversation_id: null },
