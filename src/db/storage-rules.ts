@@ -17,6 +17,26 @@ export const LEDGER_REASONS = ['signup', 'chat', 'settle', 'refund', 'grant', 'd
  */
 export const USAGE_SOURCES = ['provider', 'estimated', 'none'] as const
 
+/** What a ledger row shows of the chat it belongs to, once the chat has settled. */
+export const SETTLED_CHARGE_FIELDS = [
+  'model',
+  'cost',
+  'promptTokens',
+  'cachedTokens',
+  'completionTokens',
+  'usageSource'
+] as const
+
+/** Those fields of a dialect's chat columns, for a select. */
+export function settledChargeColumns<Columns extends Record<(typeof SETTLED_CHARGE_FIELDS)[number], unknown>>(
+  columns: Columns
+): Pick<Columns, (typeof SETTLED_CHARGE_FIELDS)[number]> {
+  return Object.fromEntries(SETTLED_CHARGE_FIELDS.map((field) => [field, columns[field]])) as Pick<
+    Columns,
+    (typeof SETTLED_CHARGE_FIELDS)[number]
+  >
+}
+
 /** Usage is rolled up per user, model and UTC day: a day is `floor(epoch milliseconds / this)`. */
 export const DAY_MS = 86_400_000
 

@@ -1,4 +1,4 @@
-import type { LEDGER_REASONS, USAGE_SOURCES } from './storage-rules.js'
+import type { LEDGER_REASONS, SETTLED_CHARGE_FIELDS, USAGE_SOURCES } from './storage-rules.js'
 
 /**
  * Every query the service makes, named for the business operation it performs, in narrow interfaces by concern; each
@@ -433,10 +433,7 @@ export interface StoredLedgerEntry {
   chat: SettledCharge | null
 }
 
-export type SettledCharge = Pick<
-  StoredChat,
-  'model' | 'cost' | 'promptTokens' | 'cachedTokens' | 'completionTokens' | 'usageSource'
->
+export type SettledCharge = Pick<StoredChat, (typeof SETTLED_CHARGE_FIELDS)[number]>
 
 /** Accounts in username order; `prefix` is a username key prefix ('' for all), `after` the key the last page ended on. */
 export type AccountPageQuery = {

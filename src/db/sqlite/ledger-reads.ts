@@ -1,19 +1,11 @@
 import { and, desc, eq, inArray, lt, sql } from 'drizzle-orm'
-import { VISIBLE_STATUSES } from '../storage-rules.js'
+import { settledChargeColumns, VISIBLE_STATUSES } from '../storage-rules.js'
+import { storedChatColumns } from './chat-history.js'
 import { chatMismatchQueries } from '../chat-audit.js'
 import { chats, ledger, users } from './schema.js'
 import type { LedgerAudit, LedgerMismatch, LedgerPageQuery, StoredLedgerEntry } from '../store.js'
 import type { Db } from './connection.js'
 import { readTransaction } from './transaction.js'
-
-const settledChargeColumns = {
-  model: chats.model,
-  cost: chats.cost,
-  promptTokens: chats.promptTokens,
-  cachedTokens: chats.cachedTokens,
-  completionTokens: chats.completionTokens,
-  usageSource: chats.usageSource
-}
 
 /** Reading the ledger: one user's entries page by page, and the audit of every balance against its entries. */
 export function ledgerReads(db: Db) {
@@ -26,7 +18,7 @@ export function ledgerReads(db: Db) {
       balanceAfter: ledger.balanceAfter,
       note: ledger.note,
       createdAt: ledger.createdAt,
-      chat: settledChargeColumns
+      chat: settledChargeColumns(storedChatColumns)
     })
     .from(ledger)
     .leftJoin(chats, and(eq(chats.id, ledger.chatId), inArray(chats.status, [...VISIBLE_STATUSES])))
