@@ -2478,7 +2478,7 @@ export interface operations {
                          */
                         usage_source: "provider" | "estimated" | "none" | null;
                         /**
-                         * @description Balance after this message was settled (what its hold did not use credited back)
+                         * @description Your balance once this message was charged: right after the credit of what its hold did not use, or, when the whole hold was charged, right after the hold
                          * @example 3900
                          */
                         remaining_tokens: number;

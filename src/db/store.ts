@@ -320,8 +320,11 @@ export type ChatUsage =
     }
   | { source: 'none' }
 
-/** The settled chat and the balance after the unused part of its hold came back. */
-export type SettledChat = StoredChat & { remainingTokens: number }
+/**
+ * The settled chat and the balance right after the unused part of its hold came back; undefined when the whole hold
+ * was charged (the balance after the hold's debit is then the chat's).
+ */
+export type SettledChat = StoredChat & { remainingTokens: number | undefined }
 
 export type ChatRefund = {
   chatId: number

@@ -18,14 +18,14 @@ interface SettledRow {
   usage_source: SettledChat['usageSource']
   cost: Amount
   created_at: Amount
-  remaining_tokens: Amount
+  remaining_tokens: Amount | null
 }
 
 /**
  * A settlement as one statement (see reserve-chat.ts for why one): the conditional update of the pending chat, the
  * credit of the unused hold and its `settle` ledger row (only when something is unused, so a flat-priced chat takes no
  * lock on its user's row), and the chat's numbers added to its user's daily usage. The balance returned is the
- * credited one, or, with nothing to credit, the balance as the statement found it.
+ * credited one (null with nothing to credit).
  *
  * Parameters: $1 chat, $2 status, $3 response, $4 upstream model, $5 prompt, $6 cached, $7 completion tokens, $8 usage
  * source, $9 cost, $10 now.
@@ -61,8 +61,8 @@ const SETTLE = {
   select settled.id, settled.conversation_id, settled.message, settled.response, settled.status, settled.model,
     settled.upstream_model, settled.prompt_tokens, settled.cached_tokens, settled.completion_tokens,
     settled.usage_source, settled.cost::text, settled.created_at::text,
-    coalesce((select tokens from credited), users.tokens)::text as remaining_tokens
-  from settled join users on users.id = settled.user_id`
+    (select tokens from credited)::text as remaining_tokens
+  from settled`
 }
 
 export async function settleChat(db: Db, input: ChatSettlement): Promise<SettledChat | undefined> {
@@ -97,6 +97,6 @@ export async function settleChat(db: Db, input: ChatSettlement): Promise<Settled
     usageSource: row.usage_source,
     cost: Number(row.cost),
     createdAt: Number(row.created_at),
-    remainingTokens: Number(row.remaining_tokens)
+    remainingTokens: row.remaining_tokens === null ? undefined : Number(row.remaining_tokens)
   }
 }

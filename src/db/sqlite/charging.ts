@@ -161,9 +161,10 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
     })
     if (!settled) return undefined
     const { userId, hold, ...chat } = settled
-    const unused = hold - chat.cost
-    if (unused > 0) ledger.credit({ userId, amount: unused, reason: 'settle', chatId: chat.id, now: input.now })
     addToDailyUsage({ ...chat, userId })
+    const unused = hold - chat.cost
+    if (unused === 0) return { ...chat, remainingTokens: undefined }
+    ledger.credit({ userId, amount: unused, reason: 'settle', chatId: chat.id, now: input.now })
     return { ...chat, remainingTokens: selectTokens.get({ userId })!.tokens }
   })
 

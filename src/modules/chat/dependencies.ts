@@ -27,4 +27,6 @@ export interface ReservedChat {
   chatId: number
   conversationId: number
   plan: ChatPlan
+  /** The balance right after the hold's debit. */
+  remainingTokens: number
 }

@@ -112,7 +112,9 @@ export const ChatReplySchema = Type.Object(
     ...chatFields,
     remaining_tokens: Type.Integer({
       minimum: 0,
-      description: 'Balance after this message was settled (what its hold did not use credited back)',
+      description:
+        'Your balance once this message was charged: right after the credit of what its hold did not use, or, when ' +
+        'the whole hold was charged, right after the hold',
       examples: [3900]
     })
   },

@@ -123,7 +123,8 @@ async function reserve(
   if (reservation.reserved) {
     deps.leases.hold(reservation.chatId)
     deps.recorder.tokensCharged(held.hold)
-    return { userId, chatId: reservation.chatId, conversationId: reservation.conversationId, plan: held }
+    const { chatId, conversationId, remainingTokens } = reservation
+    return { userId, chatId, conversationId, plan: held, remainingTokens }
   }
   if (reservation.reason === 'conversation_not_found') throw new ConversationNotFoundError(request.conversation_id)
   deps.recorder.chatFinished('insufficient_tokens')
@@ -154,7 +155,7 @@ async function reply(deps: ChatDependencies, chat: ReservedChat, options: ChatOp
         })
     )
     const settled = await settleChat(deps, chat, 'completed', answer, log)
-    return { ...toChatItem(settled), remaining_tokens: settled.remainingTokens }
+    return { ...toChatItem(settled), remaining_tokens: settled.remainingTokens ?? chat.remainingTokens }
   } catch (error) {
     // What ended the reply is decided now: a time limit could still expire while the settlement awaits its commit.
     deadline.clear()
