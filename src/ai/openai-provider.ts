@@ -69,13 +69,19 @@ function params({ model, messages, maxTokens }: GenerateRequest): ChatCompletion
   return { model, messages, ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }) }
 }
 
+/**
+ * The usage as reported, or null (then estimated) when a count is not a whole number of tokens: a server's malformed
+ * report must not fail a reply that came.
+ */
 function toUsage(usage: OpenAI.CompletionUsage | null | undefined): AiUsage | null {
   if (!usage) return null
-  return {
+  const counts = {
     promptTokens: usage.prompt_tokens,
     cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
     completionTokens: usage.completion_tokens
   }
+  const wellFormed = Object.values(counts).every((count) => Number.isSafeInteger(count) && count >= 0)
+  return wellFormed ? counts : null
 }
 
 function toProviderError(error: unknown): AiProviderError {
