@@ -47,8 +47,36 @@ t.test('a database of the first release migrates to the current schema with its 
   t.teardown(() => sqlite.close())
 
   t.match(sqlite.prepare('select * from chats').all(), [
-    { id: 1, user_id: 1, conversation_id: null, message: 'hi', response: 'hello', status: 'completed', model: null }
+    {
+      id: 1,
+      user_id: 1,
+      conversation_id: null,
+      message: 'hi',
+      response: 'hello',
+      status: 'completed',
+      model: null,
+      upstream_model: null,
+      hold: 100,
+      cost: 100,
+      usage_source: 'none'
+    }
   ])
+  t.same(
+    sqlite.prepare('select * from usage_daily').all(),
+    [
+      {
+        user_id: 1,
+        day: 0,
+        model: '',
+        requests: 1,
+        prompt_tokens: 0,
+        cached_tokens: 0,
+        completion_tokens: 0,
+        credits: 100
+      }
+    ],
+    'settled chats are rolled up into the daily usage'
+  )
   t.same(sqlite.prepare('select reason, delta, chat_id from ledger order by id').all(), [
     { reason: 'signup', delta: 4000, chat_id: null },
     { reason: 'chat', delta: -100, chat_id: 1 }
@@ -57,7 +85,7 @@ t.test('a database of the first release migrates to the current schema with its 
   t.doesNotThrow(() =>
     sqlite
       .prepare(
-        `insert into chats (user_id, message, status, cost, created_at, updated_at) values (1, 'x', 'incomplete', 100, 4, 4)`
+        `insert into chats (user_id, message, status, hold, cost, created_at, updated_at) values (1, 'x', 'incomplete', 100, 100, 4, 4)`
       )
       .run()
   )
