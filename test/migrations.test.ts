@@ -1,30 +1,22 @@
 import Database from 'better-sqlite3'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t, { type Test } from 'tap'
 import { openDatabase } from '../src/db/sqlite/connection.js'
 import { build, PASSWORD } from './helper.js'
+import { migrationsUpTo } from './migrations-folder.js'
 
 const MIGRATIONS = 'drizzle/sqlite'
-
-/** A copy of the migrations folder that stops after the first `count` migrations, as an older release shipped it. */
-function migrationsUpTo(directory: string, count: number): string {
-  const journal = JSON.parse(readFileSync(join(MIGRATIONS, 'meta/_journal.json'), 'utf8'))
-  journal.entries = journal.entries.slice(0, count)
-  mkdirSync(join(directory, 'meta'), { recursive: true })
-  for (const entry of journal.entries) cpSync(join(MIGRATIONS, `${entry.tag}.sql`), join(directory, `${entry.tag}.sql`))
-  writeFileSync(join(directory, 'meta/_journal.json'), JSON.stringify(journal))
-  return directory
-}
 
 /** A database file as an older release, which shipped the first `count` migrations, left it with `rows` in it. */
 function databaseOfRelease(t: Test, count: number, rows: string): string {
   const directory = t.testdir()
   const databaseUrl = join(directory, 'old.sqlite')
   const old = new Database(databaseUrl)
-  migrate(drizzle({ client: old }), { migrationsFolder: migrationsUpTo(join(directory, 'migrations'), count) })
+  migrate(drizzle({ client: old }), {
+    migrationsFolder: migrationsUpTo(MIGRATIONS, join(directory, 'migrations'), count)
+  })
   old.exec(rows)
   old.close()
   return databaseUrl
@@ -34,7 +26,9 @@ t.test('a database of the first release migrates to the current schema with its 
   const directory = t.testdir()
   const databaseUrl = join(directory, 'old.sqlite')
   const old = new Database(databaseUrl)
-  migrate(drizzle({ client: old }), { migrationsFolder: migrationsUpTo(join(directory, 'first-release'), 1) })
+  migrate(drizzle({ client: old }), {
+    migrationsFolder: migrationsUpTo(MIGRATIONS, join(directory, 'first-release'), 1)
+  })
   old.exec(`
     insert into users (username, username_key, password_hash, tokens, created_at) values ('alice', 'alice', 'h', 3900, 1);
     insert into chats (user_id, message, response, status, cost, created_at, updated_at)
