@@ -11,6 +11,8 @@ import { openStoredState, type StoredState } from '../stored-state.js'
 export interface OpenedStore {
   store: Store
   state: StoredState
+  /** The DATABASE_URL of an app on this database. */
+  databaseUrl: string
   /** Another store on the same database, as a second process of the service would open; closed with the test. */
   openAnother(): Store
 }
@@ -41,7 +43,8 @@ async function openOn(t: Test, database: DatabaseConfig, dispose = async () => {
   const store = openAnother()
   await store.checkReadiness()
   state = openStoredState(database)
-  return { store, state, openAnother }
+  const databaseUrl = database.kind === 'sqlite' ? database.path : database.url
+  return { store, state, databaseUrl, openAnother }
 }
 
 /**
