@@ -88,8 +88,8 @@ async function promptFor(deps: ChatDependencies, userId: number, request: ChatRe
 
 /**
  * Debits the plan's hold. When the balance cannot cover it, `max_tokens` is lowered to what the balance affords and
- * the debit tried once more, unless that leaves fewer than `MIN_OUTPUT_TOKENS`: then 402, naming the smallest call's
- * cost.
+ * the debit tried again (other holds may land in between: a few times), unless that leaves fewer than
+ * `MIN_OUTPUT_TOKENS`: then 402, naming the smallest call's cost.
  */
 async function reserve(
   deps: ChatDependencies,
@@ -113,12 +113,12 @@ async function reserve(
   let held = plan
   let reservation = await debit(held)
   const smallest = Math.min(deps.ai.minOutputTokens, plan.maxTokens ?? deps.ai.minOutputTokens)
-  if (!reservation.reserved && reservation.reason === 'insufficient_tokens' && plan.model.output > 0n) {
+  for (let attempt = 0; attempt < LOWERED_ATTEMPTS && plan.model.output > 0n; attempt++) {
+    if (reservation.reserved || reservation.reason !== 'insufficient_tokens') break
     const affordable = affordableMaxTokens(plan.model, plan.promptBound, reservation.balance)
-    if (affordable >= smallest) {
-      held = planChat(plan.model, plan.messages, Math.min(affordable, plan.maxTokens ?? affordable))
-      reservation = await debit(held)
-    }
+    if (affordable < smallest) break
+    held = planChat(plan.model, plan.messages, Math.min(affordable, plan.maxTokens ?? affordable))
+    reservation = await debit(held)
   }
   if (reservation.reserved) {
     deps.leases.hold(reservation.chatId)
@@ -129,8 +129,12 @@ async function reserve(
   if (reservation.reason === 'conversation_not_found') throw new ConversationNotFoundError(request.conversation_id)
   deps.recorder.chatFinished('insufficient_tokens')
   const smallestCost = plan.model.output > 0n ? holdFor(plan.model, plan.promptBound, smallest) : plan.hold
-  throw insufficientTokens(reservation.balance, smallestCost)
+  // Past the attempts, the balance last seen may cover the smallest call yet not the lowered hold just refused.
+  throw insufficientTokens(reservation.balance, reservation.balance < smallestCost ? smallestCost : held.hold)
 }
+
+/** How often a hold lowered to a short balance is tried again when other holds took the balance meanwhile. */
+const LOWERED_ATTEMPTS = 3
 
 async function reply(deps: ChatDependencies, chat: ReservedChat, options: ChatOptions): Promise<ChatReply> {
   const { clientGone, onDelta, log } = options
