@@ -2340,7 +2340,7 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description 1 to 8000 characters, not only whitespace
+                     * @description 1 to 8000 characters, not only whitespace, no NUL (U+0000)
                      * @example What is the capital of France?
                      */
                     message: string;
@@ -3663,7 +3663,7 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description 1 to 200 characters, not only whitespace
+                     * @description 1 to 200 characters, not only whitespace, no NUL
                      * @example Trip to Paris
                      */
                     title: string;
@@ -4232,7 +4232,7 @@ export interface operations {
                      */
                     amount: number;
                     /**
-                     * @description Why; up to 500 characters, not only whitespace. The user sees it in their transactions
+                     * @description Why; up to 500 characters, not only whitespace, no NUL. The user sees it in their transactions
                      * @example Compensation for the outage on 23 November
                      */
                     note?: string;

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { App } from '../src/app.js'
-import { assertProblem, build, signUp } from './helper.js'
+import { assertProblem, build, providerFrom, signUp } from './helper.js'
 import type { StoredState } from './stored-state.js'
 
 type Headers = Record<string, string>
@@ -159,7 +159,8 @@ const invalidBodies = [
   { name: 'a message of 8001 characters', payload: { message: 'a'.repeat(8001) }, pointer: '#/message' },
   { name: 'a number instead of a message', payload: { message: 42 }, pointer: '#/message' },
   { name: 'a body without a message', payload: {}, pointer: '#/message' },
-  { name: 'a body with an extra property', payload: { message: 'hi', extra: true }, pointer: '#/extra' }
+  { name: 'a body with an extra property', payload: { message: 'hi', extra: true }, pointer: '#/extra' },
+  { name: 'a NUL character in the message', payload: { message: 'before\u0000after' }, pointer: '#/message' }
 ]
 
 for (const { name, payload, pointer } of invalidBodies) {
@@ -190,7 +191,6 @@ t.test('a message without an access token is refused with 401 and charges nothin
 
 const unusualMessages = [
   { name: 'emoji', message: '😀👍🏽' },
-  { name: 'a NUL character in the middle', message: 'before\u0000after' },
   { name: 'SQL-looking text', message: "'); DROP TABLE users; --" },
   { name: 'right-to-left text', message: 'שלום עולם \u200F مرحبا بالعالم' }
 ]
@@ -210,3 +210,24 @@ for (const { name, message } of unusualMessages) {
     t.equal((await state.users()).length, 1)
   })
 }
+
+t.test('a NUL in a reply is stored and returned as U+FFFD, whole or streamed', async (t) => {
+  const provider = providerFrom('nul', async () => ({ text: 'before\u0000after', model: 'nul', usage: null }))
+  const { app, state } = await build(t, {}, { provider })
+  const { headers } = await signUp(app)
+
+  const whole = (await sendChat(app, headers, { message: 'hi' })).json()
+  const streamed = await app.inject({
+    method: 'POST',
+    url: '/api/chat_msg/',
+    headers: { ...headers, accept: 'text/event-stream' },
+    payload: { message: 'hi again' }
+  })
+
+  t.equal(whole.response, 'before\uFFFDafter')
+  t.notOk(streamed.body.includes('\\u0000'), 'no NUL is streamed')
+  t.same(
+    (await state.chats()).map((chat) => chat.response),
+    ['before\uFFFDafter', 'before\uFFFDafter']
+  )
+})

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { pageQuerySchema, pageSchema } from '../common/schemas.js'
+import { pageQuerySchema, pageSchema, VISIBLE_TEXT_PATTERN } from '../common/schemas.js'
 
 const UsernameExample = { description: 'The username', examples: ['alice'] }
 
@@ -47,8 +47,8 @@ export const AdminUserParamsSchema = Type.Object({
 export const NoteSchema = Type.String({
   minLength: 1,
   maxLength: 500,
-  pattern: '\\S',
-  description: 'Why; up to 500 characters, not only whitespace. The user sees it in their transactions',
+  pattern: VISIBLE_TEXT_PATTERN,
+  description: 'Why; up to 500 characters, not only whitespace, no NUL. The user sees it in their transactions',
   examples: ['Compensation for the outage on 23 November']
 })
 

@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { pageQuerySchema, pageSchema } from '../common/schemas.js'
+import { pageQuerySchema, pageSchema, VISIBLE_TEXT_PATTERN } from '../common/schemas.js'
 
 const ID_RANGE = { minimum: 1, maximum: Number.MAX_SAFE_INTEGER }
 const ChatIdSchema = Type.Integer({ ...ID_RANGE, description: 'Identifies the chat', examples: [42] })
@@ -20,8 +20,8 @@ export const ChatRequestSchema = Type.Object(
     message: Type.String({
       minLength: 1,
       maxLength: 8000,
-      pattern: '\\S',
-      description: '1 to 8000 characters, not only whitespace',
+      pattern: VISIBLE_TEXT_PATTERN,
+      description: '1 to 8000 characters, not only whitespace, no NUL (U+0000)',
       examples: ['What is the capital of France?']
     }),
     conversation_id: Type.Optional(

@@ -2,6 +2,12 @@ import { Type, type TObject } from '@sinclair/typebox'
 
 export const BearerSecurity = [{ bearerAuth: [] }]
 
+/**
+ * Free text that is not only whitespace and holds no NUL (U+0000), which PostgreSQL's `text` cannot store: the same
+ * rule on every store. One pass each, with no backtracking over the text.
+ */
+export const VISIBLE_TEXT_PATTERN = '^(?![\\s\\S]*\\u0000)[\\s\\S]*?\\S'
+
 export const IdempotencyHeadersSchema = Type.Object({
   'idempotency-key': Type.Optional(
     Type.String({

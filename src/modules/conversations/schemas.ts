@@ -1,14 +1,14 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ChatPageSchema, ConversationIdSchema } from '../chat/schemas.js'
-import { pageQuerySchema, pageSchema } from '../common/schemas.js'
+import { pageQuerySchema, pageSchema, VISIBLE_TEXT_PATTERN } from '../common/schemas.js'
 
 const TIMESTAMP_EXAMPLE = '2026-11-23T10:15:30.000Z'
 
 export const ConversationTitleSchema = Type.String({
   minLength: 1,
   maxLength: 200,
-  pattern: '\\S',
-  description: '1 to 200 characters, not only whitespace',
+  pattern: VISIBLE_TEXT_PATTERN,
+  description: '1 to 200 characters, not only whitespace, no NUL',
   examples: ['Trip to Paris']
 })
 
