@@ -264,6 +264,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/models/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the models you may chat with, and their prices
+         * @description A message holds its worst case before the model is called (the request price, its prompt as an upper bound of its tokens, and `max_output_tokens` reply tokens) and is settled to what the reply used.
+         */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/chat_msg/": {
         parameters: {
             query?: never;
@@ -275,7 +295,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message to the AI and get its reply
-         * @description Costs `CHAT_COST` tokens (100 by default). The cost is reserved first and refunded when no reply comes; a short balance is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again. Messages are rate limited per user (429 `rate_limited` with `Retry-After`, nothing charged).
+         * @description Costs the model’s price (`GET /api/models/`; 100 tokens a message by default). The worst case is held first and settled to what the reply used, or refunded when no reply comes; a balance that cannot cover even a short reply is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again. Messages are rate limited per user (429 `rate_limited` with `Retry-After`, nothing charged).
          */
         post: operations["sendChatMessage"];
         delete?: never;
@@ -384,6 +404,46 @@ export interface paths {
          * @description Your ledger: every signup balance, charge, refund and administrator adjustment, with the balance after it. Keyset pagination: pass `next_cursor` as `cursor` until it is null.
          */
         get: operations["listTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/usage/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report your usage per day or per model
+         * @description What your answered messages used and cost over a range of days (UTC; this month by default), summed per day or per model; refunded messages are not counted. A day, model or user without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
+         */
+        get: operations["getUsageReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/usage/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report everyone’s usage per user, model or day
+         * @description What answered messages used and cost over a range of days (UTC; this month by default), summed per user (in the order they registered), per model or per day, for every user or the one named. A day, model or user without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
+         */
+        get: operations["adminGetUsageReport"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2179,6 +2239,122 @@ export interface operations {
             };
         };
     };
+    listModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The models you may chat with */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "default": "offline",
+                     *       "models": [
+                     *         {
+                     *           "id": "offline",
+                     *           "description": null,
+                     *           "request": 100,
+                     *           "input": 0,
+                     *           "cached_input": 0,
+                     *           "output": 0,
+                     *           "max_output_tokens": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The model used when a message names none
+                         * @example offline
+                         */
+                        default: string;
+                        /** @description Every model you may pick, by id */
+                        models: {
+                            /**
+                             * @description What to send as `model`
+                             * @example offline
+                             */
+                            id: string;
+                            /**
+                             * @description What the operator says about the model
+                             * @example null
+                             */
+                            description: string | null;
+                            /**
+                             * @description Credits per call, whatever its tokens
+                             * @example 100
+                             */
+                            request: number;
+                            /**
+                             * @description Credits per 1M prompt tokens not served from a cache (up to 6 decimal places)
+                             * @example 0
+                             */
+                            input: number;
+                            /**
+                             * @description Credits per 1M prompt tokens served from the provider’s cache (up to 6 decimal places)
+                             * @example 0
+                             */
+                            cached_input: number;
+                            /**
+                             * @description Credits per 1M reply tokens (up to 6 decimal places)
+                             * @example 0
+                             */
+                            output: number;
+                            /**
+                             * @description The most reply tokens a call may write (sent as `max_tokens`); null: the provider’s own limit
+                             * @example null
+                             */
+                            max_output_tokens: number | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     sendChatMessage: {
         parameters: {
             query?: never;
@@ -2198,7 +2374,8 @@ export interface operations {
                 /**
                  * @example {
                  *       "message": "What is the capital of France?",
-                 *       "conversation_id": 7
+                 *       "conversation_id": 7,
+                 *       "model": "offline"
                  *     }
                  */
                 "application/json": {
@@ -2212,6 +2389,11 @@ export interface operations {
                      * @example 7
                      */
                     conversation_id?: number;
+                    /**
+                     * @description One of the models `GET /api/models/` lists; omit for the default model
+                     * @example offline
+                     */
+                    model?: string;
                 };
             };
         };
@@ -2247,11 +2429,14 @@ export interface operations {
                      *       "status": "completed",
                      *       "timestamp": "2026-11-23T10:15:30.000Z",
                      *       "cost": 100,
-                     *       "model": "llama3.2",
+                     *       "model": "offline",
+                     *       "upstream_model": "offline",
                      *       "usage": {
                      *         "prompt_tokens": 57,
+                     *         "cached_tokens": 0,
                      *         "completion_tokens": 12
                      *       },
+                     *       "usage_source": "provider",
                      *       "remaining_tokens": 3900
                      *     }
                      */
@@ -2288,28 +2473,39 @@ export interface operations {
                          */
                         timestamp: string;
                         /**
-                         * @description Tokens this message cost
+                         * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
                          * @example 100
                          */
                         cost: number;
                         /**
-                         * @description The model that replied
-                         * @example llama3.2
+                         * @description The model you picked (an id from `GET /api/models/`)
+                         * @example offline
                          */
                         model: string | null;
                         /**
-                         * @description Model tokens the provider reported for this reply (null when it reported none)
+                         * @description The model name the provider reported for its reply
+                         * @example offline
+                         */
+                        upstream_model: string | null;
+                        /**
+                         * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
                          * @example {
                          *       "prompt_tokens": 57,
+                         *       "cached_tokens": 0,
                          *       "completion_tokens": 12
                          *     }
                          */
                         usage: {
                             /**
-                             * @description Model tokens read: the prompt
+                             * @description Model tokens read: the prompt, cached ones included
                              * @example 57
                              */
                             prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
+                             * @example 0
+                             */
+                            cached_tokens: number;
                             /**
                              * @description Model tokens written: the reply
                              * @example 12
@@ -2317,7 +2513,12 @@ export interface operations {
                             completion_tokens: number;
                         } | null;
                         /**
-                         * @description Balance after this message was charged
+                         * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
+                         * @example provider
+                         */
+                        usage_source: "provider" | "estimated" | "none" | null;
+                        /**
+                         * @description Balance after this message was settled (what its hold did not use credited back)
                          * @example 3900
                          */
                         remaining_tokens: number;
@@ -2590,11 +2791,14 @@ export interface operations {
                      *           "status": "completed",
                      *           "timestamp": "2026-11-23T10:15:30.000Z",
                      *           "cost": 100,
-                     *           "model": "llama3.2",
+                     *           "model": "offline",
+                     *           "upstream_model": "offline",
                      *           "usage": {
                      *             "prompt_tokens": 57,
+                     *             "cached_tokens": 0,
                      *             "completion_tokens": 12
-                     *           }
+                     *           },
+                     *           "usage_source": "provider"
                      *         }
                      *       ],
                      *       "next_cursor": "17"
@@ -2635,34 +2839,50 @@ export interface operations {
                              */
                             timestamp: string;
                             /**
-                             * @description Tokens this message cost
+                             * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
                              * @example 100
                              */
                             cost: number;
                             /**
-                             * @description The model that replied
-                             * @example llama3.2
+                             * @description The model you picked (an id from `GET /api/models/`)
+                             * @example offline
                              */
                             model: string | null;
                             /**
-                             * @description Model tokens the provider reported for this reply (null when it reported none)
+                             * @description The model name the provider reported for its reply
+                             * @example offline
+                             */
+                            upstream_model: string | null;
+                            /**
+                             * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
                              * @example {
                              *       "prompt_tokens": 57,
+                             *       "cached_tokens": 0,
                              *       "completion_tokens": 12
                              *     }
                              */
                             usage: {
                                 /**
-                                 * @description Model tokens read: the prompt
+                                 * @description Model tokens read: the prompt, cached ones included
                                  * @example 57
                                  */
                                 prompt_tokens: number;
+                                /**
+                                 * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
+                                 * @example 0
+                                 */
+                                cached_tokens: number;
                                 /**
                                  * @description Model tokens written: the reply
                                  * @example 12
                                  */
                                 completion_tokens: number;
                             } | null;
+                            /**
+                             * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
+                             * @example provider
+                             */
+                            usage_source: "provider" | "estimated" | "none" | null;
                         }[];
                         /**
                          * @description Pass as `cursor` for the next page; null on the last page
@@ -2765,11 +2985,14 @@ export interface operations {
                      *       "status": "completed",
                      *       "timestamp": "2026-11-23T10:15:30.000Z",
                      *       "cost": 100,
-                     *       "model": "llama3.2",
+                     *       "model": "offline",
+                     *       "upstream_model": "offline",
                      *       "usage": {
                      *         "prompt_tokens": 57,
+                     *         "cached_tokens": 0,
                      *         "completion_tokens": 12
-                     *       }
+                     *       },
+                     *       "usage_source": "provider"
                      *     }
                      */
                     "application/json": {
@@ -2805,34 +3028,50 @@ export interface operations {
                          */
                         timestamp: string;
                         /**
-                         * @description Tokens this message cost
+                         * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
                          * @example 100
                          */
                         cost: number;
                         /**
-                         * @description The model that replied
-                         * @example llama3.2
+                         * @description The model you picked (an id from `GET /api/models/`)
+                         * @example offline
                          */
                         model: string | null;
                         /**
-                         * @description Model tokens the provider reported for this reply (null when it reported none)
+                         * @description The model name the provider reported for its reply
+                         * @example offline
+                         */
+                        upstream_model: string | null;
+                        /**
+                         * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
                          * @example {
                          *       "prompt_tokens": 57,
+                         *       "cached_tokens": 0,
                          *       "completion_tokens": 12
                          *     }
                          */
                         usage: {
                             /**
-                             * @description Model tokens read: the prompt
+                             * @description Model tokens read: the prompt, cached ones included
                              * @example 57
                              */
                             prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
+                             * @example 0
+                             */
+                            cached_tokens: number;
                             /**
                              * @description Model tokens written: the reply
                              * @example 12
                              */
                             completion_tokens: number;
                         } | null;
+                        /**
+                         * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
+                         * @example provider
+                         */
+                        usage_source: "provider" | "estimated" | "none" | null;
                     };
                 };
             };
@@ -3108,11 +3347,14 @@ export interface operations {
                      *             "status": "completed",
                      *             "timestamp": "2026-11-23T10:15:30.000Z",
                      *             "cost": 100,
-                     *             "model": "llama3.2",
+                     *             "model": "offline",
+                     *             "upstream_model": "offline",
                      *             "usage": {
                      *               "prompt_tokens": 57,
+                     *               "cached_tokens": 0,
                      *               "completion_tokens": 12
-                     *             }
+                     *             },
+                     *             "usage_source": "provider"
                      *           }
                      *         ],
                      *         "next_cursor": "17"
@@ -3183,34 +3425,50 @@ export interface operations {
                                  */
                                 timestamp: string;
                                 /**
-                                 * @description Tokens this message cost
+                                 * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
                                  * @example 100
                                  */
                                 cost: number;
                                 /**
-                                 * @description The model that replied
-                                 * @example llama3.2
+                                 * @description The model you picked (an id from `GET /api/models/`)
+                                 * @example offline
                                  */
                                 model: string | null;
                                 /**
-                                 * @description Model tokens the provider reported for this reply (null when it reported none)
+                                 * @description The model name the provider reported for its reply
+                                 * @example offline
+                                 */
+                                upstream_model: string | null;
+                                /**
+                                 * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
                                  * @example {
                                  *       "prompt_tokens": 57,
+                                 *       "cached_tokens": 0,
                                  *       "completion_tokens": 12
                                  *     }
                                  */
                                 usage: {
                                     /**
-                                     * @description Model tokens read: the prompt
+                                     * @description Model tokens read: the prompt, cached ones included
                                      * @example 57
                                      */
                                     prompt_tokens: number;
+                                    /**
+                                     * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
+                                     * @example 0
+                                     */
+                                    cached_tokens: number;
                                     /**
                                      * @description Model tokens written: the reply
                                      * @example 12
                                      */
                                     completion_tokens: number;
                                 } | null;
+                                /**
+                                 * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
+                                 * @example provider
+                                 */
+                                usage_source: "provider" | "estimated" | "none" | null;
                             }[];
                             /**
                              * @description Pass as `cursor` for the next page; null on the last page
@@ -3652,7 +3910,8 @@ export interface operations {
                      *           "chat_id": 42,
                      *           "balance_after": 3900,
                      *           "note": null,
-                     *           "timestamp": "2026-11-23T10:15:30.000Z"
+                     *           "timestamp": "2026-11-23T10:15:30.000Z",
+                     *           "chat": null
                      *         }
                      *       ],
                      *       "next_cursor": "57"
@@ -3672,10 +3931,10 @@ export interface operations {
                              */
                             delta: number;
                             /**
-                             * @description `signup`: the starting balance; `chat`: a message was charged; `refund`: a message that got no reply was paid back; `grant` and `debit`: an administrator added or took away tokens
+                             * @description `signup`: the starting balance; `chat`: a message’s worst-case cost was held; `settle`: what the reply did not use of the hold came back; `refund`: a message that got no reply was paid back in full; `grant` and `debit`: an administrator added or took away tokens
                              * @example chat
                              */
-                            reason: "signup" | "chat" | "refund" | "grant" | "debit";
+                            reason: "signup" | "chat" | "settle" | "refund" | "grant" | "debit";
                             /**
                              * @description The chat charged or refunded (null for other reasons; the chat may since have been deleted)
                              * @example 42
@@ -3697,6 +3956,52 @@ export interface operations {
                              * @example 2026-11-23T10:15:30.000Z
                              */
                             timestamp: string;
+                            /**
+                             * @description For a `chat` or `settle` row: the chat as it settled, so that its final cost and usage are here beside the hold and the credit that make it up (null for other rows, and for a chat pending, refunded or deleted)
+                             * @example null
+                             */
+                            chat: {
+                                /**
+                                 * @description The model picked
+                                 * @example offline
+                                 */
+                                model: string | null;
+                                /**
+                                 * @description What the chat cost in the end
+                                 * @example 100
+                                 */
+                                cost: number;
+                                /**
+                                 * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
+                                 * @example {
+                                 *       "prompt_tokens": 57,
+                                 *       "cached_tokens": 0,
+                                 *       "completion_tokens": 12
+                                 *     }
+                                 */
+                                usage: {
+                                    /**
+                                     * @description Model tokens read: the prompt, cached ones included
+                                     * @example 57
+                                     */
+                                    prompt_tokens: number;
+                                    /**
+                                     * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
+                                     * @example 0
+                                     */
+                                    cached_tokens: number;
+                                    /**
+                                     * @description Model tokens written: the reply
+                                     * @example 12
+                                     */
+                                    completion_tokens: number;
+                                } | null;
+                                /**
+                                 * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
+                                 * @example provider
+                                 */
+                                usage_source: "provider" | "estimated" | "none" | null;
+                            } | null;
                         }[];
                         /**
                          * @description Pass as `cursor` for the next page; null on the last page
@@ -3744,6 +4049,522 @@ export interface operations {
                      *       "status": 401,
                      *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getUsageReport: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The first day counted (UTC), `YYYY-MM-DD`. Default: the first day of the month of `to`, or of this month
+                 * @example 2026-12-01
+                 */
+                from?: string;
+                /**
+                 * @description The last day counted (UTC), included; at most 365 days after `from`. Default: the last day of the month of `from`, or of this month
+                 * @example 2026-12-31
+                 */
+                to?: string;
+                /**
+                 * @description One row per day with usage, or per model
+                 * @example day
+                 */
+                group_by?: "day" | "model";
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example ZGF5OjIwNzkw
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report, as JSON or (with `Accept: text/csv`) as CSV */
+            200: {
+                headers: {
+                    /** @description The next page, as `<URL>; rel="next"` (CSV only; absent on the last page) */
+                    link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-12-01",
+                     *       "to": "2026-12-31",
+                     *       "group_by": "day",
+                     *       "items": [
+                     *         {
+                     *           "day": "2026-12-01",
+                     *           "requests": 42,
+                     *           "prompt_tokens": 29400,
+                     *           "cached_tokens": 7000,
+                     *           "completion_tokens": 12600,
+                     *           "credits": 4300
+                     *         }
+                     *       ],
+                     *       "next_cursor": "ZGF5OjIwNzkw"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: date
+                         * @description The first day counted (UTC)
+                         * @example 2026-12-01
+                         */
+                        from: string;
+                        /**
+                         * Format: date
+                         * @description The last day counted (UTC), included
+                         * @example 2026-12-31
+                         */
+                        to: string;
+                        /**
+                         * @description What each row sums over
+                         * @default day
+                         * @example day
+                         * @enum {string}
+                         */
+                        group_by: "day" | "model";
+                        /** @description One row per group in key order: days ascending, models and usernames by code point */
+                        items: ({
+                            /**
+                             * Format: date
+                             * @description The day (UTC)
+                             * @example 2026-12-01
+                             */
+                            day: string;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * @description The model picked (null for messages from before models could be picked)
+                             * @example small
+                             */
+                            model: string | null;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        })[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example ZGF5OjIwNzkw
+                         */
+                        next_cursor: string | null;
+                    };
+                    /**
+                     * @example day,requests,prompt_tokens,cached_tokens,completion_tokens,credits
+                     *     2026-12-01,42,29400,7000,12600,4300
+                     */
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminGetUsageReport: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The first day counted (UTC), `YYYY-MM-DD`. Default: the first day of the month of `to`, or of this month
+                 * @example 2026-12-01
+                 */
+                from?: string;
+                /**
+                 * @description The last day counted (UTC), included; at most 365 days after `from`. Default: the last day of the month of `from`, or of this month
+                 * @example 2026-12-31
+                 */
+                to?: string;
+                /**
+                 * @description One row per user with usage, per model, or per day with usage
+                 * @example user
+                 */
+                group_by?: "user" | "model" | "day";
+                /**
+                 * @description Only this user’s usage (matched regardless of case); 404 when there is no such user
+                 * @example alice
+                 */
+                username?: string;
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example ZGF5OjIwNzkw
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report, as JSON or (with `Accept: text/csv`) as CSV */
+            200: {
+                headers: {
+                    /** @description The next page, as `<URL>; rel="next"` (CSV only; absent on the last page) */
+                    link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-12-01",
+                     *       "to": "2026-12-31",
+                     *       "group_by": "user",
+                     *       "items": [
+                     *         {
+                     *           "username": "alice",
+                     *           "requests": 42,
+                     *           "prompt_tokens": 29400,
+                     *           "cached_tokens": 7000,
+                     *           "completion_tokens": 12600,
+                     *           "credits": 4300
+                     *         }
+                     *       ],
+                     *       "next_cursor": "ZGF5OjIwNzkw"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: date
+                         * @description The first day counted (UTC)
+                         * @example 2026-12-01
+                         */
+                        from: string;
+                        /**
+                         * Format: date
+                         * @description The last day counted (UTC), included
+                         * @example 2026-12-31
+                         */
+                        to: string;
+                        /**
+                         * @description What each row sums over
+                         * @default user
+                         * @example user
+                         * @enum {string}
+                         */
+                        group_by: "user" | "model" | "day";
+                        /** @description One row per group in key order: days ascending, models and usernames by code point */
+                        items: ({
+                            /**
+                             * @description The username
+                             * @example alice
+                             */
+                            username: string;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * @description The model picked (null for messages from before models could be picked)
+                             * @example small
+                             */
+                            model: string | null;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * Format: date
+                             * @description The day (UTC)
+                             * @example 2026-12-01
+                             */
+                            day: string;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        })[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example ZGF5OjIwNzkw
+                         */
+                        next_cursor: string | null;
+                    };
+                    /**
+                     * @example day,requests,prompt_tokens,cached_tokens,completion_tokens,credits
+                     *     2026-12-01,42,29400,7000,12600,4300
+                     */
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -4460,7 +5281,8 @@ export interface operations {
                      *           "chat_id": 42,
                      *           "balance_after": 3900,
                      *           "note": null,
-                     *           "timestamp": "2026-11-23T10:15:30.000Z"
+                     *           "timestamp": "2026-11-23T10:15:30.000Z",
+                     *           "chat": null
                      *         }
                      *       ],
                      *       "next_cursor": "57"
@@ -4480,10 +5302,10 @@ export interface operations {
                              */
                             delta: number;
                             /**
-                             * @description `signup`: the starting balance; `chat`: a message was charged; `refund`: a message that got no reply was paid back; `grant` and `debit`: an administrator added or took away tokens
+                             * @description `signup`: the starting balance; `chat`: a message’s worst-case cost was held; `settle`: what the reply did not use of the hold came back; `refund`: a message that got no reply was paid back in full; `grant` and `debit`: an administrator added or took away tokens
                              * @example chat
                              */
-                            reason: "signup" | "chat" | "refund" | "grant" | "debit";
+                            reason: "signup" | "chat" | "settle" | "refund" | "grant" | "debit";
                             /**
                              * @description The chat charged or refunded (null for other reasons; the chat may since have been deleted)
                              * @example 42
@@ -4505,6 +5327,52 @@ export interface operations {
                              * @example 2026-11-23T10:15:30.000Z
                              */
                             timestamp: string;
+                            /**
+                             * @description For a `chat` or `settle` row: the chat as it settled, so that its final cost and usage are here beside the hold and the credit that make it up (null for other rows, and for a chat pending, refunded or deleted)
+                             * @example null
+                             */
+                            chat: {
+                                /**
+                                 * @description The model picked
+                                 * @example offline
+                                 */
+                                model: string | null;
+                                /**
+                                 * @description What the chat cost in the end
+                                 * @example 100
+                                 */
+                                cost: number;
+                                /**
+                                 * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
+                                 * @example {
+                                 *       "prompt_tokens": 57,
+                                 *       "cached_tokens": 0,
+                                 *       "completion_tokens": 12
+                                 *     }
+                                 */
+                                usage: {
+                                    /**
+                                     * @description Model tokens read: the prompt, cached ones included
+                                     * @example 57
+                                     */
+                                    prompt_tokens: number;
+                                    /**
+                                     * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
+                                     * @example 0
+                                     */
+                                    cached_tokens: number;
+                                    /**
+                                     * @description Model tokens written: the reply
+                                     * @example 12
+                                     */
+                                    completion_tokens: number;
+                                } | null;
+                                /**
+                                 * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
+                                 * @example provider
+                                 */
+                                usage_source: "provider" | "estimated" | "none" | null;
+                            } | null;
                         }[];
                         /**
                          * @description Pass as `cursor` for the next page; null on the last page
@@ -4656,11 +5524,14 @@ export interface operations {
                      *           "status": "completed",
                      *           "timestamp": "2026-11-23T10:15:30.000Z",
                      *           "cost": 100,
-                     *           "model": "llama3.2",
+                     *           "model": "offline",
+                     *           "upstream_model": "offline",
                      *           "usage": {
                      *             "prompt_tokens": 57,
+                     *             "cached_tokens": 0,
                      *             "completion_tokens": 12
-                     *           }
+                     *           },
+                     *           "usage_source": "provider"
                      *         }
                      *       ],
                      *       "next_cursor": "17"
@@ -4701,34 +5572,50 @@ export interface operations {
                              */
                             timestamp: string;
                             /**
-                             * @description Tokens this message cost
+                             * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
                              * @example 100
                              */
                             cost: number;
                             /**
-                             * @description The model that replied
-                             * @example llama3.2
+                             * @description The model you picked (an id from `GET /api/models/`)
+                             * @example offline
                              */
                             model: string | null;
                             /**
-                             * @description Model tokens the provider reported for this reply (null when it reported none)
+                             * @description The model name the provider reported for its reply
+                             * @example offline
+                             */
+                            upstream_model: string | null;
+                            /**
+                             * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
                              * @example {
                              *       "prompt_tokens": 57,
+                             *       "cached_tokens": 0,
                              *       "completion_tokens": 12
                              *     }
                              */
                             usage: {
                                 /**
-                                 * @description Model tokens read: the prompt
+                                 * @description Model tokens read: the prompt, cached ones included
                                  * @example 57
                                  */
                                 prompt_tokens: number;
+                                /**
+                                 * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
+                                 * @example 0
+                                 */
+                                cached_tokens: number;
                                 /**
                                  * @description Model tokens written: the reply
                                  * @example 12
                                  */
                                 completion_tokens: number;
                             } | null;
+                            /**
+                             * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
+                             * @example provider
+                             */
+                            usage_source: "provider" | "estimated" | "none" | null;
                         }[];
                         /**
                          * @description Pass as `cursor` for the next page; null on the last page
