@@ -77,8 +77,8 @@ export type ProblemExtensions = Record<string, unknown>
 const ValidationFailedBase = apiError('validation_failed', 'The request %s is invalid: %s', 400)
 
 /**
- * A request whose parts each passed their schema but that breaks a rule between them (a range that ends before it
- * starts), answered as the schema's own validation problems are.
+ * A request whose fields each passed their schema but break a rule the schema cannot state (a range that ends before
+ * it starts, a cursor of another report), answered as the schema's own validation problems are.
  */
 export function validationFailed(location: string, errors: { pointer: string; message: string }[]) {
   const summary = errors.map(({ pointer, message }) => `${pointer} ${message}`).join('; ')

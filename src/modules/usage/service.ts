@@ -48,9 +48,9 @@ export async function adminUsageReport(store: UsageStore & AccountStore, query: 
 }
 
 /** A page of groups over the days asked for; the cursor holds the grouping and the last group's key. */
-async function usageReport(store: UsageStore, request: ReportRequest, now = Date.now()): Promise<UsageReport> {
+async function usageReport(store: UsageStore, request: ReportRequest): Promise<UsageReport> {
   const { groupBy, userId, cursor, limit = DEFAULT_PAGE_SIZE } = request
-  const { fromDay, toDay } = reportDays(request.from, request.to, Math.floor(now / DAY_MS))
+  const { fromDay, toDay } = reportDays(request.from, request.to, Math.floor(Date.now() / DAY_MS))
   const rules = GROUPINGS[groupBy] as GroupingRules<UsageGrouping>
   const after = cursor === undefined ? undefined : keyOfCursor(groupBy, rules, cursor)
   const groups = await store.listUsage({ groupBy, userId, fromDay, toDay, after, limit: limit + 1 })
