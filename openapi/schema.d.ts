@@ -412,6 +412,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/usage/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report your usage per day or per model
+         * @description What your answered messages used and cost over a range of days (UTC; this month by default), summed per day or per model; refunded messages are not counted. A day, model or user without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
+         */
+        get: operations["getUsageReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/usage/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report everyone’s usage per user, model or day
+         * @description What answered messages used and cost over a range of days (UTC; this month by default), summed per user (in the order they registered), per model or per day, for every user or the one named. A day, model or user without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
+         */
+        get: operations["adminGetUsageReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/users/": {
         parameters: {
             query?: never;
@@ -4009,6 +4049,522 @@ export interface operations {
                      *       "status": 401,
                      *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getUsageReport: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The first day counted (UTC), `YYYY-MM-DD`. Default: the first day of the month of `to`, or of this month
+                 * @example 2026-12-01
+                 */
+                from?: string;
+                /**
+                 * @description The last day counted (UTC), included; at most 365 days after `from`. Default: the last day of the month of `from`, or of this month
+                 * @example 2026-12-31
+                 */
+                to?: string;
+                /**
+                 * @description One row per day with usage, or per model
+                 * @example day
+                 */
+                group_by?: "day" | "model";
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example ZGF5OjIwNzkw
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report, as JSON or (with `Accept: text/csv`) as CSV */
+            200: {
+                headers: {
+                    /** @description The next page, as `<URL>; rel="next"` (CSV only; absent on the last page) */
+                    link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-12-01",
+                     *       "to": "2026-12-31",
+                     *       "group_by": "day",
+                     *       "items": [
+                     *         {
+                     *           "day": "2026-12-01",
+                     *           "requests": 42,
+                     *           "prompt_tokens": 29400,
+                     *           "cached_tokens": 7000,
+                     *           "completion_tokens": 12600,
+                     *           "credits": 4300
+                     *         }
+                     *       ],
+                     *       "next_cursor": "ZGF5OjIwNzkw"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: date
+                         * @description The first day counted (UTC)
+                         * @example 2026-12-01
+                         */
+                        from: string;
+                        /**
+                         * Format: date
+                         * @description The last day counted (UTC), included
+                         * @example 2026-12-31
+                         */
+                        to: string;
+                        /**
+                         * @description What each row sums over
+                         * @default day
+                         * @example day
+                         * @enum {string}
+                         */
+                        group_by: "day" | "model";
+                        /** @description One row per group in key order: days ascending, models and usernames by code point */
+                        items: ({
+                            /**
+                             * Format: date
+                             * @description The day (UTC)
+                             * @example 2026-12-01
+                             */
+                            day: string;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * @description The model picked (null for messages from before models could be picked)
+                             * @example small
+                             */
+                            model: string | null;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        })[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example ZGF5OjIwNzkw
+                         */
+                        next_cursor: string | null;
+                    };
+                    /**
+                     * @example day,requests,prompt_tokens,cached_tokens,completion_tokens,credits
+                     *     2026-12-01,42,29400,7000,12600,4300
+                     */
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminGetUsageReport: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The first day counted (UTC), `YYYY-MM-DD`. Default: the first day of the month of `to`, or of this month
+                 * @example 2026-12-01
+                 */
+                from?: string;
+                /**
+                 * @description The last day counted (UTC), included; at most 365 days after `from`. Default: the last day of the month of `from`, or of this month
+                 * @example 2026-12-31
+                 */
+                to?: string;
+                /**
+                 * @description One row per user with usage, per model, or per day with usage
+                 * @example user
+                 */
+                group_by?: "user" | "model" | "day";
+                /**
+                 * @description Only this user’s usage (matched regardless of case); 404 when there is no such user
+                 * @example alice
+                 */
+                username?: string;
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example ZGF5OjIwNzkw
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report, as JSON or (with `Accept: text/csv`) as CSV */
+            200: {
+                headers: {
+                    /** @description The next page, as `<URL>; rel="next"` (CSV only; absent on the last page) */
+                    link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-12-01",
+                     *       "to": "2026-12-31",
+                     *       "group_by": "user",
+                     *       "items": [
+                     *         {
+                     *           "username": "alice",
+                     *           "requests": 42,
+                     *           "prompt_tokens": 29400,
+                     *           "cached_tokens": 7000,
+                     *           "completion_tokens": 12600,
+                     *           "credits": 4300
+                     *         }
+                     *       ],
+                     *       "next_cursor": "ZGF5OjIwNzkw"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: date
+                         * @description The first day counted (UTC)
+                         * @example 2026-12-01
+                         */
+                        from: string;
+                        /**
+                         * Format: date
+                         * @description The last day counted (UTC), included
+                         * @example 2026-12-31
+                         */
+                        to: string;
+                        /**
+                         * @description What each row sums over
+                         * @default user
+                         * @example user
+                         * @enum {string}
+                         */
+                        group_by: "user" | "model" | "day";
+                        /** @description One row per group in key order: days ascending, models and usernames by code point */
+                        items: ({
+                            /**
+                             * @description The username
+                             * @example alice
+                             */
+                            username: string;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * @description The model picked (null for messages from before models could be picked)
+                             * @example small
+                             */
+                            model: string | null;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * Format: date
+                             * @description The day (UTC)
+                             * @example 2026-12-01
+                             */
+                            day: string;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        })[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example ZGF5OjIwNzkw
+                         */
+                        next_cursor: string | null;
+                    };
+                    /**
+                     * @example day,requests,prompt_tokens,cached_tokens,completion_tokens,credits
+                     *     2026-12-01,42,29400,7000,12600,4300
+                     */
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];

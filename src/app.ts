@@ -30,6 +30,7 @@ import store from './plugins/store.js'
 import { installValidators } from './plugins/validation.js'
 import adminRoutes from './modules/admin/routes.js'
 import transactionRoutes from './modules/transactions/routes.js'
+import usageRoutes from './modules/usage/routes.js'
 import requireAdmin from './plugins/require-admin.js'
 
 const BODY_LIMIT_BYTES = 128 * 1024
@@ -113,6 +114,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   })
   await app.register(conversationRoutes)
   await app.register(transactionRoutes)
+  await app.register(usageRoutes)
   await app.register(adminRoutes, { limits, failedLogins: config.rateLimit.failedLogins })
   addMethodNotAllowedRoutes()
   return app

@@ -4,6 +4,7 @@ import type { HTTPMethods } from 'fastify'
 import t from 'tap'
 import type { App } from '../src/app.js'
 import { OPENAPI_PATH } from '../src/openapi-document.js'
+import { isCalendarDate } from '../src/plugins/validation.js'
 import { build } from './helper.js'
 
 interface MediaType {
@@ -43,12 +44,15 @@ const PROTECTED = [
   'logoutAll',
   'changePassword',
   'listTransactions',
+  'getUsageReport',
+  'listModels',
   'adminListUsers',
   'adminAdjustTokens',
   'adminListUserChats',
   'adminListUserTransactions',
   'adminUnlockUser',
-  'adminUpdateUser'
+  'adminUpdateUser',
+  'adminGetUsageReport'
 ]
 const PUBLIC = [
   'register',
@@ -182,6 +186,7 @@ t.test('every request and response body in the document has an example that its 
   // The app's own validator settings (Unicode patterns included), with the document's components as references.
   const ajv = new Ajv({ strict: false })
   ajv.addFormat('date-time', true)
+  ajv.addFormat('date', isCalendarDate)
   for (const [name, schema] of Object.entries(document.components.schemas)) {
     ajv.addSchema(schema, `#/components/schemas/${name}`)
   }

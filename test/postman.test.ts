@@ -29,12 +29,14 @@ t.test('the committed collection runs the flow in order, then the rest of the do
     'POST /api/chat_msg/',
     'GET /api/tokenbalance/',
     'GET /api/transactions/',
+    'GET /api/usage/',
     'GET /api/admin/users/',
     'POST /api/admin/users/:username/tokens/',
     'PATCH /api/admin/users/:username/',
     'GET /api/admin/users/:username/transactions/',
     'GET /api/admin/users/:username/chats/',
     'POST /api/admin/users/:username/unlock/',
+    'GET /api/admin/usage/',
     'GET /api/chats/',
     'GET /api/chats/:id/',
     'GET /api/conversations/',
@@ -48,7 +50,8 @@ t.test('the committed collection runs the flow in order, then the rest of the do
     'POST /api/token/',
     'POST /api/token/verify/',
     'POST /api/logout_all/',
-    'POST /api/token/blacklist/'
+    'POST /api/token/blacklist/',
+    'GET /api/models/'
   ])
 })
 

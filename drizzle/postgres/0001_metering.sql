@@ -19,7 +19,7 @@ ALTER TABLE "chats" ADD COLUMN "hold" bigint;--> statement-breakpoint
 UPDATE "chats" SET "hold" = "cost", "upstream_model" = "model", "cached_tokens" = CASE WHEN "prompt_tokens" IS NULL THEN NULL ELSE 0 END, "usage_source" = CASE WHEN "status" IN ('completed', 'incomplete') THEN (CASE WHEN "prompt_tokens" IS NULL THEN 'none' ELSE 'provider' END) END;--> statement-breakpoint
 ALTER TABLE "chats" ALTER COLUMN "hold" SET NOT NULL;--> statement-breakpoint
 ALTER TABLE "usage_daily" ADD CONSTRAINT "usage_daily_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "usage_daily_day" ON "usage_daily" USING btree ("day","user_id");--> statement-breakpoint
+CREATE INDEX "usage_daily_day_totals" ON "usage_daily" USING btree ("day","model","requests","prompt_tokens","cached_tokens","completion_tokens","credits");--> statement-breakpoint
 ALTER TABLE "chats" ADD CONSTRAINT "chats_cost_within_hold" CHECK ("chats"."cost" >= 0 and "chats"."cost" <= "chats"."hold");--> statement-breakpoint
 ALTER TABLE "chats" ADD CONSTRAINT "chats_usage_source_known" CHECK ("chats"."usage_source" in ('provider', 'estimated', 'none'));--> statement-breakpoint
 ALTER TABLE "ledger" ADD CONSTRAINT "ledger_reason_known" CHECK ("ledger"."reason" in ('signup', 'chat', 'settle', 'refund', 'grant', 'debit'));--> statement-breakpoint

@@ -11,7 +11,7 @@ CREATE TABLE `usage_daily` (
 	FOREIGN KEY (`user_id`) REFERENCES `users`(`id`) ON UPDATE no action ON DELETE cascade
 );
 --> statement-breakpoint
-CREATE INDEX `usage_daily_day` ON `usage_daily` (`day`,`user_id`);--> statement-breakpoint
+CREATE INDEX `usage_daily_day_totals` ON `usage_daily` (`day`,`model`,`requests`,`prompt_tokens`,`cached_tokens`,`completion_tokens`,`credits`);--> statement-breakpoint
 PRAGMA foreign_keys=OFF;--> statement-breakpoint
 CREATE TABLE `__new_chats` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,

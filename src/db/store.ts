@@ -21,7 +21,8 @@ export interface Store
     ChatHistoryStore,
     ConversationStore,
     IdempotencyStore,
-    LedgerStore {
+    LedgerStore,
+    UsageStore {
   /** Whether the database answers and has every migration this build ships; never throws. */
   checkReadiness(): Promise<Readiness>
   close(): Promise<void>
@@ -174,6 +175,15 @@ export interface LedgerStore {
   listLedger(query: LedgerPageQuery): Promise<StoredLedgerEntry[]>
   /** Checks users.tokens == sum(ledger.delta) and every balance_after against the row before it, in one snapshot. */
   auditLedger(): Promise<LedgerAudit>
+}
+
+/** Usage reports, read from the daily rollup that every settlement adds to (refunded chats were never counted). */
+export interface UsageStore {
+  /**
+   * Settled chats' usage over the UTC days [fromDay, toDay], summed per day, model or user, for one user or all, in
+   * key order, a keyset page at a time. One statement, so a page is one snapshot of the rollup.
+   */
+  listUsage<Grouping extends UsageGrouping>(query: UsageQuery<Grouping>): Promise<UsageGroup<Grouping>[]>
 }
 
 export interface StoreOptions {
@@ -415,6 +425,42 @@ export type IdempotencyOutcome =
   | { state: 'in_progress' }
   | { state: 'mismatch' }
   | { state: 'replay'; response: StoredResponse }
+
+// Usage reports
+
+export type UsageGrouping = 'day' | 'model' | 'user'
+
+/**
+ * What a usage group is keyed by, in the order pages come in: a day (`floor(epoch ms / DAY_MS)`), a model id in code
+ * point order ('' for chats from before metering that named no model), or a user id.
+ */
+export type UsageKey<Grouping extends UsageGrouping> = Grouping extends 'model' ? string : number
+
+export type UsageQuery<Grouping extends UsageGrouping> = {
+  groupBy: Grouping
+  /** Only this user's usage; every user's without it. */
+  userId: number | undefined
+  /** The first and last day counted, both included. */
+  fromDay: number
+  toDay: number
+  /** Keyset position: the key of the last group of the previous page. */
+  after: UsageKey<Grouping> | undefined
+  limit: number
+}
+
+/** Sums over settled chats: `promptTokens` includes `cachedTokens`; `credits` is what the chats cost. */
+export interface UsageTotals {
+  requests: number
+  promptTokens: number
+  cachedTokens: number
+  completionTokens: number
+  credits: number
+}
+
+/** One group of a usage report; a group by user also has the user's name. */
+export type UsageGroup<Grouping extends UsageGrouping> = UsageTotals & {
+  key: UsageKey<Grouping>
+} & (Grouping extends 'user' ? { username: string } : unknown)
 
 // Accounts and the ledger
 

@@ -9,6 +9,13 @@ const sharedOptions = {
   strict: false
 } as const
 
+/** A calendar date as RFC 3339 writes it (`2026-12-01`) that exists: February has no 30th. */
+export function isCalendarDate(text: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false
+  const date = new Date(`${text}T00:00:00Z`)
+  return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text)
+}
+
 /**
  * JSON bodies are validated exactly as sent: no type coercion, unknown properties rejected by the schemas.
  * Path parameters and query strings arrive as text, so only they are coerced.
@@ -16,6 +23,9 @@ const sharedOptions = {
 export function installValidators(app: FastifyInstance) {
   const body = new Ajv({ ...sharedOptions, coerceTypes: false })
   const text = new Ajv({ ...sharedOptions, coerceTypes: 'array' })
-  for (const ajv of [body, text]) ajv.addFormat('date-time', true)
+  for (const ajv of [body, text]) {
+    ajv.addFormat('date-time', true)
+    ajv.addFormat('date', isCalendarDate)
+  }
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? body : text).compile(schema))
 }

@@ -28,6 +28,7 @@ export const FLOW: FlowStep[] = [
   },
   { operationId: 'getTokenBalance' },
   { operationId: 'listTransactions' },
+  { operationId: 'getUsageReport' },
   // The collection's user is no administrator: the admin API must refuse it.
   { operationId: 'adminListUsers', expectStatus: 403 },
   { operationId: 'adminAdjustTokens', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
@@ -35,6 +36,7 @@ export const FLOW: FlowStep[] = [
   { operationId: 'adminListUserTransactions', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
   { operationId: 'adminListUserChats', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
   { operationId: 'adminUnlockUser', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
+  { operationId: 'adminGetUsageReport', expectStatus: 403 },
   { operationId: 'listChats' },
   { operationId: 'getChat', pathVariables: { id: '{{chatId}}' } },
   { operationId: 'listConversations' },

@@ -74,6 +74,18 @@ const UpstreamBusyError = apiError('upstream_busy', 'The AI provider is over cap
 
 export type ProblemExtensions = Record<string, unknown>
 
+const ValidationFailedBase = apiError('validation_failed', 'The request %s is invalid: %s', 400)
+
+/**
+ * A request whose fields each passed their schema but break a rule the schema cannot state (a range that ends before
+ * it starts, a cursor of another report), answered as the schema's own validation problems are.
+ */
+export function validationFailed(location: string, errors: { pointer: string; message: string }[]) {
+  const summary = errors.map(({ pointer, message }) => `${pointer} ${message}`).join('; ')
+  const extensions = { errors: errors.map(({ pointer, message }) => ({ pointer, location, message })) }
+  return Object.assign(new ValidationFailedBase(location, summary), { extensions })
+}
+
 const ModelNotAllowedBase = apiError(
   'model_not_allowed',
   'No model "%s" is offered here; GET /api/models/ lists the models you may use',

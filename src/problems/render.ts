@@ -67,6 +67,9 @@ function pointerOf(issue: ValidationIssue): string {
 function messageOf(issue: ValidationIssue): string {
   if (issue.keyword === 'required') return 'is required'
   if (issue.keyword === 'additionalProperties') return 'is not an allowed property'
+  if (issue.keyword === 'enum') {
+    return `must be one of ${(issue.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`
+  }
   const excluded = issue.keyword === 'not' ? (issue.schema as { const?: unknown }).const : undefined
   if (excluded !== undefined) return `must not be ${JSON.stringify(excluded)}`
   if (issue.keyword === 'pattern' && issue.parentSchema?.description) {

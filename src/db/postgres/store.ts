@@ -13,6 +13,7 @@ import { revocationQueries } from './revocations.js'
 import * as schema from './schema.js'
 import { sessionQueries } from './sessions.js'
 import { withStorageFailures } from './storage-failures.js'
+import { usageReportQueries } from './usage-reports.js'
 import { userQueries } from './users.js'
 
 /**
@@ -38,7 +39,8 @@ export function createPostgresStore(database: PostgresDatabase): Store {
       ...chatHistoryQueries(db),
       ...conversationQueries(db),
       ...ledgerReads(db),
-      ...accountQueries(db)
+      ...accountQueries(db),
+      ...usageReportQueries(db)
     },
     migrated
   )

@@ -15,6 +15,7 @@ import { userQueries } from './users.js'
 import { accountQueries } from './accounts.js'
 import { ledgerReads } from './ledger-reads.js'
 import { ledgerWrites } from './ledger.js'
+import { usageReportQueries } from './usage-reports.js'
 import { isStorageFailure, withStorageFailures } from './storage-failures.js'
 import { createWriteBatcher } from './write-batch.js'
 
@@ -43,6 +44,7 @@ export function createSqliteStore(
     ...readinessQueries(db),
     ...ledgerReads(db),
     ...accountQueries(db, ledger),
+    ...usageReportQueries(db),
     close: async () => {
       await checkpointer?.stop()
       sqlite.close()
