@@ -45,7 +45,6 @@ const PROTECTED = [
   'changePassword',
   'listTransactions',
   'getUsageReport',
-  'listModels',
   'adminListUsers',
   'adminAdjustTokens',
   'adminListUserChats',
