@@ -72,7 +72,7 @@ export interface LedgerRow {
   id: number
   userId: number
   delta: number
-  reason: 'signup' | 'chat' | 'refund' | 'grant' | 'debit'
+  reason: 'signup' | 'chat' | 'settle' | 'refund' | 'grant' | 'debit'
   chatId: number | null
   actorId: number | null
   note: string | null
