@@ -1,0 +1,175 @@
+import { setTimeout as sleep } from 'node:timers/promises'
+import t, { type Test } from 'tap'
+import { collectEvents, openRawStream } from './event-stream-client.js'
+import type { Behaviour } from './fake-openai.js'
+import { assertProblem } from './helper.js'
+import {
+  assertBooksBalance,
+  balanceOf,
+  chat,
+  chatLedger,
+  estimatedCompletionOf,
+  estimatedPromptOf,
+  expectedCost,
+  expectedHold,
+  heldAndSettled,
+  MESSAGE,
+  onlyChat,
+  promptBoundOf,
+  setup,
+  SMALL,
+  streamChat
+} from './metering-setup.js'
+import type { StoredState } from './stored-state.js'
+
+const failuresBeforeText: Array<{
+  name: string
+  behaviour: Behaviour
+  status: number
+  code: string
+  retryAfter?: string
+  env?: Record<string, string>
+}> = [
+  { name: 'a 500 from the model', behaviour: { kind: 'fail', status: 500 }, status: 502, code: 'upstream_error' },
+  {
+    name: 'a 429 from the model',
+    behaviour: { kind: 'fail', status: 429, headers: { 'retry-after': '7' } },
+    status: 503,
+    code: 'upstream_busy',
+    retryAfter: '7'
+  },
+  {
+    name: 'a model that stalls past the time limit',
+    behaviour: { kind: 'stall' },
+    status: 504,
+    code: 'upstream_timeout',
+    env: { AI_TIMEOUT_MS: '300' }
+  }
+]
+
+for (const failure of failuresBeforeText) {
+  t.test(`${failure.name} before any text is refunded in full and records no usage`, async (t) => {
+    const { app, state, headers, fake } = await setup(t, failure.env)
+    fake.next(failure.behaviour)
+    const hold = expectedHold(SMALL, promptBoundOf(MESSAGE))
+
+    const response = await chat(app, headers, { message: MESSAGE })
+
+    assertProblem(t, response, {
+      status: failure.status,
+      code: failure.code,
+      instance: '/api/chat_msg/',
+      extensions: { refunded: true }
+    })
+    t.equal(response.headers['retry-after'], failure.retryAfter)
+    t.match(await onlyChat(state), { status: 'failed', hold, usageSource: null, promptTokens: null })
+    t.same(await chatLedger(state), [
+      { reason: 'chat', delta: -hold },
+      { reason: 'refund', delta: hold }
+    ])
+    t.equal(await balanceOf(app, headers), 4000)
+    t.same(await state.usageDaily(), [], 'a refunded chat is no usage')
+    await assertBooksBalance(t, app, state)
+  })
+
+  t.test(`${failure.name} before any text of a stream is refunded in full`, async (t) => {
+    const { app, state, access, headers, fake } = await setup(t, failure.env)
+    fake.next(failure.behaviour)
+
+    const events = await collectEvents(await streamChat(app, access, MESSAGE))
+
+    t.match(events, [{ event: 'error', data: { status: failure.status, code: failure.code, refunded: true } }])
+    t.match(await onlyChat(state), { status: 'failed', usageSource: null })
+    t.equal(await balanceOf(app, headers), 4000)
+    await assertBooksBalance(t, app, state)
+  })
+}
+
+/** The charge of a reply that broke off after `delivered`: the request, the estimated prompt and delivered text. */
+async function assertChargedForDelivered(t: Test, state: StoredState, delivered: string) {
+  const promptTokens = estimatedPromptOf(MESSAGE)
+  const completionTokens = estimatedCompletionOf(delivered)
+  const hold = expectedHold(SMALL, promptBoundOf(MESSAGE))
+  const cost = expectedCost(SMALL, { prompt: promptTokens, completion: completionTokens })
+  t.match(await onlyChat(state), {
+    status: 'incomplete',
+    response: delivered,
+    hold,
+    cost,
+    promptTokens,
+    cachedTokens: 0,
+    completionTokens,
+    usageSource: 'estimated'
+  })
+  t.same(await chatLedger(state), heldAndSettled(hold, cost))
+  return cost
+}
+
+t.test('a stream that breaks after some text is charged the request, the prompt and the text delivered', async (t) => {
+  const { app, state, access, headers, fake } = await setup(t)
+  fake.next({ kind: 'reset-after', chunks: ['Once ', 'upon '] })
+
+  const events = await collectEvents(await streamChat(app, access, MESSAGE))
+
+  t.same(
+    events.slice(0, 2).map((event) => event.data),
+    [{ text: 'Once ' }, { text: 'upon ' }]
+  )
+  t.match(events.at(-1), { event: 'error', data: { code: 'upstream_error', refunded: false } })
+  const cost = await assertChargedForDelivered(t, state, 'Once upon ')
+  t.equal(await balanceOf(app, headers), 4000 - cost)
+  await assertBooksBalance(t, app, state)
+})
+
+t.test('a client that leaves mid-stream aborts the model call and is charged for the text delivered', async (t) => {
+  const { app, state, access, headers, fake } = await setup(t)
+  fake.next({ kind: 'stall-after', chunks: ['Once '] })
+  const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' })
+
+  const stream = await openRawStream(
+    `${baseUrl}/api/chat_msg/`,
+    { authorization: `Bearer ${access}`, accept: 'text/event-stream' },
+    { message: MESSAGE }
+  )
+  t.match(await stream.textUntil('event: delta'), 'data: {"text":"Once "}')
+  stream.disconnect()
+  await fake.received[0]!.aborted
+  while ((await state.countChats('pending')) > 0) await sleep(5)
+
+  const cost = await assertChargedForDelivered(t, state, 'Once ')
+  t.equal(await balanceOf(app, headers), 4000 - cost)
+  await assertBooksBalance(t, app, state)
+})
+
+t.test('a provider that reports more than the bound is charged the hold, logged at warn and counted', async (t) => {
+  const logLines: string[] = []
+  const { app, state, headers, fake } = await setup(t, { LOG_LEVEL: 'warn' }, logLines)
+  const usage = { prompt_tokens: 100_000, completion_tokens: 1024, total_tokens: 101_024 }
+  fake.next({ kind: 'answer', text: 'Paris.', usage })
+  const hold = expectedHold(SMALL, promptBoundOf(MESSAGE))
+  t.ok(expectedCost(SMALL, { prompt: 100_000, completion: 1024 }) > hold, 'the report costs more than the hold')
+
+  const response = await chat(app, headers, { message: MESSAGE })
+
+  t.match(response.json(), {
+    cost: hold,
+    usage: { prompt_tokens: 100_000, completion_tokens: 1024 },
+    usage_source: 'provider',
+    remaining_tokens: 4000 - hold
+  })
+  t.match(await onlyChat(state), { hold, cost: hold, promptTokens: 100_000, usageSource: 'provider' })
+  t.same(await chatLedger(state), [{ reason: 'chat', delta: -hold }], 'nothing to credit back')
+  const warnings = logLines.map((line) => JSON.parse(line)).filter((line) => line.level === 40)
+  t.match(warnings, [
+    {
+      msg: 'the provider reported more tokens than the hold covers; charging the hold',
+      chatId: 1,
+      model: 'small',
+      hold,
+      usage: { source: 'provider', promptTokens: 100_000, completionTokens: 1024 }
+    }
+  ])
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(metrics, /^chat_usage_over_hold_total\{model="small"\} 1$/m)
+  await assertBooksBalance(t, app, state)
+})
