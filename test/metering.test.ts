@@ -1,6 +1,6 @@
 import t from 'tap'
 import { collectEvents } from './event-stream-client.js'
-import { FAKE_MODEL } from './fake-openai.js'
+import { FAKE_MODEL, type Usage } from './fake-openai.js'
 import { assertProblem, build, signUp } from './helper.js'
 import {
   assertBooksBalance,
@@ -202,6 +202,48 @@ for (const streamed of [false, true]) {
     await assertBooksBalance(t, app, state)
   })
 }
+
+const unpriceableUsages = {
+  'no prompt_tokens': { completion_tokens: 7, total_tokens: 7 },
+  'fractional prompt_tokens': { prompt_tokens: 20.5, completion_tokens: 7, total_tokens: 27.5 },
+  'negative completion_tokens': { prompt_tokens: 21, completion_tokens: -7, total_tokens: 14 }
+}
+
+for (const [name, usage] of Object.entries(unpriceableUsages)) {
+  t.test(`a reply whose usage has ${name} is charged an estimate, not refunded`, async (t) => {
+    const { app, state, headers, fake } = await setup(t)
+    fake.next({ kind: 'answer', text: 'Paris.', usage: usage as unknown as Usage })
+    const cost = expectedCost(SMALL, {
+      prompt: estimatedPromptOf(MESSAGE),
+      completion: estimatedCompletionOf('Paris.')
+    })
+
+    const response = await chat(app, headers, { message: MESSAGE })
+
+    t.equal(response.statusCode, 201)
+    t.match(response.json(), { status: 'completed', cost, usage_source: 'estimated' })
+    t.same(await chatLedger(state), heldAndSettled(expectedHold(SMALL, promptBoundOf(MESSAGE)), cost))
+    await assertBooksBalance(t, app, state)
+  })
+}
+
+t.test('cached tokens reported beyond the prompt count as the whole prompt cached', async (t) => {
+  const { app, state, headers, fake } = await setup(t)
+  const usage = {
+    prompt_tokens: 10,
+    completion_tokens: 2,
+    total_tokens: 12,
+    prompt_tokens_details: { cached_tokens: 20 }
+  }
+  fake.next({ kind: 'answer', text: 'Paris.', usage })
+  const cost = expectedCost(SMALL, { prompt: 10, cached: 10, completion: 2 })
+
+  const response = await chat(app, headers, { message: MESSAGE })
+
+  t.match(response.json(), { cost, usage: { prompt_tokens: 10, cached_tokens: 10, completion_tokens: 2 } })
+  t.match(await state.usageDaily(), [{ promptTokens: 10, cachedTokens: 10 }])
+  await assertBooksBalance(t, app, state)
+})
 
 t.test('a reply that reports zero usage is charged as reported: the request price alone', async (t) => {
   const { app, state, headers, fake } = await setup(t)
