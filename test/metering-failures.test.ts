@@ -1,3 +1,4 @@
+import { request as httpRequest } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
 import { collectEvents, openRawStream } from './event-stream-client.js'
@@ -105,19 +106,59 @@ async function assertChargedForDelivered(t: Test, state: StoredState, delivered:
   return cost
 }
 
-t.test('a stream that breaks after some text is charged the request, the prompt and the text delivered', async (t) => {
-  const { app, state, access, headers, fake } = await setup(t)
-  fake.next({ kind: 'reset-after', chunks: ['Once ', 'upon '] })
+const breaksAfterText: Array<{ name: string; behaviour: Behaviour; code: string }> = [
+  { name: 'breaks', behaviour: { kind: 'reset-after', chunks: ['Once ', 'upon '] }, code: 'upstream_error' },
+  {
+    name: 'goes quiet past the time limit',
+    behaviour: { kind: 'stall-after', chunks: ['Once ', 'upon '] },
+    code: 'upstream_timeout'
+  }
+]
 
-  const events = await collectEvents(await streamChat(app, access, MESSAGE))
+for (const broken of breaksAfterText) {
+  t.test(
+    `a stream that ${broken.name} after some text is charged the request, the prompt and the text delivered`,
+    async (t) => {
+      const { app, state, access, headers, fake } = await setup(t, { AI_TIMEOUT_MS: '300' })
+      fake.next(broken.behaviour)
 
-  t.same(
-    events.slice(0, 2).map((event) => event.data),
-    [{ text: 'Once ' }, { text: 'upon ' }]
+      const events = await collectEvents(await streamChat(app, access, MESSAGE))
+
+      t.same(
+        events.slice(0, 2).map((event) => event.data),
+        [{ text: 'Once ' }, { text: 'upon ' }]
+      )
+      t.match(events.at(-1), { event: 'error', data: { code: broken.code, refunded: false } })
+      const cost = await assertChargedForDelivered(t, state, 'Once upon ')
+      t.equal(await balanceOf(app, headers), 4000 - cost)
+      await assertBooksBalance(t, app, state)
+    }
   )
-  t.match(events.at(-1), { event: 'error', data: { code: 'upstream_error', refunded: false } })
-  const cost = await assertChargedForDelivered(t, state, 'Once upon ')
-  t.equal(await balanceOf(app, headers), 4000 - cost)
+}
+
+t.test('a client that leaves a plain request aborts the model call and is refunded', async (t) => {
+  const { app, state, access, headers, fake } = await setup(t)
+  fake.next({ kind: 'stall' })
+  const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' })
+
+  const request = httpRequest(`${baseUrl}/api/chat_msg/`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${access}`, 'content-type': 'application/json' }
+  })
+  request.on('error', () => {})
+  request.end(JSON.stringify({ message: MESSAGE }))
+  while (fake.received.length === 0) await sleep(5)
+  request.destroy()
+  await fake.received[0]!.aborted
+  while ((await state.countChats('pending')) > 0) await sleep(5)
+
+  const hold = expectedHold(SMALL, promptBoundOf(MESSAGE))
+  t.match(await onlyChat(state), { status: 'failed', failureReason: /client disconnected/, usageSource: null })
+  t.same(await chatLedger(state), [
+    { reason: 'chat', delta: -hold },
+    { reason: 'refund', delta: hold }
+  ])
+  t.equal(await balanceOf(app, headers), 4000)
   await assertBooksBalance(t, app, state)
 })
 

@@ -81,14 +81,15 @@ export function expectedHold(prices: Prices, promptBound: number, maxTokens = pr
   return Number(prices.request + ceilDiv(BigInt(promptBound) * input + BigInt(maxTokens) * prices.output, PER_CREDIT))
 }
 
-/** The system prompt and one message: 8 tokens a request, and each message's UTF-8 bytes plus 8. */
-export function promptBoundOf(message: string) {
-  return 8 + (Buffer.byteLength(SYSTEM_PROMPT) + 8) + (Buffer.byteLength(message) + 8)
+/** The system prompt and these turns: 8 tokens a request, and each message's UTF-8 bytes plus 8. */
+export function promptBoundOf(...turns: string[]) {
+  return [SYSTEM_PROMPT, ...turns].reduce((bound, content) => bound + Buffer.byteLength(content) + 8, 8)
 }
 
 /** o200k_base: 3 tokens a request, each message's tokens plus 3; never above the bound. */
-export function estimatedPromptOf(message: string) {
-  return Math.min(3 + (countTokens(SYSTEM_PROMPT) + 3) + (countTokens(message) + 3), promptBoundOf(message))
+export function estimatedPromptOf(...turns: string[]) {
+  const estimate = [SYSTEM_PROMPT, ...turns].reduce((tokens, content) => tokens + countTokens(content) + 3, 3)
+  return Math.min(estimate, promptBoundOf(...turns))
 }
 
 export function estimatedCompletionOf(text: string) {
@@ -120,7 +121,11 @@ export async function setup(t: Test, env: Record<string, string> = {}, logLines?
   return { ...built, ...user, fake }
 }
 
-export function chat(app: App, headers: Record<string, string>, payload: { message: string; model?: string }) {
+export function chat(
+  app: App,
+  headers: Record<string, string>,
+  payload: { message: string; model?: string; conversation_id?: number }
+) {
   return app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload })
 }
 

@@ -18,7 +18,8 @@ import {
   promptBoundOf,
   setup,
   SMALL,
-  streamChat
+  streamChat,
+  SYSTEM_PROMPT
 } from './metering-setup.js'
 
 t.test('GET /api/models/ lists every model with its prices, and the default', async (t) => {
@@ -157,6 +158,22 @@ t.test('a message that names a model is sent to its upstream and charged at its 
   t.match(await onlyChat(state), { model: 'large', hold, cost })
   t.same(await chatLedger(state), heldAndSettled(hold, cost))
   t.match(await state.usageDaily(), [{ model: 'large', requests: 1, credits: cost }])
+  await assertBooksBalance(t, app, state)
+})
+
+t.test('the hold of a message in a conversation bounds its earlier turns too', async (t) => {
+  const { app, state, headers, fake } = await setup(t)
+  const first = (await chat(app, headers, { message: MESSAGE })).json()
+  const followUp = 'And of Spain?'
+
+  await chat(app, headers, { message: followUp, conversation_id: first.conversation_id })
+
+  t.same(
+    fake.received[1]!.body.messages.map((turn) => turn.content),
+    [SYSTEM_PROMPT, MESSAGE, first.response, followUp]
+  )
+  const hold = expectedHold(SMALL, promptBoundOf(MESSAGE, first.response, followUp))
+  t.match(await state.chats(), [{}, { hold }])
   await assertBooksBalance(t, app, state)
 })
 
