@@ -182,35 +182,58 @@ t.test('a client that leaves mid-stream aborts the model call and is charged for
   await assertBooksBalance(t, app, state)
 })
 
-t.test('a provider that reports more than the bound is charged the hold, logged at warn and counted', async (t) => {
-  const logLines: string[] = []
-  const { app, state, headers, fake } = await setup(t, { LOG_LEVEL: 'warn' }, logLines)
-  const usage = { prompt_tokens: 100_000, completion_tokens: 1024, total_tokens: 101_024 }
-  fake.next({ kind: 'answer', text: 'Paris.', usage })
-  const hold = expectedHold(SMALL, promptBoundOf(MESSAGE))
-  t.ok(expectedCost(SMALL, { prompt: 100_000, completion: 1024 }) > hold, 'the report costs more than the hold')
+const PROMPT_BOUND = promptBoundOf(MESSAGE)
+const reports = [
+  { name: 'costs more than the hold', prompt: 100_000, completion: 1024, flagged: true },
+  { name: 'reads more prompt tokens than the bound', prompt: PROMPT_BOUND + 1, completion: 7, flagged: true },
+  { name: 'writes more tokens than max_tokens', prompt: 21, completion: SMALL.maxTokens + 1, flagged: true },
+  { name: 'reaches the bounds exactly', prompt: PROMPT_BOUND, completion: SMALL.maxTokens, flagged: false }
+]
 
-  const response = await chat(app, headers, { message: MESSAGE })
+for (const report of reports) {
+  const flagged = report.flagged ? 'logged at warn and counted' : 'not flagged'
+  t.test(`a provider's report that ${report.name} is charged at most the hold, ${flagged}`, async (t) => {
+    const logLines: string[] = []
+    const { app, state, headers, fake } = await setup(t, { LOG_LEVEL: 'warn' }, logLines)
+    const { prompt, completion } = report
+    fake.next({
+      kind: 'answer',
+      text: 'Paris.',
+      usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }
+    })
+    const hold = expectedHold(SMALL, PROMPT_BOUND)
+    const cost = Math.min(expectedCost(SMALL, { prompt, completion }), hold)
 
-  t.match(response.json(), {
-    cost: hold,
-    usage: { prompt_tokens: 100_000, completion_tokens: 1024 },
-    usage_source: 'provider',
-    remaining_tokens: 4000 - hold
-  })
-  t.match(await onlyChat(state), { hold, cost: hold, promptTokens: 100_000, usageSource: 'provider' })
-  t.same(await chatLedger(state), [{ reason: 'chat', delta: -hold }], 'nothing to credit back')
-  const warnings = logLines.map((line) => JSON.parse(line)).filter((line) => line.level === 40)
-  t.match(warnings, [
-    {
-      msg: 'the provider reported more tokens than the hold covers; charging the hold',
-      chatId: 1,
-      model: 'small',
-      hold,
-      usage: { source: 'provider', promptTokens: 100_000, completionTokens: 1024 }
+    const response = await chat(app, headers, { message: MESSAGE })
+
+    t.match(response.json(), {
+      cost,
+      usage: { prompt_tokens: prompt, completion_tokens: completion },
+      usage_source: 'provider',
+      remaining_tokens: 4000 - cost
+    })
+    t.match(await onlyChat(state), { hold, cost, promptTokens: prompt, usageSource: 'provider' })
+    t.same(await chatLedger(state), heldAndSettled(hold, cost))
+    const warnings = logLines.map((line) => JSON.parse(line)).filter((line) => line.level === 40)
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    if (report.flagged) {
+      t.match(warnings, [
+        {
+          msg: 'the provider reported more tokens than the hold assumed; charged at most the hold',
+          chatId: 1,
+          model: 'small',
+          usage: { source: 'provider', promptTokens: prompt, completionTokens: completion },
+          promptBound: PROMPT_BOUND,
+          maxTokens: SMALL.maxTokens,
+          hold,
+          cost
+        }
+      ])
+      t.match(metrics, /^chat_usage_over_hold_total\{model="small"\} 1$/m)
+    } else {
+      t.same(warnings, [])
+      t.notMatch(metrics, /^chat_usage_over_hold_total\{/m)
     }
-  ])
-  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
-  t.match(metrics, /^chat_usage_over_hold_total\{model="small"\} 1$/m)
-  await assertBooksBalance(t, app, state)
-})
+    await assertBooksBalance(t, app, state)
+  })
+}
