@@ -91,6 +91,16 @@ t.test('a reply holds its worst case, then settles to the usage the provider rep
   t.match(await state.usageDaily(), [
     { model: 'small', requests: 1, promptTokens: 30, cachedTokens: 0, completionTokens: 12, credits: cost }
   ])
+  const settled = { model: 'small', cost, usage_source: 'provider' }
+  const transactions = await app.inject({ method: 'GET', url: '/api/transactions/', headers })
+  t.match(transactions.json().items, [
+    { reason: 'settle', delta: hold - cost, balance_after: 4000 - cost, chat: settled },
+    { reason: 'chat', delta: -hold, balance_after: 4000 - hold, chat: settled },
+    { reason: 'signup', chat: null }
+  ])
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(metrics, new RegExp(`^chat_tokens_charged_total ${hold}$`, 'm'), 'the hold is counted as charged')
+  t.match(metrics, new RegExp(`^chat_tokens_refunded_total ${hold - cost}$`, 'm'), 'and its unused part as refunded')
   await assertBooksBalance(t, app, state)
 })
 
