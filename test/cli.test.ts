@@ -411,6 +411,36 @@ t.test('verify-ledger finds a missing ledger row and a grant written without one
   t.match(out.text, /\nchain    alice: ledger entry 2 says balance 4500, but 0 \+ 500 is 500\n/)
 })
 
+t.test('verify-ledger reports a chat whose cost is not what its ledger rows charge', async (t) => {
+  const { app, state, databaseUrl } = await build(t)
+  const { headers } = await signUp(app, 'alice')
+  await app.inject({ method: 'POST', url: '/api/chat_msg/', headers, payload: { message: 'Hello' } })
+  await state.tamper.setChatCost((await state.chats())[0]!.id, 60)
+
+  t.same(await cli(databaseUrl, ['verify-ledger']), {
+    code: 1,
+    stdout: [
+      'charge   alice: chat 1 cost 60 but its ledger rows charge 100',
+      'ledger inconsistent, 1 mismatch: 1 user and 2 entries checked',
+      ''
+    ].join('\n'),
+    stderr: 'error: the ledger does not match the balances\n'
+  })
+})
+
+t.test('verify-ledger describes a chat charged more than its hold', async (t) => {
+  // The schema refuses such a row on every backend, so the audit's finding is given rather than planted.
+  const { app } = await build(t)
+  const overHold = { kind: 'over_hold', username: 'alice', chatId: 7, hold: 64, cost: 70 } as const
+  const store = { ...app.store, auditLedger: async () => ({ users: 1, entries: 2, mismatches: [overHold] }) }
+  const out = new Collected()
+  t.equal(await verifyLedger({ store, config: testConfig(), out }), 1)
+  t.equal(
+    out.text,
+    'hold     alice: chat 7 cost 70, more than its hold 64\nledger inconsistent, 1 mismatch: 1 user and 2 entries checked\n'
+  )
+})
+
 t.test('bad arguments exit with code 2, a message on stderr, and never open the database', async (t) => {
   const databaseUrl = tempDatabase(t)
   const cases: [string[], RegExp][] = [

@@ -4,25 +4,43 @@ import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Test } from 'tap'
 
-/** What the fake model does with the next request; unscripted requests are answered with `DEFAULT_ANSWER`. */
+/** The usage object of an OpenAI reply; `prompt_tokens` includes `prompt_tokens_details.cached_tokens`. */
+export interface Usage {
+  prompt_tokens: number
+  completion_tokens: number
+  total_tokens: number
+  prompt_tokens_details?: { cached_tokens: number }
+}
+
+/**
+ * What the fake model does with the next request; unscripted requests are answered with `DEFAULT_ANSWER`. A reply
+ * reports `usage` (`USAGE` unless given; `null`: no usage at all); a stream sends it in a last chunk, and only when
+ * the request asked for it with `stream_options.include_usage`, as OpenAI does.
+ */
 export type Behaviour =
-  | { kind: 'answer'; text: string; delayMs?: number }
-  | { kind: 'stream'; chunks: string[]; delayMs?: number }
+  | { kind: 'answer'; text: string; delayMs?: number; usage?: Usage | null }
+  | { kind: 'stream'; chunks: string[]; delayMs?: number; usage?: Usage | null }
   | { kind: 'stall' }
   /** Answers with `text` once the test calls `releaseHeld()`. */
-  | { kind: 'hold'; text: string }
+  | { kind: 'hold'; text: string; usage?: Usage | null }
   | { kind: 'stall-after'; chunks: string[] }
   | { kind: 'reset-after'; chunks: string[] }
   | { kind: 'fail'; status: number; headers?: Record<string, string> }
 
 export interface ReceivedRequest {
-  body: { model: string; messages: { role: string; content: string }[]; stream?: boolean; max_tokens?: number }
+  body: {
+    model: string
+    messages: { role: string; content: string }[]
+    stream?: boolean
+    stream_options?: { include_usage?: boolean }
+    max_tokens?: number
+  }
   /** Resolves when the client closed the connection before the answer was complete. */
   aborted: Promise<void>
 }
 
 export const DEFAULT_ANSWER = 'The capital of France is Paris.'
-export const USAGE = { prompt_tokens: 21, completion_tokens: 7, total_tokens: 28 }
+export const USAGE: Usage = { prompt_tokens: 21, completion_tokens: 7, total_tokens: 28 }
 const MODEL = 'fake-model-2026'
 
 /** An OpenAI-compatible Chat Completions server on loopback, scriptable request by request. */
@@ -77,20 +95,26 @@ export class FakeOpenAi {
     if (behaviour.kind === 'answer' || behaviour.kind === 'hold') {
       if (behaviour.kind === 'hold') await this.held
       else if (behaviour.delayMs) await sleep(behaviour.delayMs)
-      if (body.stream) return this.streamChunks(response, [behaviour.text])
+      if (body.stream) return this.streamChunks(response, body, [behaviour.text], reported(behaviour))
       response.writeHead(200, { 'content-type': 'application/json' })
-      response.end(JSON.stringify(completion(behaviour.text)))
+      response.end(JSON.stringify(completion(behaviour.text, reported(behaviour))))
       return
     }
     const { kind, chunks: pieces } = behaviour
-    if (kind === 'stream') return this.streamChunks(response, pieces, behaviour.delayMs)
+    if (kind === 'stream') return this.streamChunks(response, body, pieces, reported(behaviour), behaviour.delayMs)
     this.startStream(response)
     for (const piece of pieces) this.writeChunk(response, chunk({ content: piece }))
     // A moment's pause lets the chunks reach the client before the connection is torn down.
     if (kind === 'reset-after') setTimeout(() => response.socket?.destroy(), 50)
   }
 
-  private async streamChunks(response: ServerResponse, pieces: string[], delayMs = 0) {
+  private async streamChunks(
+    response: ServerResponse,
+    body: ReceivedRequest['body'],
+    pieces: string[],
+    usage: Usage | null,
+    delayMs = 0
+  ) {
     this.startStream(response)
     for (const piece of pieces) {
       if (delayMs) await sleep(delayMs)
@@ -98,7 +122,7 @@ export class FakeOpenAi {
       this.writeChunk(response, chunk({ content: piece }))
     }
     this.writeChunk(response, { ...chunk({}), choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })
-    this.writeChunk(response, { ...chunk({}), choices: [], usage: USAGE })
+    if (usage && body.stream_options?.include_usage) this.writeChunk(response, { ...chunk({}), choices: [], usage })
     response.end('data: [DONE]\n\n')
   }
 
@@ -111,14 +135,18 @@ export class FakeOpenAi {
   }
 }
 
-function completion(text: string) {
+function reported(behaviour: { usage?: Usage | null }): Usage | null {
+  return behaviour.usage === undefined ? USAGE : behaviour.usage
+}
+
+function completion(text: string, usage: Usage | null) {
   return {
     id: 'chatcmpl-fake',
     object: 'chat.completion',
     created: 1795472049,
     model: MODEL,
     choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
-    usage: USAGE
+    ...(usage ? { usage } : {})
   }
 }
 

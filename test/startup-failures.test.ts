@@ -5,11 +5,11 @@ import t from 'tap'
 import { TEST_ENV } from './helper.js'
 
 /** Runs `src/server.ts` through bash (so that a test can set ulimits first) and gathers what it says and its status. */
-function startServer(databaseUrl: string, bashPrelude = '') {
+function startServer(databaseUrl: string, bashPrelude = '', env: Record<string, string> = {}) {
   // Without the NODE_OPTIONS tap adds to every child: its process tracking writes a file at exit, which a ulimit refuses.
   const script = `${bashPrelude} unset NODE_OPTIONS; exec "$0" --import tsx src/server.ts`
   const child = spawn('bash', ['-c', script, process.execPath], {
-    env: { ...process.env, ...TEST_ENV, PORT: '0', DATABASE_URL: databaseUrl },
+    env: { ...process.env, ...TEST_ENV, PORT: '0', DATABASE_URL: databaseUrl, ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stdout = ''
@@ -37,5 +37,23 @@ t.test('a database folder that cannot be made ends the start with one line, and 
   const { status, stdout, stderr } = await startServer(databaseUrl)
   t.equal(status, 1)
   t.match(stderr, new RegExp(`^Cannot use the database ${databaseUrl}: E[A-Z]+: [^\\n]*\\n$`), stderr)
+  t.equal(stdout, '')
+})
+
+t.test('a models file with a bad entry ends the start with one line naming it, and status 1', async (t) => {
+  const folder = t.testdir()
+  const modelsFile = join(folder, 'models.json')
+  const models = {
+    default: 'small',
+    models: {
+      small: { request: 1, input: 0.15, cached_input: 0.075, output: 0.6, max_output_tokens: 1024 },
+      large: { request: 5, input: 2.5, cached_input: 1.25, output: 0.0000001, max_output_tokens: 4096 }
+    }
+  }
+  writeFileSync(modelsFile, JSON.stringify(models))
+  const env = { MODELS_FILE: modelsFile, AI_PROVIDER: 'openai', AI_BASE_URL: 'http://127.0.0.1:9/v1' }
+  const { status, stdout, stderr } = await startServer(join(folder, 'db.sqlite'), '', env)
+  t.equal(status, 1)
+  t.equal(stderr, `MODELS_FILE ${modelsFile}: models.large.output: has more than 6 decimal places\n`)
   t.equal(stdout, '')
 })

@@ -70,18 +70,22 @@ function params({ model, messages, maxTokens }: GenerateRequest): ChatCompletion
 }
 
 /**
- * The usage as reported, or null (then estimated) when a count is not a whole number of tokens: a server's malformed
- * report must not fail a reply that came.
+ * The usage the provider reported, or null (the reply is then estimated) when it sent none or its counts are not whole
+ * numbers ≥ 0, as some compatible servers send them: such a report cannot be priced, and the reply came. Cached
+ * tokens are counted within the prompt.
  */
 function toUsage(usage: OpenAI.CompletionUsage | null | undefined): AiUsage | null {
-  if (!usage) return null
-  const counts = {
+  if (!usage || !isCount(usage.prompt_tokens) || !isCount(usage.completion_tokens)) return null
+  const cachedTokens = usage.prompt_tokens_details?.cached_tokens
+  return {
     promptTokens: usage.prompt_tokens,
-    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+    cachedTokens: isCount(cachedTokens) ? Math.min(cachedTokens, usage.prompt_tokens) : 0,
     completionTokens: usage.completion_tokens
   }
-  const wellFormed = Object.values(counts).every((count) => Number.isSafeInteger(count) && count >= 0)
-  return wellFormed ? counts : null
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0
 }
 
 function toProviderError(error: unknown): AiProviderError {

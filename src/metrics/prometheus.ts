@@ -44,7 +44,9 @@ export function createPrometheusMetrics() {
   })
   const usageOverHold = new Counter({
     name: 'chat_usage_over_hold_total',
-    help: 'Replies whose provider-reported usage cost more than their hold (charged the hold), by model',
+    help:
+      'Replies whose provider reported more tokens than their hold assumed (prompt tokens above the bound, or ' +
+      'completion tokens above max_tokens), charged at most the hold, by model',
     labelNames: ['model'] as const,
     registers
   })

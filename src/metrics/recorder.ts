@@ -23,7 +23,7 @@ export interface ChatRecorder {
   tokensCharged(tokens: number): void
   /** Tokens credited back: the whole hold of a chat that failed, the unused part of one that settled. */
   tokensRefunded(tokens: number): void
-  /** A provider reported more tokens than a chat's hold covers (charged the hold). */
+  /** A provider reported more tokens than a chat's hold assumed (charged at most the hold). */
   usageOverHold(model: string): void
   providerAnswered(provider: string, seconds: number, succeeded: boolean): void
 }

@@ -29,7 +29,10 @@ export function hasTokenPrices(model: PricedModel): boolean {
   return model.input > 0n || model.cachedInput > 0n || model.output > 0n
 }
 
-/** What a reply is charged, from its usage; `overHold` when the provider reported more than the plan's bounds. */
+/**
+ * What a reply is charged, from its usage; `overHold` when a model priced per token was reported more tokens than the
+ * hold assumed (prompt tokens above the plan's bound, or completion tokens above its max_tokens).
+ */
 export interface Charge {
   cost: number
   usage: ChatUsage
@@ -40,12 +43,20 @@ export interface Charge {
  * The charge for a reply (whole, or the part delivered before it broke off): the provider's usage when it reported
  * one, else an estimate with a tokenizer for a model priced per token (the estimate is kept within the plan's bounds,
  * so it never passes the hold), else just the request price. A provider's report is charged as reported, but never
- * above the hold.
+ * above the hold. A report past the bounds is flagged even when it costs less than the hold: the bound failed for
+ * this provider, and the next report past it may cost more.
  */
 export function chargeFor(plan: ChatPlan, text: string, reported: AiUsage | null): Charge {
   const usage = usageOf(plan, text, reported)
   const cost = usage.source === 'none' ? plan.model.request : costOf(plan.model, usage)
-  return cost > plan.hold ? { cost: plan.hold, usage, overHold: true } : { cost, usage, overHold: false }
+  return { cost: Math.min(cost, plan.hold), usage, overHold: hasTokenPrices(plan.model) && pastBounds(plan, usage) }
+}
+
+function pastBounds(plan: ChatPlan, usage: ChatUsage): boolean {
+  if (usage.source === 'none') return false
+  return (
+    usage.promptTokens > plan.promptBound || (plan.maxTokens !== undefined && usage.completionTokens > plan.maxTokens)
+  )
 }
 
 function usageOf(plan: ChatPlan, text: string, reported: AiUsage | null): ChatUsage {

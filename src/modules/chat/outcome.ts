@@ -76,9 +76,18 @@ export async function settleChat(
 ) {
   const charge = chargeFor(chat.plan, reply.text, reply.usage)
   if (charge.overHold) {
+    const { promptBound, maxTokens, hold } = chat.plan
     log.warn(
-      { chatId: chat.chatId, model: chat.plan.model.id, usage: charge.usage, hold: chat.plan.hold },
-      'the provider reported more tokens than the hold covers; charging the hold'
+      {
+        chatId: chat.chatId,
+        model: chat.plan.model.id,
+        usage: charge.usage,
+        promptBound,
+        maxTokens,
+        hold,
+        cost: charge.cost
+      },
+      'the provider reported more tokens than the hold assumed; charged at most the hold'
     )
     deps.recorder.usageOverHold(chat.plan.model.id)
   }
