@@ -3,6 +3,7 @@ import { migrate } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
 import t from 'tap'
 import { createStore } from '../src/db/create-store.js'
+import type { Store } from '../src/db/store.js'
 import { MIGRATIONS_FOLDER } from '../src/db/postgres/connection.js'
 import { migrationsUpTo } from './migrations-folder.js'
 import { createPostgresDatabase, TEST_DATABASE_URL } from './postgres-test-database.js'
@@ -17,7 +18,11 @@ if (!serverUrl) {
     async (t) => {
       const database = await createPostgresDatabase(serverUrl)
       const pool = new pg.Pool({ connectionString: database.url })
+      // The forced drop ends idle connections; without a listener that would end the test process.
+      pool.on('error', () => {})
+      let store: Store | undefined
       t.teardown(async () => {
+        await store?.close()
         await pool.end()
         await database.drop()
       })
@@ -34,8 +39,7 @@ if (!serverUrl) {
         (1, 4000, 'signup', null, 4000, 1), (1, -100, 'chat', 1, 3900, 2), (1, -100, 'chat', 2, 3800, 86400001),
         (1, 100, 'refund', 2, 3900, 86400002), (1, -10, 'chat', 3, 3890, 86400003);`)
 
-      const store = createStore({ kind: 'postgres', url: database.url, poolSize: 2 })
-      t.teardown(() => store.close())
+      store = createStore({ kind: 'postgres', url: database.url, poolSize: 2 })
       t.same(await store.checkReadiness(), { database: 'ok', migrations: 'ok' })
 
       const { rows: chats } = await pool.query(
