@@ -186,8 +186,8 @@ for (const backend of backends) {
             body.cost <= body.balance ||
             (body.cost !== smallestHold(index) && body.balance < smallestHold(index))
         )
-        // A 402 names the smallest call's hold, unless holds taken between the tries with a lowered max_tokens left
-        // a balance that covers it: then the lowered hold last refused, which the balance does not cover.
+        // A 402 names the smallest call's hold, unless the tries ran out while the balance read after each refusal
+        // (credits of other chats' settlements in it) still covered that: then the hold last refused.
         t.same(malformed, [], 'each 402 names a balance and a cost above it: the smallest call’s, or the last refused')
         const lowered = refusals.filter(({ index, body }) => body.cost !== smallestHold(index)).length
         t.comment(`${lowered} of the 402s name a lowered hold the balance could not cover`)

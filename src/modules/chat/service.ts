@@ -88,8 +88,9 @@ async function promptFor(deps: ChatDependencies, userId: number, request: ChatRe
 
 /**
  * Debits the plan's hold. When the balance cannot cover it, `max_tokens` is lowered to what the balance affords and
- * the debit tried again (other holds may land in between: a few times), unless that leaves fewer than
- * `MIN_OUTPUT_TOKENS`: then 402, naming the smallest call's cost.
+ * the debit tried again, unless that leaves fewer than `MIN_OUTPUT_TOKENS`: then 402, naming the smallest call's cost.
+ * The balance a refusal reports is read after it, so it may already hold credits back from other chats' settlements
+ * (or miss holds taken since): while it covers a call, the debit is tried again, a few times.
  */
 async function reserve(
   deps: ChatDependencies,
@@ -113,11 +114,14 @@ async function reserve(
   let held = plan
   let reservation = await debit(held)
   const smallest = Math.min(deps.ai.minOutputTokens, plan.maxTokens ?? deps.ai.minOutputTokens)
-  for (let attempt = 0; attempt < LOWERED_ATTEMPTS && plan.model.output > 0n; attempt++) {
-    if (reservation.reserved || reservation.reason !== 'insufficient_tokens') break
+  for (let attempt = 0; attempt < RETRIES && !reservation.reserved; attempt++) {
+    if (reservation.reason !== 'insufficient_tokens') break
     const affordable = affordableMaxTokens(plan.model, plan.promptBound, reservation.balance)
     if (affordable < smallest) break
-    held = planChat(plan.model, plan.messages, Math.min(affordable, plan.maxTokens ?? affordable))
+    held =
+      plan.maxTokens !== undefined && affordable < plan.maxTokens
+        ? planChat(plan.model, plan.messages, affordable)
+        : plan
     reservation = await debit(held)
   }
   if (reservation.reserved) {
@@ -133,8 +137,8 @@ async function reserve(
   throw insufficientTokens(reservation.balance, reservation.balance < smallestCost ? smallestCost : held.hold)
 }
 
-/** How often a hold lowered to a short balance is tried again when other holds took the balance meanwhile. */
-const LOWERED_ATTEMPTS = 3
+/** How often a refused hold is tried again while the balance read after the refusal covers a call. */
+const RETRIES = 5
 
 async function reply(deps: ChatDependencies, chat: ReservedChat, options: ChatOptions): Promise<ChatReply> {
   const { clientGone, onDelta, log } = options
