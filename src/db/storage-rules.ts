@@ -1,3 +1,5 @@
+import type { ChatUsage } from './store.js'
+
 /**
  * What every storage implementation stores and decides alike, whatever its dialect: the values of the status and
  * reason columns, which chats users see, the largest balance, and the bound of a username-key prefix range.
@@ -35,6 +37,17 @@ export function settledChargeColumns<Columns extends Record<(typeof SETTLED_CHAR
     Columns,
     (typeof SETTLED_CHARGE_FIELDS)[number]
   >
+}
+
+/** A settlement's usage as the chat's columns store it: no counts (nulls) when nothing was counted. */
+export function usageColumns(usage: ChatUsage) {
+  const counted = usage.source === 'none' ? undefined : usage
+  return {
+    usageSource: usage.source,
+    promptTokens: counted?.promptTokens ?? null,
+    cachedTokens: counted?.cachedTokens ?? null,
+    completionTokens: counted?.completionTokens ?? null
+  }
 }
 
 /** Usage is rolled up per user, model and UTC day: a day is `floor(epoch milliseconds / this)`. */

@@ -1,4 +1,4 @@
-import { DAY_MS } from '../storage-rules.js'
+import { DAY_MS, usageColumns } from '../storage-rules.js'
 import type { ChatSettlement, SettledChat } from '../store.js'
 import type { Db } from './connection.js'
 import { retryingLosers } from './transaction.js'
@@ -66,17 +66,16 @@ const SETTLE = {
 }
 
 export async function settleChat(db: Db, input: ChatSettlement): Promise<SettledChat | undefined> {
-  const { usage } = input
-  const counted = usage.source === 'none' ? undefined : usage
+  const usage = usageColumns(input.usage)
   const values = [
     input.chatId,
     input.status,
     input.response,
     input.upstreamModel,
-    counted?.promptTokens ?? null,
-    counted?.cachedTokens ?? null,
-    counted?.completionTokens ?? null,
-    usage.source,
+    usage.promptTokens,
+    usage.cachedTokens,
+    usage.completionTokens,
+    usage.usageSource,
     input.cost,
     input.now
   ]

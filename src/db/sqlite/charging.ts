@@ -2,6 +2,7 @@ import { and, eq, isNull, lte, sql } from 'drizzle-orm'
 import type { ChatRefund, ChatReservation, ChatSettlement, ReserveResult, SettledChat } from '../store.js'
 import { storedChatColumns } from './chat-history.js'
 import { dailyUsageWrites } from './daily-usage.js'
+import { usageColumns } from '../storage-rules.js'
 import type { Db } from './connection.js'
 import { keyScope } from './idempotency.js'
 import { tokenAmount, type LedgerWrites } from './ledger.js'
@@ -150,15 +151,7 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
   })
 
   const settleChat = writeTransaction(db, (input: ChatSettlement): SettledChat | undefined => {
-    const { usage } = input
-    const counted = usage.source === 'none' ? undefined : usage
-    const settled = settlePendingChat.get({
-      ...input,
-      usageSource: usage.source,
-      promptTokens: counted?.promptTokens ?? null,
-      cachedTokens: counted?.cachedTokens ?? null,
-      completionTokens: counted?.completionTokens ?? null
-    })
+    const settled = settlePendingChat.get({ ...input, ...usageColumns(input.usage) })
     if (!settled) return undefined
     const { userId, hold, ...chat } = settled
     addToDailyUsage({ ...chat, userId })
