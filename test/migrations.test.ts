@@ -62,6 +62,7 @@ t.test('a database of the first release migrates to the current schema with its 
         user_id: 1,
         day: 0,
         model: '',
+        api_key_id: 0,
         requests: 1,
         prompt_tokens: 0,
         cached_tokens: 0,

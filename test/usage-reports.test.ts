@@ -87,6 +87,7 @@ const totals = (requests: number, prompt: number, cached: number, completion: nu
 async function settledOn(app: App, userId: number, createdAt: number, model: string, cost: number) {
   const reserved = await app.store.reserveChat({
     userId,
+    origin: 'chat',
     conversationId: undefined,
     newConversationTitle: 'earlier',
     message: 'earlier',

@@ -6,6 +6,9 @@ import type { ChatUsage } from './store.js'
  */
 export const CHAT_STATUSES = ['pending', 'completed', 'incomplete', 'failed'] as const
 
+/** A message of a conversation, or a stateless `/v1/chat/completions` call (never in conversations or history). */
+export const CHAT_ORIGINS = ['chat', 'api'] as const
+
 /**
  * `chat` holds a message's worst-case cost, `settle` credits back what its reply did not use, `refund` credits the whole
  * hold of a message that got no reply; `grant` and `debit` are an administrator's adjustments (`actor_id` and `note`
@@ -52,6 +55,29 @@ export function usageColumns(usage: ChatUsage) {
 
 /** Usage is rolled up per user, model and UTC day: a day is `floor(epoch milliseconds / this)`. */
 export const DAY_MS = 86_400_000
+
+/**
+ * The spend limits a hold must fit, in the order a refusal names the first of equal remainders: an API key's daily and
+ * monthly limits, the user's own monthly limit, an administrator's monthly limit on the user.
+ */
+export const SPEND_LIMITS = ['key_daily', 'key_monthly', 'user_monthly', 'admin_monthly'] as const
+
+/**
+ * The UTC periods spend is counted in at `now`: the day (as `DAY_MS` numbers it) and the calendar month (year × 12 +
+ * month index), each with the epoch milliseconds at which the next one starts.
+ */
+export function spendPeriods(now: number) {
+  const date = new Date(now)
+  const year = date.getUTCFullYear()
+  const monthIndex = date.getUTCMonth()
+  const day = Math.floor(now / DAY_MS)
+  return {
+    day,
+    dayResetAt: (day + 1) * DAY_MS,
+    month: year * 12 + monthIndex,
+    monthResetAt: Date.UTC(year, monthIndex + 1, 1)
+  }
+}
 
 /** Chats a user can see: answered in full, or in part before the stream broke (both were charged). */
 export const VISIBLE_STATUSES = ['completed', 'incomplete'] as const

@@ -1,4 +1,10 @@
-import type { LEDGER_REASONS, SETTLED_CHARGE_FIELDS, USAGE_SOURCES } from './storage-rules.js'
+import type {
+  CHAT_ORIGINS,
+  LEDGER_REASONS,
+  SETTLED_CHARGE_FIELDS,
+  SPEND_LIMITS,
+  USAGE_SOURCES
+} from './storage-rules.js'
 
 /**
  * Every query the service makes, named for the business operation it performs, in narrow interfaces by concern; each
@@ -16,6 +22,8 @@ import type { LEDGER_REASONS, SETTLED_CHARGE_FIELDS, USAGE_SOURCES } from './sto
 export interface Store
   extends
     AccountStore,
+    ApiKeyStore,
+    SpendLimitStore,
     SessionStore,
     ChargingStore,
     ChatHistoryStore,
@@ -63,6 +71,46 @@ export interface AccountStore {
   setAdmin(userId: number, isAdmin: boolean): Promise<StoredAccount | undefined>
 }
 
+/**
+ * API keys for `/v1`. Only a keyed hash of a secret is stored and looked up; a key is revoked, never deleted, so that
+ * the chats and usage it made keep naming it.
+ */
+export interface ApiKeyStore {
+  createApiKey(input: NewApiKey): Promise<StoredApiKey>
+  /** A user's keys, newest first, revoked and expired ones included. */
+  listApiKeys(userId: number): Promise<StoredApiKey[]>
+  /** One key of its owner; of any user when `ownerId` is undefined (administrators). */
+  findApiKey(keyId: number, ownerId: number | undefined): Promise<StoredApiKey | undefined>
+  /**
+   * Changes what the update names (and nothing else) in one conditional UPDATE … RETURNING of a key that is not
+   * revoked; undefined when there is no such key of the owner, or it is revoked.
+   */
+  updateApiKey(input: ApiKeyUpdate): Promise<StoredApiKey | undefined>
+  /**
+   * Revokes in one conditional UPDATE: a revoked key keeps the time of its first revocation. Undefined when there is
+   * no such key (of the owner, when `ownerId` is given). Every later `findKeyHolder` misses it, on every instance.
+   */
+  revokeApiKey(keyId: number, ownerId: number | undefined, now: number): Promise<StoredApiKey | undefined>
+  /**
+   * The key whose secret has this hash, and its user, when the key is neither revoked nor expired at `now` and the
+   * user is active; one read, never remembered, so a revocation or deactivation counts from the next request.
+   */
+  findKeyHolder(secretHash: string, now: number): Promise<KeyHolder | undefined>
+  /** Records a use in one conditional UPDATE that writes only when the last recorded use is before `staleBefore`. */
+  touchApiKey(keyId: number, now: number, staleBefore: number): Promise<void>
+}
+
+/**
+ * The monthly limits on a user's spending: their own, and an administrator's; both apply, to chat messages and `/v1`
+ * calls alike. Limits are checked at the hold, in the reservation's own transaction (`reserveChat`).
+ */
+export interface SpendLimitStore {
+  /** A user's limits and what they have spent; undefined when there is no such user. */
+  getUserSpend(userId: number): Promise<UserSpend | undefined>
+  /** Sets (or with null removes) one of a user's monthly limits in one UPDATE … RETURNING; undefined for no such user. */
+  setMonthlyLimit(input: MonthlyLimitChange): Promise<UserSpend | undefined>
+}
+
 /** Logins (sessions), their rotating refresh tokens, and password changes. */
 export interface SessionStore {
   /**
@@ -96,19 +144,23 @@ export interface ChargingStore {
   /**
    * Debits the cost and records the pending chat (and a new conversation, or the bump of an owned one) and its ledger
    * row, all or nothing. Conditional: never debits below zero, serializable per user, so of simultaneous reservations
-   * on one balance exactly as many succeed as it covers. A conversation being deleted at the same time is either
+   * on one balance exactly as many succeed as it covers. The same holds for the spend limits (`SPEND_LIMITS`): the hold
+   * is added to the user's month and the key's day and month in the same transaction, and only when every limit still
+   * covers it, so no limit is passed however many instances reserve at once; a refusal names the binding one. A conversation being deleted at the same time is either
    * found (and then kept, since it has a pending chat) or not found; never both.
    */
   reserveChat(input: ChatReservation): Promise<ReserveResult>
   /**
    * Stores the reply of a pending chat and its charge (at most its hold: the database refuses more), credits the rest
-   * of the hold back with a `settle` ledger row, and adds the chat to its user's daily usage, in one transaction,
+   * of the hold back with a `settle` ledger row (and takes it off the spend of the user and key, for periods still
+   * current), and adds the chat to its user's daily usage (under its key), in one transaction,
    * conditional on the chat being pending: undefined, and nothing changed, when it was settled or refunded already, so
    * a chat is settled at most once and never after a refund.
    */
   settleChat(input: ChatSettlement): Promise<SettledChat | undefined>
   /**
-   * Credits the hold of a pending chat back, with its ledger row, and releases the Idempotency-Key bound to the chat
+   * Credits the hold of a pending chat back, with its ledger row (and takes it off the spend of the user and key, for
+   * periods still current), and releases the Idempotency-Key bound to the chat
    * (if it has no stored answer), in one transaction, so a retry runs afresh at once. Conditional on the chat being
    * pending: false, and nothing changed, when it was settled or refunded already, so a refund happens at most once.
    * When that leaves the chat's conversation with no chat answered or on its way (the message that started it
@@ -272,6 +324,10 @@ export type RotationResult =
  */
 export type ChatReservation = {
   userId: number
+  /** `api`: a stateless `/v1` call, which starts and touches no conversation (`conversationId` is then undefined). */
+  origin: ChatOrigin
+  /** The key making a `/v1` call: its limits apply, and its spend counts the hold. */
+  apiKeyId?: number
   conversationId: number | undefined
   newConversationTitle: string
   message: string
@@ -290,10 +346,95 @@ export type ChatLease = {
   expiresAt: number
 }
 
+/**
+ * A refusal reports what binds, read after it: `spend_limit` when a limit's remainder is below both the hold and the
+ * balance (the smallest remainder; of equal ones the first in `SPEND_LIMITS`), else `insufficient_tokens`. Either way
+ * `balance` is the balance then. `conversationId` is null for a `/v1` call.
+ */
 export type ReserveResult =
-  | { reserved: true; chatId: number; conversationId: number; remainingTokens: number }
+  | { reserved: true; chatId: number; conversationId: number | null; remainingTokens: number }
   | { reserved: false; reason: 'insufficient_tokens'; balance: number }
+  | { reserved: false; reason: 'spend_limit'; balance: number; limit: ReachedLimit }
   | { reserved: false; reason: 'conversation_not_found' }
+
+export type ChatOrigin = (typeof CHAT_ORIGINS)[number]
+
+export type SpendLimitName = (typeof SPEND_LIMITS)[number]
+
+/** A limit that could not cover a hold: its size, what is left of it in its period, and when the period ends. */
+export interface ReachedLimit {
+  name: SpendLimitName
+  limit: number
+  remaining: number
+  /** Epoch milliseconds: the start of the next UTC day or month (`spendPeriods`). */
+  resetAt: number
+}
+
+/** What a period (`spendPeriods`) spent: holds added, and what settlements and refunds gave back taken off. */
+export interface PeriodSpend {
+  /** The period the spend counts; a spend stored for an earlier period counts as nothing. */
+  period: number
+  spent: number
+}
+
+export type NewApiKey = {
+  userId: number
+  name: string
+  secretHash: string
+  lastFour: string
+  /** The model ids the key may use; null for every model offered. */
+  models: string[] | null
+  monthlyLimit: number | null
+  dailyLimit: number | null
+  expiresAt: number | null
+  now: number
+}
+
+export interface StoredApiKey {
+  id: number
+  userId: number
+  name: string
+  lastFour: string
+  models: string[] | null
+  monthlyLimit: number | null
+  dailyLimit: number | null
+  month: PeriodSpend
+  day: PeriodSpend
+  createdAt: number
+  lastUsedAt: number | null
+  expiresAt: number | null
+  revokedAt: number | null
+}
+
+/** What an update changes; a field left out stays as it is. */
+export type ApiKeyUpdate = {
+  keyId: number
+  /** Only this user's key; any user's when undefined (administrators). */
+  ownerId: number | undefined
+  name?: string
+  models?: string[] | null
+  monthlyLimit?: number | null
+  dailyLimit?: number | null
+}
+
+export interface KeyHolder {
+  key: StoredApiKey
+  user: SessionUser
+}
+
+export interface UserSpend {
+  userId: number
+  monthlyLimit: number | null
+  adminMonthlyLimit: number | null
+  month: PeriodSpend
+}
+
+export type MonthlyLimitChange = {
+  userId: number
+  /** `user`: the user's own cap; `admin`: an administrator's. */
+  setBy: 'user' | 'admin'
+  limit: number | null
+}
 
 /** The owner's conversation: another user's conversation has no context for them. */
 export type ContextQuery = {
@@ -428,11 +569,12 @@ export type IdempotencyOutcome =
 
 // Usage reports
 
-export type UsageGrouping = 'day' | 'model' | 'user'
+export type UsageGrouping = 'day' | 'model' | 'user' | 'key'
 
 /**
  * What a usage group is keyed by, in the order pages come in: a day (`floor(epoch ms / DAY_MS)`), a model id in code
- * point order ('' for chats from before metering that named no model), or a user id.
+ * point order ('' for chats from before metering that named no model), a user id, or an API key id (0 for chat
+ * messages and `/v1` calls made with an access token).
  */
 export type UsageKey<Grouping extends UsageGrouping> = Grouping extends 'model' ? string : number
 

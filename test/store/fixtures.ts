@@ -27,6 +27,7 @@ export function reservation(userId: number, fields: Partial<ChatReservation> = {
   const now = fields.now ?? Date.now()
   return {
     userId,
+    origin: 'chat',
     conversationId: undefined,
     newConversationTitle: 'a conversation',
     message: 'hello',
@@ -38,11 +39,13 @@ export function reservation(userId: number, fields: Partial<ChatReservation> = {
   }
 }
 
-/** Reserves a chat that must be reserved; returns its ids. */
+/** Reserves a chat message that must be reserved; returns its ids. */
 export async function reserved(store: Store, userId: number, fields: Partial<ChatReservation> = {}) {
   const result = await store.reserveChat(reservation(userId, fields))
   if (!result.reserved) throw new Error(`the reservation was refused: ${result.reason}`)
-  return result
+  const { conversationId } = result
+  if (conversationId === null) throw new Error('a chat message was reserved without a conversation')
+  return { ...result, conversationId }
 }
 
 export function settlement(chatId: number, fields: Partial<ChatSettlement> = {}): ChatSettlement {

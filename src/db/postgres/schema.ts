@@ -11,7 +11,7 @@ import {
   serial,
   text
 } from 'drizzle-orm/pg-core'
-import { CHAT_STATUSES, LEDGER_REASONS, USAGE_SOURCES } from '../storage-rules.js'
+import { CHAT_ORIGINS, CHAT_STATUSES, LEDGER_REASONS, USAGE_SOURCES } from '../storage-rules.js'
 
 /**
  * The PostgreSQL twin of sqlite/schema.ts (see there for what each column means). Amounts of tokens and timestamps
@@ -37,9 +37,44 @@ export const users = pgTable(
     tokens: amount('tokens').notNull(),
     isActive: boolean('is_active').notNull().default(true),
     isAdmin: boolean('is_admin').notNull().default(false),
-    createdAt: amount('created_at').notNull()
+    createdAt: amount('created_at').notNull(),
+    monthlyLimit: amount('monthly_limit'),
+    adminMonthlyLimit: amount('admin_monthly_limit'),
+    spendMonth: integer('spend_month').notNull().default(0),
+    monthSpent: amount('month_spent').notNull().default(0)
   },
-  (table) => [check('users_tokens_not_negative', sql`${table.tokens} >= 0`)]
+  (table) => [
+    check('users_tokens_not_negative', sql`${table.tokens} >= 0`),
+    check('users_month_spent_not_negative', sql`${table.monthSpent} >= 0`)
+  ]
+)
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: serial('id').primaryKey(),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    secretHash: text('secret_hash').notNull().unique(),
+    lastFour: text('last_four').notNull(),
+    models: text('models'),
+    monthlyLimit: amount('monthly_limit'),
+    dailyLimit: amount('daily_limit'),
+    spendMonth: integer('spend_month').notNull().default(0),
+    monthSpent: amount('month_spent').notNull().default(0),
+    spendDay: integer('spend_day').notNull().default(0),
+    daySpent: amount('day_spent').notNull().default(0),
+    createdAt: amount('created_at').notNull(),
+    lastUsedAt: amount('last_used_at'),
+    expiresAt: amount('expires_at'),
+    revokedAt: amount('revoked_at')
+  },
+  (table) => [
+    index('api_keys_user_id').on(table.userId, table.id),
+    check('api_keys_spent_not_negative', sql`${table.monthSpent} >= 0 and ${table.daySpent} >= 0`)
+  ]
 )
 
 export const sessions = pgTable(
@@ -104,6 +139,8 @@ export const chats = pgTable(
     cost: amount('cost').notNull(),
     leaseHolder: text('lease_holder'),
     leaseExpiresAt: amount('lease_expires_at').notNull().default(0),
+    origin: text('origin', { enum: CHAT_ORIGINS }).notNull().default('chat'),
+    apiKeyId: integer('api_key_id').references(() => apiKeys.id),
     createdAt: amount('created_at').notNull(),
     updatedAt: amount('updated_at').notNull()
   },
@@ -115,7 +152,8 @@ export const chats = pgTable(
       .where(sql`${table.status} = 'pending'`),
     check('chats_status_known', sql`${table.status} in ('pending', 'completed', 'incomplete', 'failed')`),
     check('chats_cost_within_hold', sql`${table.cost} >= 0 and ${table.cost} <= ${table.hold}`),
-    check('chats_usage_source_known', sql`${table.usageSource} in ('provider', 'estimated', 'none')`)
+    check('chats_usage_source_known', sql`${table.usageSource} in ('provider', 'estimated', 'none')`),
+    check('chats_origin_known', sql`${table.origin} in ('chat', 'api')`)
   ]
 )
 
@@ -172,6 +210,7 @@ export const usageDaily = pgTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     day: integer('day').notNull(),
     model: text('model').notNull(),
+    apiKeyId: integer('api_key_id').notNull().default(0),
     requests: amount('requests').notNull(),
     promptTokens: amount('prompt_tokens').notNull(),
     cachedTokens: amount('cached_tokens').notNull(),
@@ -179,7 +218,7 @@ export const usageDaily = pgTable(
     credits: amount('credits').notNull()
   },
   (table) => [
-    primaryKey({ columns: [table.userId, table.day, table.model] }),
+    primaryKey({ columns: [table.userId, table.day, table.model, table.apiKeyId] }),
     // Everyone's usage over a range of days (the administrators' reports) is read from this index alone, since it
     // holds every column they sum: a month of a million chats is a quarter of a million rows to add up.
     index('usage_daily_day_totals').on(

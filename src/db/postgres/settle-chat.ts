@@ -51,7 +51,7 @@ const SETTLE = {
     select user_id, created_at / ${DAY_MS}, coalesce(model, ''), 1, coalesce(prompt_tokens, 0), coalesce(cached_tokens, 0),
       coalesce(completion_tokens, 0), cost
     from settled
-    on conflict (user_id, day, model) do update set
+    on conflict (user_id, day, model, api_key_id) do update set
       requests = usage_daily.requests + 1,
       prompt_tokens = usage_daily.prompt_tokens + excluded.prompt_tokens,
       cached_tokens = usage_daily.cached_tokens + excluded.cached_tokens,

@@ -31,7 +31,7 @@ export function dailyUsageWrites(db: Db) {
       credits: tokenAmount('cost')
     })
     .onConflictDoUpdate({
-      target: [usageDaily.userId, usageDaily.day, usageDaily.model],
+      target: [usageDaily.userId, usageDaily.day, usageDaily.model, usageDaily.apiKeyId],
       set: {
         requests: sql`${usageDaily.requests} + 1`,
         promptTokens: added('prompt_tokens'),

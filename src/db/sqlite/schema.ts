@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { check, index, integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
-import { CHAT_STATUSES, LEDGER_REASONS, USAGE_SOURCES } from '../storage-rules.js'
+import { CHAT_ORIGINS, CHAT_STATUSES, LEDGER_REASONS, USAGE_SOURCES } from '../storage-rules.js'
 
 export const users = sqliteTable(
   'users',
@@ -19,9 +19,54 @@ export const users = sqliteTable(
     tokens: integer('tokens').notNull(),
     isActive: integer('is_active', { mode: 'boolean' }).notNull().default(true),
     isAdmin: integer('is_admin', { mode: 'boolean' }).notNull().default(false),
-    createdAt: integer('created_at').notNull()
+    createdAt: integer('created_at').notNull(),
+    /** The user's own cap on what they spend in a UTC calendar month; null for none. */
+    monthlyLimit: integer('monthly_limit'),
+    /** An administrator's cap on the same spending; null for none. Both caps apply. */
+    adminMonthlyLimit: integer('admin_monthly_limit'),
+    /** The month (`spendPeriods(now).month`) that `month_spent` counts; a spend in a later month starts from zero. */
+    spendMonth: integer('spend_month').notNull().default(0),
+    /** Held and charged in that month: each hold adds to it, and what a settlement or refund credits back comes off. */
+    monthSpent: integer('month_spent').notNull().default(0)
   },
-  (table) => [check('users_tokens_not_negative', sql`${table.tokens} >= 0`)]
+  (table) => [
+    check('users_tokens_not_negative', sql`${table.tokens} >= 0`),
+    check('users_month_spent_not_negative', sql`${table.monthSpent} >= 0`)
+  ]
+)
+
+/**
+ * A user's API keys for `/v1`: only an HMAC-SHA256 of the secret is stored (see modules/keys/secrets.ts), with its last
+ * four characters to tell keys apart. Keys are revoked, never deleted: chats and usage keep naming the key that made
+ * them. Spend is counted per UTC day and calendar month as on users.
+ */
+export const apiKeys = sqliteTable(
+  'api_keys',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    userId: integer('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    secretHash: text('secret_hash').notNull().unique(),
+    lastFour: text('last_four').notNull(),
+    /** A JSON array of the model ids the key may use; null for every model offered. */
+    models: text('models'),
+    monthlyLimit: integer('monthly_limit'),
+    dailyLimit: integer('daily_limit'),
+    spendMonth: integer('spend_month').notNull().default(0),
+    monthSpent: integer('month_spent').notNull().default(0),
+    spendDay: integer('spend_day').notNull().default(0),
+    daySpent: integer('day_spent').notNull().default(0),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+    expiresAt: integer('expires_at'),
+    revokedAt: integer('revoked_at')
+  },
+  (table) => [
+    index('api_keys_user_id').on(table.userId, table.id),
+    check('api_keys_spent_not_negative', sql`${table.monthSpent} >= 0 and ${table.daySpent} >= 0`)
+  ]
 )
 
 /** One login: the refresh tokens rotated from it form a family that is revoked together. */
@@ -98,6 +143,10 @@ export const chats = sqliteTable(
      * by whichever instance sweeps first. Chats from before leases have 0: already expired.
      */
     leaseExpiresAt: integer('lease_expires_at').notNull().default(0),
+    /** Where the chat came from: a message of a conversation (`chat`), or a stateless `/v1` call (`api`). */
+    origin: text('origin', { enum: CHAT_ORIGINS }).notNull().default('chat'),
+    /** The API key that made a `/v1` call; null for calls made with an access token, and for messages. */
+    apiKeyId: integer('api_key_id').references(() => apiKeys.id),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull()
   },
@@ -109,7 +158,8 @@ export const chats = sqliteTable(
       .where(sql`${table.status} = 'pending'`),
     check('chats_status_known', sql`${table.status} in ('pending', 'completed', 'incomplete', 'failed')`),
     check('chats_cost_within_hold', sql`${table.cost} >= 0 and ${table.cost} <= ${table.hold}`),
-    check('chats_usage_source_known', sql`${table.usageSource} in ('provider', 'estimated', 'none')`)
+    check('chats_usage_source_known', sql`${table.usageSource} in ('provider', 'estimated', 'none')`),
+    check('chats_origin_known', sql`${table.origin} in ('chat', 'api')`)
   ]
 )
 
@@ -180,6 +230,8 @@ export const usageDaily = sqliteTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     day: integer('day').notNull(),
     model: text('model').notNull(),
+    /** The API key of `/v1` calls; 0 for messages and calls made with an access token. */
+    apiKeyId: integer('api_key_id').notNull().default(0),
     requests: integer('requests').notNull(),
     promptTokens: integer('prompt_tokens').notNull(),
     cachedTokens: integer('cached_tokens').notNull(),
@@ -187,7 +239,7 @@ export const usageDaily = sqliteTable(
     credits: integer('credits').notNull()
   },
   (table) => [
-    primaryKey({ columns: [table.userId, table.day, table.model] }),
+    primaryKey({ columns: [table.userId, table.day, table.model, table.apiKeyId] }),
     // Everyone's usage over a range of days (the administrators' reports) is read from this index alone, since it
     // holds every column they sum: a month of a million chats is a quarter of a million rows to add up.
     index('usage_daily_day_totals').on(

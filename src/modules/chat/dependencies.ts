@@ -25,7 +25,8 @@ export const MAX_REPLY_IDLE_PERIODS = 10
 export interface ReservedChat {
   userId: number
   chatId: number
-  conversationId: number
+  /** Null for a stateless `/v1` call. */
+  conversationId: number | null
   plan: ChatPlan
   /** The balance right after the hold's debit. */
   remainingTokens: number

@@ -102,6 +102,7 @@ async function reserve(
   const debit = (held: ChatPlan) =>
     deps.store.reserveChat({
       userId,
+      origin: 'chat',
       conversationId: request.conversation_id,
       newConversationTitle: titleFrom(request.message),
       message: request.message,
