@@ -12,6 +12,8 @@ import accountRoutes from './modules/account/routes.js'
 import authRoutes from './modules/auth/routes.js'
 import modelRoutes from './modules/models/routes.js'
 import chatRoutes from './modules/chat/routes.js'
+import gatewayRoutes from './modules/gateway/routes.js'
+import chatEngine from './plugins/chat-engine.js'
 import conversationRoutes from './modules/conversations/routes.js'
 import sessionRoutes from './modules/sessions/routes.js'
 import { ProblemSchema } from './problems/schema.js'
@@ -105,12 +107,18 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(sessionRoutes)
   await app.register(accountRoutes)
   await app.register(modelRoutes, { models: config.models })
-  await app.register(chatRoutes, {
+  await app.register(chatEngine, {
     provider,
     models: config.models,
     chatLeaseMs: config.chatLeaseMs,
     ai: config.ai,
     limits
+  })
+  await app.register(chatRoutes)
+  await app.register(gatewayRoutes, {
+    prefix: '/v1',
+    keyPrefix: 'sk-acp-',
+    findKeyHolder: async () => undefined
   })
   await app.register(conversationRoutes)
   await app.register(transactionRoutes)

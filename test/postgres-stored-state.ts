@@ -22,7 +22,7 @@ const CHAT_COLUMNS = `id, user_id as "userId", conversation_id as "conversationI
   failure_reason as "failureReason", model, upstream_model as "upstreamModel", prompt_tokens as "promptTokens",
   cached_tokens as "cachedTokens", completion_tokens as "completionTokens", usage_source as "usageSource",
   hold::float8 as hold, cost::float8 as cost, created_at::float8 as "createdAt", updated_at::float8 as "updatedAt",
-  lease_holder as "leaseHolder", lease_expires_at::float8 as "leaseExpiresAt"`
+  lease_holder as "leaseHolder", lease_expires_at::float8 as "leaseExpiresAt", origin, api_key_id as "apiKeyId"`
 
 const USAGE_DAILY_COLUMNS = `user_id as "userId", day, model, requests::float8 as requests,
   prompt_tokens::float8 as "promptTokens", cached_tokens::float8 as "cachedTokens",

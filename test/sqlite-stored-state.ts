@@ -22,7 +22,7 @@ const CHAT_COLUMNS = `id, user_id as userId, conversation_id as conversationId, 
   failure_reason as failureReason, model, upstream_model as upstreamModel, prompt_tokens as promptTokens,
   cached_tokens as cachedTokens, completion_tokens as completionTokens, usage_source as usageSource, hold, cost,
   created_at as createdAt, updated_at as updatedAt,
-  lease_holder as leaseHolder, lease_expires_at as leaseExpiresAt`
+  lease_holder as leaseHolder, lease_expires_at as leaseExpiresAt, origin, api_key_id as apiKeyId`
 
 const USAGE_DAILY_COLUMNS = `user_id as userId, day, model, requests, prompt_tokens as promptTokens,
   cached_tokens as cachedTokens, completion_tokens as completionTokens, credits`

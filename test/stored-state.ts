@@ -101,6 +101,9 @@ export interface ChatRow {
   /** The instance whose reply holds the chat's lease, and until when (see modules/chat/leases.ts). */
   leaseHolder: string | null
   leaseExpiresAt: number
+  /** `chat`: a message of a conversation; `api`: a `/v1` call, made with `apiKeyId` (null: an access token). */
+  origin: 'chat' | 'api'
+  apiKeyId: number | null
 }
 
 export interface UsageDailyRow {

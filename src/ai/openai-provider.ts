@@ -1,7 +1,7 @@
 import OpenAI from 'openai'
 import type { ChatCompletionCreateParamsBase } from 'openai/resources/chat/completions'
 import { AiProviderError } from './errors.js'
-import type { AiProvider, AiReply, AiStreamEvent, AiUsage, GenerateRequest } from './provider.js'
+import type { AiProvider, AiReply, AiStreamEvent, AiUsage, FinishReason, GenerateRequest } from './provider.js'
 
 export interface OpenAiProviderOptions {
   baseUrl: string
@@ -33,7 +33,8 @@ export class OpenAiProvider implements AiProvider {
       return {
         text: completion.choices[0]?.message?.content ?? '',
         model: completion.model,
-        usage: toUsage(completion.usage)
+        usage: toUsage(completion.usage),
+        finishReason: finishReasonOf(completion.choices[0]?.finish_reason)
       }
     } catch (error) {
       throw toProviderError(error)
@@ -48,25 +49,30 @@ export class OpenAiProvider implements AiProvider {
       )
       let model = request.model
       let usage: AiUsage | null = null
-      let finished = false
+      let finishedWith: string | undefined
       for await (const chunk of chunks) {
         model = chunk.model || model
         usage = toUsage(chunk.usage) ?? usage
-        finished ||= Boolean(chunk.choices[0]?.finish_reason)
+        finishedWith ||= chunk.choices[0]?.finish_reason ?? undefined
         const text = chunk.choices[0]?.delta?.content
         if (text) yield { type: 'delta', text }
       }
       // The SDK ends the iteration quietly when the request is aborted or the connection closes early.
-      if (!finished) throw new AiProviderError('error', 'the stream ended before the model finished its reply')
-      yield { type: 'end', model, usage }
+      if (!finishedWith) throw new AiProviderError('error', 'the stream ended before the model finished its reply')
+      yield { type: 'end', model, usage, finishReason: finishReasonOf(finishedWith) }
     } catch (error) {
       throw toProviderError(error)
     }
   }
 }
 
-function params({ model, messages, maxTokens }: GenerateRequest): ChatCompletionCreateParamsBase {
-  return { model, messages, ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }) }
+function params({ model, messages, maxTokens, sampling }: GenerateRequest): ChatCompletionCreateParamsBase {
+  return { ...sampling, model, messages, ...(maxTokens === undefined ? {} : { max_tokens: maxTokens }) }
+}
+
+/** The reasons a text reply can end with; tool calls are never asked for, so any other counts as a finish. */
+function finishReasonOf(reason: string | null | undefined): FinishReason {
+  return reason === 'length' || reason === 'content_filter' ? reason : 'stop'
 }
 
 /**

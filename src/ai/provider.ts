@@ -10,13 +10,30 @@ export interface AiUsage {
   completionTokens: number
 }
 
+/** Why the model stopped, as OpenAI names it; a provider that does not say is taken to have finished (`stop`). */
+export type FinishReason = 'stop' | 'length' | 'content_filter'
+
 export interface AiReply {
   text: string
   model: string
   usage: AiUsage | null
+  finishReason?: FinishReason
 }
 
-export type AiStreamEvent = { type: 'delta'; text: string } | { type: 'end'; model: string; usage: AiUsage | null }
+export type AiStreamEvent =
+  { type: 'delta'; text: string } | { type: 'end'; model: string; usage: AiUsage | null; finishReason?: FinishReason }
+
+/** OpenAI's sampling parameters, passed on as given. */
+export interface Sampling {
+  temperature?: number
+  top_p?: number
+  stop?: string | string[]
+  presence_penalty?: number
+  frequency_penalty?: number
+  seed?: number
+  /** The end user the caller names, for the provider's abuse monitoring. */
+  user?: string
+}
 
 export interface GenerateRequest {
   /** The provider's name for the model. */
@@ -24,6 +41,7 @@ export interface GenerateRequest {
   messages: ConversationTurn[]
   /** Sent as `max_tokens`: the hold covers this many reply tokens and no more. */
   maxTokens: number | undefined
+  sampling?: Sampling
   /** Aborted when the client goes away or the time limit passes; the provider must stop its upstream call. */
   signal: AbortSignal
 }

@@ -23,6 +23,7 @@ export const InvalidCredentialsError = apiError(
 export const NotAuthenticatedError = apiError('not_authenticated', 'Authentication credentials were not provided', 401)
 // One code for every token refused, as the original API had; the detail tells an expired token from a bad one.
 export const TokenNotValidError = apiError('token_not_valid', 'Token is invalid', 401)
+export const InvalidApiKeyError = apiError('invalid_api_key', 'The API key is unknown, revoked or expired', 401)
 export const TokenExpiredError = apiError('token_not_valid', 'Token has expired', 401)
 export const LoginEndedError = apiError(
   'token_not_valid',

@@ -26,7 +26,9 @@ async function collectStream(provider: AiProvider, request: GenerateRequest, onD
   const pieces: string[] = []
   for await (const event of provider.stream(request)) {
     if (request.signal.aborted) break
-    if (event.type === 'end') return { text: pieces.join(''), model: event.model, usage: event.usage }
+    if (event.type === 'end') {
+      return { text: pieces.join(''), model: event.model, usage: event.usage, finishReason: event.finishReason }
+    }
     const text = withoutNul(event.text)
     pieces.push(text)
     onDelta(text)

@@ -9,6 +9,19 @@ export type EventStream = ReturnType<typeof openEventStream>
 
 /** Server-Sent Events on this reply: each event is a name and one line of JSON data. */
 export function openEventStream(reply: FastifyReply) {
+  const stream = openServerSentEvents(reply)
+  return {
+    send(event: 'delta' | 'done' | 'error', data: unknown) {
+      stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    },
+    end() {
+      stream.end()
+    }
+  }
+}
+
+/** A 200 `text/event-stream` answer on this reply, to write events to, already sent a comment line. */
+export function openServerSentEvents(reply: FastifyReply): PassThrough {
   const stream = new PassThrough()
   reply
     .code(200)
@@ -18,14 +31,7 @@ export function openEventStream(reply: FastifyReply) {
     .send(stream)
   // Node sends the headers with the first bytes; a comment line gets them to the client before the model answers.
   stream.write(': stream open\n\n')
-  return {
-    send(event: 'delta' | 'done' | 'error', data: unknown) {
-      stream.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
-    },
-    end() {
-      stream.end()
-    }
-  }
+  return stream
 }
 
 /**

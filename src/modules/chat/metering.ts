@@ -1,4 +1,4 @@
-import type { AiUsage, ConversationTurn } from '../../ai/provider.js'
+import type { AiUsage, ConversationTurn, Sampling } from '../../ai/provider.js'
 import type { ChatUsage } from '../../db/store.js'
 import { costOf, holdFor } from '../../pricing/cost.js'
 import { estimatePromptTokens, estimateTokens } from '../../pricing/estimate.js'
@@ -13,16 +13,19 @@ export interface ChatPlan {
   promptBound: number
   /** Sent as `max_tokens` (undefined: the provider's own limit, allowed only for a model without an output price). */
   maxTokens: number | undefined
+  /** How the model samples (a `/v1` call's temperature, stop sequences …); the provider's defaults when undefined. */
+  sampling: Sampling | undefined
   hold: number
 }
 
 export function planChat(
   model: PricedModel,
   messages: ConversationTurn[],
-  maxTokens = model.maxOutputTokens
+  maxTokens = model.maxOutputTokens,
+  sampling?: Sampling
 ): ChatPlan {
   const promptBound = promptTokenBound(messages)
-  return { model, messages, promptBound, maxTokens, hold: holdFor(model, promptBound, maxTokens ?? 0) }
+  return { model, messages, promptBound, maxTokens, sampling, hold: holdFor(model, promptBound, maxTokens ?? 0) }
 }
 
 export function hasTokenPrices(model: PricedModel): boolean {

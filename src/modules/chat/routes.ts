@@ -1,13 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import type { AiProvider } from '../../ai/provider.js'
-import type { AiConfig } from '../../config.js'
-import type { Limits } from '../../limits/limits.js'
-import type { ModelCatalog } from '../../pricing/models.js'
 import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
 import { problemResponses } from '../../problems/schema.js'
-import { chatsInFlight } from './in-flight.js'
-import { ChatLeases } from './leases.js'
 import {
   ChatItemSchema,
   ChatPageQuerySchema,
@@ -17,17 +11,9 @@ import {
   ChatRequestSchema
 } from './schemas.js'
 import { sendChat } from './send-chat.js'
-import { getChat, listChatHistory, type ChatDependencies } from './service.js'
+import { getChat, listChatHistory } from './service.js'
 
 const tags = ['chat']
-
-export interface ChatRoutesOptions {
-  provider: AiProvider
-  models: ModelCatalog
-  chatLeaseMs: number
-  ai: AiConfig
-  limits: Limits
-}
 
 const EventStreamSchema = Type.String({
   description:
@@ -36,16 +22,8 @@ const EventStreamSchema = Type.String({
   examples: ['event: delta\ndata: {"text":"Paris"}\n\nevent: done\ndata: {"id":42,…}\n\n']
 })
 
-const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, options) => {
-  const { limits, ...chatOptions } = options
-  const deps: ChatDependencies = {
-    store: app.store,
-    ...chatOptions,
-    inFlight: chatsInFlight(limits, options.ai, options.chatLeaseMs),
-    leases: new ChatLeases(app.store, options.chatLeaseMs, app.log),
-    recorder: app.chatRecorder
-  }
-  app.addHook('onClose', async () => deps.leases.stop())
+const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const deps = app.chatEngine
   app.addHook('onRequest', app.authenticate)
 
   app.post(

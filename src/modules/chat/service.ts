@@ -1,5 +1,5 @@
-import type { GenerateRequest } from '../../ai/provider.js'
-import type { IdempotencyScope } from '../../db/store.js'
+import type { FinishReason, GenerateRequest } from '../../ai/provider.js'
+import type { IdempotencyScope, SettledChat } from '../../db/store.js'
 import { affordableMaxTokens, holdFor } from '../../pricing/cost.js'
 import type { ModelCatalog, PricedModel } from '../../pricing/models.js'
 import {
@@ -20,7 +20,7 @@ import { buildPrompt, titleFrom } from './prompt.js'
 import type { ChatReply, ChatRequest } from './schemas.js'
 
 export { getChat, listChatHistory } from './history.js'
-export type { ChatDependencies } from './dependencies.js'
+export { createChatDependencies, type ChatDependencies, type ChatEngineOptions } from './dependencies.js'
 
 export interface ChatOptions {
   /** Aborted when the client goes away. */
@@ -30,7 +30,7 @@ export interface ChatOptions {
   /** The Idempotency-Key this request claimed: the reservation binds it to the chat, and says so. */
   idempotencyKey?: ClaimedKey
   /** Called once the cost is reserved, before the provider is asked (a stream opens here). */
-  onStart?: () => void
+  onStart?: (chat: ReservedChat) => void
   /** Given for streaming: receives each piece of text as it arrives. */
   onDelta?: (text: string) => void
 }
@@ -44,10 +44,8 @@ export function pickModel(models: ModelCatalog, id: string | undefined): PricedM
 }
 
 /**
- * A chat message, from the per-user in-flight slot to the settled reply: build the prompt, hold its worst-case cost
- * (every refusal comes before anything is charged), ask the provider, then settle the chat to what the reply used, or
- * end it as `failChat` says. The slot is held from before the reservation until the chat is settled or refunded, and
- * the chat's lease (see `leases.ts`) is renewed from the reservation until then.
+ * A chat message, from the per-user in-flight slot to the settled reply: build the prompt with the conversation's
+ * context, then `runMetered`.
  */
 export async function runChat(
   deps: ChatDependencies,
@@ -56,14 +54,51 @@ export async function runChat(
   options: ChatOptions
 ): Promise<ChatReply> {
   const model = pickModel(deps.models, request.model)
+  const record: ChatRecord = {
+    origin: 'chat',
+    conversationId: request.conversation_id,
+    newConversationTitle: titleFrom(request.message),
+    message: request.message
+  }
+  const { chat, settled } = await runMetered(deps, userId, record, options, async () =>
+    planChat(model, await promptFor(deps, userId, request))
+  )
+  return { ...toChatItem(settled), remaining_tokens: settled.remainingTokens ?? chat.remainingTokens }
+}
+
+/** How a metered call is recorded: a message of a conversation, or a stateless `/v1` call (by a key, or not). */
+export type ChatRecord =
+  | { origin: 'chat'; conversationId: number | undefined; newConversationTitle: string; message: string }
+  | { origin: 'api'; apiKeyId: number | undefined; message: string }
+
+/** A settled metered call: the reservation, the settled chat, and why the model stopped. */
+export interface MeteredReply {
+  chat: ReservedChat
+  settled: SettledChat
+  finishReason: FinishReason
+}
+
+/**
+ * A metered model call, from the per-user in-flight slot to the settled reply: plan the prompt (the hold must cover
+ * all of it, so it is built first), hold its worst-case cost (every refusal comes before anything is charged), ask the
+ * provider, then settle the chat to what the reply used, or end it as `failChat` says. The slot is held from before
+ * the reservation until the chat is settled or refunded, and the chat's lease (see `leases.ts`) is renewed from the
+ * reservation until then.
+ */
+export async function runMetered(
+  deps: ChatDependencies,
+  userId: number,
+  record: ChatRecord,
+  options: ChatOptions,
+  plan: () => Promise<ChatPlan>
+): Promise<MeteredReply> {
   const slot = await deps.inFlight.acquire(String(userId))
   if (!slot) throw new TooManyChatsInFlightError(deps.ai.maxConcurrentPerUser)
   try {
-    const plan = planChat(model, await promptFor(deps, userId, request))
-    const chat = await reserve(deps, userId, request, plan, options.idempotencyKey?.scope)
+    const chat = await reserve(deps, userId, record, await plan(), options.idempotencyKey?.scope)
     options.idempotencyKey?.charged()
     try {
-      options.onStart?.()
+      options.onStart?.(chat)
       return await reply(deps, chat, options)
     } finally {
       deps.leases.release(chat.chatId)
@@ -73,7 +108,7 @@ export async function runChat(
   }
 }
 
-/** The prompt, with the conversation's earlier exchanges: the hold must cover all of it, so it is built first. */
+/** The prompt, with the conversation's earlier exchanges. */
 async function promptFor(deps: ChatDependencies, userId: number, request: ChatRequest) {
   const context =
     request.conversation_id === undefined
@@ -95,17 +130,16 @@ async function promptFor(deps: ChatDependencies, userId: number, request: ChatRe
 async function reserve(
   deps: ChatDependencies,
   userId: number,
-  request: ChatRequest,
+  record: ChatRecord,
   plan: ChatPlan,
   idempotencyKey: IdempotencyScope | undefined
 ): Promise<ReservedChat> {
+  const recorded =
+    record.origin === 'chat' ? record : { ...record, conversationId: undefined, newConversationTitle: '' }
   const debit = (held: ChatPlan) =>
     deps.store.reserveChat({
       userId,
-      origin: 'chat',
-      conversationId: request.conversation_id,
-      newConversationTitle: titleFrom(request.message),
-      message: request.message,
+      ...recorded,
       model: held.model.id,
       hold: held.hold,
       idempotencyKey,
@@ -121,7 +155,7 @@ async function reserve(
     if (affordable < smallest) break
     held =
       plan.maxTokens !== undefined && affordable < plan.maxTokens
-        ? planChat(plan.model, plan.messages, affordable)
+        ? planChat(plan.model, plan.messages, affordable, plan.sampling)
         : plan
     reservation = await debit(held)
   }
@@ -131,7 +165,9 @@ async function reserve(
     const { chatId, conversationId, remainingTokens } = reservation
     return { userId, chatId, conversationId, plan: held, remainingTokens }
   }
-  if (reservation.reason === 'conversation_not_found') throw new ConversationNotFoundError(request.conversation_id)
+  if (reservation.reason === 'conversation_not_found') {
+    throw new ConversationNotFoundError(record.origin === 'chat' ? record.conversationId : undefined)
+  }
   deps.recorder.chatFinished('insufficient_tokens')
   const smallestCost = plan.model.output > 0n ? holdFor(plan.model, plan.promptBound, smallest) : plan.hold
   // Past the attempts, the balance last seen may cover the smallest call yet not the lowered hold just refused.
@@ -141,7 +177,7 @@ async function reserve(
 /** How often a refused hold is tried again while the balance read after the refusal covers a call. */
 const RETRIES = 5
 
-async function reply(deps: ChatDependencies, chat: ReservedChat, options: ChatOptions): Promise<ChatReply> {
+async function reply(deps: ChatDependencies, chat: ReservedChat, options: ChatOptions): Promise<MeteredReply> {
   const { clientGone, onDelta, log } = options
   const deadline = new ReplyDeadline(deps.ai.timeoutMs, deps.ai.timeoutMs * MAX_REPLY_IDLE_PERIODS, clientGone)
   const partial: string[] = []
@@ -150,6 +186,7 @@ async function reply(deps: ChatDependencies, chat: ReservedChat, options: ChatOp
       model: chat.plan.model.upstream,
       messages: chat.plan.messages,
       maxTokens: chat.plan.maxTokens,
+      sampling: chat.plan.sampling,
       signal: deadline.signal
     }
     const answer = await askProvider(
@@ -164,7 +201,7 @@ async function reply(deps: ChatDependencies, chat: ReservedChat, options: ChatOp
         })
     )
     const settled = await settleChat(deps, chat, 'completed', answer, log)
-    return { ...toChatItem(settled), remaining_tokens: settled.remainingTokens ?? chat.remainingTokens }
+    return { chat, settled, finishReason: answer.finishReason ?? 'stop' }
   } catch (error) {
     // What ended the reply is decided now: a time limit could still expire while the settlement awaits its commit.
     deadline.clear()
