@@ -13,6 +13,7 @@ import authRoutes from './modules/auth/routes.js'
 import modelRoutes from './modules/models/routes.js'
 import chatRoutes from './modules/chat/routes.js'
 import gatewayRoutes from './modules/gateway/routes.js'
+import { OpenAiErrorSchema } from './problems/openai-error-schema.js'
 import chatEngine from './plugins/chat-engine.js'
 import conversationRoutes from './modules/conversations/routes.js'
 import sessionRoutes from './modules/sessions/routes.js'
@@ -78,6 +79,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   installValidators(app)
   const addMethodNotAllowedRoutes = trackRouteMethods(app)
   app.addSchema(ProblemSchema)
+  app.addSchema(OpenAiErrorSchema)
   const ownLimits = overrides.limits ?? (await createLimits(config.limits))
   if (!overrides.limits) app.addHook('onClose', () => ownLimits.close())
   // The metrics plugin, registered below, decorates the recorder before any request can count.

@@ -28,8 +28,8 @@ const MAPPED: Record<string, { status?: number; type: string; code: string; para
 
 /** The error for any thrown error or problem; a 5xx says nothing about its cause unless the API raised it on purpose. */
 export function openAiErrorFrom(error: ProblemError): OpenAiErrorReply {
-  const problem = problemFromError(error)
-  return { ...fromProblem(problem, error.validation?.[0]?.keyword), headers: { ...error.headers } }
+  const mapped = fromProblem(problemFromError(error), error.validation?.[0]?.keyword)
+  return { ...mapped, headers: { ...error.headers, ...mapped.headers } }
 }
 
 /** The error for a problem, e.g. one an Idempotency-Key remembered; its headers are those the mapping adds. */

@@ -55,7 +55,6 @@ function errorResponses(...statuses: number[]) {
 const gatewayRoutes: FastifyPluginAsyncTypebox<GatewayRoutesOptions> = async (app, { findKeyHolder, keyPrefix }) => {
   const deps = app.chatEngine
   const listedAt = Math.floor(Date.now() / 1000)
-  app.addSchema(OpenAiErrorSchema)
   app.decorateRequest('apiKey', undefined)
 
   app.setErrorHandler<ProblemError>((error, request, reply) => {

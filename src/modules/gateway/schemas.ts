@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+export { OpenAiErrorSchema, type OpenAiError } from '../../problems/openai-error-schema.js'
 
 /** Text without NUL (U+0000), which no store can keep alike. */
 const NO_NUL_PATTERN = '^[^\\u0000]*$'
@@ -159,24 +160,8 @@ export const ModelListSchema = Type.Object(
   { description: 'The models the key (or access token) may use; prices are at `GET /api/models/`' }
 )
 
-export const OpenAiErrorSchema = Type.Object(
-  {
-    error: Type.Object(
-      {
-        message: Type.String(),
-        type: Type.String({ examples: ['invalid_request_error'] }),
-        code: Type.Union([Type.String(), Type.Null()], { examples: ['invalid_api_key'] }),
-        param: Type.Union([Type.String(), Type.Null()])
-      },
-      { additionalProperties: true }
-    )
-  },
-  { $id: 'OpenAiError', description: 'An error in OpenAI’s shape' }
-)
-
 export type CompletionRequest = Static<typeof CompletionRequestSchema>
 export type Completion = Static<typeof CompletionSchema>
 export type CompletionChunk = Static<typeof CompletionChunkSchema>
 export type CompletionUsage = Static<typeof UsageSchema>
 export type ModelList = Static<typeof ModelListSchema>
-export type OpenAiError = Static<typeof OpenAiErrorSchema>
