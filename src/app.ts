@@ -12,7 +12,8 @@ import accountRoutes from './modules/account/routes.js'
 import authRoutes from './modules/auth/routes.js'
 import modelRoutes from './modules/models/routes.js'
 import chatRoutes from './modules/chat/routes.js'
-import gatewayRoutes from './modules/gateway/routes.js'
+import gatewayRoutes, { GATEWAY_PREFIX } from './modules/gateway/routes.js'
+import { sendProblemAsOpenAiError } from './modules/gateway/openai-errors.js'
 import { OpenAiErrorSchema } from './problems/openai-error-schema.js'
 import chatEngine from './plugins/chat-engine.js'
 import conversationRoutes from './modules/conversations/routes.js'
@@ -77,7 +78,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   // Fastify parses text/plain by default; this API speaks JSON only, so anything else is 415.
   app.removeContentTypeParser('text/plain')
   installValidators(app)
-  const addMethodNotAllowedRoutes = trackRouteMethods(app)
+  const addMethodNotAllowedRoutes = trackRouteMethods(app, { [`${GATEWAY_PREFIX}/`]: sendProblemAsOpenAiError })
   app.addSchema(ProblemSchema)
   app.addSchema(OpenAiErrorSchema)
   const ownLimits = overrides.limits ?? (await createLimits(config.limits))
@@ -118,7 +119,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   })
   await app.register(chatRoutes)
   await app.register(gatewayRoutes, {
-    prefix: '/v1',
+    prefix: GATEWAY_PREFIX,
     keyPrefix: 'sk-acp-',
     findKeyHolder: async () => undefined
   })

@@ -147,3 +147,13 @@ t.test('an unknown /v1 route is 404 in OpenAI’s shape', async (t) => {
   t.equal(response.status, 404)
   t.match(await response.json(), { error: { code: 'not_found', type: 'invalid_request_error' } })
 })
+
+t.test('a known /v1 path with another method is 405 in OpenAI’s shape, with Allow', async (t) => {
+  const { app, headers } = await gatewaySetup(t)
+
+  const response = await app.inject({ method: 'GET', url: '/v1/chat/completions', headers })
+
+  t.equal(response.statusCode, 405)
+  t.equal(response.headers.allow, 'POST')
+  t.match(response.json(), { error: { code: 'method_not_allowed', type: 'invalid_request_error' } })
+})

@@ -66,6 +66,11 @@ export function sendOpenAiError(request: FastifyRequest, reply: FastifyReply, er
   return reply.code(error.status).headers(error.headers).type('application/json; charset=utf-8').send(error.body)
 }
 
+/** Sends a problem the rest of the app made (a 405, say) as OpenAI's error. */
+export function sendProblemAsOpenAiError(request: FastifyRequest, reply: FastifyReply, problem: Problem) {
+  return sendOpenAiError(request, reply, fromProblem(problem))
+}
+
 function typeOf(status: number): string {
   if (status === 401) return 'authentication_error'
   if (status === 403) return 'permission_error'

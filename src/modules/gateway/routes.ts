@@ -33,6 +33,9 @@ declare module 'fastify' {
 }
 
 const tags = ['openai']
+
+/** Where the OpenAI-compatible API lives, as OpenAI's SDKs expect a base URL to end. */
+export const GATEWAY_PREFIX = '/v1'
 /** Long conversations are what `/v1` clients send; the hold covers any prompt, so only memory bounds it. */
 const COMPLETION_BODY_LIMIT_BYTES = 4 * 1024 * 1024
 
@@ -94,6 +97,9 @@ const gatewayRoutes: FastifyPluginAsyncTypebox<GatewayRoutesOptions> = async (ap
       schema: {
         operationId: 'listOpenAiModels',
         summary: 'List the models your key may use (OpenAI-compatible)',
+        description:
+          'OpenAI’s model list: every model offered, or those the API key names. Prices and output limits are at ' +
+          '`GET /api/models/`.',
         tags,
         security: BearerSecurity,
         response: { 200: ModelListSchema, ...errorResponses(401, 503) }
