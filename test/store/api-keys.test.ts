@@ -13,14 +13,22 @@ function newKey(userId: number, fields: Partial<NewApiKey> = {}): NewApiKey {
     monthlyLimit: null,
     dailyLimit: null,
     expiresAt: null,
+    liveKeyLimit: 100,
     now: 100,
     ...fields
   }
 }
 
+/** Creates a key that must be created. */
+async function created(store: Store, key: NewApiKey) {
+  const stored = await store.createApiKey(key)
+  if (!stored) throw new Error('the key was refused')
+  return stored
+}
+
 /** Creates a key whose secret hashes to `secretHash`; returns its id. */
 async function keyWithHash(store: Store, userId: number, secretHash: string, fields: Partial<NewApiKey> = {}) {
-  return (await store.createApiKey(newKey(userId, { secretHash, ...fields }))).id
+  return (await created(store, newKey(userId, { secretHash, ...fields }))).id
 }
 
 for (const backend of backends) {
@@ -28,7 +36,8 @@ for (const backend of backends) {
     const { store, state } = await backend.open(t)
     const alice = await createUser(store, 'alice')
     const bob = await createUser(store, 'bob')
-    const first = await store.createApiKey(
+    const first = await created(
+      store,
       newKey(alice, {
         name: 'laptop',
         secretHash: 'first hash',
@@ -55,9 +64,9 @@ for (const backend of backends) {
       expiresAt: 9_000,
       revokedAt: null
     })
-    const second = await store.createApiKey(newKey(alice, { name: 'server', now: 200 }))
+    const second = await created(store, newKey(alice, { name: 'server', now: 200 }))
     t.match(second, { name: 'server', models: null, monthlyLimit: null, dailyLimit: null, expiresAt: null })
-    const bobs = await store.createApiKey(newKey(bob))
+    const bobs = await created(store, newKey(bob))
     t.same(await store.listApiKeys(alice), [second, first], 'newest first')
     t.same(await store.listApiKeys(bob), [bobs])
     t.same(await store.findApiKey(first.id, alice), first)
@@ -75,10 +84,35 @@ for (const backend of backends) {
     t.equal((await state.apiKeys()).length, 1)
   })
 
+  t.test(`${backend.name}: a user holds at most their limit of unrevoked keys`, async (t) => {
+    const { store } = await backend.open(t)
+    const alice = await createUser(store, 'alice')
+    const bob = await createUser(store, 'bob')
+    const first = await created(store, newKey(alice, { liveKeyLimit: 2 }))
+    await created(store, newKey(alice, { liveKeyLimit: 2 }))
+    t.equal(await store.createApiKey(newKey(alice, { liveKeyLimit: 2 })), undefined, 'refused at the limit')
+    t.ok(await store.createApiKey(newKey(bob, { liveKeyLimit: 2 })), 'another user has room of their own')
+    await store.revokeApiKey(first.id, alice, 500)
+    t.ok(await store.createApiKey(newKey(alice, { liveKeyLimit: 2 })), 'a revoked key leaves room')
+    t.equal((await store.listApiKeys(alice)).length, 3)
+  })
+
+  t.test(`${backend.name}: of simultaneous creations, no more succeed than the limit leaves room for`, async (t) => {
+    const { store, state, openAnother } = await backend.open(t)
+    const other = openAnother()
+    const alice = await createUser(store, 'alice')
+    await created(store, newKey(alice))
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => (i % 2 ? other : store).createApiKey(newKey(alice, { liveKeyLimit: 4 })))
+    )
+    t.equal(results.filter((result) => result !== undefined).length, 3)
+    t.equal((await state.apiKeys()).length, 4)
+  })
+
   t.test(`${backend.name}: an update changes what it names and nothing else`, async (t) => {
     const { store } = await backend.open(t)
     const alice = await createUser(store, 'alice')
-    const key = await store.createApiKey(newKey(alice, { models: ['small'], monthlyLimit: 50, dailyLimit: 5 }))
+    const key = await created(store, newKey(alice, { models: ['small'], monthlyLimit: 50, dailyLimit: 5 }))
     const renamed = await store.updateApiKey({ keyId: key.id, ownerId: alice, name: 'renamed' })
     t.same(renamed, { ...key, name: 'renamed' })
     const widened = await store.updateApiKey({ keyId: key.id, ownerId: alice, models: null, dailyLimit: null })
@@ -93,7 +127,7 @@ for (const backend of backends) {
     const { store } = await backend.open(t)
     const alice = await createUser(store, 'alice')
     const bob = await createUser(store, 'bob')
-    const key = await store.createApiKey(newKey(alice))
+    const key = await created(store, newKey(alice))
     t.equal(await store.updateApiKey({ keyId: key.id, ownerId: bob, name: 'mine' }), undefined)
     t.equal(await store.updateApiKey({ keyId: key.id + 1, ownerId: undefined, name: 'none' }), undefined)
     const revoked = await store.revokeApiKey(key.id, alice, 500)
@@ -106,7 +140,7 @@ for (const backend of backends) {
     const { store } = await backend.open(t)
     const alice = await createUser(store, 'alice')
     const bob = await createUser(store, 'bob')
-    const key = await store.createApiKey(newKey(alice))
+    const key = await created(store, newKey(alice))
     t.equal(await store.revokeApiKey(key.id, bob, 400), undefined, 'not by another user')
     t.equal((await store.findApiKey(key.id, alice))?.revokedAt, null)
     const revoked = await store.revokeApiKey(key.id, alice, 500)
@@ -121,7 +155,7 @@ for (const backend of backends) {
     const { store, openAnother } = await backend.open(t)
     const other = openAnother()
     const alice = await createUser(store, 'alice')
-    const key = await store.createApiKey(newKey(alice))
+    const key = await created(store, newKey(alice))
     const revocations = await Promise.all(
       Array.from({ length: 10 }, (_, i) => (i % 2 ? other : store).revokeApiKey(key.id, alice, 1000 + i))
     )
@@ -165,8 +199,8 @@ for (const backend of backends) {
   t.test(`${backend.name}: a use is recorded only when the last recorded one is stale`, async (t) => {
     const { store } = await backend.open(t)
     const alice = await createUser(store, 'alice')
-    const key = await store.createApiKey(newKey(alice))
-    const other = await store.createApiKey(newKey(alice))
+    const key = await created(store, newKey(alice))
+    const other = await created(store, newKey(alice))
     const lastUsed = async () => (await store.findApiKey(key.id, alice))?.lastUsedAt
     await store.touchApiKey(key.id, 1000, 940)
     t.equal(await lastUsed(), 1000, 'the first use is recorded')

@@ -1,8 +1,9 @@
-import { and, desc, eq, gt, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, count, desc, eq, gt, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
 import { apiKeyChanges, apiKeyColumns, modelsText, toStoredApiKey, type ApiKeyRow } from '../api-key-rows.js'
 import type { ApiKeyUpdate, KeyHolder, NewApiKey, StoredApiKey } from '../store.js'
 import type { Db } from './connection.js'
 import { apiKeys, users } from './schema.js'
+import { transaction } from './transaction.js'
 
 const columns = apiKeyColumns(apiKeys)
 
@@ -12,29 +13,39 @@ const first = ([row]: ApiKeyRow[]) => (row === undefined ? undefined : toStoredA
 const keyOf = (keyId: number, ownerId: number | undefined): SQL =>
   and(eq(apiKeys.id, keyId), ownerId === undefined ? undefined : eq(apiKeys.userId, ownerId))!
 
-/** API keys: each write one statement; a key is found by the hash of its secret (a unique index). */
+/** API keys: each write but a creation one statement; a key is found by the hash of its secret (a unique index). */
 export function apiKeyQueries(db: Db) {
+  // The user's row is locked before their live keys are counted, so simultaneous creations count one after another.
+  const createApiKey = transaction(db, async (tx, input: NewApiKey): Promise<StoredApiKey | undefined> => {
+    await tx.select({ id: users.id }).from(users).where(eq(users.id, input.userId)).for('update')
+    const [{ live }] = (await tx
+      .select({ live: count() })
+      .from(apiKeys)
+      .where(and(eq(apiKeys.userId, input.userId), isNull(apiKeys.revokedAt)))) as [{ live: number }]
+    if (live >= input.liveKeyLimit) return undefined
+    return first(
+      await tx
+        .insert(apiKeys)
+        .values({
+          userId: input.userId,
+          name: input.name,
+          secretHash: input.secretHash,
+          lastFour: input.lastFour,
+          models: modelsText(input.models),
+          monthlyLimit: input.monthlyLimit,
+          dailyLimit: input.dailyLimit,
+          expiresAt: input.expiresAt,
+          createdAt: input.now
+        })
+        .returning(columns)
+    )
+  })
+
   const findApiKey = async (keyId: number, ownerId: number | undefined): Promise<StoredApiKey | undefined> =>
     first(await db.select(columns).from(apiKeys).where(keyOf(keyId, ownerId)))
 
   return {
-    createApiKey: async (input: NewApiKey): Promise<StoredApiKey> =>
-      first(
-        await db
-          .insert(apiKeys)
-          .values({
-            userId: input.userId,
-            name: input.name,
-            secretHash: input.secretHash,
-            lastFour: input.lastFour,
-            models: modelsText(input.models),
-            monthlyLimit: input.monthlyLimit,
-            dailyLimit: input.dailyLimit,
-            expiresAt: input.expiresAt,
-            createdAt: input.now
-          })
-          .returning(columns)
-      )!,
+    createApiKey,
     listApiKeys: async (userId: number): Promise<StoredApiKey[]> =>
       (await db.select(columns).from(apiKeys).where(eq(apiKeys.userId, userId)).orderBy(desc(apiKeys.id))).map(
         toStoredApiKey

@@ -1,8 +1,9 @@
-import { and, desc, eq, gt, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
+import { and, count, desc, eq, gt, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
 import { apiKeyChanges, apiKeyColumns, modelsText, toStoredApiKey, type ApiKeyRow } from '../api-key-rows.js'
 import type { ApiKeyUpdate, KeyHolder, NewApiKey, StoredApiKey } from '../store.js'
 import type { Db } from './connection.js'
 import { apiKeys, users } from './schema.js'
+import { writeTransaction } from './transaction.js'
 import type { BatchedWrite } from './write-batch.js'
 
 const columns = apiKeyColumns(apiKeys)
@@ -13,7 +14,7 @@ const read = (row: ApiKeyRow | undefined) => (row === undefined ? undefined : to
 const keyOf = (keyId: number, ownerId: number | undefined): SQL =>
   and(eq(apiKeys.id, keyId), ownerId === undefined ? undefined : eq(apiKeys.userId, ownerId))!
 
-/** API keys: each write one statement, group-committed; a key is found by the hash of its secret (a unique index). */
+/** API keys, each write group-committed; a key is found by the hash of its secret (a unique index). */
 export function apiKeyQueries(db: Db, batched: BatchedWrite) {
   const insert = db
     .insert(apiKeys)
@@ -30,6 +31,17 @@ export function apiKeyQueries(db: Db, batched: BatchedWrite) {
     })
     .returning(columns)
     .prepare()
+
+  const countLive = db
+    .select({ live: count() })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.userId, sql.placeholder('userId')), isNull(apiKeys.revokedAt)))
+    .prepare()
+
+  const createApiKey = writeTransaction(db, (input: NewApiKey): StoredApiKey | undefined => {
+    if (countLive.get(input)!.live >= input.liveKeyLimit) return undefined
+    return toStoredApiKey(insert.get({ ...input, models: modelsText(input.models) })!)
+  })
 
   const selectOfUser = db
     .select(columns)
@@ -67,8 +79,7 @@ export function apiKeyQueries(db: Db, batched: BatchedWrite) {
     read(db.select(columns).from(apiKeys).where(keyOf(keyId, ownerId)).get())
 
   return {
-    createApiKey: (input: NewApiKey): Promise<StoredApiKey> =>
-      batched(() => toStoredApiKey(insert.get({ ...input, models: modelsText(input.models) })!)),
+    createApiKey: (input: NewApiKey) => batched(() => createApiKey(input)),
     listApiKeys: async (userId: number): Promise<StoredApiKey[]> => selectOfUser.all({ userId }).map(toStoredApiKey),
     findApiKey,
     updateApiKey: async (update: ApiKeyUpdate): Promise<StoredApiKey | undefined> => {
