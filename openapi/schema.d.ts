@@ -452,6 +452,94 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/keys/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your API keys, newest first
+         * @description Revoked and expired keys included; a key’s secret is never shown again, only its last four.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Make an API key for `/v1`
+         * @description The answer carries the key’s `secret`, shown this once; only a keyed hash of it is stored. Optional `models` limit the key to those models, `expires_at` ends it, and the limits cap what it spends per UTC day and calendar month. At most 100 keys that are not revoked: past that it is 409 `too_many_api_keys`.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke one of your API keys
+         * @description The key stops working with the next request, on every instance. It stays listed, so that its usage keeps its name; revoking it again answers as the first time did.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename one of your API keys, or change its models or limits
+         * @description What is left out stays; null removes a limit, and `models: null` allows every model. A revoked key is 409 `api_key_revoked`.
+         */
+        patch: operations["updateApiKey"];
+        trace?: never;
+    };
+    "/api/admin/users/{username}/keys/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List one user’s API keys, newest first
+         * @description What the user sees at `GET /api/keys/`.
+         */
+        get: operations["adminListUserKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/keys/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke any user’s API key
+         * @description As the user’s own revocation: it stops working with the next request, and stays listed.
+         */
+        delete: operations["adminRevokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/admin/users/": {
         parameters: {
             query?: never;
@@ -4489,6 +4577,1331 @@ export interface operations {
                      *     2026-12-01,42,29400,7000,12600,4300
                      */
                     "text/csv": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description API keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keys": [
+                     *         {
+                     *           "id": 3,
+                     *           "name": "laptop",
+                     *           "last_four": "x9Qa",
+                     *           "created_at": "2026-11-23T10:15:30.000Z",
+                     *           "last_used_at": "2026-11-23T10:15:30.000Z",
+                     *           "expires_at": "2026-11-23T10:15:30.000Z",
+                     *           "revoked_at": "2026-11-23T10:15:30.000Z",
+                     *           "models": [
+                     *             "small"
+                     *           ],
+                     *           "monthly_limit": 5000,
+                     *           "daily_limit": 5000,
+                     *           "spend": {
+                     *             "month": 120,
+                     *             "day": 20
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Newest first, revoked and expired ones included */
+                        keys: {
+                            /**
+                             * @description Identifies the key
+                             * @example 3
+                             */
+                            id: number;
+                            /**
+                             * @description What you called it
+                             * @example laptop
+                             */
+                            name: string;
+                            /**
+                             * @description The last four characters of its secret
+                             * @example x9Qa
+                             */
+                            last_four: string;
+                            /**
+                             * Format: date-time
+                             * @description When it was made (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * @description When it was last used, to the minute; null if never
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            last_used_at: string | null;
+                            /**
+                             * @description When it stops working; null for never
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            expires_at: string | null;
+                            /**
+                             * @description When it was revoked; null while it is not
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            revoked_at: string | null;
+                            /**
+                             * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                             * @example [
+                             *       "small"
+                             *     ]
+                             */
+                            models: string[] | null;
+                            /**
+                             * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                             * @example 5000
+                             */
+                            monthly_limit: number | null;
+                            /**
+                             * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                             * @example 5000
+                             */
+                            daily_limit: number | null;
+                            /** @description What calls with it have spent, holds of calls in progress included */
+                            spend: {
+                                /**
+                                 * @description Tokens spent with it this calendar month (UTC)
+                                 * @example 120
+                                 */
+                                month: number;
+                                /**
+                                 * @description Tokens spent with it today (UTC)
+                                 * @example 20
+                                 */
+                                day: number;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A new API key */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "laptop",
+                 *       "expires_at": "2027-01-01T00:00:00Z",
+                 *       "models": [
+                 *         "small"
+                 *       ],
+                 *       "monthly_limit": 5000,
+                 *       "daily_limit": 5000
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description 1 to 100 characters, not only whitespace, no NUL; leading and trailing whitespace is trimmed
+                     * @example laptop
+                     */
+                    name: string;
+                    /**
+                     * @description When the key stops working (RFC 3339, in the future); null or absent: never
+                     * @example 2027-01-01T00:00:00Z
+                     */
+                    expires_at?: string | null;
+                    /**
+                     * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                     * @example [
+                     *       "small"
+                     *     ]
+                     */
+                    models?: string[] | null;
+                    /**
+                     * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                     * @example 5000
+                     */
+                    monthly_limit?: number | null;
+                    /**
+                     * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                     * @example 5000
+                     */
+                    daily_limit?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The new key with its secret, which is shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "name": "laptop",
+                     *       "last_four": "x9Qa",
+                     *       "created_at": "2026-11-23T10:15:30.000Z",
+                     *       "last_used_at": "2026-11-23T10:15:30.000Z",
+                     *       "expires_at": "2026-11-23T10:15:30.000Z",
+                     *       "revoked_at": "2026-11-23T10:15:30.000Z",
+                     *       "models": [
+                     *         "small"
+                     *       ],
+                     *       "monthly_limit": 5000,
+                     *       "daily_limit": 5000,
+                     *       "spend": {
+                     *         "month": 120,
+                     *         "day": 20
+                     *       },
+                     *       "secret": "sk-acp-3q2-7wEXAMPLEv9yZbTn0pLkM4hGs8uJfRcW1aDx9Qa"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Identifies the key
+                         * @example 3
+                         */
+                        id: number;
+                        /**
+                         * @description What you called it
+                         * @example laptop
+                         */
+                        name: string;
+                        /**
+                         * @description The last four characters of its secret
+                         * @example x9Qa
+                         */
+                        last_four: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was made (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * @description When it was last used, to the minute; null if never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        last_used_at: string | null;
+                        /**
+                         * @description When it stops working; null for never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        expires_at: string | null;
+                        /**
+                         * @description When it was revoked; null while it is not
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        revoked_at: string | null;
+                        /**
+                         * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                         * @example [
+                         *       "small"
+                         *     ]
+                         */
+                        models: string[] | null;
+                        /**
+                         * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        monthly_limit: number | null;
+                        /**
+                         * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        daily_limit: number | null;
+                        /** @description What calls with it have spent, holds of calls in progress included */
+                        spend: {
+                            /**
+                             * @description Tokens spent with it this calendar month (UTC)
+                             * @example 120
+                             */
+                            month: number;
+                            /**
+                             * @description Tokens spent with it today (UTC)
+                             * @example 20
+                             */
+                            day: number;
+                        };
+                        /**
+                         * @description Send as `Authorization: Bearer <secret>` to `/v1`. Shown only now: keep it safe
+                         * @example sk-acp-3q2-7wEXAMPLEv9yZbTn0pLkM4hGs8uJfRcW1aDx9Qa
+                         */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:username_taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A user with the username \"alice\" already exists",
+                     *       "code": "username_taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifies the key
+                 * @example 3
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An API key; its secret is never shown again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "name": "laptop",
+                     *       "last_four": "x9Qa",
+                     *       "created_at": "2026-11-23T10:15:30.000Z",
+                     *       "last_used_at": "2026-11-23T10:15:30.000Z",
+                     *       "expires_at": "2026-11-23T10:15:30.000Z",
+                     *       "revoked_at": "2026-11-23T10:15:30.000Z",
+                     *       "models": [
+                     *         "small"
+                     *       ],
+                     *       "monthly_limit": 5000,
+                     *       "daily_limit": 5000,
+                     *       "spend": {
+                     *         "month": 120,
+                     *         "day": 20
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Identifies the key
+                         * @example 3
+                         */
+                        id: number;
+                        /**
+                         * @description What you called it
+                         * @example laptop
+                         */
+                        name: string;
+                        /**
+                         * @description The last four characters of its secret
+                         * @example x9Qa
+                         */
+                        last_four: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was made (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * @description When it was last used, to the minute; null if never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        last_used_at: string | null;
+                        /**
+                         * @description When it stops working; null for never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        expires_at: string | null;
+                        /**
+                         * @description When it was revoked; null while it is not
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        revoked_at: string | null;
+                        /**
+                         * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                         * @example [
+                         *       "small"
+                         *     ]
+                         */
+                        models: string[] | null;
+                        /**
+                         * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        monthly_limit: number | null;
+                        /**
+                         * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        daily_limit: number | null;
+                        /** @description What calls with it have spent, holds of calls in progress included */
+                        spend: {
+                            /**
+                             * @description Tokens spent with it this calendar month (UTC)
+                             * @example 120
+                             */
+                            month: number;
+                            /**
+                             * @description Tokens spent with it today (UTC)
+                             * @example 20
+                             */
+                            day: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifies the key
+                 * @example 3
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** @description What to change; what is left out stays */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "laptop",
+                 *       "models": [
+                 *         "small"
+                 *       ],
+                 *       "monthly_limit": 5000,
+                 *       "daily_limit": 5000
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description 1 to 100 characters, not only whitespace, no NUL; leading and trailing whitespace is trimmed
+                     * @example laptop
+                     */
+                    name?: string;
+                    /**
+                     * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                     * @example [
+                     *       "small"
+                     *     ]
+                     */
+                    models?: string[] | null;
+                    /**
+                     * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                     * @example 5000
+                     */
+                    monthly_limit?: number | null;
+                    /**
+                     * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                     * @example 5000
+                     */
+                    daily_limit?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description An API key; its secret is never shown again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "name": "laptop",
+                     *       "last_four": "x9Qa",
+                     *       "created_at": "2026-11-23T10:15:30.000Z",
+                     *       "last_used_at": "2026-11-23T10:15:30.000Z",
+                     *       "expires_at": "2026-11-23T10:15:30.000Z",
+                     *       "revoked_at": "2026-11-23T10:15:30.000Z",
+                     *       "models": [
+                     *         "small"
+                     *       ],
+                     *       "monthly_limit": 5000,
+                     *       "daily_limit": 5000,
+                     *       "spend": {
+                     *         "month": 120,
+                     *         "day": 20
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Identifies the key
+                         * @example 3
+                         */
+                        id: number;
+                        /**
+                         * @description What you called it
+                         * @example laptop
+                         */
+                        name: string;
+                        /**
+                         * @description The last four characters of its secret
+                         * @example x9Qa
+                         */
+                        last_four: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was made (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * @description When it was last used, to the minute; null if never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        last_used_at: string | null;
+                        /**
+                         * @description When it stops working; null for never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        expires_at: string | null;
+                        /**
+                         * @description When it was revoked; null while it is not
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        revoked_at: string | null;
+                        /**
+                         * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                         * @example [
+                         *       "small"
+                         *     ]
+                         */
+                        models: string[] | null;
+                        /**
+                         * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        monthly_limit: number | null;
+                        /**
+                         * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        daily_limit: number | null;
+                        /** @description What calls with it have spent, holds of calls in progress included */
+                        spend: {
+                            /**
+                             * @description Tokens spent with it this calendar month (UTC)
+                             * @example 120
+                             */
+                            month: number;
+                            /**
+                             * @description Tokens spent with it today (UTC)
+                             * @example 20
+                             */
+                            day: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:username_taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A user with the username \"alice\" already exists",
+                     *       "code": "username_taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListUserKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Matched regardless of case
+                 * @example alice
+                 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description API keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keys": [
+                     *         {
+                     *           "id": 3,
+                     *           "name": "laptop",
+                     *           "last_four": "x9Qa",
+                     *           "created_at": "2026-11-23T10:15:30.000Z",
+                     *           "last_used_at": "2026-11-23T10:15:30.000Z",
+                     *           "expires_at": "2026-11-23T10:15:30.000Z",
+                     *           "revoked_at": "2026-11-23T10:15:30.000Z",
+                     *           "models": [
+                     *             "small"
+                     *           ],
+                     *           "monthly_limit": 5000,
+                     *           "daily_limit": 5000,
+                     *           "spend": {
+                     *             "month": 120,
+                     *             "day": 20
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Newest first, revoked and expired ones included */
+                        keys: {
+                            /**
+                             * @description Identifies the key
+                             * @example 3
+                             */
+                            id: number;
+                            /**
+                             * @description What you called it
+                             * @example laptop
+                             */
+                            name: string;
+                            /**
+                             * @description The last four characters of its secret
+                             * @example x9Qa
+                             */
+                            last_four: string;
+                            /**
+                             * Format: date-time
+                             * @description When it was made (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * @description When it was last used, to the minute; null if never
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            last_used_at: string | null;
+                            /**
+                             * @description When it stops working; null for never
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            expires_at: string | null;
+                            /**
+                             * @description When it was revoked; null while it is not
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            revoked_at: string | null;
+                            /**
+                             * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                             * @example [
+                             *       "small"
+                             *     ]
+                             */
+                            models: string[] | null;
+                            /**
+                             * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                             * @example 5000
+                             */
+                            monthly_limit: number | null;
+                            /**
+                             * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                             * @example 5000
+                             */
+                            daily_limit: number | null;
+                            /** @description What calls with it have spent, holds of calls in progress included */
+                            spend: {
+                                /**
+                                 * @description Tokens spent with it this calendar month (UTC)
+                                 * @example 120
+                                 */
+                                month: number;
+                                /**
+                                 * @description Tokens spent with it today (UTC)
+                                 * @example 20
+                                 */
+                                day: number;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminRevokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifies the key
+                 * @example 3
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An API key; its secret is never shown again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "name": "laptop",
+                     *       "last_four": "x9Qa",
+                     *       "created_at": "2026-11-23T10:15:30.000Z",
+                     *       "last_used_at": "2026-11-23T10:15:30.000Z",
+                     *       "expires_at": "2026-11-23T10:15:30.000Z",
+                     *       "revoked_at": "2026-11-23T10:15:30.000Z",
+                     *       "models": [
+                     *         "small"
+                     *       ],
+                     *       "monthly_limit": 5000,
+                     *       "daily_limit": 5000,
+                     *       "spend": {
+                     *         "month": 120,
+                     *         "day": 20
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Identifies the key
+                         * @example 3
+                         */
+                        id: number;
+                        /**
+                         * @description What you called it
+                         * @example laptop
+                         */
+                        name: string;
+                        /**
+                         * @description The last four characters of its secret
+                         * @example x9Qa
+                         */
+                        last_four: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was made (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * @description When it was last used, to the minute; null if never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        last_used_at: string | null;
+                        /**
+                         * @description When it stops working; null for never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        expires_at: string | null;
+                        /**
+                         * @description When it was revoked; null while it is not
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        revoked_at: string | null;
+                        /**
+                         * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                         * @example [
+                         *       "small"
+                         *     ]
+                         */
+                        models: string[] | null;
+                        /**
+                         * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        monthly_limit: number | null;
+                        /**
+                         * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        daily_limit: number | null;
+                        /** @description What calls with it have spent, holds of calls in progress included */
+                        spend: {
+                            /**
+                             * @description Tokens spent with it this calendar month (UTC)
+                             * @example 120
+                             */
+                            month: number;
+                            /**
+                             * @description Tokens spent with it today (UTC)
+                             * @example 20
+                             */
+                            day: number;
+                        };
+                    };
                 };
             };
             /** @description Bad Request */

@@ -10,6 +10,8 @@ import type { Limits } from './limits/limits.js'
 import { loggerOptions, requestIdOf } from './logger.js'
 import accountRoutes from './modules/account/routes.js'
 import authRoutes from './modules/auth/routes.js'
+import keyRoutes from './modules/keys/routes.js'
+import { keyHashKeyFrom } from './modules/keys/service.js'
 import modelRoutes from './modules/models/routes.js'
 import chatRoutes from './modules/chat/routes.js'
 import gatewayRoutes, { GATEWAY_PREFIX } from './modules/gateway/routes.js'
@@ -126,6 +128,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(conversationRoutes)
   await app.register(transactionRoutes)
   await app.register(usageRoutes)
+  // The auth plugin, registered above, refuses to start without a JWT secret.
+  await app.register(keyRoutes, { models: config.models, hashKey: keyHashKeyFrom(config.jwtSecret!) })
   await app.register(adminRoutes, { limits, failedLogins: config.rateLimit.failedLogins })
   addMethodNotAllowedRoutes()
   return app

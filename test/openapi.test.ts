@@ -51,7 +51,13 @@ const PROTECTED = [
   'adminListUserTransactions',
   'adminUnlockUser',
   'adminUpdateUser',
-  'adminGetUsageReport'
+  'adminGetUsageReport',
+  'createApiKey',
+  'listApiKeys',
+  'updateApiKey',
+  'revokeApiKey',
+  'adminListUserKeys',
+  'adminRevokeApiKey'
 ]
 const PUBLIC = [
   'register',
@@ -64,7 +70,7 @@ const PUBLIC = [
   'checkReadiness',
   'getMetrics'
 ]
-const TAGS = ['auth', 'chat', 'conversations', 'account', 'admin', 'ops']
+const TAGS = ['auth', 'chat', 'conversations', 'account', 'keys', 'admin', 'ops']
 
 async function servedDocument(app: App): Promise<OpenApiDocument> {
   const response = await app.inject({ method: 'GET', url: '/openapi.json' })

@@ -1,5 +1,6 @@
 import pg from 'pg'
 import type {
+  ApiKeyRow,
   ChatRow,
   ConversationRow,
   IdempotencyKeyRow,
@@ -27,6 +28,12 @@ const CHAT_COLUMNS = `id, user_id as "userId", conversation_id as "conversationI
 const USAGE_DAILY_COLUMNS = `user_id as "userId", day, model, requests::float8 as requests,
   prompt_tokens::float8 as "promptTokens", cached_tokens::float8 as "cachedTokens",
   completion_tokens::float8 as "completionTokens", credits::float8 as credits`
+
+const API_KEY_COLUMNS = `id, user_id as "userId", name, secret_hash as "secretHash", last_four as "lastFour", models,
+  monthly_limit::float8 as "monthlyLimit", daily_limit::float8 as "dailyLimit", spend_month as "spendMonth",
+  month_spent::float8 as "monthSpent", spend_day as "spendDay", day_spent::float8 as "daySpent",
+  created_at::float8 as "createdAt", last_used_at::float8 as "lastUsedAt", expires_at::float8 as "expiresAt",
+  revoked_at::float8 as "revokedAt"`
 
 /**
  * The stored state of a PostgreSQL database, over a pool of its own. Amounts and timestamps are read as float8, so that
@@ -116,6 +123,7 @@ export function openPostgresState(url: string): StoredState {
            created_at::float8 as "createdAt"
          from idempotency_keys order by created_at, user_id, operation, key`
       ),
+    apiKeys: () => all<ApiKeyRow>(`select ${API_KEY_COLUMNS} from api_keys order by id`),
     ledgerMismatches: () =>
       all(
         `select u.id as "userId", u.tokens::float8 as tokens, coalesce(sum(l.delta), 0)::float8 as "ledgerSum"

@@ -30,6 +30,10 @@ t.test('the committed collection runs the flow in order, then the rest of the do
     'GET /api/tokenbalance/',
     'GET /api/transactions/',
     'GET /api/usage/',
+    'POST /api/keys/',
+    'GET /api/keys/',
+    'PATCH /api/keys/:id/',
+    'DELETE /api/keys/:id/',
     'GET /api/admin/users/',
     'POST /api/admin/users/:username/tokens/',
     'PATCH /api/admin/users/:username/',
@@ -37,6 +41,8 @@ t.test('the committed collection runs the flow in order, then the rest of the do
     'GET /api/admin/users/:username/chats/',
     'POST /api/admin/users/:username/unlock/',
     'GET /api/admin/usage/',
+    'GET /api/admin/users/:username/keys/',
+    'DELETE /api/admin/keys/:id/',
     'GET /api/chats/',
     'GET /api/chats/:id/',
     'GET /api/conversations/',
@@ -64,7 +70,7 @@ t.test('bodies use the collection variables for credentials and the refresh toke
   t.match(bodies['Spend a refresh token for a new access and refresh token'], /"refresh": "\{\{refreshToken\}\}"/)
   t.same(
     COMMITTED.variable.map((variable) => variable.key),
-    ['baseUrl', 'username', 'password', 'bearerToken', 'refreshToken', 'chatId', 'conversationId']
+    ['baseUrl', 'username', 'password', 'bearerToken', 'refreshToken', 'chatId', 'conversationId', 'keyId']
   )
   t.same(
     COMMITTED.event.map((event) => event.listen),

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import type {
+  ApiKeyRow,
   ChatRow,
   ConversationRow,
   IdempotencyKeyRow,
@@ -26,6 +27,11 @@ const CHAT_COLUMNS = `id, user_id as userId, conversation_id as conversationId, 
 
 const USAGE_DAILY_COLUMNS = `user_id as userId, day, model, requests, prompt_tokens as promptTokens,
   cached_tokens as cachedTokens, completion_tokens as completionTokens, credits`
+
+const API_KEY_COLUMNS = `id, user_id as userId, name, secret_hash as secretHash, last_four as lastFour, models,
+  monthly_limit as monthlyLimit, daily_limit as dailyLimit, spend_month as spendMonth, month_spent as monthSpent,
+  spend_day as spendDay, day_spent as daySpent, created_at as createdAt, last_used_at as lastUsedAt,
+  expires_at as expiresAt, revoked_at as revokedAt`
 
 type Row = Record<string, unknown>
 
@@ -104,6 +110,7 @@ export function openSqliteState(path: string): StoredState {
            response_body as responseBody, chat_id as chatId, created_at as createdAt
          from idempotency_keys order by rowid`
       ),
+    apiKeys: async () => all<ApiKeyRow>(`select ${API_KEY_COLUMNS} from api_keys order by id`),
     ledgerMismatches: async () =>
       all(
         `select u.id as userId, u.tokens, coalesce(sum(l.delta), 0) as ledgerSum

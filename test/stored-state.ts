@@ -26,6 +26,7 @@ export interface StoredState {
   sessions(): Promise<SessionRow[]>
   refreshTokens(): Promise<RefreshTokenRow[]>
   idempotencyKeys(): Promise<IdempotencyKeyRow[]>
+  apiKeys(): Promise<ApiKeyRow[]>
   /** Users whose balance differs from the sum of their ledger deltas; the accounting invariant says: none. */
   ledgerMismatches(): Promise<Array<{ userId: number; tokens: number; ledgerSum: number }>>
   /** Changes behind the store's back, as an operator with database access, a bug or an older build could. */
@@ -148,6 +149,26 @@ export interface IdempotencyKeyRow {
   responseBody: string | null
   chatId: number | null
   createdAt: number
+}
+
+export interface ApiKeyRow {
+  id: number
+  userId: number
+  name: string
+  secretHash: string
+  lastFour: string
+  /** JSON text, as stored. */
+  models: string | null
+  monthlyLimit: number | null
+  dailyLimit: number | null
+  spendMonth: number
+  monthSpent: number
+  spendDay: number
+  daySpent: number
+  createdAt: number
+  lastUsedAt: number | null
+  expiresAt: number | null
+  revokedAt: number | null
 }
 
 /** The stored state of the database the store on `database` uses; open it after the store has migrated it. */

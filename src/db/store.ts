@@ -76,7 +76,11 @@ export interface AccountStore {
  * the chats and usage it made keep naming it.
  */
 export interface ApiKeyStore {
-  createApiKey(input: NewApiKey): Promise<StoredApiKey>
+  /**
+   * Creates the key unless its user already holds `liveKeyLimit` unrevoked keys (undefined then), in one transaction
+   * serializable per user: of simultaneous creations, no more succeed than the limit leaves room for.
+   */
+  createApiKey(input: NewApiKey): Promise<StoredApiKey | undefined>
   /** A user's keys, newest first, revoked and expired ones included. */
   listApiKeys(userId: number): Promise<StoredApiKey[]>
   /** One key of its owner; of any user when `ownerId` is undefined (administrators). */
@@ -387,6 +391,8 @@ export type NewApiKey = {
   monthlyLimit: number | null
   dailyLimit: number | null
   expiresAt: number | null
+  /** The most unrevoked keys a user may hold. */
+  liveKeyLimit: number
   now: number
 }
 

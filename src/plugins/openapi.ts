@@ -13,6 +13,7 @@ const TAGS = [
   { name: 'chat', description: 'Chat with the AI and read your history' },
   { name: 'conversations', description: 'Multi-turn conversations with the AI' },
   { name: 'account', description: 'Your token balance and its history' },
+  { name: 'keys', description: 'API keys for the OpenAI-compatible `/v1` API' },
   { name: 'admin', description: 'Account administration: users, balances, deactivation (administrators only)' },
   { name: 'ops', description: 'Health, readiness and metrics for operators' }
 ]

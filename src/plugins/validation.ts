@@ -16,6 +16,13 @@ export function isCalendarDate(text: string): boolean {
   return !Number.isNaN(date.getTime()) && date.toISOString().startsWith(text)
 }
 
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$/
+
+/** A date and time as RFC 3339 writes it (`2026-12-01T10:15:30Z`, with an offset or Z) on a day that exists. */
+export function isDateTime(text: string): boolean {
+  return DATE_TIME.test(text) && isCalendarDate(text.slice(0, 10))
+}
+
 /**
  * JSON bodies are validated exactly as sent: no type coercion, unknown properties rejected by the schemas.
  * Path parameters and query strings arrive as text, so only they are coerced.
@@ -24,7 +31,7 @@ export function installValidators(app: FastifyInstance) {
   const body = new Ajv({ ...sharedOptions, coerceTypes: false })
   const text = new Ajv({ ...sharedOptions, coerceTypes: 'array' })
   for (const ajv of [body, text]) {
-    ajv.addFormat('date-time', true)
+    ajv.addFormat('date-time', isDateTime)
     ajv.addFormat('date', isCalendarDate)
   }
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? body : text).compile(schema))

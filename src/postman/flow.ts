@@ -29,6 +29,11 @@ export const FLOW: FlowStep[] = [
   { operationId: 'getTokenBalance' },
   { operationId: 'listTransactions' },
   { operationId: 'getUsageReport' },
+  // The examples name a model the server may not offer and an expiry that will pass: the key is made without them.
+  { operationId: 'createApiKey', body: { models: null, expires_at: null }, capture: { keyId: 'id' } },
+  { operationId: 'listApiKeys' },
+  { operationId: 'updateApiKey', pathVariables: { id: '{{keyId}}' }, body: { models: null } },
+  { operationId: 'revokeApiKey', pathVariables: { id: '{{keyId}}' } },
   // The collection's user is no administrator: the admin API must refuse it.
   { operationId: 'adminListUsers', expectStatus: 403 },
   { operationId: 'adminAdjustTokens', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
@@ -37,6 +42,8 @@ export const FLOW: FlowStep[] = [
   { operationId: 'adminListUserChats', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
   { operationId: 'adminUnlockUser', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
   { operationId: 'adminGetUsageReport', expectStatus: 403 },
+  { operationId: 'adminListUserKeys', pathVariables: { username: '{{username}}' }, expectStatus: 403 },
+  { operationId: 'adminRevokeApiKey', pathVariables: { id: '{{keyId}}' }, expectStatus: 403 },
   { operationId: 'listChats' },
   { operationId: 'getChat', pathVariables: { id: '{{chatId}}' } },
   { operationId: 'listConversations' },
@@ -68,5 +75,6 @@ export const COLLECTION_VARIABLES: Record<string, string> = {
   bearerToken: '',
   refreshToken: '',
   chatId: '',
-  conversationId: ''
+  conversationId: '',
+  keyId: ''
 }

@@ -93,8 +93,9 @@ const ModelNotAllowedBase = apiError(
   400
 )
 
-export function modelNotAllowed(model: string, offered: string[]) {
-  const errors = [{ pointer: '#/model', location: 'body', message: `is not one of ${offered.join(', ')}` }]
+/** `pointer` names the field of the body that named the model. */
+export function modelNotAllowed(model: string, offered: string[], pointer = '#/model') {
+  const errors = [{ pointer, location: 'body', message: `is not one of ${offered.join(', ')}` }]
   return Object.assign(new ModelNotAllowedBase(model), { extensions: { errors } })
 }
 
@@ -161,6 +162,16 @@ export function notReady(checks: Record<string, string>) {
     .map(([name, state]) => `${name} ${state}`)
   return Object.assign(new NotReadyError(failing.join(', ')), { extensions: { checks } })
 }
+
+// API keys
+
+export const ApiKeyNotFoundError = apiError('api_key_not_found', 'No API key with id %s was found', 404)
+export const ApiKeyRevokedError = apiError('api_key_revoked', 'API key %s is revoked and can no longer be changed', 409)
+export const TooManyApiKeysError = apiError(
+  'too_many_api_keys',
+  'You already have %s API keys that are not revoked, the most allowed; revoke one first',
+  409
+)
 
 // Accounts and the admin API
 

@@ -2,6 +2,7 @@ import { drizzle } from 'drizzle-orm/node-postgres'
 import type { PostgresDatabase } from '../database-config.js'
 import type { Store } from '../store.js'
 import { accountQueries } from './accounts.js'
+import { apiKeyQueries } from './api-keys.js'
 import { chargingQueries } from './charging.js'
 import { chatHistoryQueries } from './chat-history.js'
 import { migrateUnderLock, openPool } from './connection.js'
@@ -40,7 +41,8 @@ export function createPostgresStore(database: PostgresDatabase): Store {
       ...conversationQueries(db),
       ...ledgerReads(db),
       ...accountQueries(db),
-      ...usageReportQueries(db)
+      ...usageReportQueries(db),
+      ...apiKeyQueries(db)
     },
     migrated
   )

@@ -1,6 +1,7 @@
 import type { SqliteDatabase } from '../database-config.js'
 import { DatabaseStartupError } from '../startup-error.js'
 import type { Store, StoreOptions } from '../store.js'
+import { apiKeyQueries } from './api-keys.js'
 import { startCheckpointer } from './checkpointer.js'
 import { chargingQueries } from './charging.js'
 import { chatLeaseQueries } from './chat-leases.js'
@@ -32,12 +33,13 @@ export function createSqliteStore(
           onBackgroundError(error, 'the WAL checkpointer failed; requests checkpoint until it has restarted')
         )
   const ledger = ledgerWrites(db)
+  const batched = createWriteBatcher(sqlite)
   return withStorageFailures({
     ...userQueries(db, ledger),
     ...sessionQueries(db),
     ...revocationQueries(db),
     ...idempotencyQueries(db),
-    ...chargingQueries(db, ledger, createWriteBatcher(sqlite)),
+    ...chargingQueries(db, ledger, batched),
     ...chatLeaseQueries(db),
     ...chatHistoryQueries(db),
     ...conversationQueries(db),
@@ -45,6 +47,7 @@ export function createSqliteStore(
     ...ledgerReads(db),
     ...accountQueries(db, ledger),
     ...usageReportQueries(db),
+    ...apiKeyQueries(db, batched),
     close: async () => {
       await checkpointer?.stop()
       sqlite.close()
