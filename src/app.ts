@@ -11,7 +11,7 @@ import { loggerOptions, requestIdOf } from './logger.js'
 import accountRoutes from './modules/account/routes.js'
 import authRoutes from './modules/auth/routes.js'
 import keyRoutes from './modules/keys/routes.js'
-import { keyHashKeyFrom } from './modules/keys/service.js'
+import { authenticateApiKey, KEY_SECRET_PREFIX, keyHashKeyFrom } from './modules/keys/service.js'
 import modelRoutes from './modules/models/routes.js'
 import chatRoutes from './modules/chat/routes.js'
 import gatewayRoutes, { GATEWAY_PREFIX } from './modules/gateway/routes.js'
@@ -119,17 +119,18 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     ai: config.ai,
     limits
   })
+  // The auth plugin, registered above, refuses to start without a JWT secret.
+  const hashKey = keyHashKeyFrom(config.jwtSecret!)
   await app.register(chatRoutes)
   await app.register(gatewayRoutes, {
     prefix: GATEWAY_PREFIX,
-    keyPrefix: 'sk-acp-',
-    findKeyHolder: async () => undefined
+    keyPrefix: KEY_SECRET_PREFIX,
+    findKeyHolder: (secret, request) => authenticateApiKey(app.store, hashKey, secret, Date.now(), request.log)
   })
   await app.register(conversationRoutes)
   await app.register(transactionRoutes)
   await app.register(usageRoutes)
-  // The auth plugin, registered above, refuses to start without a JWT secret.
-  await app.register(keyRoutes, { models: config.models, hashKey: keyHashKeyFrom(config.jwtSecret!) })
+  await app.register(keyRoutes, { models: config.models, hashKey })
   await app.register(adminRoutes, { limits, failedLogins: config.rateLimit.failedLogins })
   addMethodNotAllowedRoutes()
   return app

@@ -13,7 +13,7 @@ import { writeOrRetryLater, type WriteLog } from '../common/write-later.js'
 import type { ApiKey, ApiKeyChange, ApiKeyCreation } from './schemas.js'
 import { hashKeySecret, KEY_SECRET_PREFIX, newKeySecret } from './secrets.js'
 
-export { keyHashKeyFrom } from './secrets.js'
+export { KEY_SECRET_PREFIX, keyHashKeyFrom } from './secrets.js'
 
 /** The most keys a user may hold that are not revoked (expired ones count until revoked). */
 export const LIVE_KEY_LIMIT = 100
