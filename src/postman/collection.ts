@@ -91,7 +91,10 @@ function prepareRequest(item: PostmanItem, operation: Operation, step: FlowStep)
   }
   if (request.body?.raw) request.body.raw = withBodyVariables(request.body.raw, step.body)
   const checks = responseChecks({ status: Number(status), schema, capture: step.capture })
-  return { ...item, event: [script('test', checks)] }
+  const auth = step.bearer && {
+    auth: { type: 'bearer', bearer: [{ key: 'token', value: step.bearer, type: 'string' }] }
+  }
+  return { ...item, request: { ...request, ...auth }, event: [script('test', checks)] }
 }
 
 /** The first 2xx answered as JSON (an operation may also document, say, an event stream), else the first 2xx. */

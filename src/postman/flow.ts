@@ -13,6 +13,8 @@ export interface FlowStep {
   body?: Record<string, string | null>
   /** The status this step must answer when it is not the first documented 2xx (its body is then not checked). */
   expectStatus?: number
+  /** A bearer token for this step instead of the session's access token, such as `{{apiKey}}`. */
+  bearer?: string
 }
 
 export const FLOW: FlowStep[] = [
@@ -30,8 +32,14 @@ export const FLOW: FlowStep[] = [
   { operationId: 'listTransactions' },
   { operationId: 'getUsageReport' },
   // The examples name a model the server may not offer and an expiry that will pass: the key is made without them.
-  { operationId: 'createApiKey', body: { models: null, expires_at: null }, capture: { keyId: 'id' } },
+  {
+    operationId: 'createApiKey',
+    body: { models: null, expires_at: null },
+    capture: { keyId: 'id', apiKey: 'secret' }
+  },
   { operationId: 'listApiKeys' },
+  { operationId: 'listOpenAiModels', bearer: '{{apiKey}}' },
+  { operationId: 'createChatCompletion', bearer: '{{apiKey}}' },
   { operationId: 'updateApiKey', pathVariables: { id: '{{keyId}}' }, body: { models: null } },
   { operationId: 'revokeApiKey', pathVariables: { id: '{{keyId}}' } },
   // The collection's user is no administrator: the admin API must refuse it.
@@ -76,5 +84,6 @@ export const COLLECTION_VARIABLES: Record<string, string> = {
   refreshToken: '',
   chatId: '',
   conversationId: '',
-  keyId: ''
+  keyId: '',
+  apiKey: ''
 }
