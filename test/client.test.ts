@@ -141,3 +141,28 @@ t.test('a request with its own Authorization header is sent as it is and never r
   t.equal(answer.error?.code, 'token_not_valid')
   t.equal(client.tokens?.refresh, refreshBefore, 'the refresh token was not spent')
 })
+
+t.test('the typed client creates an API key and makes a /v1 call with it, typed end to end', async (t) => {
+  const { client } = await serve(t)
+  await client.POST('/api/register/', { body: { username: 'alice', password: PASSWORD } })
+  await client.logIn({ username: 'alice', password: PASSWORD })
+
+  const key = await client.POST('/api/keys/', { body: { name: 'client test' } })
+  t.equal(key.response.status, 201)
+  const secret = key.data!.secret
+  t.match(secret, /^sk-acp-/)
+  const completion = await client.POST('/v1/chat/completions', {
+    body: { model: 'offline', messages: [{ role: 'user', content: 'Hello!' }] },
+    headers: { authorization: `Bearer ${secret}` }
+  })
+
+  t.equal(completion.response.status, 200)
+  if (!completion.data || typeof completion.data !== 'object') throw new Error('a JSON completion was expected')
+  t.match(completion.data, {
+    object: 'chat.completion',
+    choices: [{ message: { role: 'assistant', content: /\S/ }, finish_reason: 'stop' }],
+    usage: { cost: 100, remaining_tokens: 3900 }
+  })
+  const balance = await client.GET('/api/tokenbalance/')
+  t.same(balance.data, { username: 'alice', tokens: 3900 })
+})
