@@ -19,7 +19,7 @@ export interface StoredState {
   /** The balance_after of every ledger row of a user, read without rounding. */
   exactBalancesAfter(usernameKey: string): Promise<bigint[]>
   chats(): Promise<ChatRow[]>
-  /** The daily usage rollup, by user, day and model. */
+  /** The daily usage rollup, by user, day, model and API key. */
   usageDaily(): Promise<UsageDailyRow[]>
   countChats(status?: ChatRow['status']): Promise<number>
   conversations(): Promise<ConversationRow[]>
@@ -101,12 +101,17 @@ export interface ChatRow {
   /** The instance whose reply holds the chat's lease, and until when (see modules/chat/leases.ts). */
   leaseHolder: string | null
   leaseExpiresAt: number
+  /** `api` for a stateless `/v1` call, made with the key `apiKeyId` (null with an access token). */
+  origin: 'chat' | 'api'
+  apiKeyId: number | null
 }
 
 export interface UsageDailyRow {
   userId: number
   day: number
   model: string
+  /** 0 for usage made without an API key. */
+  apiKeyId: number
   requests: number
   promptTokens: number
   cachedTokens: number

@@ -14,6 +14,7 @@ import * as schema from './schema.js'
 import { sessionQueries } from './sessions.js'
 import { withStorageFailures } from './storage-failures.js'
 import { usageReportQueries } from './usage-reports.js'
+import { spendLimitQueries } from './spend-limits.js'
 import { userQueries } from './users.js'
 
 /**
@@ -40,7 +41,8 @@ export function createPostgresStore(database: PostgresDatabase): Store {
       ...conversationQueries(db),
       ...ledgerReads(db),
       ...accountQueries(db),
-      ...usageReportQueries(db)
+      ...usageReportQueries(db),
+      ...spendLimitQueries(db)
     },
     migrated
   )

@@ -16,6 +16,7 @@ import { accountQueries } from './accounts.js'
 import { ledgerReads } from './ledger-reads.js'
 import { ledgerWrites } from './ledger.js'
 import { usageReportQueries } from './usage-reports.js'
+import { spendLimitQueries } from './spend-limits.js'
 import { isStorageFailure, withStorageFailures } from './storage-failures.js'
 import { createWriteBatcher } from './write-batch.js'
 
@@ -45,6 +46,7 @@ export function createSqliteStore(
     ...ledgerReads(db),
     ...accountQueries(db, ledger),
     ...usageReportQueries(db),
+    ...spendLimitQueries(db),
     close: async () => {
       await checkpointer?.stop()
       sqlite.close()
