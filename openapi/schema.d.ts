@@ -264,6 +264,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/account/limits/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read your monthly spend limits and this month’s spend
+         * @description Your own limit and an administrator’s both apply. A message whose worst-case cost a limit cannot cover (after `max_tokens` is lowered to what is left) is 429 `spend_limit_reached` and costs nothing. Months are UTC calendar months.
+         */
+        get: operations["getSpendLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/account/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set or remove your own monthly spend limit
+         * @description `monthly_limit`: null removes it; an administrator’s limit stays. A message whose worst-case cost a limit cannot cover (after `max_tokens` is lowered to what is left) is 429 `spend_limit_reached` and costs nothing. Months are UTC calendar months.
+         */
+        patch: operations["updateAccount"];
+        trace?: never;
+    };
     "/api/models/": {
         parameters: {
             query?: never;
@@ -295,7 +335,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message to the AI and get its reply
-         * @description Costs the model’s price (`GET /api/models/`; 100 tokens a message by default). The worst case is held first and settled to what the reply used, or refunded when no reply comes; a balance that cannot cover even a short reply is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again. Messages are rate limited per user (429 `rate_limited` with `Retry-After`, nothing charged).
+         * @description Costs the model’s price (`GET /api/models/`; 100 tokens a message by default). The worst case is held first and settled to what the reply used, or refunded when no reply comes; a balance that cannot cover even a short reply is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again. Messages are rate limited per user (429 `rate_limited` with `Retry-After`, nothing charged). A spend limit (your own or an administrator’s, per UTC month) that cannot cover even a short reply is 429 `spend_limit_reached`, naming the limit, what is left of it and when it resets (`Retry-After` until then).
          */
         post: operations["sendChatMessage"];
         delete?: never;
@@ -420,8 +460,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Report your usage per day or per model
-         * @description What your answered messages used and cost over a range of days (UTC; this month by default), summed per day or per model; refunded messages are not counted. A day, model or user without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
+         * Report your usage per day, per model or per API key
+         * @description What your answered messages used and cost over a range of days (UTC; this month by default), summed per day, per model or per API key (`group_by=key`: null for messages and calls made without one); refunded messages are not counted. A day, model, user or API key without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
          */
         get: operations["getUsageReport"];
         put?: never;
@@ -440,8 +480,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Report everyone’s usage per user, model or day
-         * @description What answered messages used and cost over a range of days (UTC; this month by default), summed per user (in the order they registered), per model or per day, for every user or the one named. A day, model or user without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
+         * Report everyone’s usage per user, model, day or API key
+         * @description What answered messages used and cost over a range of days (UTC; this month by default), summed per user (in the order they registered), per model, per day or per API key, for every user or the one named. A day, model, user or API key without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
          */
         get: operations["adminGetUsageReport"];
         put?: never;
@@ -506,8 +546,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Deactivate or reactivate a user, or promote or demote them
-         * @description Deactivating ends all of the user’s sessions at once: their access and refresh tokens stop working and their logins are refused as wrong credentials. `is_admin` promotes or demotes; the admin API reads it on every request. You cannot deactivate yourself (409 `cannot_deactivate_self`) or demote yourself (409 `cannot_demote_self`).
+         * Deactivate or reactivate a user, promote or demote them, or cap their monthly spend
+         * @description Deactivating ends all of the user’s sessions at once: their access and refresh tokens stop working and their logins are refused as wrong credentials. `is_admin` promotes or demotes; the admin API reads it on every request. `monthly_limit` caps what the user may spend per UTC month (null removes the cap), beside any cap of their own; a message it cannot cover is 429 `spend_limit_reached` naming `admin_monthly`. You cannot deactivate yourself (409 `cannot_deactivate_self`) or demote yourself (409 `cannot_demote_self`).
          */
         patch: operations["adminUpdateUser"];
         trace?: never;
@@ -636,6 +676,28 @@ export interface components {
              * @example 100
              */
             cost?: number;
+            /**
+             * @description The spend limit that refused the message: `key_daily` and `key_monthly` an API key’s, `user_monthly` your own, `admin_monthly` an administrator’s (spend_limit_reached only)
+             * @example user_monthly
+             * @enum {string}
+             */
+            limit?: "key_daily" | "key_monthly" | "user_monthly" | "admin_monthly";
+            /**
+             * @description The limit’s size in tokens (spend_limit_reached only)
+             * @example 5000
+             */
+            limit_tokens?: number;
+            /**
+             * @description What is left of the limit in its period (spend_limit_reached only)
+             * @example 40
+             */
+            remaining?: number;
+            /**
+             * Format: date-time
+             * @description When the limit’s period ends (UTC; spend_limit_reached only)
+             * @example 2027-01-01T00:00:00.000Z
+             */
+            reset_at?: string;
             /**
              * @description Whether the reserved cost was credited back, or will be once the database takes writes again (upstream and storage problems of a chat only)
              * @example true
@@ -2214,6 +2276,255 @@ export interface operations {
                      *       "status": 401,
                      *       "detail": "Token has expired",
                      *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSpendLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your monthly spend limits and what this month has spent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "monthly_limit": 5000,
+                     *       "admin_monthly_limit": null,
+                     *       "month_spent": 1200,
+                     *       "month_resets_at": "2027-01-01T00:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Your own cap on a UTC month’s spend, in tokens; null for none
+                         * @example 5000
+                         */
+                        monthly_limit: number | null;
+                        /**
+                         * @description An administrator’s cap on the same spend; null for none. Both caps apply
+                         * @example null
+                         */
+                        admin_monthly_limit: number | null;
+                        /**
+                         * @description What this month’s messages have held and cost so far (unused holds given back)
+                         * @example 1200
+                         */
+                        month_spent: number;
+                        /**
+                         * Format: date-time
+                         * @description When the month ends and its spend starts again from zero (UTC)
+                         * @example 2027-01-01T00:00:00.000Z
+                         */
+                        month_resets_at: string;
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What to change of your account */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "monthly_limit": 5000
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Your own cap on what you spend per UTC calendar month, in tokens; null for no cap. Every message's worst-case cost counts when it is held, and what a message did not use comes back when it settles
+                     * @example 5000
+                     */
+                    monthly_limit: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Your monthly spend limits and what this month has spent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "monthly_limit": 5000,
+                     *       "admin_monthly_limit": null,
+                     *       "month_spent": 1200,
+                     *       "month_resets_at": "2027-01-01T00:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Your own cap on a UTC month’s spend, in tokens; null for none
+                         * @example 5000
+                         */
+                        monthly_limit: number | null;
+                        /**
+                         * @description An administrator’s cap on the same spend; null for none. Both caps apply
+                         * @example null
+                         */
+                        admin_monthly_limit: number | null;
+                        /**
+                         * @description What this month’s messages have held and cost so far (unused holds given back)
+                         * @example 1200
+                         */
+                        month_spent: number;
+                        /**
+                         * Format: date-time
+                         * @description When the month ends and its spend starts again from zero (UTC)
+                         * @example 2027-01-01T00:00:00.000Z
+                         */
+                        month_resets_at: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
@@ -3967,6 +4278,11 @@ export interface operations {
                                  */
                                 model: string | null;
                                 /**
+                                 * @description The API key whose `/v1` call made the charge (null for a chat message or a call made with an access token)
+                                 * @example null
+                                 */
+                                api_key_id: number | null;
+                                /**
                                  * @description What the chat cost in the end
                                  * @example 100
                                  */
@@ -4088,10 +4404,10 @@ export interface operations {
                  */
                 to?: string;
                 /**
-                 * @description One row per day with usage, or per model
+                 * @description One row per day with usage, per model, or per API key (`key`)
                  * @example day
                  */
-                group_by?: "day" | "model";
+                group_by?: "day" | "model" | "key";
                 /**
                  * @description Opaque cursor from the previous page’s `next_cursor`
                  * @example ZGF5OjIwNzkw
@@ -4154,8 +4470,8 @@ export interface operations {
                          * @example day
                          * @enum {string}
                          */
-                        group_by: "day" | "model";
-                        /** @description One row per group in key order: days ascending, models and usernames by code point */
+                        group_by: "day" | "model" | "key";
+                        /** @description One row per group in key order: days and API keys ascending (no key first), models and usernames by code point */
                         items: ({
                             /**
                              * Format: date
@@ -4194,6 +4510,37 @@ export interface operations {
                              * @example small
                              */
                             model: string | null;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * @description The API key of the `/v1` calls (null for chat messages and calls made with an access token)
+                             * @example 7
+                             */
+                            api_key_id: number | null;
                             /**
                              * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
                              * @example 42
@@ -4310,10 +4657,10 @@ export interface operations {
                  */
                 to?: string;
                 /**
-                 * @description One row per user with usage, per model, or per day with usage
+                 * @description One row per user with usage, per model, per day with usage, or per API key (`key`)
                  * @example user
                  */
-                group_by?: "user" | "model" | "day";
+                group_by?: "user" | "model" | "day" | "key";
                 /**
                  * @description Only this user’s usage (matched regardless of case); 404 when there is no such user
                  * @example alice
@@ -4381,8 +4728,8 @@ export interface operations {
                          * @example user
                          * @enum {string}
                          */
-                        group_by: "user" | "model" | "day";
-                        /** @description One row per group in key order: days ascending, models and usernames by code point */
+                        group_by: "user" | "model" | "day" | "key";
+                        /** @description One row per group in key order: days and API keys ascending (no key first), models and usernames by code point */
                         items: ({
                             /**
                              * @description The username
@@ -4452,6 +4799,37 @@ export interface operations {
                              * @example 2026-12-01
                              */
                             day: string;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * @description The API key of the `/v1` calls (null for chat messages and calls made with an access token)
+                             * @example 7
+                             */
+                            api_key_id: number | null;
                             /**
                              * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
                              * @example 42
@@ -5018,7 +5396,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description What to change; at least one of the two */
+        /** @description What to change; at least one of the three */
         requestBody: {
             content: {
                 /**
@@ -5037,6 +5415,11 @@ export interface operations {
                      * @example true
                      */
                     is_admin?: boolean;
+                    /**
+                     * @description An administrator’s cap on what the user spends per UTC calendar month, in tokens; null for no cap. Every message's worst-case cost counts when it is held, and what the user did not use comes back when it settles
+                     * @example 5000
+                     */
+                    monthly_limit?: number | null;
                 };
             };
         };
@@ -5337,6 +5720,11 @@ export interface operations {
                                  * @example offline
                                  */
                                 model: string | null;
+                                /**
+                                 * @description The API key whose `/v1` call made the charge (null for a chat message or a call made with an access token)
+                                 * @example null
+                                 */
+                                api_key_id: number | null;
                                 /**
                                  * @description What the chat cost in the end
                                  * @example 100
