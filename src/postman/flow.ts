@@ -27,6 +27,8 @@ export const FLOW: FlowStep[] = [
     capture: { chatId: 'id', conversationId: 'conversation_id' }
   },
   { operationId: 'getTokenBalance' },
+  { operationId: 'getSpendLimits' },
+  { operationId: 'updateAccount' },
   { operationId: 'listTransactions' },
   { operationId: 'getUsageReport' },
   // The collection's user is no administrator: the admin API must refuse it.
