@@ -2404,7 +2404,7 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description Your own cap on what you spend per UTC calendar month, in tokens; null for no cap. Every message's worst-case cost counts when it is held, and what a message did not use comes back when it settles
+                     * @description Your own cap on what you spend per UTC calendar month, in tokens; null for no cap. A message's worst-case cost counts when it is held, and what its reply did not use comes back when it settles
                      * @example 5000
                      */
                     monthly_limit: number | null;
@@ -4278,7 +4278,7 @@ export interface operations {
                                  */
                                 model: string | null;
                                 /**
-                                 * @description The API key whose `/v1` call made the charge (null for a chat message or a call made with an access token)
+                                 * @description The API key whose `/v1` call made the charge (null for a chat message, or a call made with an access token)
                                  * @example null
                                  */
                                 api_key_id: number | null;
@@ -5416,7 +5416,7 @@ export interface operations {
                      */
                     is_admin?: boolean;
                     /**
-                     * @description An administrator’s cap on what the user spends per UTC calendar month, in tokens; null for no cap. Every message's worst-case cost counts when it is held, and what the user did not use comes back when it settles
+                     * @description An administrator’s cap on what the user spends per UTC calendar month, in tokens; null for no cap. A message's worst-case cost counts when it is held, and what its reply did not use comes back when it settles
                      * @example 5000
                      */
                     monthly_limit?: number | null;
@@ -5721,7 +5721,7 @@ export interface operations {
                                  */
                                 model: string | null;
                                 /**
-                                 * @description The API key whose `/v1` call made the charge (null for a chat message or a call made with an access token)
+                                 * @description The API key whose `/v1` call made the charge (null for a chat message, or a call made with an access token)
                                  * @example null
                                  */
                                 api_key_id: number | null;

@@ -18,7 +18,7 @@ import {
 
 type Headers = Record<string, string>
 
-const setOwnLimit = (app: App, headers: Headers, payload: unknown) =>
+const setOwnLimit = (app: App, headers: Headers, payload: Record<string, unknown>) =>
   app.inject({ method: 'PATCH', url: '/api/account/', headers, payload })
 const readLimits = (app: App, headers: Headers) => app.inject({ method: 'GET', url: '/api/account/limits/', headers })
 const sendChat = (app: App, headers: Headers) =>

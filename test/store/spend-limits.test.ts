@@ -201,6 +201,37 @@ for (const backend of backends) {
     await assertBooksBalance(t, store, state)
   })
 
+  t.test(
+    `${backend.name}: settlements, refunds and holds of one key at once, from two instances, all count`,
+    async (t) => {
+      const { store, state, databaseUrl, openAnother } = await backend.open(t)
+      const other = openAnother()
+      const userId = await createUser(store, 'alice', 100_000)
+      const apiKeyId = await insertApiKey(databaseUrl, userId, { dailyLimit: 10_000 })
+      const now = JANUARY_31
+      const call = () => reservation(userId, { origin: 'api', apiKeyId, hold: 10, now })
+      const first = await Promise.all(Array.from({ length: 20 }, () => store.reserveChat(call())))
+      const chatIds = first.map((result) => (result.reserved ? result.chatId : 0))
+      const results = await Promise.all([
+        ...chatIds.map((chatId, i) => {
+          const instance = i % 2 ? other : store
+          return i < 10
+            ? instance.settleChat(settlement(chatId, { cost: 3, now }))
+            : instance.refundChat({ chatId, reason: 'no reply', now })
+        }),
+        ...Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).reserveChat(call()))
+      ])
+      t.ok(results.every(Boolean), 'every step went through')
+      const spent = 10 * 3 + 20 * 10
+      t.match(await store.getUserSpend(userId), { month: { spent } })
+      t.same(await apiKeySpend(databaseUrl, apiKeyId), {
+        day: { period: january.day, spent },
+        month: { period: january.month, spent }
+      })
+      await assertBooksBalance(t, store, state)
+    }
+  )
+
   for (const limit of ['user_monthly', 'key_daily'] as const) {
     t.test(
       `${backend.name}: of 40 simultaneous holds from two instances on a ${limit} limit that covers 15, exactly 15 succeed`,

@@ -9,15 +9,17 @@ export const TokenBalanceSchema = Type.Object(
 )
 
 /** A cap on a month's spend in tokens, or null for none. */
-export function MonthlyLimitSchema(description: string, whose: string) {
+export function MonthlyLimitSchema(whose: string) {
   return Type.Union([Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()], {
-    description: `${description} per UTC calendar month, in tokens; null for no cap. Every message's worst-case cost counts when it is held, and what ${whose} did not use comes back when it settles`,
+    description:
+      `${whose} per UTC calendar month, in tokens; null for no cap. A message's worst-case cost counts when it is ` +
+      'held, and what its reply did not use comes back when it settles',
     examples: [5000]
   })
 }
 
 export const AccountUpdateSchema = Type.Object(
-  { monthly_limit: MonthlyLimitSchema('Your own cap on what you spend', 'a message') },
+  { monthly_limit: MonthlyLimitSchema('Your own cap on what you spend') },
   { additionalProperties: false, description: 'What to change of your account', examples: [{ monthly_limit: 5000 }] }
 )
 

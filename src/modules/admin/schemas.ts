@@ -94,7 +94,7 @@ export const AdminUserUpdateSchema = Type.Object(
         examples: [true]
       })
     ),
-    monthly_limit: Type.Optional(MonthlyLimitSchema('An administrator’s cap on what the user spends', 'the user'))
+    monthly_limit: Type.Optional(MonthlyLimitSchema('An administrator’s cap on what the user spends'))
   },
   {
     additionalProperties: false,
