@@ -264,6 +264,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/account/limits/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read your monthly spend limits and this month’s spend
+         * @description Your own limit and an administrator’s both apply. A message whose worst-case cost a limit cannot cover (after `max_tokens` is lowered to what is left) is 429 `spend_limit_reached` and costs nothing. Months are UTC calendar months.
+         */
+        get: operations["getSpendLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/account/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set or remove your own monthly spend limit
+         * @description `monthly_limit`: null removes it; an administrator’s limit stays. A message whose worst-case cost a limit cannot cover (after `max_tokens` is lowered to what is left) is 429 `spend_limit_reached` and costs nothing. Months are UTC calendar months.
+         */
+        patch: operations["updateAccount"];
+        trace?: never;
+    };
     "/api/models/": {
         parameters: {
             query?: never;
@@ -295,7 +335,7 @@ export interface paths {
         put?: never;
         /**
          * Send a message to the AI and get its reply
-         * @description Costs the model’s price (`GET /api/models/`; 100 tokens a message by default). The worst case is held first and settled to what the reply used, or refunded when no reply comes; a balance that cannot cover even a short reply is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again. Messages are rate limited per user (429 `rate_limited` with `Retry-After`, nothing charged).
+         * @description Costs the model’s price (`GET /api/models/`; 100 tokens a message by default). The worst case is held first and settled to what the reply used, or refunded when no reply comes; a balance that cannot cover even a short reply is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again. Messages are rate limited per user (429 `rate_limited` with `Retry-After`, nothing charged). A spend limit (your own or an administrator’s, per UTC month) that cannot cover even a short reply is 429 `spend_limit_reached`, naming the limit, what is left of it and when it resets (`Retry-After` until then).
          */
         post: operations["sendChatMessage"];
         delete?: never;
@@ -338,6 +378,46 @@ export interface paths {
         get: operations["getChat"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the models your key may use (OpenAI-compatible)
+         * @description OpenAI’s model list: every model offered, or those the API key names. Prices and output limits are at `GET /api/models/`.
+         */
+        get: operations["listOpenAiModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a chat completion (OpenAI-compatible), charged to your balance
+         * @description OpenAI’s Chat Completions API for existing clients: point an OpenAI SDK’s base URL at `/v1` and use an API key (`POST /api/keys/`) or an access token. Metered exactly as a chat message: the model must be allowed for the key, the worst case is held, the usage settled; nothing goes into conversations. `stream: true` answers with Server-Sent Events. Errors come in OpenAI’s shape; a balance or spend limit that cannot cover the call is 429 `insufficient_quota` / `spend_limit_reached` with `x-should-retry: false`.
+         */
+        post: operations["createChatCompletion"];
         delete?: never;
         options?: never;
         head?: never;
@@ -420,8 +500,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Report your usage per day or per model
-         * @description What your answered messages used and cost over a range of days (UTC; this month by default), summed per day or per model; refunded messages are not counted. A day, model or user without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
+         * Report your usage per day, per model or per API key
+         * @description What your answered messages used and cost over a range of days (UTC; this month by default), summed per day, per model or per API key (`group_by=key`: null for messages and calls made without one); refunded messages are not counted. A day, model, user or API key without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
          */
         get: operations["getUsageReport"];
         put?: never;
@@ -440,8 +520,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Report everyone’s usage per user, model or day
-         * @description What answered messages used and cost over a range of days (UTC; this month by default), summed per user (in the order they registered), per model or per day, for every user or the one named. A day, model or user without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
+         * Report everyone’s usage per user, model, day or API key
+         * @description What answered messages used and cost over a range of days (UTC; this month by default), summed per user (in the order they registered), per model, per day or per API key, for every user or the one named. A day, model, user or API key without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
          */
         get: operations["adminGetUsageReport"];
         put?: never;
@@ -594,8 +674,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Deactivate or reactivate a user, or promote or demote them
-         * @description Deactivating ends all of the user’s sessions at once: their access and refresh tokens stop working and their logins are refused as wrong credentials. `is_admin` promotes or demotes; the admin API reads it on every request. You cannot deactivate yourself (409 `cannot_deactivate_self`) or demote yourself (409 `cannot_demote_self`).
+         * Deactivate or reactivate a user, promote or demote them, or cap their monthly spend
+         * @description Deactivating ends all of the user’s sessions at once: their access and refresh tokens stop working and their logins are refused as wrong credentials. `is_admin` promotes or demotes; the admin API reads it on every request. `monthly_limit` caps what the user may spend per UTC month (null removes the cap), beside any cap of their own; a message it cannot cover is 429 `spend_limit_reached` naming `admin_monthly`. You cannot deactivate yourself (409 `cannot_deactivate_self`) or demote yourself (409 `cannot_demote_self`).
          */
         patch: operations["adminUpdateUser"];
         trace?: never;
@@ -725,6 +805,28 @@ export interface components {
              */
             cost?: number;
             /**
+             * @description The spend limit that refused the message: `key_daily` and `key_monthly` an API key’s, `user_monthly` your own, `admin_monthly` an administrator’s (spend_limit_reached only)
+             * @example user_monthly
+             * @enum {string}
+             */
+            limit?: "key_daily" | "key_monthly" | "user_monthly" | "admin_monthly";
+            /**
+             * @description The limit’s size in tokens (spend_limit_reached only)
+             * @example 5000
+             */
+            limit_tokens?: number;
+            /**
+             * @description What is left of the limit in its period (spend_limit_reached only)
+             * @example 40
+             */
+            remaining?: number;
+            /**
+             * Format: date-time
+             * @description When the limit’s period ends (UTC; spend_limit_reached only)
+             * @example 2027-01-01T00:00:00.000Z
+             */
+            reset_at?: string;
+            /**
              * @description Whether the reserved cost was credited back, or will be once the database takes writes again (upstream and storage problems of a chat only)
              * @example true
              */
@@ -739,6 +841,19 @@ export interface components {
              */
             checks?: {
                 [key: string]: string;
+            };
+        };
+        /** @description An error in OpenAI’s shape */
+        OpenAiError: {
+            error: {
+                message: string;
+                /** @example invalid_request_error */
+                type: string;
+                /** @example invalid_api_key */
+                code: string | null;
+                param: string | null;
+            } & {
+                [key: string]: unknown;
             };
         };
     };
@@ -2327,6 +2442,255 @@ export interface operations {
             };
         };
     };
+    getSpendLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your monthly spend limits and what this month has spent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "monthly_limit": 5000,
+                     *       "admin_monthly_limit": null,
+                     *       "month_spent": 1200,
+                     *       "month_resets_at": "2027-01-01T00:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Your own cap on a UTC month’s spend, in tokens; null for none
+                         * @example 5000
+                         */
+                        monthly_limit: number | null;
+                        /**
+                         * @description An administrator’s cap on the same spend; null for none. Both caps apply
+                         * @example null
+                         */
+                        admin_monthly_limit: number | null;
+                        /**
+                         * @description What this month’s messages have held and cost so far (unused holds given back)
+                         * @example 1200
+                         */
+                        month_spent: number;
+                        /**
+                         * Format: date-time
+                         * @description When the month ends and its spend starts again from zero (UTC)
+                         * @example 2027-01-01T00:00:00.000Z
+                         */
+                        month_resets_at: string;
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What to change of your account */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "monthly_limit": 5000
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Your own cap on what you spend per UTC calendar month, in tokens; null for no cap. A message's worst-case cost counts when it is held, and what its reply did not use comes back when it settles
+                     * @example 5000
+                     */
+                    monthly_limit: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Your monthly spend limits and what this month has spent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "monthly_limit": 5000,
+                     *       "admin_monthly_limit": null,
+                     *       "month_spent": 1200,
+                     *       "month_resets_at": "2027-01-01T00:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Your own cap on a UTC month’s spend, in tokens; null for none
+                         * @example 5000
+                         */
+                        monthly_limit: number | null;
+                        /**
+                         * @description An administrator’s cap on the same spend; null for none. Both caps apply
+                         * @example null
+                         */
+                        admin_monthly_limit: number | null;
+                        /**
+                         * @description What this month’s messages have held and cost so far (unused holds given back)
+                         * @example 1200
+                         */
+                        month_spent: number;
+                        /**
+                         * Format: date-time
+                         * @description When the month ends and its spend starts again from zero (UTC)
+                         * @example 2027-01-01T00:00:00.000Z
+                         */
+                        month_resets_at: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listModels: {
         parameters: {
             query?: never;
@@ -3244,6 +3608,263 @@ export interface operations {
             };
         };
     };
+    listOpenAiModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The models the key (or access token) may use; prices are at `GET /api/models/` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        object: "list";
+                        data: {
+                            /** @example offline */
+                            id: string;
+                            /** @enum {string} */
+                            object: "model";
+                            /** @description Unix seconds: when this instance loaded its model list */
+                            created: number;
+                            /** @example ai-chat-api */
+                            owned_by: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+        };
+    };
+    createChatCompletion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes retries safe: the same key with the same body within 24 hours replays the first answer (with `Idempotent-Replayed: true`) and charges nothing more; another body is 422; a retry while the first is still running is 409. Keys are yours alone.
+                 * @example 3f2b8c1e-6a4d-4e9b-9c1a-7d2e5f8b0a13
+                 */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description OpenAI’s Chat Completions request. Parameters not listed here (tools, logprobs, response_format, n > 1 …) are refused with 400 `unsupported_parameter`: each could change what the model writes and what the call costs. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "offline",
+                 *       "messages": [
+                 *         {
+                 *           "role": "user",
+                 *           "content": "What is the capital of France?"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description One of the models `GET /v1/models` lists
+                     * @example offline
+                     */
+                    model: string;
+                    messages: {
+                        /** @description `developer` is sent to the model as `system` */
+                        role: "system" | "developer" | "user" | "assistant";
+                        /** @description Text, or an array of text parts (other kinds of parts are not supported) */
+                        content: string | {
+                            /** @enum {string} */
+                            type: "text";
+                            text: string;
+                        }[];
+                        name?: string;
+                    }[];
+                    max_tokens?: number;
+                    max_completion_tokens?: number;
+                    temperature?: number;
+                    top_p?: number;
+                    presence_penalty?: number;
+                    frequency_penalty?: number;
+                    seed?: number;
+                    stop?: string | string[];
+                    /**
+                     * @description Only one choice is generated
+                     * @enum {number}
+                     */
+                    n?: 1;
+                    stream?: boolean;
+                    stream_options?: {
+                        include_usage?: boolean;
+                    };
+                    user?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The completion, or with `stream: true` its chunks */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @example chatcmpl-42 */
+                        id: string;
+                        /** @enum {string} */
+                        object: "chat.completion";
+                        /** @description Unix seconds */
+                        created: number;
+                        /** @example offline */
+                        model: string;
+                        choices: {
+                            index: number;
+                            message: {
+                                /** @enum {string} */
+                                role: "assistant";
+                                content: string;
+                                refusal: null;
+                            };
+                            logprobs: null;
+                            finish_reason: "stop" | "length" | "content_filter";
+                        }[];
+                        /** @description The tokens of the call (as the provider reported them, or counted here) and its charge */
+                        usage: {
+                            prompt_tokens: number;
+                            completion_tokens: number;
+                            total_tokens: number;
+                            prompt_tokens_details: {
+                                cached_tokens: number;
+                            };
+                            /** @description What the call was charged, in tokens of your balance */
+                            cost: number;
+                            /** @description Your balance once the call was charged */
+                            remaining_tokens: number;
+                        };
+                    };
+                    /**
+                     * @example data: {"id":"chatcmpl-42","object":"chat.completion.chunk","created":1764547200,"model":"offline","choices":[{"index":0,"delta":{"content":"Paris"},"logprobs":null,"finish_reason":null}]}
+                     *
+                     *     data: [DONE]
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+        };
+    };
     listConversations: {
         parameters: {
             query?: {
@@ -4055,6 +4676,11 @@ export interface operations {
                                  */
                                 model: string | null;
                                 /**
+                                 * @description The API key whose `/v1` call made the charge (null for a chat message, or a call made with an access token)
+                                 * @example null
+                                 */
+                                api_key_id: number | null;
+                                /**
                                  * @description What the chat cost in the end
                                  * @example 100
                                  */
@@ -4176,10 +4802,10 @@ export interface operations {
                  */
                 to?: string;
                 /**
-                 * @description One row per day with usage, or per model
+                 * @description One row per day with usage, per model, or per API key (`key`)
                  * @example day
                  */
-                group_by?: "day" | "model";
+                group_by?: "day" | "model" | "key";
                 /**
                  * @description Opaque cursor from the previous page’s `next_cursor`
                  * @example ZGF5OjIwNzkw
@@ -4242,8 +4868,8 @@ export interface operations {
                          * @example day
                          * @enum {string}
                          */
-                        group_by: "day" | "model";
-                        /** @description One row per group in key order: days ascending, models and usernames by code point */
+                        group_by: "day" | "model" | "key";
+                        /** @description One row per group in key order: days and API keys ascending (no key first), models and usernames by code point */
                         items: ({
                             /**
                              * Format: date
@@ -4282,6 +4908,37 @@ export interface operations {
                              * @example small
                              */
                             model: string | null;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * @description The API key of the `/v1` calls (null for chat messages and calls made with an access token)
+                             * @example 7
+                             */
+                            api_key_id: number | null;
                             /**
                              * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
                              * @example 42
@@ -4398,10 +5055,10 @@ export interface operations {
                  */
                 to?: string;
                 /**
-                 * @description One row per user with usage, per model, or per day with usage
+                 * @description One row per user with usage, per model, per day with usage, or per API key (`key`)
                  * @example user
                  */
-                group_by?: "user" | "model" | "day";
+                group_by?: "user" | "model" | "day" | "key";
                 /**
                  * @description Only this user’s usage (matched regardless of case); 404 when there is no such user
                  * @example alice
@@ -4469,8 +5126,8 @@ export interface operations {
                          * @example user
                          * @enum {string}
                          */
-                        group_by: "user" | "model" | "day";
-                        /** @description One row per group in key order: days ascending, models and usernames by code point */
+                        group_by: "user" | "model" | "day" | "key";
+                        /** @description One row per group in key order: days and API keys ascending (no key first), models and usernames by code point */
                         items: ({
                             /**
                              * @description The username
@@ -4540,6 +5197,37 @@ export interface operations {
                              * @example 2026-12-01
                              */
                             day: string;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * @description The API key of the `/v1` calls (null for chat messages and calls made with an access token)
+                             * @example 7
+                             */
+                            api_key_id: number | null;
                             /**
                              * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
                              * @example 42
@@ -6431,7 +7119,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description What to change; at least one of the two */
+        /** @description What to change; at least one of the three */
         requestBody: {
             content: {
                 /**
@@ -6450,6 +7138,11 @@ export interface operations {
                      * @example true
                      */
                     is_admin?: boolean;
+                    /**
+                     * @description An administrator’s cap on what the user spends per UTC calendar month, in tokens; null for no cap. A message's worst-case cost counts when it is held, and what its reply did not use comes back when it settles
+                     * @example 5000
+                     */
+                    monthly_limit?: number | null;
                 };
             };
         };
@@ -6750,6 +7443,11 @@ export interface operations {
                                  * @example offline
                                  */
                                 model: string | null;
+                                /**
+                                 * @description The API key whose `/v1` call made the charge (null for a chat message, or a call made with an access token)
+                                 * @example null
+                                 */
+                                api_key_id: number | null;
                                 /**
                                  * @description What the chat cost in the end
                                  * @example 100

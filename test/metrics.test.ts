@@ -38,6 +38,7 @@ t.test('before any chat every chat series is present at zero', async (t) => {
     'completed',
     'incomplete',
     'insufficient_tokens',
+    'spend_limit_reached',
     'upstream_error',
     'upstream_timeout',
     'client_gone'

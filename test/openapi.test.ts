@@ -32,6 +32,8 @@ interface OpenApiDocument {
 
 const PROTECTED = [
   'getTokenBalance',
+  'getSpendLimits',
+  'updateAccount',
   'listModels',
   'sendChatMessage',
   'listChats',

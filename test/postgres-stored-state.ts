@@ -23,9 +23,9 @@ const CHAT_COLUMNS = `id, user_id as "userId", conversation_id as "conversationI
   failure_reason as "failureReason", model, upstream_model as "upstreamModel", prompt_tokens as "promptTokens",
   cached_tokens as "cachedTokens", completion_tokens as "completionTokens", usage_source as "usageSource",
   hold::float8 as hold, cost::float8 as cost, created_at::float8 as "createdAt", updated_at::float8 as "updatedAt",
-  lease_holder as "leaseHolder", lease_expires_at::float8 as "leaseExpiresAt", origin, api_key_id as "apiKeyId"`
+  lease_holder as "leaseHolder", origin, api_key_id as "apiKeyId", lease_expires_at::float8 as "leaseExpiresAt"`
 
-const USAGE_DAILY_COLUMNS = `user_id as "userId", day, model, requests::float8 as requests,
+const USAGE_DAILY_COLUMNS = `user_id as "userId", day, model, api_key_id as "apiKeyId", requests::float8 as requests,
   prompt_tokens::float8 as "promptTokens", cached_tokens::float8 as "cachedTokens",
   completion_tokens::float8 as "completionTokens", credits::float8 as credits`
 
@@ -93,7 +93,9 @@ export function openPostgresState(url: string): StoredState {
       ).map(({ balanceAfter }) => BigInt(balanceAfter)),
     chats: () => all<ChatRow>(`select ${CHAT_COLUMNS} from chats order by id`),
     usageDaily: () =>
-      all<UsageDailyRow>(`select ${USAGE_DAILY_COLUMNS} from usage_daily order by user_id, day, model collate "C"`),
+      all<UsageDailyRow>(
+        `select ${USAGE_DAILY_COLUMNS} from usage_daily order by user_id, day, model collate "C", api_key_id`
+      ),
     countChats: async (status) => {
       const [row] =
         status === undefined

@@ -28,6 +28,8 @@ t.test('the committed collection runs the flow in order, then the rest of the do
     'GET /api/models/',
     'POST /api/chat_msg/',
     'GET /api/tokenbalance/',
+    'GET /api/account/limits/',
+    'PATCH /api/account/',
     'GET /api/transactions/',
     'GET /api/usage/',
     'POST /api/keys/',

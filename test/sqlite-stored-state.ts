@@ -23,9 +23,9 @@ const CHAT_COLUMNS = `id, user_id as userId, conversation_id as conversationId, 
   failure_reason as failureReason, model, upstream_model as upstreamModel, prompt_tokens as promptTokens,
   cached_tokens as cachedTokens, completion_tokens as completionTokens, usage_source as usageSource, hold, cost,
   created_at as createdAt, updated_at as updatedAt,
-  lease_holder as leaseHolder, lease_expires_at as leaseExpiresAt, origin, api_key_id as apiKeyId`
+  lease_holder as leaseHolder, origin, api_key_id as apiKeyId, lease_expires_at as leaseExpiresAt`
 
-const USAGE_DAILY_COLUMNS = `user_id as userId, day, model, requests, prompt_tokens as promptTokens,
+const USAGE_DAILY_COLUMNS = `user_id as userId, day, model, api_key_id as apiKeyId, requests, prompt_tokens as promptTokens,
   cached_tokens as cachedTokens, completion_tokens as completionTokens, credits`
 
 const API_KEY_COLUMNS = `id, user_id as userId, name, secret_hash as secretHash, last_four as lastFour, models,
@@ -87,7 +87,7 @@ export function openSqliteState(path: string): StoredState {
         .all(usernameKey) as bigint[],
     chats: async () => all<ChatRow>(`select ${CHAT_COLUMNS} from chats order by id`),
     usageDaily: async () =>
-      all<UsageDailyRow>(`select ${USAGE_DAILY_COLUMNS} from usage_daily order by user_id, day, model`),
+      all<UsageDailyRow>(`select ${USAGE_DAILY_COLUMNS} from usage_daily order by user_id, day, model, api_key_id`),
     countChats: async (status) =>
       (status === undefined
         ? db.prepare('select count(*) from chats').pluck().get()

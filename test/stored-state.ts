@@ -19,7 +19,7 @@ export interface StoredState {
   /** The balance_after of every ledger row of a user, read without rounding. */
   exactBalancesAfter(usernameKey: string): Promise<bigint[]>
   chats(): Promise<ChatRow[]>
-  /** The daily usage rollup, by user, day and model. */
+  /** The daily usage rollup, by user, day, model and API key. */
   usageDaily(): Promise<UsageDailyRow[]>
   countChats(status?: ChatRow['status']): Promise<number>
   conversations(): Promise<ConversationRow[]>
@@ -111,6 +111,8 @@ export interface UsageDailyRow {
   userId: number
   day: number
   model: string
+  /** 0 for usage made without an API key. */
+  apiKeyId: number
   requests: number
   promptTokens: number
   cachedTokens: number

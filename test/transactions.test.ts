@@ -39,6 +39,7 @@ async function storedTransactions(state: StoredState, usernameKey: string): Prom
       chat: chat
         ? {
             model: chat.model,
+            api_key_id: chat.apiKeyId,
             cost: chat.cost,
             usage:
               chat.promptTokens === null || chat.completionTokens === null

@@ -22,9 +22,10 @@ export const LEDGER_REASONS = ['signup', 'chat', 'settle', 'refund', 'grant', 'd
  */
 export const USAGE_SOURCES = ['provider', 'estimated', 'none'] as const
 
-/** What a ledger row shows of the chat it belongs to, once the chat has settled. */
+/** What a ledger row shows of the chat it belongs to, once the chat has settled: also the API key that made it. */
 export const SETTLED_CHARGE_FIELDS = [
   'model',
+  'apiKeyId',
   'cost',
   'promptTokens',
   'cachedTokens',

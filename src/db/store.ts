@@ -630,7 +630,8 @@ export interface StoredLedgerEntry {
   chat: SettledCharge | null
 }
 
-export type SettledCharge = Pick<StoredChat, (typeof SETTLED_CHARGE_FIELDS)[number]>
+/** `apiKeyId`: the key of the `/v1` call that made the charge; null for a chat message or a call with an access token. */
+export type SettledCharge = Pick<StoredChat & { apiKeyId: number | null }, (typeof SETTLED_CHARGE_FIELDS)[number]>
 
 /** Accounts in username order; `prefix` is a username key prefix ('' for all), `after` the key the last page ended on. */
 export type AccountPageQuery = {

@@ -32,11 +32,13 @@ export function usageReportQuery<Grouping extends UsageGrouping>(
     if (after !== undefined) conditions.push(sql`${key} > ${after}`)
     return sql.join(conditions, sql` and `)
   }
-  if (groupBy === 'day') {
+  if (groupBy === 'day' || groupBy === 'key') {
+    // 0 is the key of usage made without an API key.
+    const key = groupBy === 'day' ? sql`d.day` : sql`d.api_key_id`
     return sql`
-      select d.day as "key", ${TOTALS} from ${usageDaily} d
-      where ${where(sql`d.day`, sql`d.day`)}
-      group by d.day order by d.day limit ${limit}`
+      select ${key} as "key", ${TOTALS} from ${usageDaily} d
+      where ${where(sql`d.day`, key)}
+      group by ${key} order by ${key} limit ${limit}`
   }
   if (groupBy === 'model') {
     // Summed per day and model first, in the order of the day index, which holds every summed column: everyone's

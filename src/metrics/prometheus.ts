@@ -5,6 +5,7 @@ const CHAT_OUTCOMES: ChatOutcome[] = [
   'completed',
   'incomplete',
   'insufficient_tokens',
+  'spend_limit_reached',
   'upstream_error',
   'upstream_timeout',
   'upstream_busy',

@@ -1,5 +1,6 @@
 /**
- * How a chat message ended: replied (charged), broke off after some text (charged), refused for its cost, or
+ * How a chat message ended: replied (charged), broke off after some text (charged), refused for its cost or by a
+ * spend limit, or
  * refunded after the provider failed, timed out or was busy, after the client went away, or because the database
  * could not record the outcome.
  */
@@ -7,6 +8,7 @@ export type ChatOutcome =
   | 'completed'
   | 'incomplete'
   | 'insufficient_tokens'
+  | 'spend_limit_reached'
   | 'upstream_error'
   | 'upstream_timeout'
   | 'upstream_busy'

@@ -29,6 +29,8 @@ export const FLOW: FlowStep[] = [
     capture: { chatId: 'id', conversationId: 'conversation_id' }
   },
   { operationId: 'getTokenBalance' },
+  { operationId: 'getSpendLimits' },
+  { operationId: 'updateAccount' },
   { operationId: 'listTransactions' },
   { operationId: 'getUsageReport' },
   // The examples name a model the server may not offer and an expiry that will pass: the key is made without them.

@@ -1,4 +1,5 @@
 import createError from '@fastify/error'
+import type { ReachedLimit, SpendLimitName } from '../db/store.js'
 
 const apiErrorCodes = new Set<string>()
 
@@ -101,6 +102,31 @@ export function modelNotAllowed(model: string, offered: string[], pointer = '#/m
 
 export function insufficientTokens(balance: number, cost: number) {
   return Object.assign(new InsufficientTokensBase(balance, cost), { extensions: { balance, cost } })
+}
+
+const SpendLimitReachedBase = apiError(
+  'spend_limit_reached',
+  'The %s has %s tokens left this period, which does not cover a message; it resets at %s. Nothing was charged',
+  429
+)
+
+/** How each spend limit is named in a refusal's detail. */
+const SPEND_LIMIT_WORDS: Record<SpendLimitName, string> = {
+  key_daily: "API key's daily spend limit",
+  key_monthly: "API key's monthly spend limit",
+  user_monthly: 'monthly spend limit you set',
+  admin_monthly: 'monthly spend limit an administrator set on your account'
+}
+
+/** A hold that a spend limit refused: which limit, its size, what is left of it, and when it resets. */
+export function spendLimitReached(limit: ReachedLimit, now: number) {
+  const resetAt = new Date(limit.resetAt).toISOString()
+  const extensions = { limit: limit.name, limit_tokens: limit.limit, remaining: limit.remaining, reset_at: resetAt }
+  const retryAfterSeconds = Math.max(1, Math.ceil((limit.resetAt - now) / 1000))
+  return Object.assign(new SpendLimitReachedBase(SPEND_LIMIT_WORDS[limit.name], limit.remaining, resetAt), {
+    extensions,
+    headers: { 'retry-after': String(retryAfterSeconds) }
+  })
 }
 
 export function wrongPassword() {

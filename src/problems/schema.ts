@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { STATUS_CODES } from 'node:http'
+import { SPEND_LIMITS } from '../db/storage-rules.js'
 import { problemExample, type ExampleProblem } from './examples.js'
 
 export const ProblemSchema = Type.Object(
@@ -39,6 +40,36 @@ export const ProblemSchema = Type.Object(
     ),
     cost: Type.Optional(
       Type.Integer({ description: 'Cost of the refused operation (insufficient_tokens only)', examples: [100] })
+    ),
+    limit: Type.Optional(
+      Type.String({
+        enum: [...SPEND_LIMITS],
+        description:
+          'The spend limit that refused the message: `key_daily` and `key_monthly` an API key’s, `user_monthly` ' +
+          'your own, `admin_monthly` an administrator’s (spend_limit_reached only)',
+        examples: ['user_monthly']
+      })
+    ),
+    limit_tokens: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'The limit’s size in tokens (spend_limit_reached only)',
+        examples: [5000]
+      })
+    ),
+    remaining: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'What is left of the limit in its period (spend_limit_reached only)',
+        examples: [40]
+      })
+    ),
+    reset_at: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description: 'When the limit’s period ends (UTC; spend_limit_reached only)',
+        examples: ['2027-01-01T00:00:00.000Z']
+      })
     ),
     refunded: Type.Optional(
       Type.Boolean({

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto'
+import Database from 'better-sqlite3'
+import pg from 'pg'
 import type { Test } from 'tap'
 import type { ChatReservation, ChatSettlement, NewSession, Store } from '../../src/db/store.js'
 import type { StoredState } from '../stored-state.js'
@@ -91,4 +93,65 @@ export async function assertBooksBalance(t: Test, store: Store, state: StoredSta
 /** Rows sorted by a key of theirs: for rows the stored state returns in no particular order (see StoredState). */
 export function sortedBy<Row, Key extends keyof Row>(rows: Row[], key: Key): Row[] {
   return [...rows].sort((a, b) => String(a[key]).localeCompare(String(b[key])))
+}
+
+export interface KeyLimits {
+  dailyLimit?: number | null
+  monthlyLimit?: number | null
+}
+
+/**
+ * Inserts an API key of `userId`'s straight into the database of `databaseUrl` (the store's own `createApiKey` is
+ * another concern's), with these limits; returns its id.
+ */
+export async function insertApiKey(databaseUrl: string, userId: number, limits: KeyLimits = {}): Promise<number> {
+  const values = [
+    userId,
+    `key of ${userId}`,
+    randomUUID(),
+    'abcd',
+    limits.monthlyLimit ?? null,
+    limits.dailyLimit ?? null
+  ]
+  const [row] = await onDatabase<{ id: number }>(
+    databaseUrl,
+    `insert into api_keys (user_id, name, secret_hash, last_four, monthly_limit, daily_limit, created_at)
+     values ($1, $2, $3, $4, $5, $6, 0) returning id`,
+    values
+  )
+  return row!.id
+}
+
+/** The spend stored on an API key, as `PeriodSpend`s. */
+export async function apiKeySpend(databaseUrl: string, keyId: number) {
+  const [row] = await onDatabase<{ spendDay: number; daySpent: number; spendMonth: number; monthSpent: number }>(
+    databaseUrl,
+    `select spend_day as "spendDay", day_spent::float8 as "daySpent", spend_month as "spendMonth",
+       month_spent::float8 as "monthSpent" from api_keys where id = $1`,
+    [keyId]
+  )
+  return {
+    day: { period: row!.spendDay, spent: row!.daySpent },
+    month: { period: row!.spendMonth, spent: row!.monthSpent }
+  }
+}
+
+/** One statement on a connection of its own; `$n` parameters, which SQLite reads as numbered ones too. */
+async function onDatabase<Row>(databaseUrl: string, text: string, values: unknown[]): Promise<Row[]> {
+  if (databaseUrl.startsWith('postgres')) {
+    const client = new pg.Client({ connectionString: databaseUrl })
+    await client.connect()
+    try {
+      return (await client.query(text, values)).rows as Row[]
+    } finally {
+      await client.end()
+    }
+  }
+  const sqlite = new Database(databaseUrl, { timeout: 5000 })
+  try {
+    const numbered = Object.fromEntries(values.map((value, index) => [index + 1, value]))
+    return sqlite.prepare(text.replaceAll('::float8', '')).all(numbered) as Row[]
+  } finally {
+    sqlite.close()
+  }
 }

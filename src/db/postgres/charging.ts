@@ -6,6 +6,7 @@ import { ledgerWrites } from './ledger.js'
 import { chats, idempotencyKeys } from './schema.js'
 import { reserveChat } from './reserve-chat.js'
 import { settleChat } from './settle-chat.js'
+import { giveBackSpend } from './spend-limits.js'
 import { transaction } from './transaction.js'
 
 /**
@@ -16,7 +17,8 @@ import { transaction } from './transaction.js'
 export function chargingQueries(db: Db) {
   /**
    * Fails the chat in one conditional UPDATE (false when it found nothing to fail: the chat was settled or refunded
-   * already, or its lease renewed), then credits the cost back, releases the key and removes an empty conversation.
+   * already, or its lease renewed), then takes the hold off the spend it counted in (key, then user: the order every
+   * charging step locks them in), credits it back, releases the key and removes an empty conversation.
    */
   const refundWhere = (condition: (input: ChatRefund) => SQL | undefined) =>
     transaction(db, async (tx, input: ChatRefund): Promise<boolean> => {
@@ -24,8 +26,15 @@ export function chargingQueries(db: Db) {
         .update(chats)
         .set({ status: 'failed', failureReason: input.reason, updatedAt: input.now })
         .where(condition(input))
-        .returning({ userId: chats.userId, hold: chats.hold, conversationId: chats.conversationId })
+        .returning({
+          userId: chats.userId,
+          hold: chats.hold,
+          conversationId: chats.conversationId,
+          apiKeyId: chats.apiKeyId,
+          createdAt: chats.createdAt
+        })
       if (!failed) return false
+      await giveBackSpend(tx, failed, failed.hold)
       await ledgerWrites.credit(tx, {
         userId: failed.userId,
         amount: failed.hold,

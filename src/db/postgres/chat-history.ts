@@ -21,6 +21,8 @@ export const storedChatColumns = {
 }
 
 const visible = inArray(chats.status, [...VISIBLE_STATUSES])
+/** The history holds conversations' messages; `/v1` calls are stateless, seen only in the ledger and usage. */
+const inHistory = and(eq(chats.origin, 'chat'), visible)
 
 /** What users read of their chats: pages of history, one chat, and a conversation's context for the model. */
 export function chatHistoryQueries(db: Db) {
@@ -43,7 +45,7 @@ export function chatHistoryQueries(db: Db) {
             eq(chats.userId, userId),
             conversationId === undefined ? undefined : eq(chats.conversationId, conversationId),
             beforeId === undefined ? undefined : lt(chats.id, beforeId),
-            visible
+            inHistory
           )
         )
         .orderBy(desc(chats.id))
@@ -52,7 +54,7 @@ export function chatHistoryQueries(db: Db) {
       const [chat] = await db
         .select(storedChatColumns)
         .from(chats)
-        .where(and(eq(chats.id, chatId), eq(chats.userId, userId), visible))
+        .where(and(eq(chats.id, chatId), eq(chats.userId, userId), inHistory))
       return chat
     }
   }

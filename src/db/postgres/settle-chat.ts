@@ -21,11 +21,21 @@ interface SettledRow {
   remaining_tokens: Amount | null
 }
 
+/** `spent` less what the settlement gives back while `period` is still `chatPeriod`, never below zero. */
+const givenBack = (period: string, spent: string, chatPeriod: string) =>
+  `case when ${period} = ${chatPeriod} then greatest(0, ${spent} - (settled.hold - settled.cost)) else ${spent} end`
+const CHAT_DAY = `settled.created_at / ${DAY_MS}`
+/** The UTC month (`spendPeriods`) of the chat's reservation. */
+const CHAT_MONTH = `(select (extract(year from t) * 12 + extract(month from t) - 1)::integer
+  from (select to_timestamp(settled.created_at / 1000.0) at time zone 'UTC' as t) as reserved_at)`
+
 /**
  * A settlement as one statement (see reserve-chat.ts for why one): the conditional update of the pending chat, the
  * credit of the unused hold and its `settle` ledger row (only when something is unused, so a flat-priced chat takes no
- * lock on its user's row), and the chat's numbers added to its user's daily usage. The balance returned is the
- * credited one (null with nothing to credit).
+ * lock on its user's row), what came back taken off the spend of the user and the key for the periods the chat was
+ * reserved in (when those are still the stored ones), and the chat's numbers added to its user's daily usage under
+ * its key. The key's row is given back to before the user's (`credited` waits for `key_returned`), the order in which
+ * reservations lock them. The balance returned is the credited one (null with nothing to credit).
  *
  * Parameters: $1 chat, $2 status, $3 response, $4 upstream model, $5 prompt, $6 cached, $7 completion tokens, $8 usage
  * source, $9 cost, $10 now.
@@ -38,18 +48,27 @@ const SETTLE = {
       completion_tokens = $7, usage_source = $8, cost = $9::bigint, updated_at = $10::bigint
     where id = $1 and status = 'pending'
     returning *
+  ), key_returned as (
+    update api_keys set
+      day_spent = ${givenBack('api_keys.spend_day', 'api_keys.day_spent', CHAT_DAY)},
+      month_spent = ${givenBack('api_keys.spend_month', 'api_keys.month_spent', CHAT_MONTH)}
+    from settled where api_keys.id = settled.api_key_id and settled.hold > settled.cost
+    returning api_keys.id
   ), credited as (
-    update users set tokens = users.tokens + (settled.hold - settled.cost)
+    update users set tokens = users.tokens + (settled.hold - settled.cost),
+      month_spent = ${givenBack('users.spend_month', 'users.month_spent', CHAT_MONTH)}
     from settled where users.id = settled.user_id and settled.hold > settled.cost
+      and (settled.api_key_id is null or exists (select 1 from key_returned))
     returning users.tokens
   ), recorded as (
     insert into ledger (user_id, delta, reason, chat_id, balance_after, created_at)
     select settled.user_id, settled.hold - settled.cost, 'settle', settled.id, credited.tokens, $10::bigint
     from settled, credited
   ), counted as (
-    insert into usage_daily (user_id, day, model, requests, prompt_tokens, cached_tokens, completion_tokens, credits)
-    select user_id, created_at / ${DAY_MS}, coalesce(model, ''), 1, coalesce(prompt_tokens, 0), coalesce(cached_tokens, 0),
-      coalesce(completion_tokens, 0), cost
+    insert into usage_daily (user_id, day, model, api_key_id, requests, prompt_tokens, cached_tokens,
+      completion_tokens, credits)
+    select user_id, created_at / ${DAY_MS}, coalesce(model, ''), coalesce(api_key_id, 0), 1, coalesce(prompt_tokens, 0),
+      coalesce(cached_tokens, 0), coalesce(completion_tokens, 0), cost
     from settled
     on conflict (user_id, day, model, api_key_id) do update set
       requests = usage_daily.requests + 1,

@@ -15,6 +15,7 @@ import * as schema from './schema.js'
 import { sessionQueries } from './sessions.js'
 import { withStorageFailures } from './storage-failures.js'
 import { usageReportQueries } from './usage-reports.js'
+import { spendLimitQueries } from './spend-limits.js'
 import { userQueries } from './users.js'
 
 /**
@@ -42,7 +43,8 @@ export function createPostgresStore(database: PostgresDatabase): Store {
       ...ledgerReads(db),
       ...accountQueries(db),
       ...usageReportQueries(db),
-      ...apiKeyQueries(db)
+      ...apiKeyQueries(db),
+      ...spendLimitQueries(db)
     },
     migrated
   )

@@ -7,6 +7,8 @@ import type { Db } from './connection.js'
 import { keyScope } from './idempotency.js'
 import { tokenAmount, type LedgerWrites } from './ledger.js'
 import { removeFailedConversationQuery } from './failed-conversations.js'
+import { limitRemainders, refusalOf } from '../spend-limits.js'
+import { spendWrites } from './spend-limits.js'
 import { chats, conversations, idempotencyKeys, users } from './schema.js'
 import { writeTransaction } from './transaction.js'
 import type { BatchedWrite } from './write-batch.js'
@@ -52,6 +54,8 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
       conversationId: sql.placeholder('conversationId'),
       message: sql.placeholder('message'),
       model: sql.placeholder('model'),
+      origin: sql.placeholder('origin'),
+      apiKeyId: sql.placeholder('apiKeyId'),
       status: 'pending',
       hold: tokenAmount('hold'),
       cost: tokenAmount('hold'),
@@ -90,7 +94,7 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
       updatedAt: value('now')
     })
     .where(and(eq(chats.id, sql.placeholder('chatId')), eq(chats.status, 'pending')))
-    .returning({ ...storedChatColumns, userId: chats.userId, hold: chats.hold })
+    .returning({ ...storedChatColumns, userId: chats.userId, hold: chats.hold, apiKeyId: chats.apiKeyId })
     .prepare()
 
   const pendingChat = and(eq(chats.id, sql.placeholder('chatId')), eq(chats.status, 'pending'))
@@ -103,7 +107,13 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
         updatedAt: sql`${sql.placeholder('now')}`
       })
       .where(condition)
-      .returning({ userId: chats.userId, hold: chats.hold, conversationId: chats.conversationId })
+      .returning({
+        userId: chats.userId,
+        hold: chats.hold,
+        conversationId: chats.conversationId,
+        apiKeyId: chats.apiKeyId,
+        createdAt: chats.createdAt
+      })
       .prepare()
   const failPendingChat = failChat(pendingChat)
   const failExpiredChat = failChat(and(pendingChat, lte(chats.leaseExpiresAt, sql.placeholder('now'))))
@@ -121,20 +131,38 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
 
   const removeFailedConversation = removeFailedConversationQuery(db)
   const addToDailyUsage = dailyUsageWrites(db)
+  const spend = spendWrites(db)
 
+  /** A new conversation, the touch of the owned one, or none for a `/v1` call. */
+  const conversationOf = (input: ChatReservation): number | null => {
+    if (input.origin === 'api') return null
+    if (input.conversationId === undefined) return insertConversation.get(input)!.id
+    touchConversation.run({ conversationId: input.conversationId, now: input.now })
+    return input.conversationId
+  }
+
+  // The write transaction holds SQLite's write lock from its first read: the limits read here are the ones counted.
   const reserveChat = writeTransaction(db, (input: ChatReservation): ReserveResult => {
-    if (input.conversationId !== undefined && !selectOwnedConversation.get(input)) {
+    if (input.origin === 'chat' && input.conversationId !== undefined && !selectOwnedConversation.get(input)) {
       return { reserved: false, reason: 'conversation_not_found' }
     }
-    const remainingTokens = ledger.tryDebit(input.userId, input.hold)
-    if (remainingTokens === undefined) {
-      return { reserved: false, reason: 'insufficient_tokens', balance: selectTokens.get(input)?.tokens ?? 0 }
+    const standing = spend.standing(input.userId, input.apiKeyId)
+    const refused = (): ReserveResult =>
+      standing
+        ? refusalOf(standing, input.hold, input.now)
+        : { reserved: false, reason: 'insufficient_tokens', balance: 0 }
+    if (!standing || limitRemainders(standing, input.now).some((limit) => limit.remaining < input.hold)) {
+      return refused()
     }
-    const conversationId = input.conversationId ?? insertConversation.get(input)!.id
-    if (input.conversationId !== undefined) touchConversation.run({ conversationId, now: input.now })
+    const remainingTokens = ledger.tryDebit(input.userId, input.hold)
+    if (remainingTokens === undefined) return refused()
+    const conversationId = conversationOf(input)
+    const apiKeyId = input.apiKeyId ?? null
+    spend.count({ userId: input.userId, apiKeyId, createdAt: input.now }, input.hold)
     const chat = insertPendingChat.get({
       ...input,
       conversationId,
+      apiKeyId,
       leaseHolder: input.lease.holder,
       leaseExpiresAt: input.lease.expiresAt
     })!
@@ -153,10 +181,11 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
   const settleChat = writeTransaction(db, (input: ChatSettlement): SettledChat | undefined => {
     const settled = settlePendingChat.get({ ...input, ...usageColumns(input.usage) })
     if (!settled) return undefined
-    const { userId, hold, ...chat } = settled
-    addToDailyUsage({ ...chat, userId })
+    const { userId, hold, apiKeyId, ...chat } = settled
+    addToDailyUsage({ ...chat, userId, apiKeyId })
     const unused = hold - chat.cost
     if (unused === 0) return { ...chat, remainingTokens: undefined }
+    spend.giveBack({ userId, apiKeyId, createdAt: chat.createdAt }, unused)
     ledger.credit({ userId, amount: unused, reason: 'settle', chatId: chat.id, now: input.now })
     return { ...chat, remainingTokens: selectTokens.get({ userId })!.tokens }
   })
@@ -169,6 +198,7 @@ export function chargingQueries(db: Db, ledger: LedgerWrites, batched: BatchedWr
     writeTransaction(db, (input: ChatRefund): boolean => {
       const failed = fail.get(input)
       if (!failed) return false
+      spend.giveBack(failed, failed.hold)
       ledger.credit({
         userId: failed.userId,
         amount: failed.hold,

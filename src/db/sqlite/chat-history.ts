@@ -22,6 +22,8 @@ export const storedChatColumns = {
 }
 
 const visible = inArray(chats.status, [...VISIBLE_STATUSES])
+/** The history holds conversations' messages; `/v1` calls are stateless, seen only in the ledger and usage. */
+const inHistory = and(eq(chats.origin, 'chat'), visible)
 
 /** What users read of their chats: pages of history, one chat, and a conversation's context for the model. */
 export function chatHistoryQueries(db: Db) {
@@ -44,7 +46,7 @@ export function chatHistoryQueries(db: Db) {
     db
       .select(storedChatColumns)
       .from(chats)
-      .where(and(eq(chats.userId, sql.placeholder('userId')), lt(chats.id, sql.placeholder('beforeId')), visible))
+      .where(and(eq(chats.userId, sql.placeholder('userId')), lt(chats.id, sql.placeholder('beforeId')), inHistory))
       .orderBy(desc(chats.id))
       .limit(sql.placeholder('limit'))
   )
@@ -59,7 +61,7 @@ export function chatHistoryQueries(db: Db) {
           eq(chats.conversationId, sql.placeholder('conversationId')),
           eq(chats.userId, sql.placeholder('userId')),
           lt(chats.id, sql.placeholder('beforeId')),
-          visible
+          inHistory
         )
       )
       .orderBy(desc(chats.id))
@@ -69,7 +71,7 @@ export function chatHistoryQueries(db: Db) {
   const selectChat = db
     .select(storedChatColumns)
     .from(chats)
-    .where(and(eq(chats.id, sql.placeholder('chatId')), eq(chats.userId, sql.placeholder('userId')), visible))
+    .where(and(eq(chats.id, sql.placeholder('chatId')), eq(chats.userId, sql.placeholder('userId')), inHistory))
     .prepare()
 
   return {

@@ -4,9 +4,10 @@ import type { Db } from './connection.js'
 import { tokenAmount } from './ledger.js'
 import { usageDaily } from './schema.js'
 
-/** A settled chat's numbers, added to its user's row for the chat's model and UTC day. */
+/** A settled chat's numbers, added to its user's row for the chat's model, UTC day and API key (0 for none). */
 export interface DailyUsageEntry {
   userId: number
+  apiKeyId: number | null
   model: string | null
   createdAt: number
   promptTokens: number | null
@@ -24,6 +25,7 @@ export function dailyUsageWrites(db: Db) {
       userId: sql.placeholder('userId'),
       day: sql.placeholder('day'),
       model: sql.placeholder('model'),
+      apiKeyId: sql.placeholder('apiKeyId'),
       requests: 1,
       promptTokens: tokenAmount('promptTokens'),
       cachedTokens: tokenAmount('cachedTokens'),
@@ -47,6 +49,7 @@ export function dailyUsageWrites(db: Db) {
       userId: entry.userId,
       day: Math.floor(entry.createdAt / DAY_MS),
       model: entry.model ?? '',
+      apiKeyId: entry.apiKeyId ?? 0,
       promptTokens: entry.promptTokens ?? 0,
       cachedTokens: entry.cachedTokens ?? 0,
       completionTokens: entry.completionTokens ?? 0,

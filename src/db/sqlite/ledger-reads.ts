@@ -18,7 +18,7 @@ export function ledgerReads(db: Db) {
       balanceAfter: ledger.balanceAfter,
       note: ledger.note,
       createdAt: ledger.createdAt,
-      chat: settledChargeColumns(storedChatColumns)
+      chat: settledChargeColumns({ ...storedChatColumns, apiKeyId: chats.apiKeyId })
     })
     .from(ledger)
     .leftJoin(chats, and(eq(chats.id, ledger.chatId), inArray(chats.status, [...VISIBLE_STATUSES])))

@@ -17,6 +17,7 @@ import { accountQueries } from './accounts.js'
 import { ledgerReads } from './ledger-reads.js'
 import { ledgerWrites } from './ledger.js'
 import { usageReportQueries } from './usage-reports.js'
+import { spendLimitQueries } from './spend-limits.js'
 import { isStorageFailure, withStorageFailures } from './storage-failures.js'
 import { createWriteBatcher } from './write-batch.js'
 
@@ -48,6 +49,7 @@ export function createSqliteStore(
     ...accountQueries(db, ledger),
     ...usageReportQueries(db),
     ...apiKeyQueries(db, batched),
+    ...spendLimitQueries(db),
     close: async () => {
       await checkpointer?.stop()
       sqlite.close()

@@ -1,8 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { BearerSecurity } from '../common/schemas.js'
 import { problemResponses } from '../../problems/schema.js'
-import { TokenBalanceSchema } from './schemas.js'
-import { getTokenBalance } from './service.js'
+import { AccountUpdateSchema, SpendLimitsSchema, TokenBalanceSchema } from './schemas.js'
+import { getSpendLimits, getTokenBalance, updateAccount } from './service.js'
+
+const LIMITS =
+  'A message whose worst-case cost a limit cannot cover (after `max_tokens` is lowered to what is left) is 429 ' +
+  '`spend_limit_reached` and costs nothing. Months are UTC calendar months.'
 
 const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
@@ -19,6 +23,39 @@ const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     },
     async (request) => getTokenBalance(app.store, request.user.id)
+  )
+
+  app.get(
+    '/api/account/limits/',
+    {
+      onRequest: [app.authenticate],
+      schema: {
+        operationId: 'getSpendLimits',
+        summary: 'Read your monthly spend limits and this month’s spend',
+        description: `Your own limit and an administrator’s both apply. ${LIMITS}`,
+        tags: ['account'],
+        security: BearerSecurity,
+        response: { 200: SpendLimitsSchema, ...problemResponses(401, 503) }
+      }
+    },
+    async (request) => getSpendLimits(app.store, request.user.id)
+  )
+
+  app.patch(
+    '/api/account/',
+    {
+      onRequest: [app.authenticate],
+      schema: {
+        operationId: 'updateAccount',
+        summary: 'Set or remove your own monthly spend limit',
+        description: `\`monthly_limit\`: null removes it; an administrator’s limit stays. ${LIMITS}`,
+        tags: ['account'],
+        security: BearerSecurity,
+        body: AccountUpdateSchema,
+        response: { 200: SpendLimitsSchema, ...problemResponses(400, 401, 413, 415, 503) }
+      }
+    },
+    async (request) => updateAccount(app.store, request.user.id, request.body)
   )
 }
 

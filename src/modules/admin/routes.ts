@@ -95,11 +95,13 @@ const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, {
     {
       schema: {
         operationId: 'adminUpdateUser',
-        summary: 'Deactivate or reactivate a user, or promote or demote them',
+        summary: 'Deactivate or reactivate a user, promote or demote them, or cap their monthly spend',
         description:
           'Deactivating ends all of the user’s sessions at once: their access and refresh tokens stop working and ' +
           'their logins are refused as wrong credentials. `is_admin` promotes or demotes; the admin API reads it on ' +
-          'every request. You cannot deactivate yourself (409 `cannot_deactivate_self`) or demote yourself ' +
+          'every request. `monthly_limit` caps what the user may spend per UTC month (null removes the cap), beside ' +
+          'any cap of their own; a message it cannot cover is 429 `spend_limit_reached` naming `admin_monthly`. ' +
+          'You cannot deactivate yourself (409 `cannot_deactivate_self`) or demote yourself ' +
           '(409 `cannot_demote_self`).',
         tags,
         security,

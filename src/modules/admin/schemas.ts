@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { MonthlyLimitSchema } from '../account/schemas.js'
 import { pageQuerySchema, pageSchema, VISIBLE_TEXT_PATTERN } from '../common/schemas.js'
 
 const UsernameExample = { description: 'The username', examples: ['alice'] }
@@ -92,12 +93,13 @@ export const AdminUserUpdateSchema = Type.Object(
         description: 'true makes the user an administrator, false takes it away; either takes effect at once',
         examples: [true]
       })
-    )
+    ),
+    monthly_limit: Type.Optional(MonthlyLimitSchema('An administrator’s cap on what the user spends'))
   },
   {
     additionalProperties: false,
     minProperties: 1,
-    description: 'What to change; at least one of the two',
+    description: 'What to change; at least one of the three',
     examples: [{ is_active: false }]
   }
 )

@@ -1,4 +1,4 @@
-import type { AccountStore, StoredAccount } from '../../db/store.js'
+import type { AccountStore, SpendLimitStore, StoredAccount } from '../../db/store.js'
 import {
   balanceLimitExceeded,
   CannotDeactivateSelfError,
@@ -64,14 +64,15 @@ export async function accountIdOf(store: AccountStore, username: string): Promis
 
 /**
  * Deactivating ends every session of the user at once; nobody can deactivate or demote themselves, so an active
- * administrator always remains. Each change is one atomic store call; both set values, so a request repeated after a
- * failure between the two ends where one success would have.
+ * administrator always remains. `monthly_limit` sets (null removes) the administrator's cap on the user's monthly
+ * spend. Each change is one atomic store call; all set values, so a request repeated after a failure between them
+ * ends where one success would have.
  */
 export async function updateAccount(
-  store: AccountStore,
+  store: AccountStore & SpendLimitStore,
   actorId: number,
   username: string,
-  { is_active: isActive, is_admin: isAdmin }: AdminUserUpdate
+  { is_active: isActive, is_admin: isAdmin, monthly_limit: monthlyLimit }: AdminUserUpdate
 ) {
   const account = await store.findAccount(usernameKey(username))
   if (!account) throw new UserNotFoundError(username)
@@ -80,6 +81,10 @@ export async function updateAccount(
   let updated: StoredAccount | undefined = account
   if (isActive !== undefined) updated = await store.setAccountActive({ userId: account.id, isActive, now: Date.now() })
   if (updated && isAdmin !== undefined) updated = await store.setAdmin(account.id, isAdmin)
+  if (updated && monthlyLimit !== undefined) {
+    const limited = await store.setMonthlyLimit({ userId: account.id, setBy: 'admin', limit: monthlyLimit })
+    if (!limited) updated = undefined
+  }
   if (!updated) throw new UserNotFoundError(username)
   return toAdminUser(updated)
 }

@@ -38,7 +38,9 @@ const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'first and settled to what the reply used, or refunded when no reply comes; a balance that cannot cover ' +
           'even a short reply is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. ' +
           'With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again. ' +
-          'Messages are rate limited per user (429 `rate_limited` with `Retry-After`, nothing charged).',
+          'Messages are rate limited per user (429 `rate_limited` with `Retry-After`, nothing charged). A spend limit ' +
+          '(your own or an administrator’s, per UTC month) that cannot cover even a short reply is 429 ' +
+          '`spend_limit_reached`, naming the limit, what is left of it and when it resets (`Retry-After` until then).',
         tags,
         security: BearerSecurity,
         headers: IdempotencyHeadersSchema,

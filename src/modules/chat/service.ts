@@ -6,7 +6,8 @@ import {
   ConversationNotFoundError,
   TooManyChatsInFlightError,
   insufficientTokens,
-  modelNotAllowed
+  modelNotAllowed,
+  spendLimitReached
 } from '../../problems/errors.js'
 import type { WriteLog } from '../common/write-later.js'
 import type { ClaimedKey } from '../idempotency/service.js'
@@ -124,6 +125,8 @@ async function promptFor(deps: ChatDependencies, userId: number, request: ChatRe
 /**
  * Debits the plan's hold. When the balance cannot cover it, `max_tokens` is lowered to what the balance affords and
  * the debit tried again, unless that leaves fewer than `MIN_OUTPUT_TOKENS`: then 402, naming the smallest call's cost.
+ * A spend limit that cannot cover it is handled alike, with what is left of the limit (or the balance, if less) as
+ * what is available; at the end it is 429 `spend_limit_reached`, naming the limit.
  * The balance a refusal reports is read after it, so it may already hold credits back from other chats' settlements
  * (or miss holds taken since): while it covers a call, the debit is tried again, a few times.
  */
@@ -150,8 +153,12 @@ async function reserve(
   let reservation = await debit(held)
   const smallest = Math.min(deps.ai.minOutputTokens, plan.maxTokens ?? deps.ai.minOutputTokens)
   for (let attempt = 0; attempt < RETRIES && !reservation.reserved; attempt++) {
-    if (reservation.reason !== 'insufficient_tokens') break
-    const affordable = affordableMaxTokens(plan.model, plan.promptBound, reservation.balance)
+    if (reservation.reason === 'conversation_not_found') break
+    const available =
+      reservation.reason === 'spend_limit'
+        ? Math.min(reservation.balance, reservation.limit.remaining)
+        : reservation.balance
+    const affordable = affordableMaxTokens(plan.model, plan.promptBound, available)
     if (affordable < smallest) break
     held =
       plan.maxTokens !== undefined && affordable < plan.maxTokens
@@ -167,6 +174,10 @@ async function reserve(
   }
   if (reservation.reason === 'conversation_not_found') {
     throw new ConversationNotFoundError(record.origin === 'chat' ? record.conversationId : undefined)
+  }
+  if (reservation.reason === 'spend_limit') {
+    deps.recorder.chatFinished('spend_limit_reached')
+    throw spendLimitReached(reservation.limit, Date.now())
   }
   deps.recorder.chatFinished('insufficient_tokens')
   const smallestCost = plan.model.output > 0n ? holdFor(plan.model, plan.promptBound, smallest) : plan.hold

@@ -37,6 +37,12 @@ export const TransactionSchema = Type.Object(
       [
         Type.Object({
           model: Type.Union([Type.String(), Type.Null()], { description: 'The model picked', examples: ['offline'] }),
+          api_key_id: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+            description:
+              'The API key whose `/v1` call made the charge (null for a chat message, or a call made with an access ' +
+              'token)',
+            examples: [null]
+          }),
           cost: Type.Integer({ minimum: 0, description: 'What the chat cost in the end', examples: [100] }),
           usage: UsageSchema,
           usage_source: UsageSourceSchema

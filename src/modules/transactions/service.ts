@@ -29,6 +29,7 @@ function toTransaction(entry: StoredLedgerEntry): Transaction {
     timestamp: new Date(entry.createdAt).toISOString(),
     chat: entry.chat && {
       model: entry.chat.model,
+      api_key_id: entry.chat.apiKeyId,
       cost: entry.chat.cost,
       usage: usageOf(entry.chat),
       usage_source: entry.chat.usageSource

@@ -14,7 +14,7 @@ import {
 import { adminUsageReport, callerUsageReport, usageCsv } from './service.js'
 
 const PAGING =
-  'A day, model or user without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same ' +
+  'A day, model, user or API key without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same ' +
   'query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.'
 
 function reportResponse(schema: TSchema) {
@@ -52,10 +52,11 @@ const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: [app.authenticate],
       schema: {
         operationId: 'getUsageReport',
-        summary: 'Report your usage per day or per model',
+        summary: 'Report your usage per day, per model or per API key',
         description:
           'What your answered messages used and cost over a range of days (UTC; this month by default), summed per ' +
-          `day or per model; refunded messages are not counted. ${PAGING}`,
+          'day, per model or per API key (`group_by=key`: null for messages and calls made without one); refunded ' +
+          `messages are not counted. ${PAGING}`,
         tags: ['account'],
         security: BearerSecurity,
         querystring: UsageQuerySchema,
@@ -72,10 +73,10 @@ const usageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       onRequest: [app.authenticate, app.requireAdmin],
       schema: {
         operationId: 'adminGetUsageReport',
-        summary: 'Report everyone’s usage per user, model or day',
+        summary: 'Report everyone’s usage per user, model, day or API key',
         description:
           'What answered messages used and cost over a range of days (UTC; this month by default), summed per user ' +
-          `(in the order they registered), per model or per day, for every user or the one named. ${PAGING}`,
+          `(in the order they registered), per model, per day or per API key, for every user or the one named. ${PAGING}`,
         tags: ['admin'],
         security: BearerSecurity,
         querystring: AdminUsageQuerySchema,

@@ -4,8 +4,8 @@ import { pageQuerySchema } from '../common/schemas.js'
 /** At most this many days, both ends included: a leap year. */
 export const MAX_REPORT_DAYS = 366
 
-export const USAGE_GROUPINGS = ['day', 'model'] as const
-export const ADMIN_USAGE_GROUPINGS = ['user', 'model', 'day'] as const
+export const USAGE_GROUPINGS = ['day', 'model', 'key'] as const
+export const ADMIN_USAGE_GROUPINGS = ['user', 'model', 'day', 'key'] as const
 export type ReportGrouping = (typeof ADMIN_USAGE_GROUPINGS)[number]
 
 const cursorExample = 'ZGF5OjIwNzkw'
@@ -41,7 +41,9 @@ function groupingSchema<const Grouping extends ReportGrouping>(groupings: readon
 export const UsageQuerySchema = Type.Object(
   {
     ...rangeQuery,
-    group_by: Type.Optional(groupingSchema(USAGE_GROUPINGS, 'One row per day with usage, or per model')),
+    group_by: Type.Optional(
+      groupingSchema(USAGE_GROUPINGS, 'One row per day with usage, per model, or per API key (`key`)')
+    ),
     ...pageQuery.properties
   },
   { additionalProperties: false }
@@ -51,7 +53,10 @@ export const AdminUsageQuerySchema = Type.Object(
   {
     ...rangeQuery,
     group_by: Type.Optional(
-      groupingSchema(ADMIN_USAGE_GROUPINGS, 'One row per user with usage, per model, or per day with usage')
+      groupingSchema(
+        ADMIN_USAGE_GROUPINGS,
+        'One row per user with usage, per model, per day with usage, or per API key (`key`)'
+      )
     ),
     username: Type.Optional(
       Type.String({
@@ -106,6 +111,17 @@ export const ModelUsageSchema = Type.Object(
   { description: 'Usage of one model' }
 )
 
+export const KeyUsageSchema = Type.Object(
+  {
+    api_key_id: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+      description: 'The API key of the `/v1` calls (null for chat messages and calls made with an access token)',
+      examples: [7]
+    }),
+    ...totals
+  },
+  { description: 'Usage of one API key' }
+)
+
 export const UserUsageSchema = Type.Object(
   { username: Type.String({ description: 'The username', examples: ['alice'] }), ...totals },
   { description: 'Usage of one user' }
@@ -122,7 +138,9 @@ function reportSchema<Grouping extends ReportGrouping, Items extends TObject[]>(
       to: dateSchema('The last day counted (UTC), included', '2026-12-31'),
       group_by: groupingSchema(groupings, 'What each row sums over'),
       items: Type.Array(Type.Union(items), {
-        description: 'One row per group in key order: days ascending, models and usernames by code point'
+        description:
+          'One row per group in key order: days and API keys ascending (no key first), models and usernames by code ' +
+          'point'
       }),
       next_cursor: Type.Union([Type.String(), Type.Null()], {
         description: 'Pass as `cursor` for the next page; null on the last page',
@@ -133,11 +151,15 @@ function reportSchema<Grouping extends ReportGrouping, Items extends TObject[]>(
   )
 }
 
-export const UsageReportSchema = reportSchema(USAGE_GROUPINGS, [DayUsageSchema, ModelUsageSchema], 'Your')
+export const UsageReportSchema = reportSchema(
+  USAGE_GROUPINGS,
+  [DayUsageSchema, ModelUsageSchema, KeyUsageSchema],
+  'Your'
+)
 
 export const AdminUsageReportSchema = reportSchema(
   ADMIN_USAGE_GROUPINGS,
-  [UserUsageSchema, ModelUsageSchema, DayUsageSchema],
+  [UserUsageSchema, ModelUsageSchema, DayUsageSchema, KeyUsageSchema],
   'Everyone’s (or one user’s)'
 )
 

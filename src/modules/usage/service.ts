@@ -9,8 +9,8 @@ import { MAX_REPORT_DAYS, type AdminUsageQuery, type UsageItem, type UsageQuery,
 
 interface GroupingRules<Grouping extends UsageGrouping> {
   /** The item's member (and the CSV's first column) that names the group. */
-  field: 'day' | 'model' | 'username'
-  name(group: UsageGroup<Grouping>): string | null
+  field: 'day' | 'model' | 'username' | 'api_key_id'
+  name(group: UsageGroup<Grouping>): string | number | null
   /** The key a cursor holds; undefined when the text is none. */
   keyFrom(text: string): UsageKey<Grouping> | undefined
 }
@@ -21,7 +21,9 @@ const GROUPINGS: { [Grouping in UsageGrouping]: GroupingRules<Grouping> } = {
   day: { field: 'day', name: (group) => isoDate(group.key), keyFrom: wholeNumber },
   // '' is the rollup's model of chats from before metering that named none.
   model: { field: 'model', name: (group) => group.key || null, keyFrom: (text) => text },
-  user: { field: 'username', name: (group) => group.username, keyFrom: wholeNumber }
+  user: { field: 'username', name: (group) => group.username, keyFrom: wholeNumber },
+  // 0 is the rollup's key of usage made without an API key.
+  key: { field: 'api_key_id', name: (group) => group.key || null, keyFrom: wholeNumber }
 }
 
 const TOTAL_COLUMNS = ['requests', 'prompt_tokens', 'cached_tokens', 'completion_tokens', 'credits'] as const
@@ -36,12 +38,12 @@ interface ReportRequest {
   limit?: number | undefined
 }
 
-/** The caller's own usage, by day (the default) or by model. */
+/** The caller's own usage, by day (the default), by model or by API key. */
 export function callerUsageReport(store: UsageStore, userId: number, query: UsageQuery) {
   return usageReport(store, { ...query, groupBy: query.group_by ?? 'day', userId })
 }
 
-/** Everyone's usage, or the user's of `username` (404 `user_not_found` when there is none), by user, model or day. */
+/** Everyone's usage, or the user's of `username` (404 `user_not_found` when there is none), by user, model, day or API key. */
 export async function adminUsageReport(store: UsageStore & AccountStore, query: AdminUsageQuery) {
   const userId = query.username === undefined ? undefined : await accountIdOf(store, query.username)
   return usageReport(store, { ...query, groupBy: query.group_by ?? 'user', userId })
