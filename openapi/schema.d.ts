@@ -344,6 +344,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the models your key may use (OpenAI-compatible)
+         * @description OpenAI’s model list: every model offered, or those the API key names. Prices and output limits are at `GET /api/models/`.
+         */
+        get: operations["listOpenAiModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a chat completion (OpenAI-compatible), charged to your balance
+         * @description OpenAI’s Chat Completions API for existing clients: point an OpenAI SDK’s base URL at `/v1` and use an API key (`POST /api/keys/`) or an access token. Metered exactly as a chat message: the model must be allowed for the key, the worst case is held, the usage settled; nothing goes into conversations. `stream: true` answers with Server-Sent Events. Errors come in OpenAI’s shape; a balance or spend limit that cannot cover the call is 429 `insufficient_quota` / `spend_limit_reached` with `x-should-retry: false`.
+         */
+        post: operations["createChatCompletion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/conversations/": {
         parameters: {
             query?: never;
@@ -739,6 +779,49 @@ export interface components {
              */
             checks?: {
                 [key: string]: string;
+            };
+        };
+        /** @description An error in OpenAI’s shape */
+        OpenAiError: {
+            /** @description What went wrong; some errors add members of their own, as their problems do */
+            error: {
+                /**
+                 * @description What went wrong, for people: the `detail` the rest of the API gives in a problem
+                 * @example The API key is unknown, revoked or expired
+                 */
+                message: string;
+                /**
+                 * @description The kind of error, as OpenAI names them: `invalid_request_error`, `authentication_error`, `permission_error`, `requests` (rate limits), `insufficient_quota` (the balance or a spend limit), `server_error`
+                 * @example authentication_error
+                 */
+                type: string;
+                /**
+                 * @description Stable machine-readable code, never null here: OpenAI’s where it has one (`invalid_api_key`, `unsupported_parameter`, `missing_required_parameter`, `invalid_value`, `model_not_found`, `insufficient_quota`, `rate_limit_exceeded`), else the code a problem gives (`idempotency_key_reused`, `upstream_error`, …)
+                 * @example invalid_api_key
+                 */
+                code: string | null;
+                /**
+                 * @description The request parameter at fault, in OpenAI’s notation (`messages[0].role`); null for none
+                 * @example messages[0].role
+                 */
+                param: string | null;
+                /**
+                 * @description Your token balance (code `insufficient_quota` only)
+                 * @example 40
+                 */
+                balance?: number;
+                /**
+                 * @description What the smallest call with this model would hold (code `insufficient_quota` only)
+                 * @example 100
+                 */
+                cost?: number;
+                /**
+                 * @description Whether the held cost was credited back, or will be once the database takes writes again (upstream and storage errors of a call only)
+                 * @example true
+                 */
+                refunded?: boolean;
+            } & {
+                [key: string]: unknown;
             };
         };
     };
@@ -3240,6 +3323,575 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOpenAiModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The models the key (or access token) may use; prices are at `GET /api/models/` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "offline",
+                     *           "object": "model",
+                     *           "created": 1764547200,
+                     *           "owned_by": "ai-chat-api"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Always `list`
+                         * @enum {string}
+                         */
+                        object: "list";
+                        /** @description Every model offered, or for an API key with a model list, those it names */
+                        data: {
+                            /**
+                             * @description The model’s id, as `model` in `POST /v1/chat/completions` takes it
+                             * @example offline
+                             */
+                            id: string;
+                            /**
+                             * @description Always `model`
+                             * @enum {string}
+                             */
+                            object: "model";
+                            /**
+                             * @description Unix seconds: when this instance loaded its model list
+                             * @example 1764547200
+                             */
+                            created: number;
+                            /**
+                             * @description Always `ai-chat-api`: this server offers the model, whoever runs it
+                             * @example ai-chat-api
+                             */
+                            owned_by: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The API key is unknown, revoked or expired",
+                     *         "type": "authentication_error",
+                     *         "code": "invalid_api_key",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *         "type": "server_error",
+                     *         "code": "storage_unavailable",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+        };
+    };
+    createChatCompletion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes retries safe: the same key with the same body within 24 hours replays the first answer (with `Idempotent-Replayed: true`) and charges nothing more; another body is 422; a retry while the first is still running is 409. Keys are yours alone.
+                 * @example 3f2b8c1e-6a4d-4e9b-9c1a-7d2e5f8b0a13
+                 */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description OpenAI’s Chat Completions request. Parameters not listed here (tools, logprobs, response_format, n > 1 …) are refused with 400 `unsupported_parameter`: each could change what the model writes and what the call costs. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "offline",
+                 *       "messages": [
+                 *         {
+                 *           "role": "user",
+                 *           "content": "What is the capital of France?"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description One of the models `GET /v1/models` lists (for an API key with a model list, one of those)
+                     * @example offline
+                     */
+                    model: string;
+                    /** @description The conversation so far, oldest first, 1 to 1024 messages, sent to the model as given: no system prompt is added and nothing is kept for the next call */
+                    messages: {
+                        /**
+                         * @description Who the message is from: `system` or `developer` for instructions (`developer`, OpenAI’s newer name, is sent to the model as `system`), `user` for the caller’s turns, `assistant` for the model’s earlier replies
+                         * @example user
+                         */
+                        role: "system" | "developer" | "user" | "assistant";
+                        /**
+                         * @description The text of the message: a string, or 1 to 64 text parts, which reach the model joined into one text (image, audio and file parts are not supported); at most 200,000 characters each, without NUL
+                         * @example What is the capital of France?
+                         */
+                        content: string | {
+                            /**
+                             * @description The kind of part; only `text` is supported
+                             * @enum {string}
+                             */
+                            type: "text";
+                            /**
+                             * @description The text of this part
+                             * @example What is the capital of France?
+                             */
+                            text: string;
+                        }[];
+                        /**
+                         * @description A name for the author, to tell participants of one role apart; accepted, not sent to the model
+                         * @example alice
+                         */
+                        name?: string;
+                    }[];
+                    /**
+                     * @description OpenAI’s older name for `max_completion_tokens`, the same limit here; when both are given they must be equal
+                     * @example 256
+                     */
+                    max_tokens?: number;
+                    /**
+                     * @description The most tokens the reply may have: at most the model’s `max_output_tokens` (`GET /api/models/`), which is the default. Its worst-case cost is held from your balance before the call; when the balance cannot hold it, the limit is lowered to what the balance affords (16 tokens at least, else 429 `insufficient_quota`). A reply cut off at the limit ends with `finish_reason: length`
+                     * @example 256
+                     */
+                    max_completion_tokens?: number;
+                    /**
+                     * @description Sampling temperature, 0 to 2: higher is more random; the provider’s default when left out
+                     * @example 0.7
+                     */
+                    temperature?: number;
+                    /**
+                     * @description Nucleus sampling, 0 to 1: only the most likely tokens making up this probability mass are considered (OpenAI advises changing this or `temperature`, not both)
+                     * @example 1
+                     */
+                    top_p?: number;
+                    /**
+                     * @description −2 to 2: above 0 penalises tokens that have appeared at all, nudging the model to new topics
+                     * @example 0
+                     */
+                    presence_penalty?: number;
+                    /**
+                     * @description −2 to 2: above 0 penalises tokens by how often they have appeared, against repetition
+                     * @example 0
+                     */
+                    frequency_penalty?: number;
+                    /**
+                     * @description Asks the provider to sample deterministically, as far as it can: the same seed and parameters should give the same reply
+                     * @example 42
+                     */
+                    seed?: number;
+                    /**
+                     * @description A sequence, or up to 4, of 1 to 256 characters each, at which the model stops writing (the reply leaves it out and ends with `finish_reason: stop`)
+                     * @example [
+                     *       "\n\n"
+                     *     ]
+                     */
+                    stop?: string | string[];
+                    /**
+                     * @description How many choices to generate: only 1 (the default), so `choices` has one
+                     * @enum {number}
+                     */
+                    n?: 1;
+                    /**
+                     * @description Whether to answer with Server-Sent Events (`text/event-stream`) of `chat.completion.chunk` objects as the reply is written, instead of one `chat.completion`; false when left out
+                     * @example false
+                     */
+                    stream?: boolean;
+                    /** @description Options for a streamed answer (`stream: true`) */
+                    stream_options?: {
+                        /**
+                         * @description Whether a last chunk before `data: [DONE]` carries the call’s `usage` (its charge included) with empty `choices`; every other chunk then has `usage: null`
+                         * @example true
+                         */
+                        include_usage?: boolean;
+                    };
+                    /**
+                     * @description A stable id of your end user, passed on to the provider for its abuse monitoring
+                     * @example user-1234
+                     */
+                    user?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The completion, or with `stream: true` its chunks */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "chatcmpl-42",
+                     *       "object": "chat.completion",
+                     *       "created": 1764547200,
+                     *       "model": "offline",
+                     *       "choices": [
+                     *         {
+                     *           "index": 0,
+                     *           "message": {
+                     *             "role": "assistant",
+                     *             "content": "The capital of France is Paris.",
+                     *             "refusal": null
+                     *           },
+                     *           "logprobs": null,
+                     *           "finish_reason": "stop"
+                     *         }
+                     *       ],
+                     *       "usage": {
+                     *         "prompt_tokens": 21,
+                     *         "completion_tokens": 7,
+                     *         "total_tokens": 28,
+                     *         "prompt_tokens_details": {
+                     *           "cached_tokens": 0
+                     *         },
+                     *         "cost": 2,
+                     *         "remaining_tokens": 3998
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The completion’s id: `chatcmpl-` and the id of the chat the call was recorded as
+                         * @example chatcmpl-42
+                         */
+                        id: string;
+                        /**
+                         * @description Always `chat.completion`
+                         * @enum {string}
+                         */
+                        object: "chat.completion";
+                        /**
+                         * @description When the call began, in Unix seconds
+                         * @example 1764547200
+                         */
+                        created: number;
+                        /**
+                         * @description The model, as the request named it
+                         * @example offline
+                         */
+                        model: string;
+                        /** @description The reply, as one choice (`n` is 1) */
+                        choices: {
+                            /**
+                             * @description The choice’s position in `choices`: 0, the only one
+                             * @example 0
+                             */
+                            index: number;
+                            /** @description The reply */
+                            message: {
+                                /**
+                                 * @description Always `assistant`
+                                 * @enum {string}
+                                 */
+                                role: "assistant";
+                                /**
+                                 * @description The text the model wrote
+                                 * @example The capital of France is Paris.
+                                 */
+                                content: string;
+                                /**
+                                 * @description Always null: a refusal, if any, is in `content`
+                                 * @example null
+                                 */
+                                refusal: null;
+                            };
+                            /**
+                             * @description Always null: log probabilities are not supported
+                             * @example null
+                             */
+                            logprobs: null;
+                            /**
+                             * @description Why the model stopped: `stop` at a natural end or a `stop` sequence, `length` at `max_completion_tokens` (or the model’s own limit), `content_filter` when the provider’s filter withheld the rest
+                             * @example stop
+                             */
+                            finish_reason: "stop" | "length" | "content_filter";
+                        }[];
+                        /** @description The tokens of the call, as the provider reported them (or, when it reported none, counted here with the tokenizer), and its charge */
+                        usage: {
+                            /**
+                             * @description Tokens in the prompt, the cached ones included
+                             * @example 21
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Tokens in the reply
+                             * @example 7
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description `prompt_tokens` + `completion_tokens`
+                             * @example 28
+                             */
+                            total_tokens: number;
+                            /** @description What the prompt tokens were */
+                            prompt_tokens_details: {
+                                /**
+                                 * @description Prompt tokens the provider read from its cache, charged at the cached-input price (0 if none)
+                                 * @example 0
+                                 */
+                                cached_tokens: number;
+                            };
+                            /**
+                             * @description What the call was charged, in tokens of your balance: the model’s prices applied to this usage (the rest of the hold taken before the call was credited back)
+                             * @example 2
+                             */
+                            cost: number;
+                            /**
+                             * @description Your token balance once the call was charged
+                             * @example 3998
+                             */
+                            remaining_tokens: number;
+                        };
+                    };
+                    /**
+                     * @example data: {"id":"chatcmpl-42","object":"chat.completion.chunk","created":1764547200,"model":"offline","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}
+                     *
+                     *     data: {"id":"chatcmpl-42","object":"chat.completion.chunk","created":1764547200,"model":"offline","choices":[{"index":0,"delta":{"content":"The capital of France is Paris."},"logprobs":null,"finish_reason":null}]}
+                     *
+                     *     data: {"id":"chatcmpl-42","object":"chat.completion.chunk","created":1764547200,"model":"offline","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}
+                     *
+                     *     data: [DONE]
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The request body is invalid: #/tools is not an allowed property",
+                     *         "type": "invalid_request_error",
+                     *         "code": "unsupported_parameter",
+                     *         "param": "tools"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The API key is unknown, revoked or expired",
+                     *         "type": "authentication_error",
+                     *         "code": "invalid_api_key",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "A request with this Idempotency-Key is still being processed; retry once it has finished",
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "Request body is too large",
+                     *         "type": "invalid_request_error",
+                     *         "code": "payload_too_large",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "Unsupported Media Type",
+                     *         "type": "invalid_request_error",
+                     *         "code": "unsupported_media_type",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "This Idempotency-Key was used with a different request body",
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "Your balance of 40 tokens does not cover the 100-token cost of a message",
+                     *         "type": "insufficient_quota",
+                     *         "code": "insufficient_quota",
+                     *         "param": null,
+                     *         "balance": 40,
+                     *         "cost": 100
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The AI provider failed to answer",
+                     *         "type": "server_error",
+                     *         "code": "upstream_error",
+                     *         "param": null,
+                     *         "refunded": true
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *         "type": "server_error",
+                     *         "code": "storage_unavailable",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The AI provider did not answer in time",
+                     *         "type": "server_error",
+                     *         "code": "upstream_timeout",
+                     *         "param": null,
+                     *         "refunded": true
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
                 };
             };
         };
