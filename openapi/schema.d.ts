@@ -845,13 +845,43 @@ export interface components {
         };
         /** @description An error in OpenAI’s shape */
         OpenAiError: {
+            /** @description What went wrong; some errors add members of their own, as their problems do */
             error: {
+                /**
+                 * @description What went wrong, for people: the `detail` the rest of the API gives in a problem
+                 * @example The API key is unknown, revoked or expired
+                 */
                 message: string;
-                /** @example invalid_request_error */
+                /**
+                 * @description The kind of error, as OpenAI names them: `invalid_request_error`, `authentication_error`, `permission_error`, `requests` (rate limits), `insufficient_quota` (the balance or a spend limit), `server_error`
+                 * @example authentication_error
+                 */
                 type: string;
-                /** @example invalid_api_key */
+                /**
+                 * @description Stable machine-readable code, never null here: OpenAI’s where it has one (`invalid_api_key`, `unsupported_parameter`, `missing_required_parameter`, `invalid_value`, `model_not_found`, `insufficient_quota`, `rate_limit_exceeded`), else the code a problem gives (`idempotency_key_reused`, `upstream_error`, …)
+                 * @example invalid_api_key
+                 */
                 code: string | null;
+                /**
+                 * @description The request parameter at fault, in OpenAI’s notation (`messages[0].role`); null for none
+                 * @example messages[0].role
+                 */
                 param: string | null;
+                /**
+                 * @description Your token balance (code `insufficient_quota` only)
+                 * @example 40
+                 */
+                balance?: number;
+                /**
+                 * @description What the smallest call with this model would hold (code `insufficient_quota` only)
+                 * @example 100
+                 */
+                cost?: number;
+                /**
+                 * @description Whether the held cost was credited back, or will be once the database takes writes again (upstream and storage errors of a call only)
+                 * @example true
+                 */
+                refunded?: boolean;
             } & {
                 [key: string]: unknown;
             };
@@ -3623,17 +3653,46 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "offline",
+                     *           "object": "model",
+                     *           "created": 1764547200,
+                     *           "owned_by": "ai-chat-api"
+                     *         }
+                     *       ]
+                     *     }
+                     */
                     "application/json": {
-                        /** @enum {string} */
+                        /**
+                         * @description Always `list`
+                         * @enum {string}
+                         */
                         object: "list";
+                        /** @description Every model offered, or for an API key with a model list, those it names */
                         data: {
-                            /** @example offline */
+                            /**
+                             * @description The model’s id, as `model` in `POST /v1/chat/completions` takes it
+                             * @example offline
+                             */
                             id: string;
-                            /** @enum {string} */
+                            /**
+                             * @description Always `model`
+                             * @enum {string}
+                             */
                             object: "model";
-                            /** @description Unix seconds: when this instance loaded its model list */
+                            /**
+                             * @description Unix seconds: when this instance loaded its model list
+                             * @example 1764547200
+                             */
                             created: number;
-                            /** @example ai-chat-api */
+                            /**
+                             * @description Always `ai-chat-api`: this server offers the model, whoever runs it
+                             * @example ai-chat-api
+                             */
                             owned_by: string;
                         }[];
                     };
@@ -3645,6 +3704,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The API key is unknown, revoked or expired",
+                     *         "type": "authentication_error",
+                     *         "code": "invalid_api_key",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpenAiError"];
                 };
             };
@@ -3654,6 +3723,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *         "type": "server_error",
+                     *         "code": "storage_unavailable",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpenAiError"];
                 };
             };
@@ -3688,38 +3767,103 @@ export interface operations {
                  */
                 "application/json": {
                     /**
-                     * @description One of the models `GET /v1/models` lists
+                     * @description One of the models `GET /v1/models` lists (for an API key with a model list, one of those)
                      * @example offline
                      */
                     model: string;
+                    /** @description The conversation so far, oldest first, 1 to 1024 messages, sent to the model as given: no system prompt is added and nothing is kept for the next call */
                     messages: {
-                        /** @description `developer` is sent to the model as `system` */
+                        /**
+                         * @description Who the message is from: `system` or `developer` for instructions (`developer`, OpenAI’s newer name, is sent to the model as `system`), `user` for the caller’s turns, `assistant` for the model’s earlier replies
+                         * @example user
+                         */
                         role: "system" | "developer" | "user" | "assistant";
-                        /** @description Text, or an array of text parts (other kinds of parts are not supported) */
+                        /**
+                         * @description The text of the message: a string, or 1 to 64 text parts, which reach the model joined into one text (image, audio and file parts are not supported); at most 200,000 characters each, without NUL
+                         * @example What is the capital of France?
+                         */
                         content: string | {
-                            /** @enum {string} */
+                            /**
+                             * @description The kind of part; only `text` is supported
+                             * @enum {string}
+                             */
                             type: "text";
+                            /**
+                             * @description The text of this part
+                             * @example What is the capital of France?
+                             */
                             text: string;
                         }[];
+                        /**
+                         * @description A name for the author, to tell participants of one role apart; accepted, not sent to the model
+                         * @example alice
+                         */
                         name?: string;
                     }[];
+                    /**
+                     * @description OpenAI’s older name for `max_completion_tokens`, the same limit here; when both are given they must be equal
+                     * @example 256
+                     */
                     max_tokens?: number;
+                    /**
+                     * @description The most tokens the reply may have: at most the model’s `max_output_tokens` (`GET /api/models/`), which is the default. Its worst-case cost is held from your balance before the call; when the balance cannot hold it, the limit is lowered to what the balance affords (16 tokens at least, else 429 `insufficient_quota`). A reply cut off at the limit ends with `finish_reason: length`
+                     * @example 256
+                     */
                     max_completion_tokens?: number;
+                    /**
+                     * @description Sampling temperature, 0 to 2: higher is more random; the provider’s default when left out
+                     * @example 0.7
+                     */
                     temperature?: number;
+                    /**
+                     * @description Nucleus sampling, 0 to 1: only the most likely tokens making up this probability mass are considered (OpenAI advises changing this or `temperature`, not both)
+                     * @example 1
+                     */
                     top_p?: number;
+                    /**
+                     * @description −2 to 2: above 0 penalises tokens that have appeared at all, nudging the model to new topics
+                     * @example 0
+                     */
                     presence_penalty?: number;
+                    /**
+                     * @description −2 to 2: above 0 penalises tokens by how often they have appeared, against repetition
+                     * @example 0
+                     */
                     frequency_penalty?: number;
+                    /**
+                     * @description Asks the provider to sample deterministically, as far as it can: the same seed and parameters should give the same reply
+                     * @example 42
+                     */
                     seed?: number;
+                    /**
+                     * @description A sequence, or up to 4, of 1 to 256 characters each, at which the model stops writing (the reply leaves it out and ends with `finish_reason: stop`)
+                     * @example [
+                     *       "\n\n"
+                     *     ]
+                     */
                     stop?: string | string[];
                     /**
-                     * @description Only one choice is generated
+                     * @description How many choices to generate: only 1 (the default), so `choices` has one
                      * @enum {number}
                      */
                     n?: 1;
+                    /**
+                     * @description Whether to answer with Server-Sent Events (`text/event-stream`) of `chat.completion.chunk` objects as the reply is written, instead of one `chat.completion`; false when left out
+                     * @example false
+                     */
                     stream?: boolean;
+                    /** @description Options for a streamed answer (`stream: true`) */
                     stream_options?: {
+                        /**
+                         * @description Whether a last chunk before `data: [DONE]` carries the call’s `usage` (its charge included) with empty `choices`; every other chunk then has `usage: null`
+                         * @example true
+                         */
                         include_usage?: boolean;
                     };
+                    /**
+                     * @description A stable id of your end user, passed on to the provider for its abuse monitoring
+                     * @example user-1234
+                     */
                     user?: string;
                 };
             };
@@ -3731,42 +3875,136 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "id": "chatcmpl-42",
+                     *       "object": "chat.completion",
+                     *       "created": 1764547200,
+                     *       "model": "offline",
+                     *       "choices": [
+                     *         {
+                     *           "index": 0,
+                     *           "message": {
+                     *             "role": "assistant",
+                     *             "content": "The capital of France is Paris.",
+                     *             "refusal": null
+                     *           },
+                     *           "logprobs": null,
+                     *           "finish_reason": "stop"
+                     *         }
+                     *       ],
+                     *       "usage": {
+                     *         "prompt_tokens": 21,
+                     *         "completion_tokens": 7,
+                     *         "total_tokens": 28,
+                     *         "prompt_tokens_details": {
+                     *           "cached_tokens": 0
+                     *         },
+                     *         "cost": 2,
+                     *         "remaining_tokens": 3998
+                     *       }
+                     *     }
+                     */
                     "application/json": {
-                        /** @example chatcmpl-42 */
+                        /**
+                         * @description The completion’s id: `chatcmpl-` and the id of the chat the call was recorded as
+                         * @example chatcmpl-42
+                         */
                         id: string;
-                        /** @enum {string} */
+                        /**
+                         * @description Always `chat.completion`
+                         * @enum {string}
+                         */
                         object: "chat.completion";
-                        /** @description Unix seconds */
+                        /**
+                         * @description When the call began, in Unix seconds
+                         * @example 1764547200
+                         */
                         created: number;
-                        /** @example offline */
+                        /**
+                         * @description The model, as the request named it
+                         * @example offline
+                         */
                         model: string;
+                        /** @description The reply, as one choice (`n` is 1) */
                         choices: {
+                            /**
+                             * @description The choice’s position in `choices`: 0, the only one
+                             * @example 0
+                             */
                             index: number;
+                            /** @description The reply */
                             message: {
-                                /** @enum {string} */
+                                /**
+                                 * @description Always `assistant`
+                                 * @enum {string}
+                                 */
                                 role: "assistant";
+                                /**
+                                 * @description The text the model wrote
+                                 * @example The capital of France is Paris.
+                                 */
                                 content: string;
+                                /**
+                                 * @description Always null: a refusal, if any, is in `content`
+                                 * @example null
+                                 */
                                 refusal: null;
                             };
+                            /**
+                             * @description Always null: log probabilities are not supported
+                             * @example null
+                             */
                             logprobs: null;
+                            /**
+                             * @description Why the model stopped: `stop` at a natural end or a `stop` sequence, `length` at `max_completion_tokens` (or the model’s own limit), `content_filter` when the provider’s filter withheld the rest
+                             * @example stop
+                             */
                             finish_reason: "stop" | "length" | "content_filter";
                         }[];
-                        /** @description The tokens of the call (as the provider reported them, or counted here) and its charge */
+                        /** @description The tokens of the call, as the provider reported them (or, when it reported none, counted here with the tokenizer), and its charge */
                         usage: {
+                            /**
+                             * @description Tokens in the prompt, the cached ones included
+                             * @example 21
+                             */
                             prompt_tokens: number;
+                            /**
+                             * @description Tokens in the reply
+                             * @example 7
+                             */
                             completion_tokens: number;
+                            /**
+                             * @description `prompt_tokens` + `completion_tokens`
+                             * @example 28
+                             */
                             total_tokens: number;
+                            /** @description What the prompt tokens were */
                             prompt_tokens_details: {
+                                /**
+                                 * @description Prompt tokens the provider read from its cache, charged at the cached-input price (0 if none)
+                                 * @example 0
+                                 */
                                 cached_tokens: number;
                             };
-                            /** @description What the call was charged, in tokens of your balance */
+                            /**
+                             * @description What the call was charged, in tokens of your balance: the model’s prices applied to this usage (the rest of the hold taken before the call was credited back)
+                             * @example 2
+                             */
                             cost: number;
-                            /** @description Your balance once the call was charged */
+                            /**
+                             * @description Your token balance once the call was charged
+                             * @example 3998
+                             */
                             remaining_tokens: number;
                         };
                     };
                     /**
-                     * @example data: {"id":"chatcmpl-42","object":"chat.completion.chunk","created":1764547200,"model":"offline","choices":[{"index":0,"delta":{"content":"Paris"},"logprobs":null,"finish_reason":null}]}
+                     * @example data: {"id":"chatcmpl-42","object":"chat.completion.chunk","created":1764547200,"model":"offline","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}
+                     *
+                     *     data: {"id":"chatcmpl-42","object":"chat.completion.chunk","created":1764547200,"model":"offline","choices":[{"index":0,"delta":{"content":"The capital of France is Paris."},"logprobs":null,"finish_reason":null}]}
+                     *
+                     *     data: {"id":"chatcmpl-42","object":"chat.completion.chunk","created":1764547200,"model":"offline","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}
                      *
                      *     data: [DONE]
                      */
@@ -3779,6 +4017,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The request body is invalid: #/tools is not an allowed property",
+                     *         "type": "invalid_request_error",
+                     *         "code": "unsupported_parameter",
+                     *         "param": "tools"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpenAiError"];
                 };
             };
@@ -3788,6 +4036,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The API key is unknown, revoked or expired",
+                     *         "type": "authentication_error",
+                     *         "code": "invalid_api_key",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpenAiError"];
                 };
             };
@@ -3797,6 +4055,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "A request with this Idempotency-Key is still being processed; retry once it has finished",
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpenAiError"];
                 };
             };
@@ -3806,6 +4074,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "Request body is too large",
+                     *         "type": "invalid_request_error",
+                     *         "code": "payload_too_large",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpenAiError"];
                 };
             };
@@ -3815,6 +4093,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "Unsupported Media Type",
+                     *         "type": "invalid_request_error",
+                     *         "code": "unsupported_media_type",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpenAiError"];
                 };
             };
@@ -3824,6 +4112,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "This Idempotency-Key was used with a different request body",
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpenAiError"];
                 };
             };
@@ -3833,6 +4131,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "Your balance of 40 tokens does not cover the 100-token cost of a message",
+                     *         "type": "insufficient_quota",
+                     *         "code": "insufficient_quota",
+                     *         "param": null,
+                     *         "balance": 40,
+                     *         "cost": 100
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpenAiError"];
                 };
             };
@@ -3842,6 +4152,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The AI provider failed to answer",
+                     *         "type": "server_error",
+                     *         "code": "upstream_error",
+                     *         "param": null,
+                     *         "refunded": true
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpenAiError"];
                 };
             };
@@ -3851,6 +4172,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *         "type": "server_error",
+                     *         "code": "storage_unavailable",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpenAiError"];
                 };
             };
@@ -3860,6 +4191,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The AI provider did not answer in time",
+                     *         "type": "server_error",
+                     *         "code": "upstream_timeout",
+                     *         "param": null,
+                     *         "refunded": true
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["OpenAiError"];
                 };
             };

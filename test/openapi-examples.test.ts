@@ -1,6 +1,15 @@
+import type { TSchema } from '@sinclair/typebox'
 import t from 'tap'
+import type { App } from '../src/app.js'
+import {
+  ChunkStreamSchema,
+  CompletionChunkSchema,
+  CompletionSchema,
+  ModelListSchema
+} from '../src/modules/gateway/schemas.js'
 import { problemExample } from '../src/problems/examples.js'
 import { exampleOf, withComposedExamples } from '../src/plugins/openapi-examples.js'
+import { build } from './helper.js'
 
 t.test('an example is taken from examples, const, default or enum, in that order', async (t) => {
   t.equal(exampleOf({ examples: ['a'], default: 'b' }), 'a')
@@ -58,4 +67,33 @@ t.test('a status without a typical problem of its own gets an example named afte
     code: 'forbidden'
   })
   t.match(problemExample(402), { code: 'insufficient_tokens', balance: 40, cost: 100 })
+})
+
+/** Whether the app's own body validator (no coercion, Unicode patterns) accepts the value; the errors when not. */
+function validatedByApp(app: App, schema: TSchema, value: unknown) {
+  const validate = app.validatorCompiler!({ schema, method: 'POST', url: '/', httpPart: 'body' }) as ((
+    value: unknown
+  ) => boolean) & { errors?: unknown }
+  return { valid: validate(value), errors: validate.errors }
+}
+
+t.test('the gateway’s composed examples are values its schemas accept', async (t) => {
+  const { app } = await build(t)
+  const examples = { completion: CompletionSchema, chunk: CompletionChunkSchema, 'model list': ModelListSchema }
+  for (const [name, schema] of Object.entries(examples)) {
+    const example = exampleOf(schema)
+    t.not(example, undefined, `the ${name} has an example`)
+    t.match(validatedByApp(app, schema, example), { valid: true }, `the ${name} example is valid`)
+  }
+})
+
+t.test('every event of the example stream is a chunk, and the stream ends with [DONE]', async (t) => {
+  const { app } = await build(t)
+  const events = ChunkStreamSchema.examples[0].split('\n\n').filter(Boolean)
+  t.equal(events.pop(), 'data: [DONE]')
+  t.ok(events.length > 0, 'the stream has chunks before [DONE]')
+  for (const event of events) {
+    const chunk = JSON.parse(event.replace(/^data: /, ''))
+    t.match(validatedByApp(app, CompletionChunkSchema, chunk), { valid: true }, event)
+  }
 })

@@ -34,6 +34,8 @@ t.test('the committed collection runs the flow in order, then the rest of the do
     'GET /api/usage/',
     'POST /api/keys/',
     'GET /api/keys/',
+    'GET /v1/models',
+    'POST /v1/chat/completions',
     'PATCH /api/keys/:id/',
     'DELETE /api/keys/:id/',
     'GET /api/admin/users/',
@@ -72,7 +74,7 @@ t.test('bodies use the collection variables for credentials and the refresh toke
   t.match(bodies['Spend a refresh token for a new access and refresh token'], /"refresh": "\{\{refreshToken\}\}"/)
   t.same(
     COMMITTED.variable.map((variable) => variable.key),
-    ['baseUrl', 'username', 'password', 'bearerToken', 'refreshToken', 'chatId', 'conversationId', 'keyId']
+    ['baseUrl', 'username', 'password', 'bearerToken', 'refreshToken', 'chatId', 'conversationId', 'keyId', 'apiKey']
   )
   t.same(
     COMMITTED.event.map((event) => event.listen),

@@ -14,6 +14,12 @@ const TAGS = [
   { name: 'conversations', description: 'Multi-turn conversations with the AI' },
   { name: 'account', description: 'Your token balance and its history' },
   { name: 'keys', description: 'API keys for the OpenAI-compatible `/v1` API' },
+  {
+    name: 'openai',
+    description:
+      'The OpenAI-compatible API under `/v1` for OpenAI’s SDKs and the tools built on them: the model list and chat ' +
+      'completions, metered from your token balance; errors in OpenAI’s shape, not problem+json'
+  },
   { name: 'admin', description: 'Account administration: users, balances, deactivation (administrators only)' },
   { name: 'ops', description: 'Health, readiness and metrics for operators' }
 ]
@@ -28,7 +34,8 @@ export default fp(
           title: 'ai-chat-api',
           version,
           description:
-            'Backend for AI chat products with per-user token metering. Errors are `application/problem+json` (RFC 9457). ' +
+            'Backend for AI chat products with per-user token metering. Errors are `application/problem+json` (RFC 9457), ' +
+            'except under `/v1`, the OpenAI-compatible API, which answers them in OpenAI’s shape. ' +
             'Log in, then use **Authorize** with the `access` token to call the protected operations.',
           license: { name: 'MIT', identifier: 'MIT' }
         },
@@ -40,7 +47,9 @@ export default fp(
               type: 'http',
               scheme: 'bearer',
               bearerFormat: 'JWT',
-              description: 'The `access` token from `POST /api/login/`, `/api/token/` or `/api/token/refresh/`'
+              description:
+                'The `access` token from `POST /api/login/`, `/api/token/` or `/api/token/refresh/`; on `/v1` also an ' +
+                'API key (`sk-acp-…`) from `POST /api/keys/`'
             }
           }
         }

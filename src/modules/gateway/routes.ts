@@ -7,6 +7,7 @@ import type { ProblemError } from '../../problems/render.js'
 import { InvalidApiKeyError } from '../../problems/errors.js'
 import { bearerTokenOf } from '../common/bearer-token.js'
 import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
+import { openAiErrorExample, type OpenAiErrorStatus } from './error-examples.js'
 import { openAiErrorFrom, sendOpenAiError } from './openai-errors.js'
 import {
   ChunkStreamSchema,
@@ -39,13 +40,16 @@ export const GATEWAY_PREFIX = '/v1'
 /** Long conversations are what `/v1` clients send; the hold covers any prompt, so only memory bounds it. */
 const COMPLETION_BODY_LIMIT_BYTES = 4 * 1024 * 1024
 
-function errorResponses(...statuses: number[]) {
+/** The `/v1` error responses a route can return, keyed by status, each with its typical example. */
+function errorResponses(...statuses: OpenAiErrorStatus[]) {
   return Object.fromEntries(
     statuses.map((status) => [
       status,
       {
         description: STATUS_CODES[status] ?? 'Error',
-        content: { 'application/json': { schema: Type.Ref(OpenAiErrorSchema) } }
+        content: {
+          'application/json': { schema: Type.Ref(OpenAiErrorSchema), example: openAiErrorExample(status) }
+        }
       }
     ])
   )
