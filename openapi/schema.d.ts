@@ -2855,9 +2855,7 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "message": "What is the capital of France?",
-                 *       "conversation_id": 7,
-                 *       "model": "offline"
+                 *       "message": "What is the capital of France?"
                  *     }
                  */
                 "application/json": {

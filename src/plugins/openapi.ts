@@ -59,7 +59,9 @@ export default fp(
     })
     await app.register(swaggerUi, {
       routePrefix: '/docs',
-      uiConfig: { persistAuthorization: true, displayOperationId: true, tryItOutEnabled: true },
+      // BaseLayout: the standalone layout's top bar draws Swagger's logo, an SVG with an inline <style> that the policy
+      // below refuses (a CSP violation in the console), and its box for loading other documents has no use here.
+      uiConfig: { layout: 'BaseLayout', persistAuthorization: true, displayOperationId: true, tryItOutEnabled: true },
       // Swagger UI's own policy, with the hashes of any inline code it has, replaces the API's strict one on /docs.
       // Without upgrade-insecure-requests: over plain HTTP (a LAN, a local run) it would send the UI's scripts to https.
       staticCSP: true,

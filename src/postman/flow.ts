@@ -23,11 +23,7 @@ export const FLOW: FlowStep[] = [
   { operationId: 'register' },
   { operationId: 'login' },
   { operationId: 'listModels' },
-  {
-    operationId: 'sendChatMessage',
-    body: { conversation_id: null },
-    capture: { chatId: 'id', conversationId: 'conversation_id' }
-  },
+  { operationId: 'sendChatMessage', capture: { chatId: 'id', conversationId: 'conversation_id' } },
   { operationId: 'getTokenBalance' },
   { operationId: 'getSpendLimits' },
   { operationId: 'updateAccount' },

@@ -40,7 +40,13 @@ export const ChatRequestSchema = Type.Object(
       })
     )
   },
-  { additionalProperties: false, description: 'Your message to the AI' }
+  {
+    additionalProperties: false,
+    description: 'Your message to the AI',
+    // A first message, which works for any user as it stands: composed from the fields' examples, it would continue
+    // conversation 7, a 404 for anyone who has none.
+    examples: [{ message: 'What is the capital of France?' }]
+  }
 )
 
 export const UsageSchema = Type.Union(
