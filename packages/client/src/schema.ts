@@ -4,8328 +4,8317 @@
  */
 
 export interface paths {
-  '/healthz': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * Liveness probe: the process answers
-     * @description Answers 200 while the process can serve requests; it checks nothing else.
-     */
-    get: operations['checkHealth']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/readyz': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * Readiness probe: the database answers and is migrated
-     * @description Answers 503 `not_ready` while the database is unreachable or lacks a migration, and while shutting down. It also says whether the limits (Redis, with `REDIS_URL`) can be reached, but stays 200 while they cannot: the limits then fail open and the database still guards every balance.
-     */
-    get: operations['checkReadiness']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/metrics': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * Prometheus metrics
-     * @description Request durations by route and status, chats by outcome, tokens charged and refunded, AI provider latency, limit checks that failed open, and the Node.js process. Absent (404) when `METRICS_ENABLED=false`. When the server sets `METRICS_TOKEN` it wants that token as a bearer token (401 without it); without one, keep the route off the public internet.
-     */
-    get: operations['getMetrics']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/register/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * Create an account
-     * @description Creates a user with the starting token balance. Usernames are unique regardless of case and of look-alike characters (UTS #39 skeletons); a name that mixes scripts or holds invisible characters gets 400 `username_not_allowed`. Registrations are rate limited per client address (429 `rate_limited` with `Retry-After`). When too many passwords are being hashed at once the answer is 503 `server_busy` with `Retry-After`, and no account was created.
-     */
-    post: operations['register']
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/login/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * Log in and receive an access and a refresh token
-     * @description A wrong password and an unknown username get the same 401 answer. After too many failed attempts for a username from one address, or from one address in all, that address is refused with 429 `rate_limited` and `Retry-After` until the window passes; correct passwords never count. A login that was still being checked when the password changed or the account was deactivated fails with 401. When too many passwords are being checked at once, or this username already has a few checks in progress, the answer is 503 `server_busy` with `Retry-After`. A login ends `SESSION_MAX_AGE` after it started, however often its refresh token rotates.
-     */
-    post: operations['login']
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/token/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * Obtain an access and a refresh token (SimpleJWT-compatible alias of login)
-     * @description Same as `POST /api/login/` without the message.
-     */
-    post: operations['obtainTokenPair']
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/token/refresh/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * Spend a refresh token for a new access and refresh token
-     * @description Refresh tokens rotate: each can be spent once. Presenting a spent one again is treated as theft and ends that login. Rotation never extends a login past `SESSION_MAX_AGE` from its start: the new tokens expire by then at the latest, and afterwards refreshing is 401.
-     */
-    post: operations['refreshTokenPair']
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/token/verify/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * Check whether a token would be accepted now
-     * @description An access or refresh token: well signed, unexpired, its login not ended, and (refresh) not spent.
-     */
-    post: operations['verifyToken']
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/token/blacklist/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * End the login a refresh token belongs to
-     * @description Every refresh and access token of that login stops working at once (SimpleJWT-compatible).
-     */
-    post: operations['blacklistRefreshToken']
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/logout/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * Log out: end the login of the given refresh token
-     * @description The refresh token must be yours; its login ends, access tokens included.
-     */
-    post: operations['logout']
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/logout_all/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * Log out everywhere
-     * @description Ends every login of yours at once: all refresh and access tokens stop working immediately.
-     */
-    post: operations['logoutAll']
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/password/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * Change your password
-     * @description Needs the current password. Every other login of yours ends; this one stays, and logins still in progress with the old password fail. Wrong old passwords count like failed logins, per account: past the limit the change is refused with 429 `rate_limited` and `Retry-After`. When too many passwords are being checked at once, or your account already has a few checks in progress, the answer is 503 `server_busy` with `Retry-After`, and nothing changed.
-     */
-    post: operations['changePassword']
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/tokenbalance/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * Read your remaining token balance
-     * @description Every chat message costs tokens; this is what is left.
-     */
-    get: operations['getTokenBalance']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/account/limits/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * Read your monthly spend limits and this month’s spend
-     * @description Your own limit and an administrator’s both apply. A message whose worst-case cost a limit cannot cover (after `max_tokens` is lowered to what is left) is 429 `spend_limit_reached` and costs nothing. Months are UTC calendar months.
-     */
-    get: operations['getSpendLimits']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/account/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    /**
-     * Set or remove your own monthly spend limit
-     * @description `monthly_limit`: null removes it; an administrator’s limit stays. A message whose worst-case cost a limit cannot cover (after `max_tokens` is lowered to what is left) is 429 `spend_limit_reached` and costs nothing. Months are UTC calendar months.
-     */
-    patch: operations['updateAccount']
-    trace?: never
-  }
-  '/api/models/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * List the models you may chat with, and their prices
-     * @description A message holds its worst case before the model is called (the request price, its prompt as an upper bound of its tokens, and `max_output_tokens` reply tokens) and is settled to what the reply used.
-     */
-    get: operations['listModels']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/chat_msg/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * Send a message to the AI and get its reply
-     * @description Costs the model’s price (`GET /api/models/`; 100 tokens a message by default). The worst case is held first and settled to what the reply used, or refunded when no reply comes; a balance that cannot cover even a short reply is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again. Messages are rate limited per user (429 `rate_limited` with `Retry-After`, nothing charged). A spend limit (your own or an administrator’s, per UTC month) that cannot cover even a short reply is 429 `spend_limit_reached`, naming the limit, what is left of it and when it resets (`Retry-After` until then).
-     */
-    post: operations['sendChatMessage']
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/chats/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * List your chat history, newest first
-     * @description Keyset pagination: pass `next_cursor` as `cursor` until it is null.
-     */
-    get: operations['listChats']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/chats/{id}/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * Read one of your chats
-     * @description Chats of other users are reported as not found.
-     */
-    get: operations['getChat']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/v1/models': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * List the models your key may use (OpenAI-compatible)
-     * @description OpenAI’s model list: every model offered, or those the API key names. Prices and output limits are at `GET /api/models/`.
-     */
-    get: operations['listOpenAiModels']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/v1/chat/completions': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * Create a chat completion (OpenAI-compatible), charged to your balance
-     * @description OpenAI’s Chat Completions API for existing clients: point an OpenAI SDK’s base URL at `/v1` and use an API key (`POST /api/keys/`) or an access token. Metered exactly as a chat message: the model must be allowed for the key, the worst case is held, the usage settled; nothing goes into conversations. `stream: true` answers with Server-Sent Events. Errors come in OpenAI’s shape; a balance or spend limit that cannot cover the call is 429 `insufficient_quota` / `spend_limit_reached` with `x-should-retry: false`.
-     */
-    post: operations['createChatCompletion']
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/conversations/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * List your conversations, most recent activity first
-     * @description Keyset pagination: pass `next_cursor` as `cursor` until it is null.
-     */
-    get: operations['listConversations']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/conversations/{id}/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * Read one of your conversations with a page of its chats
-     * @description Chats come newest first; page through them with `cursor` and `limit` as in the history.
-     */
-    get: operations['getConversation']
-    put?: never
-    post?: never
-    /**
-     * Delete one of your conversations and its messages
-     * @description The messages are gone for good; the ledger keeps its record of what they cost. A conversation with a reply still on its way is 409.
-     */
-    delete: operations['deleteConversation']
-    options?: never
-    head?: never
-    /**
-     * Rename one of your conversations
-     * @description Sets the title; leading and trailing whitespace is trimmed.
-     */
-    patch: operations['renameConversation']
-    trace?: never
-  }
-  '/api/transactions/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * List the changes of your token balance, newest first
-     * @description Your ledger: every signup balance, charge, refund and administrator adjustment, with the balance after it. Keyset pagination: pass `next_cursor` as `cursor` until it is null.
-     */
-    get: operations['listTransactions']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/usage/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * Report your usage per day, per model or per API key
-     * @description What your answered messages used and cost over a range of days (UTC; this month by default), summed per day, per model or per API key (`group_by=key`: null for messages and calls made without one); refunded messages are not counted. A day, model, user or API key without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
-     */
-    get: operations['getUsageReport']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/admin/usage/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * Report everyone’s usage per user, model, day or API key
-     * @description What answered messages used and cost over a range of days (UTC; this month by default), summed per user (in the order they registered), per model, per day or per API key, for every user or the one named. A day, model, user or API key without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
-     */
-    get: operations['adminGetUsageReport']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/keys/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * List your API keys, newest first
-     * @description Revoked and expired keys included; a key’s secret is never shown again, only its last four.
-     */
-    get: operations['listApiKeys']
-    put?: never
-    /**
-     * Make an API key for `/v1`
-     * @description The answer carries the key’s `secret`, shown this once; only a keyed hash of it is stored. Optional `models` limit the key to those models, `expires_at` ends it, and the limits cap what it spends per UTC day and calendar month. At most 100 keys that are not revoked: past that it is 409 `too_many_api_keys`.
-     */
-    post: operations['createApiKey']
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/keys/{id}/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    post?: never
-    /**
-     * Revoke one of your API keys
-     * @description The key stops working with the next request, on every instance. It stays listed, so that its usage keeps its name; revoking it again answers as the first time did.
-     */
-    delete: operations['revokeApiKey']
-    options?: never
-    head?: never
-    /**
-     * Rename one of your API keys, or change its models or limits
-     * @description What is left out stays; null removes a limit, and `models: null` allows every model. A revoked key is 409 `api_key_revoked`.
-     */
-    patch: operations['updateApiKey']
-    trace?: never
-  }
-  '/api/admin/users/{username}/keys/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * List one user’s API keys, newest first
-     * @description What the user sees at `GET /api/keys/`.
-     */
-    get: operations['adminListUserKeys']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/admin/keys/{id}/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    post?: never
-    /**
-     * Revoke any user’s API key
-     * @description As the user’s own revocation: it stops working with the next request, and stays listed.
-     */
-    delete: operations['adminRevokeApiKey']
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/admin/users/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * List users in username order, optionally by username prefix
-     * @description Keyset pagination: pass `next_cursor` as `cursor` (with the same `search`) until it is null.
-     */
-    get: operations['adminListUsers']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/admin/users/{username}/tokens/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * Grant tokens to a user or debit their balance
-     * @description A positive `amount` is a grant, a negative one a debit; the balance and a ledger row naming you change together. A debit larger than the balance is 409 `insufficient_tokens` and changes nothing. With an `Idempotency-Key`, a retry replays the first answer instead of adjusting twice.
-     */
-    post: operations['adminAdjustTokens']
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/admin/users/{username}/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    /**
-     * Deactivate or reactivate a user, promote or demote them, or cap their monthly spend
-     * @description Deactivating ends all of the user’s sessions at once: their access and refresh tokens stop working and their logins are refused as wrong credentials. `is_admin` promotes or demotes; the admin API reads it on every request. `monthly_limit` caps what the user may spend per UTC month (null removes the cap), beside any cap of their own; a message it cannot cover is 429 `spend_limit_reached` naming `admin_monthly`. You cannot deactivate yourself (409 `cannot_deactivate_self`) or demote yourself (409 `cannot_demote_self`).
-     */
-    patch: operations['adminUpdateUser']
-    trace?: never
-  }
-  '/api/admin/users/{username}/transactions/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * List one user’s ledger, newest first
-     * @description What the user sees at `GET /api/transactions/`. Keyset pagination: pass `next_cursor` as `cursor` until it is null.
-     */
-    get: operations['adminListUserTransactions']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/admin/users/{username}/chats/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /**
-     * List one user’s chat history, newest first
-     * @description What the user sees at `GET /api/chats/`. Keyset pagination: pass `next_cursor` as `cursor` until it is null.
-     */
-    get: operations['adminListUserChats']
-    put?: never
-    post?: never
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
-  '/api/admin/users/{username}/unlock/': {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    get?: never
-    put?: never
-    /**
-     * Lift a user’s failed-login lockout
-     * @description Clears the failed logins counted for the username from every address, and the wrong old passwords of their password changes, so they may try again at once. Counts per address across usernames stay. Works on the counts of this instance’s memory, or in Redis with `REDIS_URL`; while Redis cannot be reached it is 503 `limits_unavailable` and nothing was cleared. Unlocking again does no harm.
-     */
-    post: operations['adminUnlockUser']
-    delete?: never
-    options?: never
-    head?: never
-    patch?: never
-    trace?: never
-  }
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness probe: the process answers
+         * @description Answers 200 while the process can serve requests; it checks nothing else.
+         */
+        get: operations["checkHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness probe: the database answers and is migrated
+         * @description Answers 503 `not_ready` while the database is unreachable or lacks a migration, and while shutting down. It also says whether the limits (Redis, with `REDIS_URL`) can be reached, but stays 200 while they cannot: the limits then fail open and the database still guards every balance.
+         */
+        get: operations["checkReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description Request durations by route and status, chats by outcome, tokens charged and refunded, AI provider latency, limit checks that failed open, and the Node.js process. Absent (404) when `METRICS_ENABLED=false`. When the server sets `METRICS_TOKEN` it wants that token as a bearer token (401 without it); without one, keep the route off the public internet.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/register/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create an account
+         * @description Creates a user with the starting token balance. Usernames are unique regardless of case and of look-alike characters (UTS #39 skeletons); a name that mixes scripts or holds invisible characters gets 400 `username_not_allowed`. Registrations are rate limited per client address (429 `rate_limited` with `Retry-After`). When too many passwords are being hashed at once the answer is 503 `server_busy` with `Retry-After`, and no account was created.
+         */
+        post: operations["register"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/login/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log in and receive an access and a refresh token
+         * @description A wrong password and an unknown username get the same 401 answer. After too many failed attempts for a username from one address, or from one address in all, that address is refused with 429 `rate_limited` and `Retry-After` until the window passes; correct passwords never count. A login that was still being checked when the password changed or the account was deactivated fails with 401. When too many passwords are being checked at once, or this username already has a few checks in progress, the answer is 503 `server_busy` with `Retry-After`. A login ends `SESSION_MAX_AGE` after it started, however often its refresh token rotates.
+         */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/token/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Obtain an access and a refresh token (SimpleJWT-compatible alias of login)
+         * @description Same as `POST /api/login/` without the message.
+         */
+        post: operations["obtainTokenPair"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/token/refresh/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Spend a refresh token for a new access and refresh token
+         * @description Refresh tokens rotate: each can be spent once. Presenting a spent one again is treated as theft and ends that login. Rotation never extends a login past `SESSION_MAX_AGE` from its start: the new tokens expire by then at the latest, and afterwards refreshing is 401.
+         */
+        post: operations["refreshTokenPair"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/token/verify/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check whether a token would be accepted now
+         * @description An access or refresh token: well signed, unexpired, its login not ended, and (refresh) not spent.
+         */
+        post: operations["verifyToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/token/blacklist/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the login a refresh token belongs to
+         * @description Every refresh and access token of that login stops working at once (SimpleJWT-compatible).
+         */
+        post: operations["blacklistRefreshToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/logout/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out: end the login of the given refresh token
+         * @description The refresh token must be yours; its login ends, access tokens included.
+         */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/logout_all/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out everywhere
+         * @description Ends every login of yours at once: all refresh and access tokens stop working immediately.
+         */
+        post: operations["logoutAll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/password/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your password
+         * @description Needs the current password. Every other login of yours ends; this one stays, and logins still in progress with the old password fail. Wrong old passwords count like failed logins, per account: past the limit the change is refused with 429 `rate_limited` and `Retry-After`. When too many passwords are being checked at once, or your account already has a few checks in progress, the answer is 503 `server_busy` with `Retry-After`, and nothing changed.
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/tokenbalance/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read your remaining token balance
+         * @description Every chat message costs tokens; this is what is left.
+         */
+        get: operations["getTokenBalance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/account/limits/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read your monthly spend limits and this month’s spend
+         * @description Your own limit and an administrator’s both apply. A message whose worst-case cost a limit cannot cover (after `max_tokens` is lowered to what is left) is 429 `spend_limit_reached` and costs nothing. Months are UTC calendar months.
+         */
+        get: operations["getSpendLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/account/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set or remove your own monthly spend limit
+         * @description `monthly_limit`: null removes it; an administrator’s limit stays. A message whose worst-case cost a limit cannot cover (after `max_tokens` is lowered to what is left) is 429 `spend_limit_reached` and costs nothing. Months are UTC calendar months.
+         */
+        patch: operations["updateAccount"];
+        trace?: never;
+    };
+    "/api/models/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the models you may chat with, and their prices
+         * @description A message holds its worst case before the model is called (the request price, its prompt as an upper bound of its tokens, and `max_output_tokens` reply tokens) and is settled to what the reply used.
+         */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chat_msg/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message to the AI and get its reply
+         * @description Costs the model’s price (`GET /api/models/`; 100 tokens a message by default). The worst case is held first and settled to what the reply used, or refunded when no reply comes; a balance that cannot cover even a short reply is 402 and costs nothing. Send `Accept: text/event-stream` to receive the reply as it is written. With an `Idempotency-Key`, a retry of a charged request replays its first answer instead of charging again. Messages are rate limited per user (429 `rate_limited` with `Retry-After`, nothing charged). A spend limit (your own or an administrator’s, per UTC month) that cannot cover even a short reply is 429 `spend_limit_reached`, naming the limit, what is left of it and when it resets (`Retry-After` until then).
+         */
+        post: operations["sendChatMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chats/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your chat history, newest first
+         * @description Keyset pagination: pass `next_cursor` as `cursor` until it is null.
+         */
+        get: operations["listChats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/chats/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one of your chats
+         * @description Chats of other users are reported as not found.
+         */
+        get: operations["getChat"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the models your key may use (OpenAI-compatible)
+         * @description OpenAI’s model list: every model offered, or those the API key names. Prices and output limits are at `GET /api/models/`.
+         */
+        get: operations["listOpenAiModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a chat completion (OpenAI-compatible), charged to your balance
+         * @description OpenAI’s Chat Completions API for existing clients: point an OpenAI SDK’s base URL at `/v1` and use an API key (`POST /api/keys/`) or an access token. Metered exactly as a chat message: the model must be allowed for the key, the worst case is held, the usage settled; nothing goes into conversations. `stream: true` answers with Server-Sent Events. Errors come in OpenAI’s shape; a balance or spend limit that cannot cover the call is 429 `insufficient_quota` / `spend_limit_reached` with `x-should-retry: false`.
+         */
+        post: operations["createChatCompletion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your conversations, most recent activity first
+         * @description Keyset pagination: pass `next_cursor` as `cursor` until it is null.
+         */
+        get: operations["listConversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/conversations/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read one of your conversations with a page of its chats
+         * @description Chats come newest first; page through them with `cursor` and `limit` as in the history.
+         */
+        get: operations["getConversation"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete one of your conversations and its messages
+         * @description The messages are gone for good; the ledger keeps its record of what they cost. A conversation with a reply still on its way is 409.
+         */
+        delete: operations["deleteConversation"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename one of your conversations
+         * @description Sets the title; leading and trailing whitespace is trimmed.
+         */
+        patch: operations["renameConversation"];
+        trace?: never;
+    };
+    "/api/transactions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the changes of your token balance, newest first
+         * @description Your ledger: every signup balance, charge, refund and administrator adjustment, with the balance after it. Keyset pagination: pass `next_cursor` as `cursor` until it is null.
+         */
+        get: operations["listTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/usage/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report your usage per day, per model or per API key
+         * @description What your answered messages used and cost over a range of days (UTC; this month by default), summed per day, per model or per API key (`group_by=key`: null for messages and calls made without one); refunded messages are not counted. A day, model, user or API key without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
+         */
+        get: operations["getUsageReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/usage/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Report everyone’s usage per user, model, day or API key
+         * @description What answered messages used and cost over a range of days (UTC; this month by default), summed per user (in the order they registered), per model, per day or per API key, for every user or the one named. A day, model, user or API key without usage has no row. Keyset pagination: pass `next_cursor` as `cursor` (with the same query) until it is null. Send `Accept: text/csv` for the page as CSV, with the next page’s URL in the `Link` header.
+         */
+        get: operations["adminGetUsageReport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List your API keys, newest first
+         * @description Revoked and expired keys included; a key’s secret is never shown again, only its last four.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Make an API key for `/v1`
+         * @description The answer carries the key’s `secret`, shown this once; only a keyed hash of it is stored. Optional `models` limit the key to those models, `expires_at` ends it, and the limits cap what it spends per UTC day and calendar month. At most 100 keys that are not revoked: past that it is 409 `too_many_api_keys`.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/keys/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke one of your API keys
+         * @description The key stops working with the next request, on every instance. It stays listed, so that its usage keeps its name; revoking it again answers as the first time did.
+         */
+        delete: operations["revokeApiKey"];
+        options?: never;
+        head?: never;
+        /**
+         * Rename one of your API keys, or change its models or limits
+         * @description What is left out stays; null removes a limit, and `models: null` allows every model. A revoked key is 409 `api_key_revoked`.
+         */
+        patch: operations["updateApiKey"];
+        trace?: never;
+    };
+    "/api/admin/users/{username}/keys/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List one user’s API keys, newest first
+         * @description What the user sees at `GET /api/keys/`.
+         */
+        get: operations["adminListUserKeys"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/keys/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke any user’s API key
+         * @description As the user’s own revocation: it stops working with the next request, and stays listed.
+         */
+        delete: operations["adminRevokeApiKey"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List users in username order, optionally by username prefix
+         * @description Keyset pagination: pass `next_cursor` as `cursor` (with the same `search`) until it is null.
+         */
+        get: operations["adminListUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{username}/tokens/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Grant tokens to a user or debit their balance
+         * @description A positive `amount` is a grant, a negative one a debit; the balance and a ledger row naming you change together. A debit larger than the balance is 409 `insufficient_tokens` and changes nothing. With an `Idempotency-Key`, a retry replays the first answer instead of adjusting twice.
+         */
+        post: operations["adminAdjustTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{username}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Deactivate or reactivate a user, promote or demote them, or cap their monthly spend
+         * @description Deactivating ends all of the user’s sessions at once: their access and refresh tokens stop working and their logins are refused as wrong credentials. `is_admin` promotes or demotes; the admin API reads it on every request. `monthly_limit` caps what the user may spend per UTC month (null removes the cap), beside any cap of their own; a message it cannot cover is 429 `spend_limit_reached` naming `admin_monthly`. You cannot deactivate yourself (409 `cannot_deactivate_self`) or demote yourself (409 `cannot_demote_self`).
+         */
+        patch: operations["adminUpdateUser"];
+        trace?: never;
+    };
+    "/api/admin/users/{username}/transactions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List one user’s ledger, newest first
+         * @description What the user sees at `GET /api/transactions/`. Keyset pagination: pass `next_cursor` as `cursor` until it is null.
+         */
+        get: operations["adminListUserTransactions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{username}/chats/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List one user’s chat history, newest first
+         * @description What the user sees at `GET /api/chats/`. Keyset pagination: pass `next_cursor` as `cursor` until it is null.
+         */
+        get: operations["adminListUserChats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/users/{username}/unlock/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lift a user’s failed-login lockout
+         * @description Clears the failed logins counted for the username from every address, and the wrong old passwords of their password changes, so they may try again at once. Counts per address across usernames stay. Works on the counts of this instance’s memory, or in Redis with `REDIS_URL`; while Redis cannot be reached it is 503 `limits_unavailable` and nothing was cleared. Unlocking again does no harm.
+         */
+        post: operations["adminUnlockUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
-export type webhooks = Record<string, never>
+export type webhooks = Record<string, never>;
 export interface components {
-  schemas: {
-    /** @description An RFC 9457 problem details object */
-    Problem: {
-      /**
-       * @description URI that identifies the problem type
-       * @example urn:ai-chat-api:problem:insufficient_tokens
-       */
-      type: string
-      /**
-       * @description Short summary of the problem type
-       * @example Payment Required
-       */
-      title: string
-      /**
-       * @description The HTTP status code
-       * @example 402
-       */
-      status: number
-      /**
-       * @description What went wrong, for people
-       * @example Your balance of 40 tokens does not cover the 100-token cost of a message
-       */
-      detail: string
-      /**
-       * @description Stable machine-readable error code
-       * @example insufficient_tokens
-       */
-      code: string
-      /**
-       * @description The request path that produced the problem
-       * @example /api/chat_msg/
-       */
-      instance?: string
-      /** @description Every field that failed validation (validation problems only) */
-      errors?: {
-        /**
-         * @description JSON pointer (as a URI fragment) into the request part
-         * @example #/username
-         */
-        pointer: string
-        /**
-         * @description The request part: body, querystring or params
-         * @example body
-         */
-        location: string
-        /**
-         * @description What is wrong with it
-         * @example must NOT have fewer than 2 characters
-         */
-        message: string
-      }[]
-      /**
-       * @description Current token balance (insufficient_tokens only)
-       * @example 40
-       */
-      balance?: number
-      /**
-       * @description Cost of the refused operation (insufficient_tokens only)
-       * @example 100
-       */
-      cost?: number
-      /**
-       * @description The spend limit that refused the message: `key_daily` and `key_monthly` an API key’s, `user_monthly` your own, `admin_monthly` an administrator’s (spend_limit_reached only)
-       * @example user_monthly
-       * @enum {string}
-       */
-      limit?: 'key_daily' | 'key_monthly' | 'user_monthly' | 'admin_monthly'
-      /**
-       * @description The limit’s size in tokens (spend_limit_reached only)
-       * @example 5000
-       */
-      limit_tokens?: number
-      /**
-       * @description What is left of the limit in its period (spend_limit_reached only)
-       * @example 40
-       */
-      remaining?: number
-      /**
-       * Format: date-time
-       * @description When the limit’s period ends (UTC; spend_limit_reached only)
-       * @example 2027-01-01T00:00:00.000Z
-       */
-      reset_at?: string
-      /**
-       * @description Whether the reserved cost was credited back, or will be once the database takes writes again (upstream and storage problems of a chat only)
-       * @example true
-       */
-      refunded?: boolean
-      /**
-       * @description The state of each readiness check (not_ready only)
-       * @example {
-       *       "database": "ok",
-       *       "migrations": "pending",
-       *       "limits": "ok"
-       *     }
-       */
-      checks?: {
-        [key: string]: string
-      }
-    }
-    /** @description An error in OpenAI’s shape */
-    OpenAiError: {
-      /** @description What went wrong; some errors add members of their own, as their problems do */
-      error: {
-        /**
-         * @description What went wrong, for people: the `detail` the rest of the API gives in a problem
-         * @example The API key is unknown, revoked or expired
-         */
-        message: string
-        /**
-         * @description The kind of error, as OpenAI names them: `invalid_request_error`, `authentication_error`, `permission_error`, `requests` (rate limits), `insufficient_quota` (the balance or a spend limit), `server_error`
-         * @example authentication_error
-         */
-        type: string
-        /**
-         * @description Stable machine-readable code, never null here: OpenAI’s where it has one (`invalid_api_key`, `unsupported_parameter`, `missing_required_parameter`, `invalid_value`, `model_not_found`, `insufficient_quota`, `rate_limit_exceeded`), else the code a problem gives (`idempotency_key_reused`, `upstream_error`, …)
-         * @example invalid_api_key
-         */
-        code: string | null
-        /**
-         * @description The request parameter at fault, in OpenAI’s notation (`messages[0].role`); null for none
-         * @example messages[0].role
-         */
-        param: string | null
-        /**
-         * @description Your token balance (code `insufficient_quota` only)
-         * @example 40
-         */
-        balance?: number
-        /**
-         * @description What the smallest call with this model would hold (code `insufficient_quota` only)
-         * @example 100
-         */
-        cost?: number
-        /**
-         * @description Whether the held cost was credited back, or will be once the database takes writes again (upstream and storage errors of a call only)
-         * @example true
-         */
-        refunded?: boolean
-      } & {
-        [key: string]: unknown
-      }
-    }
-  }
-  responses: never
-  parameters: never
-  requestBodies: never
-  headers: never
-  pathItems: never
-}
-export type $defs = Record<string, never>
-export interface operations {
-  checkHealth: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description The process is alive */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "status": "ok"
-           *     }
-           */
-          'application/json': {
+    schemas: {
+        /** @description An RFC 9457 problem details object */
+        Problem: {
             /**
-             * @description Always `ok`: the process answers
-             * @enum {string}
+             * @description URI that identifies the problem type
+             * @example urn:ai-chat-api:problem:insufficient_tokens
              */
-            status: 'ok'
-          }
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:shutting_down",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The server is shutting down; send the request again and another instance will answer",
-           *       "code": "shutting_down"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  checkReadiness: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description The database answers and has every migration applied */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "status": "ready",
-           *       "checks": {
-           *         "database": "ok",
-           *         "migrations": "ok",
-           *         "limits": "ok"
-           *       }
-           *     }
-           */
-          'application/json': {
+            type: string;
             /**
-             * @description Always `ready`; anything else is a 503 problem
-             * @enum {string}
+             * @description Short summary of the problem type
+             * @example Payment Required
              */
-            status: 'ready'
-            /** @description Each readiness check and its state */
-            checks: {
-              /**
-               * @description The check passed
-               * @enum {string}
-               */
-              database: 'ok'
-              /**
-               * @description The check passed
-               * @enum {string}
-               */
-              migrations: 'ok'
-              /**
-               * @description Whether the limits can be counted; while they cannot, they fail open and readiness holds
-               * @example ok
-               */
-              limits: 'ok' | 'unreachable'
-            }
-          }
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_ready",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The service is not ready: migrations pending",
-           *       "code": "not_ready",
-           *       "checks": {
-           *         "database": "ok",
-           *         "migrations": "pending",
-           *         "limits": "ok"
-           *       }
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  getMetrics: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description The current metrics */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example # HELP chat_messages_total Chat messages by outcome
-           *     # TYPE chat_messages_total counter
-           *     chat_messages_total{outcome="completed"} 42
-           */
-          'text/plain': string
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:shutting_down",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The server is shutting down; send the request again and another instance will answer",
-           *       "code": "shutting_down"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  register: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /** @description The username and password of the new account */
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "username": "alice",
-         *       "password": "correct horse battery staple"
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description 2 to 150 letters, combining marks, digits or @ . + - _ of one script (or Latin with one other); no invisible characters; unique regardless of case and of look-alike characters
-           * @example alice
-           * @example José
-           * @example 山田
-           */
-          username: string
-          /**
-           * @description 8 to 1024 characters
-           * @example correct horse battery staple
-           */
-          password: string
-        }
-      }
-    }
-    responses: {
-      /** @description The account was created */
-      201: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "message": "User registered successfully",
-           *       "username": "alice",
-           *       "tokens": 4000
-           *     }
-           */
-          'application/json': {
+            title: string;
             /**
-             * @description Says that it worked
-             * @example User registered successfully
+             * @description The HTTP status code
+             * @example 402
              */
-            message: string
+            status: number;
             /**
-             * @description The username as stored (NFKC form)
-             * @example alice
+             * @description What went wrong, for people
+             * @example Your balance of 40 tokens does not cover the 100-token cost of a message
              */
-            username: string
+            detail: string;
             /**
-             * @description Starting token balance
-             * @example 4000
+             * @description Stable machine-readable error code
+             * @example insufficient_tokens
              */
-            tokens: number
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Conflict */
-      409: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:username_taken",
-           *       "title": "Conflict",
-           *       "status": 409,
-           *       "detail": "A user with the username \"alice\" already exists",
-           *       "code": "username_taken"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Too Many Requests */
-      429: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:rate_limited",
-           *       "title": "Too Many Requests",
-           *       "status": 429,
-           *       "detail": "Too many requests; retry after 60 seconds",
-           *       "code": "rate_limited"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  login: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /** @description Your username and password */
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "username": "alice",
-         *       "password": "correct horse battery staple"
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description Your username, in any letter case
-           * @example alice
-           */
-          username: string
-          /**
-           * @description Your password
-           * @example correct horse battery staple
-           */
-          password: string
-        }
-      }
-    }
-    responses: {
-      /** @description Logged in */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "message": "Login successful",
-           *       "access": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6ImFjY2VzcyJ9.4pSo2hBmMbdzVvwFCx1vAL0Rb2CEuUwKzPfLpqrnhIw",
-           *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE"
-           *     }
-           */
-          'application/json': {
+            code: string;
             /**
-             * @description Says that it worked
-             * @example Login successful
+             * @description The request path that produced the problem
+             * @example /api/chat_msg/
              */
-            message: string
+            instance?: string;
+            /** @description Every field that failed validation (validation problems only) */
+            errors?: {
+                /**
+                 * @description JSON pointer (as a URI fragment) into the request part
+                 * @example #/username
+                 */
+                pointer: string;
+                /**
+                 * @description The request part: body, querystring or params
+                 * @example body
+                 */
+                location: string;
+                /**
+                 * @description What is wrong with it
+                 * @example must NOT have fewer than 2 characters
+                 */
+                message: string;
+            }[];
             /**
-             * @description Access token (JWT, HS256); send as `Authorization: Bearer …`
-             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6ImFjY2VzcyJ9.4pSo2hBmMbdzVvwFCx1vAL0Rb2CEuUwKzPfLpqrnhIw
+             * @description Current token balance (insufficient_tokens only)
+             * @example 40
              */
-            access: string
+            balance?: number;
             /**
-             * @description Refresh token (JWT, HS256); single use, rotated on refresh
-             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE
-             */
-            refresh: string
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Too Many Requests */
-      429: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:rate_limited",
-           *       "title": "Too Many Requests",
-           *       "status": 429,
-           *       "detail": "Too many requests; retry after 60 seconds",
-           *       "code": "rate_limited"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  obtainTokenPair: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /** @description Your username and password */
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "username": "alice",
-         *       "password": "correct horse battery staple"
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description Your username, in any letter case
-           * @example alice
-           */
-          username: string
-          /**
-           * @description Your password
-           * @example correct horse battery staple
-           */
-          password: string
-        }
-      }
-    }
-    responses: {
-      /** @description A new access and refresh token */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "access": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6ImFjY2VzcyJ9.4pSo2hBmMbdzVvwFCx1vAL0Rb2CEuUwKzPfLpqrnhIw",
-           *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE"
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description Access token (JWT, HS256); send as `Authorization: Bearer …`
-             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6ImFjY2VzcyJ9.4pSo2hBmMbdzVvwFCx1vAL0Rb2CEuUwKzPfLpqrnhIw
-             */
-            access: string
-            /**
-             * @description Refresh token (JWT, HS256); single use, rotated on refresh
-             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE
-             */
-            refresh: string
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Too Many Requests */
-      429: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:rate_limited",
-           *       "title": "Too Many Requests",
-           *       "status": 429,
-           *       "detail": "Too many requests; retry after 60 seconds",
-           *       "code": "rate_limited"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  refreshTokenPair: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /** @description The refresh token from your last login or refresh */
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE"
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description The refresh token to spend
-           * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE
-           */
-          refresh: string
-        }
-      }
-    }
-    responses: {
-      /** @description A new access and refresh token */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "access": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6ImFjY2VzcyJ9.4pSo2hBmMbdzVvwFCx1vAL0Rb2CEuUwKzPfLpqrnhIw",
-           *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE"
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description Access token (JWT, HS256); send as `Authorization: Bearer …`
-             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6ImFjY2VzcyJ9.4pSo2hBmMbdzVvwFCx1vAL0Rb2CEuUwKzPfLpqrnhIw
-             */
-            access: string
-            /**
-             * @description Refresh token (JWT, HS256); single use, rotated on refresh
-             * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE
-             */
-            refresh: string
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  verifyToken: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description An access or a refresh token
-           * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl
-           */
-          token: string
-        }
-      }
-    }
-    responses: {
-      /** @description Done */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /** @example {} */
-          'application/json': Record<string, never>
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  blacklistRefreshToken: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /** @description The refresh token from your last login or refresh */
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE"
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description The refresh token to spend
-           * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE
-           */
-          refresh: string
-        }
-      }
-    }
-    responses: {
-      /** @description Done */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /** @example {} */
-          'application/json': Record<string, never>
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  logout: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /** @description The refresh token from your last login or refresh */
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE"
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description The refresh token to spend
-           * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE
-           */
-          refresh: string
-        }
-      }
-    }
-    responses: {
-      /** @description Done */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /** @example {} */
-          'application/json': Record<string, never>
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  logoutAll: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description Done */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /** @example {} */
-          'application/json': Record<string, never>
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  changePassword: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "old_password": "correct horse battery staple",
-         *       "new_password": "correct horse battery staple"
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description Your current password
-           * @example correct horse battery staple
-           */
-          old_password: string
-          /**
-           * @description 8 to 1024 characters
-           * @example correct horse battery staple
-           */
-          new_password: string
-        }
-      }
-    }
-    responses: {
-      /** @description The password was changed and your other logins ended */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "message": "Password changed",
-           *       "ended_sessions": 2
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description What happened
-             * @example Password changed
-             */
-            message: string
-            /**
-             * @description Other logins that were ended
-             * @example 2
-             */
-            ended_sessions: number
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Too Many Requests */
-      429: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:rate_limited",
-           *       "title": "Too Many Requests",
-           *       "status": 429,
-           *       "detail": "Too many requests; retry after 60 seconds",
-           *       "code": "rate_limited"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  getTokenBalance: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description Your balance */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "username": "alice",
-           *       "tokens": 3900
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description Your username
-             * @example alice
-             */
-            username: string
-            /**
-             * @description Remaining token balance
-             * @example 3900
-             */
-            tokens: number
-          }
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  getSpendLimits: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description Your monthly spend limits and what this month has spent */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "monthly_limit": 5000,
-           *       "admin_monthly_limit": null,
-           *       "month_spent": 1200,
-           *       "month_resets_at": "2027-01-01T00:00:00.000Z"
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description Your own cap on a UTC month’s spend, in tokens; null for none
-             * @example 5000
-             */
-            monthly_limit: number | null
-            /**
-             * @description An administrator’s cap on the same spend; null for none. Both caps apply
-             * @example null
-             */
-            admin_monthly_limit: number | null
-            /**
-             * @description What this month’s messages have held and cost so far (unused holds given back)
-             * @example 1200
-             */
-            month_spent: number
-            /**
-             * Format: date-time
-             * @description When the month ends and its spend starts again from zero (UTC)
-             * @example 2027-01-01T00:00:00.000Z
-             */
-            month_resets_at: string
-          }
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  updateAccount: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /** @description What to change of your account */
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "monthly_limit": 5000
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description Your own cap on what you spend per UTC calendar month, in tokens; null for no cap. A message's worst-case cost counts when it is held, and what its reply did not use comes back when it settles
-           * @example 5000
-           */
-          monthly_limit: number | null
-        }
-      }
-    }
-    responses: {
-      /** @description Your monthly spend limits and what this month has spent */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "monthly_limit": 5000,
-           *       "admin_monthly_limit": null,
-           *       "month_spent": 1200,
-           *       "month_resets_at": "2027-01-01T00:00:00.000Z"
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description Your own cap on a UTC month’s spend, in tokens; null for none
-             * @example 5000
-             */
-            monthly_limit: number | null
-            /**
-             * @description An administrator’s cap on the same spend; null for none. Both caps apply
-             * @example null
-             */
-            admin_monthly_limit: number | null
-            /**
-             * @description What this month’s messages have held and cost so far (unused holds given back)
-             * @example 1200
-             */
-            month_spent: number
-            /**
-             * Format: date-time
-             * @description When the month ends and its spend starts again from zero (UTC)
-             * @example 2027-01-01T00:00:00.000Z
-             */
-            month_resets_at: string
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  listModels: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description The models you may chat with */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "default": "offline",
-           *       "models": [
-           *         {
-           *           "id": "offline",
-           *           "description": null,
-           *           "request": 100,
-           *           "input": 0,
-           *           "cached_input": 0,
-           *           "output": 0,
-           *           "max_output_tokens": null
-           *         }
-           *       ]
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description The model used when a message names none
-             * @example offline
-             */
-            default: string
-            /** @description Every model you may pick, by id */
-            models: {
-              /**
-               * @description What to send as `model`
-               * @example offline
-               */
-              id: string
-              /**
-               * @description What the operator says about the model
-               * @example null
-               */
-              description: string | null
-              /**
-               * @description Credits per call, whatever its tokens
-               * @example 100
-               */
-              request: number
-              /**
-               * @description Credits per 1M prompt tokens not served from a cache (up to 6 decimal places)
-               * @example 0
-               */
-              input: number
-              /**
-               * @description Credits per 1M prompt tokens served from the provider’s cache (up to 6 decimal places)
-               * @example 0
-               */
-              cached_input: number
-              /**
-               * @description Credits per 1M reply tokens (up to 6 decimal places)
-               * @example 0
-               */
-              output: number
-              /**
-               * @description The most reply tokens a call may write (sent as `max_tokens`); null: the provider’s own limit
-               * @example null
-               */
-              max_output_tokens: number | null
-            }[]
-          }
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  sendChatMessage: {
-    parameters: {
-      query?: never
-      header?: {
-        /**
-         * @description Makes retries safe: the same key with the same body within 24 hours replays the first answer (with `Idempotent-Replayed: true`) and charges nothing more; another body is 422; a retry while the first is still running is 409. Keys are yours alone.
-         * @example 3f2b8c1e-6a4d-4e9b-9c1a-7d2e5f8b0a13
-         */
-        'idempotency-key'?: string
-      }
-      path?: never
-      cookie?: never
-    }
-    /** @description Your message to the AI */
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "message": "What is the capital of France?",
-         *       "conversation_id": 7,
-         *       "model": "offline"
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description 1 to 8000 characters, not only whitespace, no NUL (U+0000)
-           * @example What is the capital of France?
-           */
-          message: string
-          /**
-           * @description Continue this conversation (the model sees its earlier messages); omit to start a new one
-           * @example 7
-           */
-          conversation_id?: number
-          /**
-           * @description One of the models `GET /api/models/` lists; omit for the default model
-           * @example offline
-           */
-          model?: string
-        }
-      }
-    }
-    responses: {
-      /** @description The reply as a stream of events */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example event: delta
-           *     data: {"text":"Paris"}
-           *
-           *     event: done
-           *     data: {"id":42,…}
-           */
-          'text/event-stream': string
-        }
-      }
-      /** @description The AI replied; the message was charged */
-      201: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "id": 42,
-           *       "conversation_id": 7,
-           *       "message": "What is the capital of France?",
-           *       "response": "The capital of France is Paris.",
-           *       "status": "completed",
-           *       "timestamp": "2026-11-23T10:15:30.000Z",
-           *       "cost": 100,
-           *       "model": "offline",
-           *       "upstream_model": "offline",
-           *       "usage": {
-           *         "prompt_tokens": 57,
-           *         "cached_tokens": 0,
-           *         "completion_tokens": 12
-           *       },
-           *       "usage_source": "provider",
-           *       "remaining_tokens": 3900
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description Identifies the chat
-             * @example 42
-             */
-            id: number
-            /**
-             * @description The conversation this chat belongs to (null for chats from before conversations existed)
-             * @example 7
-             */
-            conversation_id: number | null
-            /**
-             * @description Your message
-             * @example What is the capital of France?
-             */
-            message: string
-            /**
-             * @description The AI’s reply
-             * @example The capital of France is Paris.
-             */
-            response: string
-            /**
-             * @description `incomplete` when the reply broke off after some text (charged: the text was delivered)
-             * @example completed
-             */
-            status: 'completed' | 'incomplete'
-            /**
-             * Format: date-time
-             * @description When the message was sent (UTC)
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            timestamp: string
-            /**
-             * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
+             * @description Cost of the refused operation (insufficient_tokens only)
              * @example 100
              */
-            cost: number
+            cost?: number;
             /**
-             * @description The model you picked (an id from `GET /api/models/`)
-             * @example offline
-             */
-            model: string | null
-            /**
-             * @description The model name the provider reported for its reply
-             * @example offline
-             */
-            upstream_model: string | null
-            /**
-             * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
-             * @example {
-             *       "prompt_tokens": 57,
-             *       "cached_tokens": 0,
-             *       "completion_tokens": 12
-             *     }
-             */
-            usage: {
-              /**
-               * @description Model tokens read: the prompt, cached ones included
-               * @example 57
-               */
-              prompt_tokens: number
-              /**
-               * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
-               * @example 0
-               */
-              cached_tokens: number
-              /**
-               * @description Model tokens written: the reply
-               * @example 12
-               */
-              completion_tokens: number
-            } | null
-            /**
-             * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
-             * @example provider
-             */
-            usage_source: 'provider' | 'estimated' | 'none' | null
-            /**
-             * @description Your balance once this message was charged: right after the credit of what its hold did not use, or, when the whole hold was charged, right after the hold
-             * @example 3900
-             */
-            remaining_tokens: number
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payment Required */
-      402: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:insufficient_tokens",
-           *       "title": "Payment Required",
-           *       "status": 402,
-           *       "detail": "Your balance of 40 tokens does not cover the 100-token cost of a message",
-           *       "code": "insufficient_tokens",
-           *       "balance": 40,
-           *       "cost": 100
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Conflict */
-      409: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:username_taken",
-           *       "title": "Conflict",
-           *       "status": 409,
-           *       "detail": "A user with the username \"alice\" already exists",
-           *       "code": "username_taken"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unprocessable Entity */
-      422: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:idempotency_key_reused",
-           *       "title": "Unprocessable Entity",
-           *       "status": 422,
-           *       "detail": "This Idempotency-Key was used with a different request body",
-           *       "code": "idempotency_key_reused"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Too Many Requests */
-      429: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:rate_limited",
-           *       "title": "Too Many Requests",
-           *       "status": 429,
-           *       "detail": "Too many requests; retry after 60 seconds",
-           *       "code": "rate_limited"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Bad Gateway */
-      502: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:upstream_error",
-           *       "title": "Bad Gateway",
-           *       "status": 502,
-           *       "detail": "The AI provider failed to answer",
-           *       "code": "upstream_error",
-           *       "refunded": true
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Gateway Timeout */
-      504: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:upstream_timeout",
-           *       "title": "Gateway Timeout",
-           *       "status": 504,
-           *       "detail": "The AI provider did not answer in time",
-           *       "code": "upstream_timeout",
-           *       "refunded": true
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  listChats: {
-    parameters: {
-      query?: {
-        /**
-         * @description Opaque cursor from the previous page’s `next_cursor`
-         * @example 42
-         */
-        cursor?: string
-        /**
-         * @description Page size
-         * @example 20
-         */
-        limit?: number
-      }
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description A page of your chats */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "items": [
-           *         {
-           *           "id": 42,
-           *           "conversation_id": 7,
-           *           "message": "What is the capital of France?",
-           *           "response": "The capital of France is Paris.",
-           *           "status": "completed",
-           *           "timestamp": "2026-11-23T10:15:30.000Z",
-           *           "cost": 100,
-           *           "model": "offline",
-           *           "upstream_model": "offline",
-           *           "usage": {
-           *             "prompt_tokens": 57,
-           *             "cached_tokens": 0,
-           *             "completion_tokens": 12
-           *           },
-           *           "usage_source": "provider"
-           *         }
-           *       ],
-           *       "next_cursor": "17"
-           *     }
-           */
-          'application/json': {
-            /** @description Your chats, newest first */
-            items: {
-              /**
-               * @description Identifies the chat
-               * @example 42
-               */
-              id: number
-              /**
-               * @description The conversation this chat belongs to (null for chats from before conversations existed)
-               * @example 7
-               */
-              conversation_id: number | null
-              /**
-               * @description Your message
-               * @example What is the capital of France?
-               */
-              message: string
-              /**
-               * @description The AI’s reply
-               * @example The capital of France is Paris.
-               */
-              response: string
-              /**
-               * @description `incomplete` when the reply broke off after some text (charged: the text was delivered)
-               * @example completed
-               */
-              status: 'completed' | 'incomplete'
-              /**
-               * Format: date-time
-               * @description When the message was sent (UTC)
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              timestamp: string
-              /**
-               * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
-               * @example 100
-               */
-              cost: number
-              /**
-               * @description The model you picked (an id from `GET /api/models/`)
-               * @example offline
-               */
-              model: string | null
-              /**
-               * @description The model name the provider reported for its reply
-               * @example offline
-               */
-              upstream_model: string | null
-              /**
-               * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
-               * @example {
-               *       "prompt_tokens": 57,
-               *       "cached_tokens": 0,
-               *       "completion_tokens": 12
-               *     }
-               */
-              usage: {
-                /**
-                 * @description Model tokens read: the prompt, cached ones included
-                 * @example 57
-                 */
-                prompt_tokens: number
-                /**
-                 * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
-                 * @example 0
-                 */
-                cached_tokens: number
-                /**
-                 * @description Model tokens written: the reply
-                 * @example 12
-                 */
-                completion_tokens: number
-              } | null
-              /**
-               * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
-               * @example provider
-               */
-              usage_source: 'provider' | 'estimated' | 'none' | null
-            }[]
-            /**
-             * @description Pass as `cursor` for the next page; null on the last page
-             * @example 17
-             */
-            next_cursor: string | null
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  getChat: {
-    parameters: {
-      query?: never
-      header?: never
-      path: {
-        /**
-         * @description Identifies the chat
-         * @example 42
-         */
-        id: number
-      }
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description One chat: your message and the reply */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "id": 42,
-           *       "conversation_id": 7,
-           *       "message": "What is the capital of France?",
-           *       "response": "The capital of France is Paris.",
-           *       "status": "completed",
-           *       "timestamp": "2026-11-23T10:15:30.000Z",
-           *       "cost": 100,
-           *       "model": "offline",
-           *       "upstream_model": "offline",
-           *       "usage": {
-           *         "prompt_tokens": 57,
-           *         "cached_tokens": 0,
-           *         "completion_tokens": 12
-           *       },
-           *       "usage_source": "provider"
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description Identifies the chat
-             * @example 42
-             */
-            id: number
-            /**
-             * @description The conversation this chat belongs to (null for chats from before conversations existed)
-             * @example 7
-             */
-            conversation_id: number | null
-            /**
-             * @description Your message
-             * @example What is the capital of France?
-             */
-            message: string
-            /**
-             * @description The AI’s reply
-             * @example The capital of France is Paris.
-             */
-            response: string
-            /**
-             * @description `incomplete` when the reply broke off after some text (charged: the text was delivered)
-             * @example completed
-             */
-            status: 'completed' | 'incomplete'
-            /**
-             * Format: date-time
-             * @description When the message was sent (UTC)
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            timestamp: string
-            /**
-             * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
-             * @example 100
-             */
-            cost: number
-            /**
-             * @description The model you picked (an id from `GET /api/models/`)
-             * @example offline
-             */
-            model: string | null
-            /**
-             * @description The model name the provider reported for its reply
-             * @example offline
-             */
-            upstream_model: string | null
-            /**
-             * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
-             * @example {
-             *       "prompt_tokens": 57,
-             *       "cached_tokens": 0,
-             *       "completion_tokens": 12
-             *     }
-             */
-            usage: {
-              /**
-               * @description Model tokens read: the prompt, cached ones included
-               * @example 57
-               */
-              prompt_tokens: number
-              /**
-               * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
-               * @example 0
-               */
-              cached_tokens: number
-              /**
-               * @description Model tokens written: the reply
-               * @example 12
-               */
-              completion_tokens: number
-            } | null
-            /**
-             * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
-             * @example provider
-             */
-            usage_source: 'provider' | 'estimated' | 'none' | null
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  listOpenAiModels: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description The models the key (or access token) may use; prices are at `GET /api/models/` */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "object": "list",
-           *       "data": [
-           *         {
-           *           "id": "offline",
-           *           "object": "model",
-           *           "created": 1764547200,
-           *           "owned_by": "ai-chat-api"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description Always `list`
+             * @description The spend limit that refused the message: `key_daily` and `key_monthly` an API key’s, `user_monthly` your own, `admin_monthly` an administrator’s (spend_limit_reached only)
+             * @example user_monthly
              * @enum {string}
              */
-            object: 'list'
-            /** @description Every model offered, or for an API key with a model list, those it names */
-            data: {
-              /**
-               * @description The model’s id, as `model` in `POST /v1/chat/completions` takes it
-               * @example offline
-               */
-              id: string
-              /**
-               * @description Always `model`
-               * @enum {string}
-               */
-              object: 'model'
-              /**
-               * @description Unix seconds: when this instance loaded its model list
-               * @example 1764547200
-               */
-              created: number
-              /**
-               * @description Always `ai-chat-api`: this server offers the model, whoever runs it
-               * @example ai-chat-api
-               */
-              owned_by: string
-            }[]
-          }
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "error": {
-           *         "message": "The API key is unknown, revoked or expired",
-           *         "type": "authentication_error",
-           *         "code": "invalid_api_key",
-           *         "param": null
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['OpenAiError']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "error": {
-           *         "message": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *         "type": "server_error",
-           *         "code": "storage_unavailable",
-           *         "param": null
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['OpenAiError']
-        }
-      }
-    }
-  }
-  createChatCompletion: {
-    parameters: {
-      query?: never
-      header?: {
-        /**
-         * @description Makes retries safe: the same key with the same body within 24 hours replays the first answer (with `Idempotent-Replayed: true`) and charges nothing more; another body is 422; a retry while the first is still running is 409. Keys are yours alone.
-         * @example 3f2b8c1e-6a4d-4e9b-9c1a-7d2e5f8b0a13
-         */
-        'idempotency-key'?: string
-      }
-      path?: never
-      cookie?: never
-    }
-    /** @description OpenAI’s Chat Completions request. Parameters not listed here (tools, logprobs, response_format, n > 1 …) are refused with 400 `unsupported_parameter`: each could change what the model writes and what the call costs. */
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "model": "offline",
-         *       "messages": [
-         *         {
-         *           "role": "user",
-         *           "content": "What is the capital of France?"
-         *         }
-         *       ]
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description One of the models `GET /v1/models` lists (for an API key with a model list, one of those)
-           * @example offline
-           */
-          model: string
-          /** @description The conversation so far, oldest first, 1 to 1024 messages, sent to the model as given: no system prompt is added and nothing is kept for the next call */
-          messages: {
+            limit?: "key_daily" | "key_monthly" | "user_monthly" | "admin_monthly";
             /**
-             * @description Who the message is from: `system` or `developer` for instructions (`developer`, OpenAI’s newer name, is sent to the model as `system`), `user` for the caller’s turns, `assistant` for the model’s earlier replies
-             * @example user
+             * @description The limit’s size in tokens (spend_limit_reached only)
+             * @example 5000
              */
-            role: 'system' | 'developer' | 'user' | 'assistant'
+            limit_tokens?: number;
             /**
-             * @description The text of the message: a string, or 1 to 64 text parts, which reach the model joined into one text (image, audio and file parts are not supported); at most 200,000 characters each, without NUL
-             * @example What is the capital of France?
+             * @description What is left of the limit in its period (spend_limit_reached only)
+             * @example 40
              */
-            content:
-              | string
-              | {
-                  /**
-                   * @description The kind of part; only `text` is supported
-                   * @enum {string}
-                   */
-                  type: 'text'
-                  /**
-                   * @description The text of this part
-                   * @example What is the capital of France?
-                   */
-                  text: string
-                }[]
+            remaining?: number;
             /**
-             * @description A name for the author, to tell participants of one role apart; accepted, not sent to the model
-             * @example alice
+             * Format: date-time
+             * @description When the limit’s period ends (UTC; spend_limit_reached only)
+             * @example 2027-01-01T00:00:00.000Z
              */
-            name?: string
-          }[]
-          /**
-           * @description OpenAI’s older name for `max_completion_tokens`, the same limit here; when both are given they must be equal
-           * @example 256
-           */
-          max_tokens?: number
-          /**
-           * @description The most tokens the reply may have: at most the model’s `max_output_tokens` (`GET /api/models/`), which is the default. Its worst-case cost is held from your balance before the call; when the balance cannot hold it, the limit is lowered to what the balance affords (16 tokens at least, else 429 `insufficient_quota`). A reply cut off at the limit ends with `finish_reason: length`
-           * @example 256
-           */
-          max_completion_tokens?: number
-          /**
-           * @description Sampling temperature, 0 to 2: higher is more random; the provider’s default when left out
-           * @example 0.7
-           */
-          temperature?: number
-          /**
-           * @description Nucleus sampling, 0 to 1: only the most likely tokens making up this probability mass are considered (OpenAI advises changing this or `temperature`, not both)
-           * @example 1
-           */
-          top_p?: number
-          /**
-           * @description −2 to 2: above 0 penalises tokens that have appeared at all, nudging the model to new topics
-           * @example 0
-           */
-          presence_penalty?: number
-          /**
-           * @description −2 to 2: above 0 penalises tokens by how often they have appeared, against repetition
-           * @example 0
-           */
-          frequency_penalty?: number
-          /**
-           * @description Asks the provider to sample deterministically, as far as it can: the same seed and parameters should give the same reply
-           * @example 42
-           */
-          seed?: number
-          /**
-           * @description A sequence, or up to 4, of 1 to 256 characters each, at which the model stops writing (the reply leaves it out and ends with `finish_reason: stop`)
-           * @example [
-           *       "\n\n"
-           *     ]
-           */
-          stop?: string | string[]
-          /**
-           * @description How many choices to generate: only 1 (the default), so `choices` has one
-           * @enum {number}
-           */
-          n?: 1
-          /**
-           * @description Whether to answer with Server-Sent Events (`text/event-stream`) of `chat.completion.chunk` objects as the reply is written, instead of one `chat.completion`; false when left out
-           * @example false
-           */
-          stream?: boolean
-          /** @description Options for a streamed answer (`stream: true`) */
-          stream_options?: {
+            reset_at?: string;
             /**
-             * @description Whether a last chunk before `data: [DONE]` carries the call’s `usage` (its charge included) with empty `choices`; every other chunk then has `usage: null`
+             * @description Whether the reserved cost was credited back, or will be once the database takes writes again (upstream and storage problems of a chat only)
              * @example true
              */
-            include_usage?: boolean
-          }
-          /**
-           * @description A stable id of your end user, passed on to the provider for its abuse monitoring
-           * @example user-1234
-           */
-          user?: string
-        }
-      }
-    }
-    responses: {
-      /** @description The completion, or with `stream: true` its chunks */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "id": "chatcmpl-42",
-           *       "object": "chat.completion",
-           *       "created": 1764547200,
-           *       "model": "offline",
-           *       "choices": [
-           *         {
-           *           "index": 0,
-           *           "message": {
-           *             "role": "assistant",
-           *             "content": "The capital of France is Paris.",
-           *             "refusal": null
-           *           },
-           *           "logprobs": null,
-           *           "finish_reason": "stop"
-           *         }
-           *       ],
-           *       "usage": {
-           *         "prompt_tokens": 21,
-           *         "completion_tokens": 7,
-           *         "total_tokens": 28,
-           *         "prompt_tokens_details": {
-           *           "cached_tokens": 0
-           *         },
-           *         "cost": 2,
-           *         "remaining_tokens": 3998
-           *       }
-           *     }
-           */
-          'application/json': {
+            refunded?: boolean;
             /**
-             * @description The completion’s id: `chatcmpl-` and the id of the chat the call was recorded as
-             * @example chatcmpl-42
+             * @description The state of each readiness check (not_ready only)
+             * @example {
+             *       "database": "ok",
+             *       "migrations": "pending",
+             *       "limits": "ok"
+             *     }
              */
-            id: string
-            /**
-             * @description Always `chat.completion`
-             * @enum {string}
-             */
-            object: 'chat.completion'
-            /**
-             * @description When the call began, in Unix seconds
-             * @example 1764547200
-             */
-            created: number
-            /**
-             * @description The model, as the request named it
-             * @example offline
-             */
-            model: string
-            /** @description The reply, as one choice (`n` is 1) */
-            choices: {
-              /**
-               * @description The choice’s position in `choices`: 0, the only one
-               * @example 0
-               */
-              index: number
-              /** @description The reply */
-              message: {
+            checks?: {
+                [key: string]: string;
+            };
+        };
+        /** @description An error in OpenAI’s shape */
+        OpenAiError: {
+            /** @description What went wrong; some errors add members of their own, as their problems do */
+            error: {
                 /**
-                 * @description Always `assistant`
-                 * @enum {string}
+                 * @description What went wrong, for people: the `detail` the rest of the API gives in a problem
+                 * @example The API key is unknown, revoked or expired
                  */
-                role: 'assistant'
+                message: string;
                 /**
-                 * @description The text the model wrote
-                 * @example The capital of France is Paris.
+                 * @description The kind of error, as OpenAI names them: `invalid_request_error`, `authentication_error`, `permission_error`, `requests` (rate limits), `insufficient_quota` (the balance or a spend limit), `server_error`
+                 * @example authentication_error
                  */
-                content: string
+                type: string;
                 /**
-                 * @description Always null: a refusal, if any, is in `content`
-                 * @example null
+                 * @description Stable machine-readable code, never null here: OpenAI’s where it has one (`invalid_api_key`, `unsupported_parameter`, `missing_required_parameter`, `invalid_value`, `model_not_found`, `insufficient_quota`, `rate_limit_exceeded`), else the code a problem gives (`idempotency_key_reused`, `upstream_error`, …)
+                 * @example invalid_api_key
                  */
-                refusal: null
-              }
-              /**
-               * @description Always null: log probabilities are not supported
-               * @example null
-               */
-              logprobs: null
-              /**
-               * @description Why the model stopped: `stop` at a natural end or a `stop` sequence, `length` at `max_completion_tokens` (or the model’s own limit), `content_filter` when the provider’s filter withheld the rest
-               * @example stop
-               */
-              finish_reason: 'stop' | 'length' | 'content_filter'
-            }[]
-            /** @description The tokens of the call, as the provider reported them (or, when it reported none, counted here with the tokenizer), and its charge */
-            usage: {
-              /**
-               * @description Tokens in the prompt, the cached ones included
-               * @example 21
-               */
-              prompt_tokens: number
-              /**
-               * @description Tokens in the reply
-               * @example 7
-               */
-              completion_tokens: number
-              /**
-               * @description `prompt_tokens` + `completion_tokens`
-               * @example 28
-               */
-              total_tokens: number
-              /** @description What the prompt tokens were */
-              prompt_tokens_details: {
+                code: string | null;
                 /**
-                 * @description Prompt tokens the provider read from its cache, charged at the cached-input price (0 if none)
-                 * @example 0
+                 * @description The request parameter at fault, in OpenAI’s notation (`messages[0].role`); null for none
+                 * @example messages[0].role
                  */
-                cached_tokens: number
-              }
-              /**
-               * @description What the call was charged, in tokens of your balance: the model’s prices applied to this usage (the rest of the hold taken before the call was credited back)
-               * @example 2
-               */
-              cost: number
-              /**
-               * @description Your token balance once the call was charged
-               * @example 3998
-               */
-              remaining_tokens: number
-            }
-          }
-          /**
-           * @example data: {"id":"chatcmpl-42","object":"chat.completion.chunk","created":1764547200,"model":"offline","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}
-           *
-           *     data: {"id":"chatcmpl-42","object":"chat.completion.chunk","created":1764547200,"model":"offline","choices":[{"index":0,"delta":{"content":"The capital of France is Paris."},"logprobs":null,"finish_reason":null}]}
-           *
-           *     data: {"id":"chatcmpl-42","object":"chat.completion.chunk","created":1764547200,"model":"offline","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}
-           *
-           *     data: [DONE]
-           */
-          'text/event-stream': string
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "error": {
-           *         "message": "The request body is invalid: #/tools is not an allowed property",
-           *         "type": "invalid_request_error",
-           *         "code": "unsupported_parameter",
-           *         "param": "tools"
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['OpenAiError']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "error": {
-           *         "message": "The API key is unknown, revoked or expired",
-           *         "type": "authentication_error",
-           *         "code": "invalid_api_key",
-           *         "param": null
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['OpenAiError']
-        }
-      }
-      /** @description Conflict */
-      409: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "error": {
-           *         "message": "A request with this Idempotency-Key is still being processed; retry once it has finished",
-           *         "type": "invalid_request_error",
-           *         "code": "idempotency_key_in_use",
-           *         "param": null
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['OpenAiError']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "error": {
-           *         "message": "Request body is too large",
-           *         "type": "invalid_request_error",
-           *         "code": "payload_too_large",
-           *         "param": null
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['OpenAiError']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "error": {
-           *         "message": "Unsupported Media Type",
-           *         "type": "invalid_request_error",
-           *         "code": "unsupported_media_type",
-           *         "param": null
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['OpenAiError']
-        }
-      }
-      /** @description Unprocessable Entity */
-      422: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "error": {
-           *         "message": "This Idempotency-Key was used with a different request body",
-           *         "type": "invalid_request_error",
-           *         "code": "idempotency_key_reused",
-           *         "param": null
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['OpenAiError']
-        }
-      }
-      /** @description Too Many Requests */
-      429: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "error": {
-           *         "message": "Your balance of 40 tokens does not cover the 100-token cost of a message",
-           *         "type": "insufficient_quota",
-           *         "code": "insufficient_quota",
-           *         "param": null,
-           *         "balance": 40,
-           *         "cost": 100
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['OpenAiError']
-        }
-      }
-      /** @description Bad Gateway */
-      502: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "error": {
-           *         "message": "The AI provider failed to answer",
-           *         "type": "server_error",
-           *         "code": "upstream_error",
-           *         "param": null,
-           *         "refunded": true
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['OpenAiError']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "error": {
-           *         "message": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *         "type": "server_error",
-           *         "code": "storage_unavailable",
-           *         "param": null
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['OpenAiError']
-        }
-      }
-      /** @description Gateway Timeout */
-      504: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "error": {
-           *         "message": "The AI provider did not answer in time",
-           *         "type": "server_error",
-           *         "code": "upstream_timeout",
-           *         "param": null,
-           *         "refunded": true
-           *       }
-           *     }
-           */
-          'application/json': components['schemas']['OpenAiError']
-        }
-      }
-    }
-  }
-  listConversations: {
-    parameters: {
-      query?: {
-        /**
-         * @description Opaque cursor from the previous page’s `next_cursor`
-         * @example 1795472049103_7
-         */
-        cursor?: string
-        /**
-         * @description Page size
-         * @example 20
-         */
-        limit?: number
-      }
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description A page of your conversations */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "items": [
-           *         {
-           *           "id": 7,
-           *           "title": "Trip to Paris",
-           *           "message_count": 3,
-           *           "created_at": "2026-11-23T10:15:30.000Z",
-           *           "updated_at": "2026-11-23T10:15:30.000Z"
-           *         }
-           *       ],
-           *       "next_cursor": "1795472049103_7"
-           *     }
-           */
-          'application/json': {
-            /** @description Your conversations, most recent activity first */
-            items: {
-              /**
-               * @description Identifies the conversation
-               * @example 7
-               */
-              id: number
-              /**
-               * @description Taken from the first message until renamed
-               * @example Trip to Paris
-               */
-              title: string
-              /**
-               * @description Chats you can read in it
-               * @example 3
-               */
-              message_count: number
-              /**
-               * Format: date-time
-               * @description When it started (UTC)
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              created_at: string
-              /**
-               * Format: date-time
-               * @description Time of the latest message (UTC)
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              updated_at: string
-            }[]
-            /**
-             * @description Pass as `cursor` for the next page; null on the last page
-             * @example 1795472049103_7
-             */
-            next_cursor: string | null
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  getConversation: {
-    parameters: {
-      query?: {
-        /**
-         * @description Opaque cursor from the previous page’s `next_cursor`
-         * @example 42
-         */
-        cursor?: string
-        /**
-         * @description Page size
-         * @example 20
-         */
-        limit?: number
-      }
-      header?: never
-      path: {
-        /**
-         * @description Identifies the conversation
-         * @example 7
-         */
-        id: number
-      }
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description A conversation with a page of its chats, newest first */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "id": 7,
-           *       "title": "Trip to Paris",
-           *       "message_count": 3,
-           *       "created_at": "2026-11-23T10:15:30.000Z",
-           *       "updated_at": "2026-11-23T10:15:30.000Z",
-           *       "messages": {
-           *         "items": [
-           *           {
-           *             "id": 42,
-           *             "conversation_id": 7,
-           *             "message": "What is the capital of France?",
-           *             "response": "The capital of France is Paris.",
-           *             "status": "completed",
-           *             "timestamp": "2026-11-23T10:15:30.000Z",
-           *             "cost": 100,
-           *             "model": "offline",
-           *             "upstream_model": "offline",
-           *             "usage": {
-           *               "prompt_tokens": 57,
-           *               "cached_tokens": 0,
-           *               "completion_tokens": 12
-           *             },
-           *             "usage_source": "provider"
-           *           }
-           *         ],
-           *         "next_cursor": "17"
-           *       }
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description Identifies the conversation
-             * @example 7
-             */
-            id: number
-            /**
-             * @description Taken from the first message until renamed
-             * @example Trip to Paris
-             */
-            title: string
-            /**
-             * @description Chats you can read in it
-             * @example 3
-             */
-            message_count: number
-            /**
-             * Format: date-time
-             * @description When it started (UTC)
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            created_at: string
-            /**
-             * Format: date-time
-             * @description Time of the latest message (UTC)
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            updated_at: string
+                param: string | null;
+                /**
+                 * @description Your token balance (code `insufficient_quota` only)
+                 * @example 40
+                 */
+                balance?: number;
+                /**
+                 * @description What the smallest call with this model would hold (code `insufficient_quota` only)
+                 * @example 100
+                 */
+                cost?: number;
+                /**
+                 * @description Whether the held cost was credited back, or will be once the database takes writes again (upstream and storage errors of a call only)
+                 * @example true
+                 */
+                refunded?: boolean;
+            } & {
+                [key: string]: unknown;
+            };
+        };
+    };
+    responses: never;
+    parameters: never;
+    requestBodies: never;
+    headers: never;
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    checkHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is alive */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Always `ok`: the process answers
+                         * @enum {string}
+                         */
+                        status: "ok";
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:shutting_down",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The server is shutting down; send the request again and another instance will answer",
+                     *       "code": "shutting_down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    checkReadiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The database answers and has every migration applied */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ready",
+                     *       "checks": {
+                     *         "database": "ok",
+                     *         "migrations": "ok",
+                     *         "limits": "ok"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Always `ready`; anything else is a 503 problem
+                         * @enum {string}
+                         */
+                        status: "ready";
+                        /** @description Each readiness check and its state */
+                        checks: {
+                            /**
+                             * @description The check passed
+                             * @enum {string}
+                             */
+                            database: "ok";
+                            /**
+                             * @description The check passed
+                             * @enum {string}
+                             */
+                            migrations: "ok";
+                            /**
+                             * @description Whether the limits can be counted; while they cannot, they fail open and readiness holds
+                             * @example ok
+                             */
+                            limits: "ok" | "unreachable";
+                        };
+                    };
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_ready",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The service is not ready: migrations pending",
+                     *       "code": "not_ready",
+                     *       "checks": {
+                     *         "database": "ok",
+                     *         "migrations": "pending",
+                     *         "limits": "ok"
+                     *       }
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The current metrics */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP chat_messages_total Chat messages by outcome
+                     *     # TYPE chat_messages_total counter
+                     *     chat_messages_total{outcome="completed"} 42
+                     */
+                    "text/plain": string;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:shutting_down",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The server is shutting down; send the request again and another instance will answer",
+                     *       "code": "shutting_down"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    register: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The username and password of the new account */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "username": "alice",
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description 2 to 150 letters, combining marks, digits or @ . + - _ of one script (or Latin with one other); no invisible characters; unique regardless of case and of look-alike characters
+                     * @example alice
+                     * @example José
+                     * @example 山田
+                     */
+                    username: string;
+                    /**
+                     * @description 8 to 1024 characters
+                     * @example correct horse battery staple
+                     */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The account was created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "User registered successfully",
+                     *       "username": "alice",
+                     *       "tokens": 4000
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Says that it worked
+                         * @example User registered successfully
+                         */
+                        message: string;
+                        /**
+                         * @description The username as stored (NFKC form)
+                         * @example alice
+                         */
+                        username: string;
+                        /**
+                         * @description Starting token balance
+                         * @example 4000
+                         */
+                        tokens: number;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:username_taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A user with the username \"alice\" already exists",
+                     *       "code": "username_taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after 60 seconds",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Your username and password */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "username": "alice",
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Your username, in any letter case
+                     * @example alice
+                     */
+                    username: string;
+                    /**
+                     * @description Your password
+                     * @example correct horse battery staple
+                     */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Logged in */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Login successful",
+                     *       "access": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6ImFjY2VzcyJ9.4pSo2hBmMbdzVvwFCx1vAL0Rb2CEuUwKzPfLpqrnhIw",
+                     *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Says that it worked
+                         * @example Login successful
+                         */
+                        message: string;
+                        /**
+                         * @description Access token (JWT, HS256); send as `Authorization: Bearer …`
+                         * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6ImFjY2VzcyJ9.4pSo2hBmMbdzVvwFCx1vAL0Rb2CEuUwKzPfLpqrnhIw
+                         */
+                        access: string;
+                        /**
+                         * @description Refresh token (JWT, HS256); single use, rotated on refresh
+                         * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE
+                         */
+                        refresh: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after 60 seconds",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    obtainTokenPair: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Your username and password */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "username": "alice",
+                 *       "password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Your username, in any letter case
+                     * @example alice
+                     */
+                    username: string;
+                    /**
+                     * @description Your password
+                     * @example correct horse battery staple
+                     */
+                    password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A new access and refresh token */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6ImFjY2VzcyJ9.4pSo2hBmMbdzVvwFCx1vAL0Rb2CEuUwKzPfLpqrnhIw",
+                     *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Access token (JWT, HS256); send as `Authorization: Bearer …`
+                         * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6ImFjY2VzcyJ9.4pSo2hBmMbdzVvwFCx1vAL0Rb2CEuUwKzPfLpqrnhIw
+                         */
+                        access: string;
+                        /**
+                         * @description Refresh token (JWT, HS256); single use, rotated on refresh
+                         * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE
+                         */
+                        refresh: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after 60 seconds",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    refreshTokenPair: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The refresh token from your last login or refresh */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description The refresh token to spend
+                     * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE
+                     */
+                    refresh: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A new access and refresh token */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6ImFjY2VzcyJ9.4pSo2hBmMbdzVvwFCx1vAL0Rb2CEuUwKzPfLpqrnhIw",
+                     *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Access token (JWT, HS256); send as `Authorization: Bearer …`
+                         * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6ImFjY2VzcyJ9.4pSo2hBmMbdzVvwFCx1vAL0Rb2CEuUwKzPfLpqrnhIw
+                         */
+                        access: string;
+                        /**
+                         * @description Refresh token (JWT, HS256); single use, rotated on refresh
+                         * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE
+                         */
+                        refresh: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description An access or a refresh token
+                     * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl
+                     */
+                    token: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {} */
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    blacklistRefreshToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The refresh token from your last login or refresh */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description The refresh token to spend
+                     * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE
+                     */
+                    refresh: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {} */
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The refresh token from your last login or refresh */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description The refresh token to spend
+                     * @example eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIiwidG9rZW5fdHlwZSI6InJlZnJlc2gifQ.yZ3q1T3f0mYQxJ8m2m8VtCz9x1pG3t7ykTqgqC2Y7wE
+                     */
+                    refresh: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {} */
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    logoutAll: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example {} */
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "old_password": "correct horse battery staple",
+                 *       "new_password": "correct horse battery staple"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Your current password
+                     * @example correct horse battery staple
+                     */
+                    old_password: string;
+                    /**
+                     * @description 8 to 1024 characters
+                     * @example correct horse battery staple
+                     */
+                    new_password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The password was changed and your other logins ended */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message": "Password changed",
+                     *       "ended_sessions": 2
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description What happened
+                         * @example Password changed
+                         */
+                        message: string;
+                        /**
+                         * @description Other logins that were ended
+                         * @example 2
+                         */
+                        ended_sessions: number;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after 60 seconds",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTokenBalance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your balance */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "username": "alice",
+                     *       "tokens": 3900
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Your username
+                         * @example alice
+                         */
+                        username: string;
+                        /**
+                         * @description Remaining token balance
+                         * @example 3900
+                         */
+                        tokens: number;
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSpendLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Your monthly spend limits and what this month has spent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "monthly_limit": 5000,
+                     *       "admin_monthly_limit": null,
+                     *       "month_spent": 1200,
+                     *       "month_resets_at": "2027-01-01T00:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Your own cap on a UTC month’s spend, in tokens; null for none
+                         * @example 5000
+                         */
+                        monthly_limit: number | null;
+                        /**
+                         * @description An administrator’s cap on the same spend; null for none. Both caps apply
+                         * @example null
+                         */
+                        admin_monthly_limit: number | null;
+                        /**
+                         * @description What this month’s messages have held and cost so far (unused holds given back)
+                         * @example 1200
+                         */
+                        month_spent: number;
+                        /**
+                         * Format: date-time
+                         * @description When the month ends and its spend starts again from zero (UTC)
+                         * @example 2027-01-01T00:00:00.000Z
+                         */
+                        month_resets_at: string;
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateAccount: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What to change of your account */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "monthly_limit": 5000
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Your own cap on what you spend per UTC calendar month, in tokens; null for no cap. A message's worst-case cost counts when it is held, and what its reply did not use comes back when it settles
+                     * @example 5000
+                     */
+                    monthly_limit: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Your monthly spend limits and what this month has spent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "monthly_limit": 5000,
+                     *       "admin_monthly_limit": null,
+                     *       "month_spent": 1200,
+                     *       "month_resets_at": "2027-01-01T00:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Your own cap on a UTC month’s spend, in tokens; null for none
+                         * @example 5000
+                         */
+                        monthly_limit: number | null;
+                        /**
+                         * @description An administrator’s cap on the same spend; null for none. Both caps apply
+                         * @example null
+                         */
+                        admin_monthly_limit: number | null;
+                        /**
+                         * @description What this month’s messages have held and cost so far (unused holds given back)
+                         * @example 1200
+                         */
+                        month_spent: number;
+                        /**
+                         * Format: date-time
+                         * @description When the month ends and its spend starts again from zero (UTC)
+                         * @example 2027-01-01T00:00:00.000Z
+                         */
+                        month_resets_at: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The models you may chat with */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "default": "offline",
+                     *       "models": [
+                     *         {
+                     *           "id": "offline",
+                     *           "description": null,
+                     *           "request": 100,
+                     *           "input": 0,
+                     *           "cached_input": 0,
+                     *           "output": 0,
+                     *           "max_output_tokens": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The model used when a message names none
+                         * @example offline
+                         */
+                        default: string;
+                        /** @description Every model you may pick, by id */
+                        models: {
+                            /**
+                             * @description What to send as `model`
+                             * @example offline
+                             */
+                            id: string;
+                            /**
+                             * @description What the operator says about the model
+                             * @example null
+                             */
+                            description: string | null;
+                            /**
+                             * @description Credits per call, whatever its tokens
+                             * @example 100
+                             */
+                            request: number;
+                            /**
+                             * @description Credits per 1M prompt tokens not served from a cache (up to 6 decimal places)
+                             * @example 0
+                             */
+                            input: number;
+                            /**
+                             * @description Credits per 1M prompt tokens served from the provider’s cache (up to 6 decimal places)
+                             * @example 0
+                             */
+                            cached_input: number;
+                            /**
+                             * @description Credits per 1M reply tokens (up to 6 decimal places)
+                             * @example 0
+                             */
+                            output: number;
+                            /**
+                             * @description The most reply tokens a call may write (sent as `max_tokens`); null: the provider’s own limit
+                             * @example null
+                             */
+                            max_output_tokens: number | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendChatMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes retries safe: the same key with the same body within 24 hours replays the first answer (with `Idempotent-Replayed: true`) and charges nothing more; another body is 422; a retry while the first is still running is 409. Keys are yours alone.
+                 * @example 3f2b8c1e-6a4d-4e9b-9c1a-7d2e5f8b0a13
+                 */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Your message to the AI */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "message": "What is the capital of France?",
+                 *       "conversation_id": 7,
+                 *       "model": "offline"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description 1 to 8000 characters, not only whitespace, no NUL (U+0000)
+                     * @example What is the capital of France?
+                     */
+                    message: string;
+                    /**
+                     * @description Continue this conversation (the model sees its earlier messages); omit to start a new one
+                     * @example 7
+                     */
+                    conversation_id?: number;
+                    /**
+                     * @description One of the models `GET /api/models/` lists; omit for the default model
+                     * @example offline
+                     */
+                    model?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The reply as a stream of events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example event: delta
+                     *     data: {"text":"Paris"}
+                     *
+                     *     event: done
+                     *     data: {"id":42,…}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The AI replied; the message was charged */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 42,
+                     *       "conversation_id": 7,
+                     *       "message": "What is the capital of France?",
+                     *       "response": "The capital of France is Paris.",
+                     *       "status": "completed",
+                     *       "timestamp": "2026-11-23T10:15:30.000Z",
+                     *       "cost": 100,
+                     *       "model": "offline",
+                     *       "upstream_model": "offline",
+                     *       "usage": {
+                     *         "prompt_tokens": 57,
+                     *         "cached_tokens": 0,
+                     *         "completion_tokens": 12
+                     *       },
+                     *       "usage_source": "provider",
+                     *       "remaining_tokens": 3900
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Identifies the chat
+                         * @example 42
+                         */
+                        id: number;
+                        /**
+                         * @description The conversation this chat belongs to (null for chats from before conversations existed)
+                         * @example 7
+                         */
+                        conversation_id: number | null;
+                        /**
+                         * @description Your message
+                         * @example What is the capital of France?
+                         */
+                        message: string;
+                        /**
+                         * @description The AI’s reply
+                         * @example The capital of France is Paris.
+                         */
+                        response: string;
+                        /**
+                         * @description `incomplete` when the reply broke off after some text (charged: the text was delivered)
+                         * @example completed
+                         */
+                        status: "completed" | "incomplete";
+                        /**
+                         * Format: date-time
+                         * @description When the message was sent (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        timestamp: string;
+                        /**
+                         * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
+                         * @example 100
+                         */
+                        cost: number;
+                        /**
+                         * @description The model you picked (an id from `GET /api/models/`)
+                         * @example offline
+                         */
+                        model: string | null;
+                        /**
+                         * @description The model name the provider reported for its reply
+                         * @example offline
+                         */
+                        upstream_model: string | null;
+                        /**
+                         * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
+                         * @example {
+                         *       "prompt_tokens": 57,
+                         *       "cached_tokens": 0,
+                         *       "completion_tokens": 12
+                         *     }
+                         */
+                        usage: {
+                            /**
+                             * @description Model tokens read: the prompt, cached ones included
+                             * @example 57
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
+                             * @example 0
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Model tokens written: the reply
+                             * @example 12
+                             */
+                            completion_tokens: number;
+                        } | null;
+                        /**
+                         * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
+                         * @example provider
+                         */
+                        usage_source: "provider" | "estimated" | "none" | null;
+                        /**
+                         * @description Your balance once this message was charged: right after the credit of what its hold did not use, or, when the whole hold was charged, right after the hold
+                         * @example 3900
+                         */
+                        remaining_tokens: number;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payment Required */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:insufficient_tokens",
+                     *       "title": "Payment Required",
+                     *       "status": 402,
+                     *       "detail": "Your balance of 40 tokens does not cover the 100-token cost of a message",
+                     *       "code": "insufficient_tokens",
+                     *       "balance": 40,
+                     *       "cost": 100
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:username_taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A user with the username \"alice\" already exists",
+                     *       "code": "username_taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Entity",
+                     *       "status": 422,
+                     *       "detail": "This Idempotency-Key was used with a different request body",
+                     *       "code": "idempotency_key_reused"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:rate_limited",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "detail": "Too many requests; retry after 60 seconds",
+                     *       "code": "rate_limited"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:upstream_error",
+                     *       "title": "Bad Gateway",
+                     *       "status": 502,
+                     *       "detail": "The AI provider failed to answer",
+                     *       "code": "upstream_error",
+                     *       "refunded": true
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:upstream_timeout",
+                     *       "title": "Gateway Timeout",
+                     *       "status": 504,
+                     *       "detail": "The AI provider did not answer in time",
+                     *       "code": "upstream_timeout",
+                     *       "refunded": true
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listChats: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example 42
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
             /** @description A page of your chats */
-            messages: {
-              /** @description Your chats, newest first */
-              items: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 42,
+                     *           "conversation_id": 7,
+                     *           "message": "What is the capital of France?",
+                     *           "response": "The capital of France is Paris.",
+                     *           "status": "completed",
+                     *           "timestamp": "2026-11-23T10:15:30.000Z",
+                     *           "cost": 100,
+                     *           "model": "offline",
+                     *           "upstream_model": "offline",
+                     *           "usage": {
+                     *             "prompt_tokens": 57,
+                     *             "cached_tokens": 0,
+                     *             "completion_tokens": 12
+                     *           },
+                     *           "usage_source": "provider"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "17"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Your chats, newest first */
+                        items: {
+                            /**
+                             * @description Identifies the chat
+                             * @example 42
+                             */
+                            id: number;
+                            /**
+                             * @description The conversation this chat belongs to (null for chats from before conversations existed)
+                             * @example 7
+                             */
+                            conversation_id: number | null;
+                            /**
+                             * @description Your message
+                             * @example What is the capital of France?
+                             */
+                            message: string;
+                            /**
+                             * @description The AI’s reply
+                             * @example The capital of France is Paris.
+                             */
+                            response: string;
+                            /**
+                             * @description `incomplete` when the reply broke off after some text (charged: the text was delivered)
+                             * @example completed
+                             */
+                            status: "completed" | "incomplete";
+                            /**
+                             * Format: date-time
+                             * @description When the message was sent (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            timestamp: string;
+                            /**
+                             * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
+                             * @example 100
+                             */
+                            cost: number;
+                            /**
+                             * @description The model you picked (an id from `GET /api/models/`)
+                             * @example offline
+                             */
+                            model: string | null;
+                            /**
+                             * @description The model name the provider reported for its reply
+                             * @example offline
+                             */
+                            upstream_model: string | null;
+                            /**
+                             * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
+                             * @example {
+                             *       "prompt_tokens": 57,
+                             *       "cached_tokens": 0,
+                             *       "completion_tokens": 12
+                             *     }
+                             */
+                            usage: {
+                                /**
+                                 * @description Model tokens read: the prompt, cached ones included
+                                 * @example 57
+                                 */
+                                prompt_tokens: number;
+                                /**
+                                 * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
+                                 * @example 0
+                                 */
+                                cached_tokens: number;
+                                /**
+                                 * @description Model tokens written: the reply
+                                 * @example 12
+                                 */
+                                completion_tokens: number;
+                            } | null;
+                            /**
+                             * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
+                             * @example provider
+                             */
+                            usage_source: "provider" | "estimated" | "none" | null;
+                        }[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example 17
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getChat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
                 /**
                  * @description Identifies the chat
                  * @example 42
                  */
-                id: number
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One chat: your message and the reply */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 42,
+                     *       "conversation_id": 7,
+                     *       "message": "What is the capital of France?",
+                     *       "response": "The capital of France is Paris.",
+                     *       "status": "completed",
+                     *       "timestamp": "2026-11-23T10:15:30.000Z",
+                     *       "cost": 100,
+                     *       "model": "offline",
+                     *       "upstream_model": "offline",
+                     *       "usage": {
+                     *         "prompt_tokens": 57,
+                     *         "cached_tokens": 0,
+                     *         "completion_tokens": 12
+                     *       },
+                     *       "usage_source": "provider"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Identifies the chat
+                         * @example 42
+                         */
+                        id: number;
+                        /**
+                         * @description The conversation this chat belongs to (null for chats from before conversations existed)
+                         * @example 7
+                         */
+                        conversation_id: number | null;
+                        /**
+                         * @description Your message
+                         * @example What is the capital of France?
+                         */
+                        message: string;
+                        /**
+                         * @description The AI’s reply
+                         * @example The capital of France is Paris.
+                         */
+                        response: string;
+                        /**
+                         * @description `incomplete` when the reply broke off after some text (charged: the text was delivered)
+                         * @example completed
+                         */
+                        status: "completed" | "incomplete";
+                        /**
+                         * Format: date-time
+                         * @description When the message was sent (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        timestamp: string;
+                        /**
+                         * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
+                         * @example 100
+                         */
+                        cost: number;
+                        /**
+                         * @description The model you picked (an id from `GET /api/models/`)
+                         * @example offline
+                         */
+                        model: string | null;
+                        /**
+                         * @description The model name the provider reported for its reply
+                         * @example offline
+                         */
+                        upstream_model: string | null;
+                        /**
+                         * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
+                         * @example {
+                         *       "prompt_tokens": 57,
+                         *       "cached_tokens": 0,
+                         *       "completion_tokens": 12
+                         *     }
+                         */
+                        usage: {
+                            /**
+                             * @description Model tokens read: the prompt, cached ones included
+                             * @example 57
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
+                             * @example 0
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Model tokens written: the reply
+                             * @example 12
+                             */
+                            completion_tokens: number;
+                        } | null;
+                        /**
+                         * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
+                         * @example provider
+                         */
+                        usage_source: "provider" | "estimated" | "none" | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listOpenAiModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The models the key (or access token) may use; prices are at `GET /api/models/` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "offline",
+                     *           "object": "model",
+                     *           "created": 1764547200,
+                     *           "owned_by": "ai-chat-api"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Always `list`
+                         * @enum {string}
+                         */
+                        object: "list";
+                        /** @description Every model offered, or for an API key with a model list, those it names */
+                        data: {
+                            /**
+                             * @description The model’s id, as `model` in `POST /v1/chat/completions` takes it
+                             * @example offline
+                             */
+                            id: string;
+                            /**
+                             * @description Always `model`
+                             * @enum {string}
+                             */
+                            object: "model";
+                            /**
+                             * @description Unix seconds: when this instance loaded its model list
+                             * @example 1764547200
+                             */
+                            created: number;
+                            /**
+                             * @description Always `ai-chat-api`: this server offers the model, whoever runs it
+                             * @example ai-chat-api
+                             */
+                            owned_by: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The API key is unknown, revoked or expired",
+                     *         "type": "authentication_error",
+                     *         "code": "invalid_api_key",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *         "type": "server_error",
+                     *         "code": "storage_unavailable",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+        };
+    };
+    createChatCompletion: {
+        parameters: {
+            query?: never;
+            header?: {
                 /**
-                 * @description The conversation this chat belongs to (null for chats from before conversations existed)
+                 * @description Makes retries safe: the same key with the same body within 24 hours replays the first answer (with `Idempotent-Replayed: true`) and charges nothing more; another body is 422; a retry while the first is still running is 409. Keys are yours alone.
+                 * @example 3f2b8c1e-6a4d-4e9b-9c1a-7d2e5f8b0a13
+                 */
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description OpenAI’s Chat Completions request. Parameters not listed here (tools, logprobs, response_format, n > 1 …) are refused with 400 `unsupported_parameter`: each could change what the model writes and what the call costs. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "offline",
+                 *       "messages": [
+                 *         {
+                 *           "role": "user",
+                 *           "content": "What is the capital of France?"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description One of the models `GET /v1/models` lists (for an API key with a model list, one of those)
+                     * @example offline
+                     */
+                    model: string;
+                    /** @description The conversation so far, oldest first, 1 to 1024 messages, sent to the model as given: no system prompt is added and nothing is kept for the next call */
+                    messages: {
+                        /**
+                         * @description Who the message is from: `system` or `developer` for instructions (`developer`, OpenAI’s newer name, is sent to the model as `system`), `user` for the caller’s turns, `assistant` for the model’s earlier replies
+                         * @example user
+                         */
+                        role: "system" | "developer" | "user" | "assistant";
+                        /**
+                         * @description The text of the message: a string, or 1 to 64 text parts, which reach the model joined into one text (image, audio and file parts are not supported); at most 200,000 characters each, without NUL
+                         * @example What is the capital of France?
+                         */
+                        content: string | {
+                            /**
+                             * @description The kind of part; only `text` is supported
+                             * @enum {string}
+                             */
+                            type: "text";
+                            /**
+                             * @description The text of this part
+                             * @example What is the capital of France?
+                             */
+                            text: string;
+                        }[];
+                        /**
+                         * @description A name for the author, to tell participants of one role apart; accepted, not sent to the model
+                         * @example alice
+                         */
+                        name?: string;
+                    }[];
+                    /**
+                     * @description OpenAI’s older name for `max_completion_tokens`, the same limit here; when both are given they must be equal
+                     * @example 256
+                     */
+                    max_tokens?: number;
+                    /**
+                     * @description The most tokens the reply may have: at most the model’s `max_output_tokens` (`GET /api/models/`), which is the default. Its worst-case cost is held from your balance before the call; when the balance cannot hold it, the limit is lowered to what the balance affords (16 tokens at least, else 429 `insufficient_quota`). A reply cut off at the limit ends with `finish_reason: length`
+                     * @example 256
+                     */
+                    max_completion_tokens?: number;
+                    /**
+                     * @description Sampling temperature, 0 to 2: higher is more random; the provider’s default when left out
+                     * @example 0.7
+                     */
+                    temperature?: number;
+                    /**
+                     * @description Nucleus sampling, 0 to 1: only the most likely tokens making up this probability mass are considered (OpenAI advises changing this or `temperature`, not both)
+                     * @example 1
+                     */
+                    top_p?: number;
+                    /**
+                     * @description −2 to 2: above 0 penalises tokens that have appeared at all, nudging the model to new topics
+                     * @example 0
+                     */
+                    presence_penalty?: number;
+                    /**
+                     * @description −2 to 2: above 0 penalises tokens by how often they have appeared, against repetition
+                     * @example 0
+                     */
+                    frequency_penalty?: number;
+                    /**
+                     * @description Asks the provider to sample deterministically, as far as it can: the same seed and parameters should give the same reply
+                     * @example 42
+                     */
+                    seed?: number;
+                    /**
+                     * @description A sequence, or up to 4, of 1 to 256 characters each, at which the model stops writing (the reply leaves it out and ends with `finish_reason: stop`)
+                     * @example [
+                     *       "\n\n"
+                     *     ]
+                     */
+                    stop?: string | string[];
+                    /**
+                     * @description How many choices to generate: only 1 (the default), so `choices` has one
+                     * @enum {number}
+                     */
+                    n?: 1;
+                    /**
+                     * @description Whether to answer with Server-Sent Events (`text/event-stream`) of `chat.completion.chunk` objects as the reply is written, instead of one `chat.completion`; false when left out
+                     * @example false
+                     */
+                    stream?: boolean;
+                    /** @description Options for a streamed answer (`stream: true`) */
+                    stream_options?: {
+                        /**
+                         * @description Whether a last chunk before `data: [DONE]` carries the call’s `usage` (its charge included) with empty `choices`; every other chunk then has `usage: null`
+                         * @example true
+                         */
+                        include_usage?: boolean;
+                    };
+                    /**
+                     * @description A stable id of your end user, passed on to the provider for its abuse monitoring
+                     * @example user-1234
+                     */
+                    user?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The completion, or with `stream: true` its chunks */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "chatcmpl-42",
+                     *       "object": "chat.completion",
+                     *       "created": 1764547200,
+                     *       "model": "offline",
+                     *       "choices": [
+                     *         {
+                     *           "index": 0,
+                     *           "message": {
+                     *             "role": "assistant",
+                     *             "content": "The capital of France is Paris.",
+                     *             "refusal": null
+                     *           },
+                     *           "logprobs": null,
+                     *           "finish_reason": "stop"
+                     *         }
+                     *       ],
+                     *       "usage": {
+                     *         "prompt_tokens": 21,
+                     *         "completion_tokens": 7,
+                     *         "total_tokens": 28,
+                     *         "prompt_tokens_details": {
+                     *           "cached_tokens": 0
+                     *         },
+                     *         "cost": 2,
+                     *         "remaining_tokens": 3998
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The completion’s id: `chatcmpl-` and the id of the chat the call was recorded as
+                         * @example chatcmpl-42
+                         */
+                        id: string;
+                        /**
+                         * @description Always `chat.completion`
+                         * @enum {string}
+                         */
+                        object: "chat.completion";
+                        /**
+                         * @description When the call began, in Unix seconds
+                         * @example 1764547200
+                         */
+                        created: number;
+                        /**
+                         * @description The model, as the request named it
+                         * @example offline
+                         */
+                        model: string;
+                        /** @description The reply, as one choice (`n` is 1) */
+                        choices: {
+                            /**
+                             * @description The choice’s position in `choices`: 0, the only one
+                             * @example 0
+                             */
+                            index: number;
+                            /** @description The reply */
+                            message: {
+                                /**
+                                 * @description Always `assistant`
+                                 * @enum {string}
+                                 */
+                                role: "assistant";
+                                /**
+                                 * @description The text the model wrote
+                                 * @example The capital of France is Paris.
+                                 */
+                                content: string;
+                                /**
+                                 * @description Always null: a refusal, if any, is in `content`
+                                 * @example null
+                                 */
+                                refusal: null;
+                            };
+                            /**
+                             * @description Always null: log probabilities are not supported
+                             * @example null
+                             */
+                            logprobs: null;
+                            /**
+                             * @description Why the model stopped: `stop` at a natural end or a `stop` sequence, `length` at `max_completion_tokens` (or the model’s own limit), `content_filter` when the provider’s filter withheld the rest
+                             * @example stop
+                             */
+                            finish_reason: "stop" | "length" | "content_filter";
+                        }[];
+                        /** @description The tokens of the call, as the provider reported them (or, when it reported none, counted here with the tokenizer), and its charge */
+                        usage: {
+                            /**
+                             * @description Tokens in the prompt, the cached ones included
+                             * @example 21
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Tokens in the reply
+                             * @example 7
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description `prompt_tokens` + `completion_tokens`
+                             * @example 28
+                             */
+                            total_tokens: number;
+                            /** @description What the prompt tokens were */
+                            prompt_tokens_details: {
+                                /**
+                                 * @description Prompt tokens the provider read from its cache, charged at the cached-input price (0 if none)
+                                 * @example 0
+                                 */
+                                cached_tokens: number;
+                            };
+                            /**
+                             * @description What the call was charged, in tokens of your balance: the model’s prices applied to this usage (the rest of the hold taken before the call was credited back)
+                             * @example 2
+                             */
+                            cost: number;
+                            /**
+                             * @description Your token balance once the call was charged
+                             * @example 3998
+                             */
+                            remaining_tokens: number;
+                        };
+                    };
+                    /**
+                     * @example data: {"id":"chatcmpl-42","object":"chat.completion.chunk","created":1764547200,"model":"offline","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}
+                     *
+                     *     data: {"id":"chatcmpl-42","object":"chat.completion.chunk","created":1764547200,"model":"offline","choices":[{"index":0,"delta":{"content":"The capital of France is Paris."},"logprobs":null,"finish_reason":null}]}
+                     *
+                     *     data: {"id":"chatcmpl-42","object":"chat.completion.chunk","created":1764547200,"model":"offline","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}
+                     *
+                     *     data: [DONE]
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The request body is invalid: #/tools is not an allowed property",
+                     *         "type": "invalid_request_error",
+                     *         "code": "unsupported_parameter",
+                     *         "param": "tools"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The API key is unknown, revoked or expired",
+                     *         "type": "authentication_error",
+                     *         "code": "invalid_api_key",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "A request with this Idempotency-Key is still being processed; retry once it has finished",
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_in_use",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "Request body is too large",
+                     *         "type": "invalid_request_error",
+                     *         "code": "payload_too_large",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "Unsupported Media Type",
+                     *         "type": "invalid_request_error",
+                     *         "code": "unsupported_media_type",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "This Idempotency-Key was used with a different request body",
+                     *         "type": "invalid_request_error",
+                     *         "code": "idempotency_key_reused",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Too Many Requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "Your balance of 40 tokens does not cover the 100-token cost of a message",
+                     *         "type": "insufficient_quota",
+                     *         "code": "insufficient_quota",
+                     *         "param": null,
+                     *         "balance": 40,
+                     *         "cost": 100
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Bad Gateway */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The AI provider failed to answer",
+                     *         "type": "server_error",
+                     *         "code": "upstream_error",
+                     *         "param": null,
+                     *         "refunded": true
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *         "type": "server_error",
+                     *         "code": "storage_unavailable",
+                     *         "param": null
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+            /** @description Gateway Timeout */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The AI provider did not answer in time",
+                     *         "type": "server_error",
+                     *         "code": "upstream_timeout",
+                     *         "param": null,
+                     *         "refunded": true
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OpenAiError"];
+                };
+            };
+        };
+    };
+    listConversations: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example 1795472049103_7
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of your conversations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 7,
+                     *           "title": "Trip to Paris",
+                     *           "message_count": 3,
+                     *           "created_at": "2026-11-23T10:15:30.000Z",
+                     *           "updated_at": "2026-11-23T10:15:30.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "1795472049103_7"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Your conversations, most recent activity first */
+                        items: {
+                            /**
+                             * @description Identifies the conversation
+                             * @example 7
+                             */
+                            id: number;
+                            /**
+                             * @description Taken from the first message until renamed
+                             * @example Trip to Paris
+                             */
+                            title: string;
+                            /**
+                             * @description Chats you can read in it
+                             * @example 3
+                             */
+                            message_count: number;
+                            /**
+                             * Format: date-time
+                             * @description When it started (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @description Time of the latest message (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            updated_at: string;
+                        }[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example 1795472049103_7
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getConversation: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example 42
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Identifies the conversation
                  * @example 7
                  */
-                conversation_id: number | null
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A conversation with a page of its chats, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 7,
+                     *       "title": "Trip to Paris",
+                     *       "message_count": 3,
+                     *       "created_at": "2026-11-23T10:15:30.000Z",
+                     *       "updated_at": "2026-11-23T10:15:30.000Z",
+                     *       "messages": {
+                     *         "items": [
+                     *           {
+                     *             "id": 42,
+                     *             "conversation_id": 7,
+                     *             "message": "What is the capital of France?",
+                     *             "response": "The capital of France is Paris.",
+                     *             "status": "completed",
+                     *             "timestamp": "2026-11-23T10:15:30.000Z",
+                     *             "cost": 100,
+                     *             "model": "offline",
+                     *             "upstream_model": "offline",
+                     *             "usage": {
+                     *               "prompt_tokens": 57,
+                     *               "cached_tokens": 0,
+                     *               "completion_tokens": 12
+                     *             },
+                     *             "usage_source": "provider"
+                     *           }
+                     *         ],
+                     *         "next_cursor": "17"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Identifies the conversation
+                         * @example 7
+                         */
+                        id: number;
+                        /**
+                         * @description Taken from the first message until renamed
+                         * @example Trip to Paris
+                         */
+                        title: string;
+                        /**
+                         * @description Chats you can read in it
+                         * @example 3
+                         */
+                        message_count: number;
+                        /**
+                         * Format: date-time
+                         * @description When it started (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description Time of the latest message (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        updated_at: string;
+                        /** @description A page of your chats */
+                        messages: {
+                            /** @description Your chats, newest first */
+                            items: {
+                                /**
+                                 * @description Identifies the chat
+                                 * @example 42
+                                 */
+                                id: number;
+                                /**
+                                 * @description The conversation this chat belongs to (null for chats from before conversations existed)
+                                 * @example 7
+                                 */
+                                conversation_id: number | null;
+                                /**
+                                 * @description Your message
+                                 * @example What is the capital of France?
+                                 */
+                                message: string;
+                                /**
+                                 * @description The AI’s reply
+                                 * @example The capital of France is Paris.
+                                 */
+                                response: string;
+                                /**
+                                 * @description `incomplete` when the reply broke off after some text (charged: the text was delivered)
+                                 * @example completed
+                                 */
+                                status: "completed" | "incomplete";
+                                /**
+                                 * Format: date-time
+                                 * @description When the message was sent (UTC)
+                                 * @example 2026-11-23T10:15:30.000Z
+                                 */
+                                timestamp: string;
+                                /**
+                                 * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
+                                 * @example 100
+                                 */
+                                cost: number;
+                                /**
+                                 * @description The model you picked (an id from `GET /api/models/`)
+                                 * @example offline
+                                 */
+                                model: string | null;
+                                /**
+                                 * @description The model name the provider reported for its reply
+                                 * @example offline
+                                 */
+                                upstream_model: string | null;
+                                /**
+                                 * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
+                                 * @example {
+                                 *       "prompt_tokens": 57,
+                                 *       "cached_tokens": 0,
+                                 *       "completion_tokens": 12
+                                 *     }
+                                 */
+                                usage: {
+                                    /**
+                                     * @description Model tokens read: the prompt, cached ones included
+                                     * @example 57
+                                     */
+                                    prompt_tokens: number;
+                                    /**
+                                     * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
+                                     * @example 0
+                                     */
+                                    cached_tokens: number;
+                                    /**
+                                     * @description Model tokens written: the reply
+                                     * @example 12
+                                     */
+                                    completion_tokens: number;
+                                } | null;
+                                /**
+                                 * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
+                                 * @example provider
+                                 */
+                                usage_source: "provider" | "estimated" | "none" | null;
+                            }[];
+                            /**
+                             * @description Pass as `cursor` for the next page; null on the last page
+                             * @example 17
+                             */
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
                 /**
-                 * @description Your message
-                 * @example What is the capital of France?
+                 * @description Identifies the conversation
+                 * @example 7
                  */
-                message: string
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:username_taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A user with the username \"alice\" already exists",
+                     *       "code": "username_taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    renameConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
                 /**
-                 * @description The AI’s reply
-                 * @example The capital of France is Paris.
+                 * @description Identifies the conversation
+                 * @example 7
                  */
-                response: string
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
                 /**
-                 * @description `incomplete` when the reply broke off after some text (charged: the text was delivered)
-                 * @example completed
-                 */
-                status: 'completed' | 'incomplete'
-                /**
-                 * Format: date-time
-                 * @description When the message was sent (UTC)
-                 * @example 2026-11-23T10:15:30.000Z
-                 */
-                timestamp: string
-                /**
-                 * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
-                 * @example 100
-                 */
-                cost: number
-                /**
-                 * @description The model you picked (an id from `GET /api/models/`)
-                 * @example offline
-                 */
-                model: string | null
-                /**
-                 * @description The model name the provider reported for its reply
-                 * @example offline
-                 */
-                upstream_model: string | null
-                /**
-                 * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
                  * @example {
-                 *       "prompt_tokens": 57,
-                 *       "cached_tokens": 0,
-                 *       "completion_tokens": 12
+                 *       "title": "Trip to Paris"
                  *     }
                  */
-                usage: {
-                  /**
-                   * @description Model tokens read: the prompt, cached ones included
-                   * @example 57
-                   */
-                  prompt_tokens: number
-                  /**
-                   * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
-                   * @example 0
-                   */
-                  cached_tokens: number
-                  /**
-                   * @description Model tokens written: the reply
-                   * @example 12
-                   */
-                  completion_tokens: number
-                } | null
+                "application/json": {
+                    /**
+                     * @description 1 to 200 characters, not only whitespace, no NUL
+                     * @example Trip to Paris
+                     */
+                    title: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A conversation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 7,
+                     *       "title": "Trip to Paris",
+                     *       "message_count": 3,
+                     *       "created_at": "2026-11-23T10:15:30.000Z",
+                     *       "updated_at": "2026-11-23T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Identifies the conversation
+                         * @example 7
+                         */
+                        id: number;
+                        /**
+                         * @description Taken from the first message until renamed
+                         * @example Trip to Paris
+                         */
+                        title: string;
+                        /**
+                         * @description Chats you can read in it
+                         * @example 3
+                         */
+                        message_count: number;
+                        /**
+                         * Format: date-time
+                         * @description When it started (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * Format: date-time
+                         * @description Time of the latest message (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        updated_at: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTransactions: {
+        parameters: {
+            query?: {
                 /**
-                 * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
-                 * @example provider
-                 */
-                usage_source: 'provider' | 'estimated' | 'none' | null
-              }[]
-              /**
-               * @description Pass as `cursor` for the next page; null on the last page
-               * @example 17
-               */
-              next_cursor: string | null
-            }
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  deleteConversation: {
-    parameters: {
-      query?: never
-      header?: never
-      path: {
-        /**
-         * @description Identifies the conversation
-         * @example 7
-         */
-        id: number
-      }
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description Deleted */
-      204: {
-        headers: {
-          [name: string]: unknown
-        }
-        content?: never
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Conflict */
-      409: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:username_taken",
-           *       "title": "Conflict",
-           *       "status": 409,
-           *       "detail": "A user with the username \"alice\" already exists",
-           *       "code": "username_taken"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  renameConversation: {
-    parameters: {
-      query?: never
-      header?: never
-      path: {
-        /**
-         * @description Identifies the conversation
-         * @example 7
-         */
-        id: number
-      }
-      cookie?: never
-    }
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "title": "Trip to Paris"
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description 1 to 200 characters, not only whitespace, no NUL
-           * @example Trip to Paris
-           */
-          title: string
-        }
-      }
-    }
-    responses: {
-      /** @description A conversation */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "id": 7,
-           *       "title": "Trip to Paris",
-           *       "message_count": 3,
-           *       "created_at": "2026-11-23T10:15:30.000Z",
-           *       "updated_at": "2026-11-23T10:15:30.000Z"
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description Identifies the conversation
-             * @example 7
-             */
-            id: number
-            /**
-             * @description Taken from the first message until renamed
-             * @example Trip to Paris
-             */
-            title: string
-            /**
-             * @description Chats you can read in it
-             * @example 3
-             */
-            message_count: number
-            /**
-             * Format: date-time
-             * @description When it started (UTC)
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            created_at: string
-            /**
-             * Format: date-time
-             * @description Time of the latest message (UTC)
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            updated_at: string
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  listTransactions: {
-    parameters: {
-      query?: {
-        /**
-         * @description Opaque cursor from the previous page’s `next_cursor`
-         * @example 57
-         */
-        cursor?: string
-        /**
-         * @description Page size
-         * @example 20
-         */
-        limit?: number
-      }
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description A page of your balance changes */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "items": [
-           *         {
-           *           "id": 57,
-           *           "delta": -100,
-           *           "reason": "chat",
-           *           "chat_id": 42,
-           *           "balance_after": 3900,
-           *           "note": null,
-           *           "timestamp": "2026-11-23T10:15:30.000Z",
-           *           "chat": null
-           *         }
-           *       ],
-           *       "next_cursor": "57"
-           *     }
-           */
-          'application/json': {
-            /** @description Your balance changes, newest first */
-            items: {
-              /**
-               * @description Identifies the ledger entry
-               * @example 57
-               */
-              id: number
-              /**
-               * @description Change of the balance: positive adds, negative takes away
-               * @example -100
-               */
-              delta: number
-              /**
-               * @description `signup`: the starting balance; `chat`: a message’s worst-case cost was held; `settle`: what the reply did not use of the hold came back; `refund`: a message that got no reply was paid back in full; `grant` and `debit`: an administrator added or took away tokens
-               * @example chat
-               */
-              reason: 'signup' | 'chat' | 'settle' | 'refund' | 'grant' | 'debit'
-              /**
-               * @description The chat charged or refunded (null for other reasons; the chat may since have been deleted)
-               * @example 42
-               */
-              chat_id: number | null
-              /**
-               * @description Your balance right after this change
-               * @example 3900
-               */
-              balance_after: number
-              /**
-               * @description Why an administrator made a grant or debit (null otherwise)
-               * @example null
-               */
-              note: string | null
-              /**
-               * Format: date-time
-               * @description When the balance changed (UTC)
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              timestamp: string
-              /**
-               * @description For a `chat` or `settle` row: the chat as it settled, so that its final cost and usage are here beside the hold and the credit that make it up (null for other rows, and for a chat pending, refunded or deleted)
-               * @example null
-               */
-              chat: {
-                /**
-                 * @description The model picked
-                 * @example offline
-                 */
-                model: string | null
-                /**
-                 * @description The API key whose `/v1` call made the charge (null for a chat message, or a call made with an access token)
-                 * @example null
-                 */
-                api_key_id: number | null
-                /**
-                 * @description What the chat cost in the end
-                 * @example 100
-                 */
-                cost: number
-                /**
-                 * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
-                 * @example {
-                 *       "prompt_tokens": 57,
-                 *       "cached_tokens": 0,
-                 *       "completion_tokens": 12
-                 *     }
-                 */
-                usage: {
-                  /**
-                   * @description Model tokens read: the prompt, cached ones included
-                   * @example 57
-                   */
-                  prompt_tokens: number
-                  /**
-                   * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
-                   * @example 0
-                   */
-                  cached_tokens: number
-                  /**
-                   * @description Model tokens written: the reply
-                   * @example 12
-                   */
-                  completion_tokens: number
-                } | null
-                /**
-                 * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
-                 * @example provider
-                 */
-                usage_source: 'provider' | 'estimated' | 'none' | null
-              } | null
-            }[]
-            /**
-             * @description Pass as `cursor` for the next page; null on the last page
-             * @example 57
-             */
-            next_cursor: string | null
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  getUsageReport: {
-    parameters: {
-      query?: {
-        /**
-         * @description The first day counted (UTC), `YYYY-MM-DD`. Default: the first day of the month of `to`, or of this month
-         * @example 2026-12-01
-         */
-        from?: string
-        /**
-         * @description The last day counted (UTC), included; at most 365 days after `from`. Default: the last day of the month of `from`, or of this month
-         * @example 2026-12-31
-         */
-        to?: string
-        /**
-         * @description One row per day with usage, per model, or per API key (`key`)
-         * @example day
-         */
-        group_by?: 'day' | 'model' | 'key'
-        /**
-         * @description Opaque cursor from the previous page’s `next_cursor`
-         * @example ZGF5OjIwNzkw
-         */
-        cursor?: string
-        /**
-         * @description Page size
-         * @example 20
-         */
-        limit?: number
-      }
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description The report, as JSON or (with `Accept: text/csv`) as CSV */
-      200: {
-        headers: {
-          /** @description The next page, as `<URL>; rel="next"` (CSV only; absent on the last page) */
-          link?: string
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "from": "2026-12-01",
-           *       "to": "2026-12-31",
-           *       "group_by": "day",
-           *       "items": [
-           *         {
-           *           "day": "2026-12-01",
-           *           "requests": 42,
-           *           "prompt_tokens": 29400,
-           *           "cached_tokens": 7000,
-           *           "completion_tokens": 12600,
-           *           "credits": 4300
-           *         }
-           *       ],
-           *       "next_cursor": "ZGF5OjIwNzkw"
-           *     }
-           */
-          'application/json': {
-            /**
-             * Format: date
-             * @description The first day counted (UTC)
-             * @example 2026-12-01
-             */
-            from: string
-            /**
-             * Format: date
-             * @description The last day counted (UTC), included
-             * @example 2026-12-31
-             */
-            to: string
-            /**
-             * @description What each row sums over
-             * @default day
-             * @example day
-             * @enum {string}
-             */
-            group_by: 'day' | 'model' | 'key'
-            /** @description One row per group in key order: days and API keys ascending (no key first), models and usernames by code point */
-            items: (
-              | {
-                  /**
-                   * Format: date
-                   * @description The day (UTC)
-                   * @example 2026-12-01
-                   */
-                  day: string
-                  /**
-                   * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
-                   * @example 42
-                   */
-                  requests: number
-                  /**
-                   * @description Prompt tokens sent to the model, cached ones included
-                   * @example 29400
-                   */
-                  prompt_tokens: number
-                  /**
-                   * @description Of the prompt tokens, those the provider served from its cache
-                   * @example 7000
-                   */
-                  cached_tokens: number
-                  /**
-                   * @description Tokens of the replies
-                   * @example 12600
-                   */
-                  completion_tokens: number
-                  /**
-                   * @description What the messages cost, in tokens of the balance
-                   * @example 4300
-                   */
-                  credits: number
-                }
-              | {
-                  /**
-                   * @description The model picked (null for messages from before models could be picked)
-                   * @example small
-                   */
-                  model: string | null
-                  /**
-                   * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
-                   * @example 42
-                   */
-                  requests: number
-                  /**
-                   * @description Prompt tokens sent to the model, cached ones included
-                   * @example 29400
-                   */
-                  prompt_tokens: number
-                  /**
-                   * @description Of the prompt tokens, those the provider served from its cache
-                   * @example 7000
-                   */
-                  cached_tokens: number
-                  /**
-                   * @description Tokens of the replies
-                   * @example 12600
-                   */
-                  completion_tokens: number
-                  /**
-                   * @description What the messages cost, in tokens of the balance
-                   * @example 4300
-                   */
-                  credits: number
-                }
-              | {
-                  /**
-                   * @description The API key of the `/v1` calls (null for chat messages and calls made with an access token)
-                   * @example 7
-                   */
-                  api_key_id: number | null
-                  /**
-                   * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
-                   * @example 42
-                   */
-                  requests: number
-                  /**
-                   * @description Prompt tokens sent to the model, cached ones included
-                   * @example 29400
-                   */
-                  prompt_tokens: number
-                  /**
-                   * @description Of the prompt tokens, those the provider served from its cache
-                   * @example 7000
-                   */
-                  cached_tokens: number
-                  /**
-                   * @description Tokens of the replies
-                   * @example 12600
-                   */
-                  completion_tokens: number
-                  /**
-                   * @description What the messages cost, in tokens of the balance
-                   * @example 4300
-                   */
-                  credits: number
-                }
-            )[]
-            /**
-             * @description Pass as `cursor` for the next page; null on the last page
-             * @example ZGF5OjIwNzkw
-             */
-            next_cursor: string | null
-          }
-          /**
-           * @example day,requests,prompt_tokens,cached_tokens,completion_tokens,credits
-           *     2026-12-01,42,29400,7000,12600,4300
-           */
-          'text/csv': string
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  adminGetUsageReport: {
-    parameters: {
-      query?: {
-        /**
-         * @description The first day counted (UTC), `YYYY-MM-DD`. Default: the first day of the month of `to`, or of this month
-         * @example 2026-12-01
-         */
-        from?: string
-        /**
-         * @description The last day counted (UTC), included; at most 365 days after `from`. Default: the last day of the month of `from`, or of this month
-         * @example 2026-12-31
-         */
-        to?: string
-        /**
-         * @description One row per user with usage, per model, per day with usage, or per API key (`key`)
-         * @example user
-         */
-        group_by?: 'user' | 'model' | 'day' | 'key'
-        /**
-         * @description Only this user’s usage (matched regardless of case); 404 when there is no such user
-         * @example alice
-         */
-        username?: string
-        /**
-         * @description Opaque cursor from the previous page’s `next_cursor`
-         * @example ZGF5OjIwNzkw
-         */
-        cursor?: string
-        /**
-         * @description Page size
-         * @example 20
-         */
-        limit?: number
-      }
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description The report, as JSON or (with `Accept: text/csv`) as CSV */
-      200: {
-        headers: {
-          /** @description The next page, as `<URL>; rel="next"` (CSV only; absent on the last page) */
-          link?: string
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "from": "2026-12-01",
-           *       "to": "2026-12-31",
-           *       "group_by": "user",
-           *       "items": [
-           *         {
-           *           "username": "alice",
-           *           "requests": 42,
-           *           "prompt_tokens": 29400,
-           *           "cached_tokens": 7000,
-           *           "completion_tokens": 12600,
-           *           "credits": 4300
-           *         }
-           *       ],
-           *       "next_cursor": "ZGF5OjIwNzkw"
-           *     }
-           */
-          'application/json': {
-            /**
-             * Format: date
-             * @description The first day counted (UTC)
-             * @example 2026-12-01
-             */
-            from: string
-            /**
-             * Format: date
-             * @description The last day counted (UTC), included
-             * @example 2026-12-31
-             */
-            to: string
-            /**
-             * @description What each row sums over
-             * @default user
-             * @example user
-             * @enum {string}
-             */
-            group_by: 'user' | 'model' | 'day' | 'key'
-            /** @description One row per group in key order: days and API keys ascending (no key first), models and usernames by code point */
-            items: (
-              | {
-                  /**
-                   * @description The username
-                   * @example alice
-                   */
-                  username: string
-                  /**
-                   * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
-                   * @example 42
-                   */
-                  requests: number
-                  /**
-                   * @description Prompt tokens sent to the model, cached ones included
-                   * @example 29400
-                   */
-                  prompt_tokens: number
-                  /**
-                   * @description Of the prompt tokens, those the provider served from its cache
-                   * @example 7000
-                   */
-                  cached_tokens: number
-                  /**
-                   * @description Tokens of the replies
-                   * @example 12600
-                   */
-                  completion_tokens: number
-                  /**
-                   * @description What the messages cost, in tokens of the balance
-                   * @example 4300
-                   */
-                  credits: number
-                }
-              | {
-                  /**
-                   * @description The model picked (null for messages from before models could be picked)
-                   * @example small
-                   */
-                  model: string | null
-                  /**
-                   * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
-                   * @example 42
-                   */
-                  requests: number
-                  /**
-                   * @description Prompt tokens sent to the model, cached ones included
-                   * @example 29400
-                   */
-                  prompt_tokens: number
-                  /**
-                   * @description Of the prompt tokens, those the provider served from its cache
-                   * @example 7000
-                   */
-                  cached_tokens: number
-                  /**
-                   * @description Tokens of the replies
-                   * @example 12600
-                   */
-                  completion_tokens: number
-                  /**
-                   * @description What the messages cost, in tokens of the balance
-                   * @example 4300
-                   */
-                  credits: number
-                }
-              | {
-                  /**
-                   * Format: date
-                   * @description The day (UTC)
-                   * @example 2026-12-01
-                   */
-                  day: string
-                  /**
-                   * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
-                   * @example 42
-                   */
-                  requests: number
-                  /**
-                   * @description Prompt tokens sent to the model, cached ones included
-                   * @example 29400
-                   */
-                  prompt_tokens: number
-                  /**
-                   * @description Of the prompt tokens, those the provider served from its cache
-                   * @example 7000
-                   */
-                  cached_tokens: number
-                  /**
-                   * @description Tokens of the replies
-                   * @example 12600
-                   */
-                  completion_tokens: number
-                  /**
-                   * @description What the messages cost, in tokens of the balance
-                   * @example 4300
-                   */
-                  credits: number
-                }
-              | {
-                  /**
-                   * @description The API key of the `/v1` calls (null for chat messages and calls made with an access token)
-                   * @example 7
-                   */
-                  api_key_id: number | null
-                  /**
-                   * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
-                   * @example 42
-                   */
-                  requests: number
-                  /**
-                   * @description Prompt tokens sent to the model, cached ones included
-                   * @example 29400
-                   */
-                  prompt_tokens: number
-                  /**
-                   * @description Of the prompt tokens, those the provider served from its cache
-                   * @example 7000
-                   */
-                  cached_tokens: number
-                  /**
-                   * @description Tokens of the replies
-                   * @example 12600
-                   */
-                  completion_tokens: number
-                  /**
-                   * @description What the messages cost, in tokens of the balance
-                   * @example 4300
-                   */
-                  credits: number
-                }
-            )[]
-            /**
-             * @description Pass as `cursor` for the next page; null on the last page
-             * @example ZGF5OjIwNzkw
-             */
-            next_cursor: string | null
-          }
-          /**
-           * @example day,requests,prompt_tokens,cached_tokens,completion_tokens,credits
-           *     2026-12-01,42,29400,7000,12600,4300
-           */
-          'text/csv': string
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Forbidden */
-      403: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:forbidden",
-           *       "title": "Forbidden",
-           *       "status": 403,
-           *       "detail": "Forbidden",
-           *       "code": "forbidden"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  listApiKeys: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description API keys */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "keys": [
-           *         {
-           *           "id": 3,
-           *           "name": "laptop",
-           *           "last_four": "x9Qa",
-           *           "created_at": "2026-11-23T10:15:30.000Z",
-           *           "last_used_at": "2026-11-23T10:15:30.000Z",
-           *           "expires_at": "2026-11-23T10:15:30.000Z",
-           *           "revoked_at": "2026-11-23T10:15:30.000Z",
-           *           "models": [
-           *             "small"
-           *           ],
-           *           "monthly_limit": 5000,
-           *           "daily_limit": 5000,
-           *           "spend": {
-           *             "month": 120,
-           *             "day": 20
-           *           }
-           *         }
-           *       ]
-           *     }
-           */
-          'application/json': {
-            /** @description Newest first, revoked and expired ones included */
-            keys: {
-              /**
-               * @description Identifies the key
-               * @example 3
-               */
-              id: number
-              /**
-               * @description What you called it
-               * @example laptop
-               */
-              name: string
-              /**
-               * @description The last four characters of its secret
-               * @example x9Qa
-               */
-              last_four: string
-              /**
-               * Format: date-time
-               * @description When it was made (UTC)
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              created_at: string
-              /**
-               * @description When it was last used, to the minute; null if never
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              last_used_at: string | null
-              /**
-               * @description When it stops working; null for never
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              expires_at: string | null
-              /**
-               * @description When it was revoked; null while it is not
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              revoked_at: string | null
-              /**
-               * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
-               * @example [
-               *       "small"
-               *     ]
-               */
-              models: string[] | null
-              /**
-               * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
-               * @example 5000
-               */
-              monthly_limit: number | null
-              /**
-               * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
-               * @example 5000
-               */
-              daily_limit: number | null
-              /** @description What calls with it have spent, holds of calls in progress included */
-              spend: {
-                /**
-                 * @description Tokens spent with it this calendar month (UTC)
-                 * @example 120
-                 */
-                month: number
-                /**
-                 * @description Tokens spent with it today (UTC)
-                 * @example 20
-                 */
-                day: number
-              }
-            }[]
-          }
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  createApiKey: {
-    parameters: {
-      query?: never
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    /** @description A new API key */
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "name": "laptop",
-         *       "expires_at": "2027-01-01T00:00:00Z",
-         *       "models": [
-         *         "small"
-         *       ],
-         *       "monthly_limit": 5000,
-         *       "daily_limit": 5000
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description 1 to 100 characters, not only whitespace, no NUL; leading and trailing whitespace is trimmed
-           * @example laptop
-           */
-          name: string
-          /**
-           * @description When the key stops working (RFC 3339, in the future); null or absent: never
-           * @example 2027-01-01T00:00:00Z
-           */
-          expires_at?: string | null
-          /**
-           * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
-           * @example [
-           *       "small"
-           *     ]
-           */
-          models?: string[] | null
-          /**
-           * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
-           * @example 5000
-           */
-          monthly_limit?: number | null
-          /**
-           * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
-           * @example 5000
-           */
-          daily_limit?: number | null
-        }
-      }
-    }
-    responses: {
-      /** @description The new key with its secret, which is shown this once */
-      201: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "id": 3,
-           *       "name": "laptop",
-           *       "last_four": "x9Qa",
-           *       "created_at": "2026-11-23T10:15:30.000Z",
-           *       "last_used_at": "2026-11-23T10:15:30.000Z",
-           *       "expires_at": "2026-11-23T10:15:30.000Z",
-           *       "revoked_at": "2026-11-23T10:15:30.000Z",
-           *       "models": [
-           *         "small"
-           *       ],
-           *       "monthly_limit": 5000,
-           *       "daily_limit": 5000,
-           *       "spend": {
-           *         "month": 120,
-           *         "day": 20
-           *       },
-           *       "secret": "sk-acp-3q2-7wEXAMPLEv9yZbTn0pLkM4hGs8uJfRcW1aDx9Qa"
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description Identifies the key
-             * @example 3
-             */
-            id: number
-            /**
-             * @description What you called it
-             * @example laptop
-             */
-            name: string
-            /**
-             * @description The last four characters of its secret
-             * @example x9Qa
-             */
-            last_four: string
-            /**
-             * Format: date-time
-             * @description When it was made (UTC)
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            created_at: string
-            /**
-             * @description When it was last used, to the minute; null if never
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            last_used_at: string | null
-            /**
-             * @description When it stops working; null for never
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            expires_at: string | null
-            /**
-             * @description When it was revoked; null while it is not
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            revoked_at: string | null
-            /**
-             * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
-             * @example [
-             *       "small"
-             *     ]
-             */
-            models: string[] | null
-            /**
-             * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
-             * @example 5000
-             */
-            monthly_limit: number | null
-            /**
-             * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
-             * @example 5000
-             */
-            daily_limit: number | null
-            /** @description What calls with it have spent, holds of calls in progress included */
-            spend: {
-              /**
-               * @description Tokens spent with it this calendar month (UTC)
-               * @example 120
-               */
-              month: number
-              /**
-               * @description Tokens spent with it today (UTC)
-               * @example 20
-               */
-              day: number
-            }
-            /**
-             * @description Send as `Authorization: Bearer <secret>` to `/v1`. Shown only now: keep it safe
-             * @example sk-acp-3q2-7wEXAMPLEv9yZbTn0pLkM4hGs8uJfRcW1aDx9Qa
-             */
-            secret: string
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Conflict */
-      409: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:username_taken",
-           *       "title": "Conflict",
-           *       "status": 409,
-           *       "detail": "A user with the username \"alice\" already exists",
-           *       "code": "username_taken"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  revokeApiKey: {
-    parameters: {
-      query?: never
-      header?: never
-      path: {
-        /**
-         * @description Identifies the key
-         * @example 3
-         */
-        id: number
-      }
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description An API key; its secret is never shown again */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "id": 3,
-           *       "name": "laptop",
-           *       "last_four": "x9Qa",
-           *       "created_at": "2026-11-23T10:15:30.000Z",
-           *       "last_used_at": "2026-11-23T10:15:30.000Z",
-           *       "expires_at": "2026-11-23T10:15:30.000Z",
-           *       "revoked_at": "2026-11-23T10:15:30.000Z",
-           *       "models": [
-           *         "small"
-           *       ],
-           *       "monthly_limit": 5000,
-           *       "daily_limit": 5000,
-           *       "spend": {
-           *         "month": 120,
-           *         "day": 20
-           *       }
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description Identifies the key
-             * @example 3
-             */
-            id: number
-            /**
-             * @description What you called it
-             * @example laptop
-             */
-            name: string
-            /**
-             * @description The last four characters of its secret
-             * @example x9Qa
-             */
-            last_four: string
-            /**
-             * Format: date-time
-             * @description When it was made (UTC)
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            created_at: string
-            /**
-             * @description When it was last used, to the minute; null if never
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            last_used_at: string | null
-            /**
-             * @description When it stops working; null for never
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            expires_at: string | null
-            /**
-             * @description When it was revoked; null while it is not
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            revoked_at: string | null
-            /**
-             * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
-             * @example [
-             *       "small"
-             *     ]
-             */
-            models: string[] | null
-            /**
-             * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
-             * @example 5000
-             */
-            monthly_limit: number | null
-            /**
-             * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
-             * @example 5000
-             */
-            daily_limit: number | null
-            /** @description What calls with it have spent, holds of calls in progress included */
-            spend: {
-              /**
-               * @description Tokens spent with it this calendar month (UTC)
-               * @example 120
-               */
-              month: number
-              /**
-               * @description Tokens spent with it today (UTC)
-               * @example 20
-               */
-              day: number
-            }
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  updateApiKey: {
-    parameters: {
-      query?: never
-      header?: never
-      path: {
-        /**
-         * @description Identifies the key
-         * @example 3
-         */
-        id: number
-      }
-      cookie?: never
-    }
-    /** @description What to change; what is left out stays */
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "name": "laptop",
-         *       "models": [
-         *         "small"
-         *       ],
-         *       "monthly_limit": 5000,
-         *       "daily_limit": 5000
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description 1 to 100 characters, not only whitespace, no NUL; leading and trailing whitespace is trimmed
-           * @example laptop
-           */
-          name?: string
-          /**
-           * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
-           * @example [
-           *       "small"
-           *     ]
-           */
-          models?: string[] | null
-          /**
-           * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
-           * @example 5000
-           */
-          monthly_limit?: number | null
-          /**
-           * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
-           * @example 5000
-           */
-          daily_limit?: number | null
-        }
-      }
-    }
-    responses: {
-      /** @description An API key; its secret is never shown again */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "id": 3,
-           *       "name": "laptop",
-           *       "last_four": "x9Qa",
-           *       "created_at": "2026-11-23T10:15:30.000Z",
-           *       "last_used_at": "2026-11-23T10:15:30.000Z",
-           *       "expires_at": "2026-11-23T10:15:30.000Z",
-           *       "revoked_at": "2026-11-23T10:15:30.000Z",
-           *       "models": [
-           *         "small"
-           *       ],
-           *       "monthly_limit": 5000,
-           *       "daily_limit": 5000,
-           *       "spend": {
-           *         "month": 120,
-           *         "day": 20
-           *       }
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description Identifies the key
-             * @example 3
-             */
-            id: number
-            /**
-             * @description What you called it
-             * @example laptop
-             */
-            name: string
-            /**
-             * @description The last four characters of its secret
-             * @example x9Qa
-             */
-            last_four: string
-            /**
-             * Format: date-time
-             * @description When it was made (UTC)
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            created_at: string
-            /**
-             * @description When it was last used, to the minute; null if never
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            last_used_at: string | null
-            /**
-             * @description When it stops working; null for never
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            expires_at: string | null
-            /**
-             * @description When it was revoked; null while it is not
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            revoked_at: string | null
-            /**
-             * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
-             * @example [
-             *       "small"
-             *     ]
-             */
-            models: string[] | null
-            /**
-             * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
-             * @example 5000
-             */
-            monthly_limit: number | null
-            /**
-             * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
-             * @example 5000
-             */
-            daily_limit: number | null
-            /** @description What calls with it have spent, holds of calls in progress included */
-            spend: {
-              /**
-               * @description Tokens spent with it this calendar month (UTC)
-               * @example 120
-               */
-              month: number
-              /**
-               * @description Tokens spent with it today (UTC)
-               * @example 20
-               */
-              day: number
-            }
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Conflict */
-      409: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:username_taken",
-           *       "title": "Conflict",
-           *       "status": 409,
-           *       "detail": "A user with the username \"alice\" already exists",
-           *       "code": "username_taken"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  adminListUserKeys: {
-    parameters: {
-      query?: never
-      header?: never
-      path: {
-        /**
-         * @description Matched regardless of case
-         * @example alice
-         */
-        username: string
-      }
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description API keys */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "keys": [
-           *         {
-           *           "id": 3,
-           *           "name": "laptop",
-           *           "last_four": "x9Qa",
-           *           "created_at": "2026-11-23T10:15:30.000Z",
-           *           "last_used_at": "2026-11-23T10:15:30.000Z",
-           *           "expires_at": "2026-11-23T10:15:30.000Z",
-           *           "revoked_at": "2026-11-23T10:15:30.000Z",
-           *           "models": [
-           *             "small"
-           *           ],
-           *           "monthly_limit": 5000,
-           *           "daily_limit": 5000,
-           *           "spend": {
-           *             "month": 120,
-           *             "day": 20
-           *           }
-           *         }
-           *       ]
-           *     }
-           */
-          'application/json': {
-            /** @description Newest first, revoked and expired ones included */
-            keys: {
-              /**
-               * @description Identifies the key
-               * @example 3
-               */
-              id: number
-              /**
-               * @description What you called it
-               * @example laptop
-               */
-              name: string
-              /**
-               * @description The last four characters of its secret
-               * @example x9Qa
-               */
-              last_four: string
-              /**
-               * Format: date-time
-               * @description When it was made (UTC)
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              created_at: string
-              /**
-               * @description When it was last used, to the minute; null if never
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              last_used_at: string | null
-              /**
-               * @description When it stops working; null for never
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              expires_at: string | null
-              /**
-               * @description When it was revoked; null while it is not
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              revoked_at: string | null
-              /**
-               * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
-               * @example [
-               *       "small"
-               *     ]
-               */
-              models: string[] | null
-              /**
-               * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
-               * @example 5000
-               */
-              monthly_limit: number | null
-              /**
-               * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
-               * @example 5000
-               */
-              daily_limit: number | null
-              /** @description What calls with it have spent, holds of calls in progress included */
-              spend: {
-                /**
-                 * @description Tokens spent with it this calendar month (UTC)
-                 * @example 120
-                 */
-                month: number
-                /**
-                 * @description Tokens spent with it today (UTC)
-                 * @example 20
-                 */
-                day: number
-              }
-            }[]
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Forbidden */
-      403: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:forbidden",
-           *       "title": "Forbidden",
-           *       "status": 403,
-           *       "detail": "Forbidden",
-           *       "code": "forbidden"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  adminRevokeApiKey: {
-    parameters: {
-      query?: never
-      header?: never
-      path: {
-        /**
-         * @description Identifies the key
-         * @example 3
-         */
-        id: number
-      }
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description An API key; its secret is never shown again */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "id": 3,
-           *       "name": "laptop",
-           *       "last_four": "x9Qa",
-           *       "created_at": "2026-11-23T10:15:30.000Z",
-           *       "last_used_at": "2026-11-23T10:15:30.000Z",
-           *       "expires_at": "2026-11-23T10:15:30.000Z",
-           *       "revoked_at": "2026-11-23T10:15:30.000Z",
-           *       "models": [
-           *         "small"
-           *       ],
-           *       "monthly_limit": 5000,
-           *       "daily_limit": 5000,
-           *       "spend": {
-           *         "month": 120,
-           *         "day": 20
-           *       }
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description Identifies the key
-             * @example 3
-             */
-            id: number
-            /**
-             * @description What you called it
-             * @example laptop
-             */
-            name: string
-            /**
-             * @description The last four characters of its secret
-             * @example x9Qa
-             */
-            last_four: string
-            /**
-             * Format: date-time
-             * @description When it was made (UTC)
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            created_at: string
-            /**
-             * @description When it was last used, to the minute; null if never
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            last_used_at: string | null
-            /**
-             * @description When it stops working; null for never
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            expires_at: string | null
-            /**
-             * @description When it was revoked; null while it is not
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            revoked_at: string | null
-            /**
-             * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
-             * @example [
-             *       "small"
-             *     ]
-             */
-            models: string[] | null
-            /**
-             * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
-             * @example 5000
-             */
-            monthly_limit: number | null
-            /**
-             * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
-             * @example 5000
-             */
-            daily_limit: number | null
-            /** @description What calls with it have spent, holds of calls in progress included */
-            spend: {
-              /**
-               * @description Tokens spent with it this calendar month (UTC)
-               * @example 120
-               */
-              month: number
-              /**
-               * @description Tokens spent with it today (UTC)
-               * @example 20
-               */
-              day: number
-            }
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Forbidden */
-      403: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:forbidden",
-           *       "title": "Forbidden",
-           *       "status": 403,
-           *       "detail": "Forbidden",
-           *       "code": "forbidden"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  adminListUsers: {
-    parameters: {
-      query?: {
-        /**
-         * @description Only users whose username starts with this, regardless of case
-         * @example al
-         */
-        search?: string
-        /**
-         * @description Opaque cursor from the previous page’s `next_cursor`
-         * @example Ym9i
-         */
-        cursor?: string
-        /**
-         * @description Page size
-         * @example 20
-         */
-        limit?: number
-      }
-      header?: never
-      path?: never
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description A page of your users */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "items": [
-           *         {
-           *           "username": "alice",
-           *           "tokens": 4000,
-           *           "is_active": true,
-           *           "is_admin": false,
-           *           "created_at": "2026-11-23T10:15:30.000Z"
-           *         }
-           *       ],
-           *       "next_cursor": "Ym9i"
-           *     }
-           */
-          'application/json': {
-            /** @description Your users, in username order */
-            items: {
-              /**
-               * @description The username
-               * @example alice
-               */
-              username: string
-              /**
-               * @description Token balance
-               * @example 4000
-               */
-              tokens: number
-              /**
-               * @description A deactivated user can neither log in nor use their tokens
-               * @example true
-               */
-              is_active: boolean
-              /**
-               * @description May use the admin API
-               * @example false
-               */
-              is_admin: boolean
-              /**
-               * Format: date-time
-               * @description When the user registered (UTC)
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              created_at: string
-            }[]
-            /**
-             * @description Pass as `cursor` for the next page; null on the last page
-             * @example Ym9i
-             */
-            next_cursor: string | null
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Forbidden */
-      403: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:forbidden",
-           *       "title": "Forbidden",
-           *       "status": 403,
-           *       "detail": "Forbidden",
-           *       "code": "forbidden"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  adminAdjustTokens: {
-    parameters: {
-      query?: never
-      header?: {
-        /**
-         * @description Makes retries safe: the same key with the same body within 24 hours replays the first answer (with `Idempotent-Replayed: true`) and charges nothing more; another body is 422; a retry while the first is still running is 409. Keys are yours alone.
-         * @example 3f2b8c1e-6a4d-4e9b-9c1a-7d2e5f8b0a13
-         */
-        'idempotency-key'?: string
-      }
-      path: {
-        /**
-         * @description Matched regardless of case
-         * @example alice
-         */
-        username: string
-      }
-      cookie?: never
-    }
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "amount": 500,
-         *       "note": "Compensation for the outage on 23 November"
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description Tokens to add (a grant) when positive, to take away (a debit) when negative; never 0
-           * @example 500
-           */
-          amount: number
-          /**
-           * @description Why; up to 500 characters, not only whitespace, no NUL. The user sees it in their transactions
-           * @example Compensation for the outage on 23 November
-           */
-          note?: string
-        }
-      }
-    }
-    responses: {
-      /** @description The balance was adjusted and the ledger records it */
-      201: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "username": "alice",
-           *       "tokens": 4500,
-           *       "delta": 500,
-           *       "note": "Compensation for the outage on 23 November"
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description The username
-             * @example alice
-             */
-            username: string
-            /**
-             * @description The balance after the adjustment
-             * @example 4500
-             */
-            tokens: number
-            /**
-             * @description The amount added (positive) or taken away (negative)
-             * @example 500
-             */
-            delta: number
-            /**
-             * @description The note given with the adjustment, if any
-             * @example Compensation for the outage on 23 November
-             */
-            note: string | null
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Forbidden */
-      403: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:forbidden",
-           *       "title": "Forbidden",
-           *       "status": 403,
-           *       "detail": "Forbidden",
-           *       "code": "forbidden"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Conflict */
-      409: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:username_taken",
-           *       "title": "Conflict",
-           *       "status": 409,
-           *       "detail": "A user with the username \"alice\" already exists",
-           *       "code": "username_taken"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unprocessable Entity */
-      422: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:idempotency_key_reused",
-           *       "title": "Unprocessable Entity",
-           *       "status": 422,
-           *       "detail": "This Idempotency-Key was used with a different request body",
-           *       "code": "idempotency_key_reused"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  adminUpdateUser: {
-    parameters: {
-      query?: never
-      header?: never
-      path: {
-        /**
-         * @description Matched regardless of case
-         * @example alice
-         */
-        username: string
-      }
-      cookie?: never
-    }
-    /** @description What to change; at least one of the three */
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "is_active": false
-         *     }
-         */
-        'application/json': {
-          /**
-           * @description false deactivates the user and ends all their sessions at once; true lets them log in again
-           * @example false
-           */
-          is_active?: boolean
-          /**
-           * @description true makes the user an administrator, false takes it away; either takes effect at once
-           * @example true
-           */
-          is_admin?: boolean
-          /**
-           * @description An administrator’s cap on what the user spends per UTC calendar month, in tokens; null for no cap. A message's worst-case cost counts when it is held, and what its reply did not use comes back when it settles
-           * @example 5000
-           */
-          monthly_limit?: number | null
-        }
-      }
-    }
-    responses: {
-      /** @description A user account as administrators see it */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "username": "alice",
-           *       "tokens": 4000,
-           *       "is_active": true,
-           *       "is_admin": false,
-           *       "created_at": "2026-11-23T10:15:30.000Z"
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description The username
-             * @example alice
-             */
-            username: string
-            /**
-             * @description Token balance
-             * @example 4000
-             */
-            tokens: number
-            /**
-             * @description A deactivated user can neither log in nor use their tokens
-             * @example true
-             */
-            is_active: boolean
-            /**
-             * @description May use the admin API
-             * @example false
-             */
-            is_admin: boolean
-            /**
-             * Format: date-time
-             * @description When the user registered (UTC)
-             * @example 2026-11-23T10:15:30.000Z
-             */
-            created_at: string
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Forbidden */
-      403: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:forbidden",
-           *       "title": "Forbidden",
-           *       "status": 403,
-           *       "detail": "Forbidden",
-           *       "code": "forbidden"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Conflict */
-      409: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:username_taken",
-           *       "title": "Conflict",
-           *       "status": 409,
-           *       "detail": "A user with the username \"alice\" already exists",
-           *       "code": "username_taken"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Payload Too Large */
-      413: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:payload_too_large",
-           *       "title": "Payload Too Large",
-           *       "status": 413,
-           *       "detail": "Request body is too large",
-           *       "code": "payload_too_large"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unsupported Media Type */
-      415: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
-           *       "title": "Unsupported Media Type",
-           *       "status": 415,
-           *       "detail": "Unsupported Media Type: text/plain",
-           *       "code": "unsupported_media_type"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  adminListUserTransactions: {
-    parameters: {
-      query?: {
-        /**
-         * @description Opaque cursor from the previous page’s `next_cursor`
-         * @example 57
-         */
-        cursor?: string
-        /**
-         * @description Page size
-         * @example 20
-         */
-        limit?: number
-      }
-      header?: never
-      path: {
-        /**
-         * @description Matched regardless of case
-         * @example alice
-         */
-        username: string
-      }
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description A page of your balance changes */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "items": [
-           *         {
-           *           "id": 57,
-           *           "delta": -100,
-           *           "reason": "chat",
-           *           "chat_id": 42,
-           *           "balance_after": 3900,
-           *           "note": null,
-           *           "timestamp": "2026-11-23T10:15:30.000Z",
-           *           "chat": null
-           *         }
-           *       ],
-           *       "next_cursor": "57"
-           *     }
-           */
-          'application/json': {
-            /** @description Your balance changes, newest first */
-            items: {
-              /**
-               * @description Identifies the ledger entry
-               * @example 57
-               */
-              id: number
-              /**
-               * @description Change of the balance: positive adds, negative takes away
-               * @example -100
-               */
-              delta: number
-              /**
-               * @description `signup`: the starting balance; `chat`: a message’s worst-case cost was held; `settle`: what the reply did not use of the hold came back; `refund`: a message that got no reply was paid back in full; `grant` and `debit`: an administrator added or took away tokens
-               * @example chat
-               */
-              reason: 'signup' | 'chat' | 'settle' | 'refund' | 'grant' | 'debit'
-              /**
-               * @description The chat charged or refunded (null for other reasons; the chat may since have been deleted)
-               * @example 42
-               */
-              chat_id: number | null
-              /**
-               * @description Your balance right after this change
-               * @example 3900
-               */
-              balance_after: number
-              /**
-               * @description Why an administrator made a grant or debit (null otherwise)
-               * @example null
-               */
-              note: string | null
-              /**
-               * Format: date-time
-               * @description When the balance changed (UTC)
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              timestamp: string
-              /**
-               * @description For a `chat` or `settle` row: the chat as it settled, so that its final cost and usage are here beside the hold and the credit that make it up (null for other rows, and for a chat pending, refunded or deleted)
-               * @example null
-               */
-              chat: {
-                /**
-                 * @description The model picked
-                 * @example offline
-                 */
-                model: string | null
-                /**
-                 * @description The API key whose `/v1` call made the charge (null for a chat message, or a call made with an access token)
-                 * @example null
-                 */
-                api_key_id: number | null
-                /**
-                 * @description What the chat cost in the end
-                 * @example 100
-                 */
-                cost: number
-                /**
-                 * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
-                 * @example {
-                 *       "prompt_tokens": 57,
-                 *       "cached_tokens": 0,
-                 *       "completion_tokens": 12
-                 *     }
-                 */
-                usage: {
-                  /**
-                   * @description Model tokens read: the prompt, cached ones included
-                   * @example 57
-                   */
-                  prompt_tokens: number
-                  /**
-                   * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
-                   * @example 0
-                   */
-                  cached_tokens: number
-                  /**
-                   * @description Model tokens written: the reply
-                   * @example 12
-                   */
-                  completion_tokens: number
-                } | null
-                /**
-                 * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
-                 * @example provider
-                 */
-                usage_source: 'provider' | 'estimated' | 'none' | null
-              } | null
-            }[]
-            /**
-             * @description Pass as `cursor` for the next page; null on the last page
-             * @example 57
-             */
-            next_cursor: string | null
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Forbidden */
-      403: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:forbidden",
-           *       "title": "Forbidden",
-           *       "status": 403,
-           *       "detail": "Forbidden",
-           *       "code": "forbidden"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  adminListUserChats: {
-    parameters: {
-      query?: {
-        /**
-         * @description Opaque cursor from the previous page’s `next_cursor`
-         * @example 42
-         */
-        cursor?: string
-        /**
-         * @description Page size
-         * @example 20
-         */
-        limit?: number
-      }
-      header?: never
-      path: {
-        /**
-         * @description Matched regardless of case
-         * @example alice
-         */
-        username: string
-      }
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description A page of your chats */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "items": [
-           *         {
-           *           "id": 42,
-           *           "conversation_id": 7,
-           *           "message": "What is the capital of France?",
-           *           "response": "The capital of France is Paris.",
-           *           "status": "completed",
-           *           "timestamp": "2026-11-23T10:15:30.000Z",
-           *           "cost": 100,
-           *           "model": "offline",
-           *           "upstream_model": "offline",
-           *           "usage": {
-           *             "prompt_tokens": 57,
-           *             "cached_tokens": 0,
-           *             "completion_tokens": 12
-           *           },
-           *           "usage_source": "provider"
-           *         }
-           *       ],
-           *       "next_cursor": "17"
-           *     }
-           */
-          'application/json': {
-            /** @description Your chats, newest first */
-            items: {
-              /**
-               * @description Identifies the chat
-               * @example 42
-               */
-              id: number
-              /**
-               * @description The conversation this chat belongs to (null for chats from before conversations existed)
-               * @example 7
-               */
-              conversation_id: number | null
-              /**
-               * @description Your message
-               * @example What is the capital of France?
-               */
-              message: string
-              /**
-               * @description The AI’s reply
-               * @example The capital of France is Paris.
-               */
-              response: string
-              /**
-               * @description `incomplete` when the reply broke off after some text (charged: the text was delivered)
-               * @example completed
-               */
-              status: 'completed' | 'incomplete'
-              /**
-               * Format: date-time
-               * @description When the message was sent (UTC)
-               * @example 2026-11-23T10:15:30.000Z
-               */
-              timestamp: string
-              /**
-               * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
-               * @example 100
-               */
-              cost: number
-              /**
-               * @description The model you picked (an id from `GET /api/models/`)
-               * @example offline
-               */
-              model: string | null
-              /**
-               * @description The model name the provider reported for its reply
-               * @example offline
-               */
-              upstream_model: string | null
-              /**
-               * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
-               * @example {
-               *       "prompt_tokens": 57,
-               *       "cached_tokens": 0,
-               *       "completion_tokens": 12
-               *     }
-               */
-              usage: {
-                /**
-                 * @description Model tokens read: the prompt, cached ones included
+                 * @description Opaque cursor from the previous page’s `next_cursor`
                  * @example 57
                  */
-                prompt_tokens: number
+                cursor?: string;
                 /**
-                 * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
-                 * @example 0
+                 * @description Page size
+                 * @example 20
                  */
-                cached_tokens: number
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of your balance changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 57,
+                     *           "delta": -100,
+                     *           "reason": "chat",
+                     *           "chat_id": 42,
+                     *           "balance_after": 3900,
+                     *           "note": null,
+                     *           "timestamp": "2026-11-23T10:15:30.000Z",
+                     *           "chat": null
+                     *         }
+                     *       ],
+                     *       "next_cursor": "57"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Your balance changes, newest first */
+                        items: {
+                            /**
+                             * @description Identifies the ledger entry
+                             * @example 57
+                             */
+                            id: number;
+                            /**
+                             * @description Change of the balance: positive adds, negative takes away
+                             * @example -100
+                             */
+                            delta: number;
+                            /**
+                             * @description `signup`: the starting balance; `chat`: a message’s worst-case cost was held; `settle`: what the reply did not use of the hold came back; `refund`: a message that got no reply was paid back in full; `grant` and `debit`: an administrator added or took away tokens
+                             * @example chat
+                             */
+                            reason: "signup" | "chat" | "settle" | "refund" | "grant" | "debit";
+                            /**
+                             * @description The chat charged or refunded (null for other reasons; the chat may since have been deleted)
+                             * @example 42
+                             */
+                            chat_id: number | null;
+                            /**
+                             * @description Your balance right after this change
+                             * @example 3900
+                             */
+                            balance_after: number;
+                            /**
+                             * @description Why an administrator made a grant or debit (null otherwise)
+                             * @example null
+                             */
+                            note: string | null;
+                            /**
+                             * Format: date-time
+                             * @description When the balance changed (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            timestamp: string;
+                            /**
+                             * @description For a `chat` or `settle` row: the chat as it settled, so that its final cost and usage are here beside the hold and the credit that make it up (null for other rows, and for a chat pending, refunded or deleted)
+                             * @example null
+                             */
+                            chat: {
+                                /**
+                                 * @description The model picked
+                                 * @example offline
+                                 */
+                                model: string | null;
+                                /**
+                                 * @description The API key whose `/v1` call made the charge (null for a chat message, or a call made with an access token)
+                                 * @example null
+                                 */
+                                api_key_id: number | null;
+                                /**
+                                 * @description What the chat cost in the end
+                                 * @example 100
+                                 */
+                                cost: number;
+                                /**
+                                 * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
+                                 * @example {
+                                 *       "prompt_tokens": 57,
+                                 *       "cached_tokens": 0,
+                                 *       "completion_tokens": 12
+                                 *     }
+                                 */
+                                usage: {
+                                    /**
+                                     * @description Model tokens read: the prompt, cached ones included
+                                     * @example 57
+                                     */
+                                    prompt_tokens: number;
+                                    /**
+                                     * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
+                                     * @example 0
+                                     */
+                                    cached_tokens: number;
+                                    /**
+                                     * @description Model tokens written: the reply
+                                     * @example 12
+                                     */
+                                    completion_tokens: number;
+                                } | null;
+                                /**
+                                 * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
+                                 * @example provider
+                                 */
+                                usage_source: "provider" | "estimated" | "none" | null;
+                            } | null;
+                        }[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example 57
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getUsageReport: {
+        parameters: {
+            query?: {
                 /**
-                 * @description Model tokens written: the reply
-                 * @example 12
+                 * @description The first day counted (UTC), `YYYY-MM-DD`. Default: the first day of the month of `to`, or of this month
+                 * @example 2026-12-01
                  */
-                completion_tokens: number
-              } | null
-              /**
-               * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
-               * @example provider
-               */
-              usage_source: 'provider' | 'estimated' | 'none' | null
-            }[]
-            /**
-             * @description Pass as `cursor` for the next page; null on the last page
-             * @example 17
-             */
-            next_cursor: string | null
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Forbidden */
-      403: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:forbidden",
-           *       "title": "Forbidden",
-           *       "status": 403,
-           *       "detail": "Forbidden",
-           *       "code": "forbidden"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
-  adminUnlockUser: {
-    parameters: {
-      query?: never
-      header?: never
-      path: {
-        /**
-         * @description Matched regardless of case
-         * @example alice
-         */
-        username: string
-      }
-      cookie?: never
-    }
-    requestBody?: never
-    responses: {
-      /** @description The user may try to log in again from every address */
-      200: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "username": "alice",
-           *       "cleared_counts": 2
-           *     }
-           */
-          'application/json': {
-            /**
-             * @description The username
-             * @example alice
-             */
-            username: string
-            /**
-             * @description How many failure counts were cleared: one per address the username failed to log in from, and one for wrong old passwords; 0 when there was no lockout to lift
-             * @example 2
-             */
-            cleared_counts: number
-          }
-        }
-      }
-      /** @description Bad Request */
-      400: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:validation_failed",
-           *       "title": "Bad Request",
-           *       "status": 400,
-           *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
-           *       "code": "validation_failed",
-           *       "errors": [
-           *         {
-           *           "pointer": "#/username",
-           *           "location": "body",
-           *           "message": "must NOT have fewer than 2 characters"
-           *         }
-           *       ]
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Unauthorized */
-      401: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:token_not_valid",
-           *       "title": "Unauthorized",
-           *       "status": 401,
-           *       "detail": "Token has expired",
-           *       "code": "token_not_valid"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Forbidden */
-      403: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:forbidden",
-           *       "title": "Forbidden",
-           *       "status": 403,
-           *       "detail": "Forbidden",
-           *       "code": "forbidden"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Not Found */
-      404: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:not_found",
-           *       "title": "Not Found",
-           *       "status": 404,
-           *       "detail": "No chat with id 42 was found",
-           *       "code": "not_found"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-      /** @description Service Unavailable */
-      503: {
-        headers: {
-          [name: string]: unknown
-        }
-        content: {
-          /**
-           * @example {
-           *       "type": "urn:ai-chat-api:problem:storage_unavailable",
-           *       "title": "Service Unavailable",
-           *       "status": 503,
-           *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
-           *       "code": "storage_unavailable"
-           *     }
-           */
-          'application/problem+json': components['schemas']['Problem']
-        }
-      }
-    }
-  }
+                from?: string;
+                /**
+                 * @description The last day counted (UTC), included; at most 365 days after `from`. Default: the last day of the month of `from`, or of this month
+                 * @example 2026-12-31
+                 */
+                to?: string;
+                /**
+                 * @description One row per day with usage, per model, or per API key (`key`)
+                 * @example day
+                 */
+                group_by?: "day" | "model" | "key";
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example ZGF5OjIwNzkw
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report, as JSON or (with `Accept: text/csv`) as CSV */
+            200: {
+                headers: {
+                    /** @description The next page, as `<URL>; rel="next"` (CSV only; absent on the last page) */
+                    link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-12-01",
+                     *       "to": "2026-12-31",
+                     *       "group_by": "day",
+                     *       "items": [
+                     *         {
+                     *           "day": "2026-12-01",
+                     *           "requests": 42,
+                     *           "prompt_tokens": 29400,
+                     *           "cached_tokens": 7000,
+                     *           "completion_tokens": 12600,
+                     *           "credits": 4300
+                     *         }
+                     *       ],
+                     *       "next_cursor": "ZGF5OjIwNzkw"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: date
+                         * @description The first day counted (UTC)
+                         * @example 2026-12-01
+                         */
+                        from: string;
+                        /**
+                         * Format: date
+                         * @description The last day counted (UTC), included
+                         * @example 2026-12-31
+                         */
+                        to: string;
+                        /**
+                         * @description What each row sums over
+                         * @default day
+                         * @example day
+                         * @enum {string}
+                         */
+                        group_by: "day" | "model" | "key";
+                        /** @description One row per group in key order: days and API keys ascending (no key first), models and usernames by code point */
+                        items: ({
+                            /**
+                             * Format: date
+                             * @description The day (UTC)
+                             * @example 2026-12-01
+                             */
+                            day: string;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * @description The model picked (null for messages from before models could be picked)
+                             * @example small
+                             */
+                            model: string | null;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * @description The API key of the `/v1` calls (null for chat messages and calls made with an access token)
+                             * @example 7
+                             */
+                            api_key_id: number | null;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        })[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example ZGF5OjIwNzkw
+                         */
+                        next_cursor: string | null;
+                    };
+                    /**
+                     * @example day,requests,prompt_tokens,cached_tokens,completion_tokens,credits
+                     *     2026-12-01,42,29400,7000,12600,4300
+                     */
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminGetUsageReport: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The first day counted (UTC), `YYYY-MM-DD`. Default: the first day of the month of `to`, or of this month
+                 * @example 2026-12-01
+                 */
+                from?: string;
+                /**
+                 * @description The last day counted (UTC), included; at most 365 days after `from`. Default: the last day of the month of `from`, or of this month
+                 * @example 2026-12-31
+                 */
+                to?: string;
+                /**
+                 * @description One row per user with usage, per model, per day with usage, or per API key (`key`)
+                 * @example user
+                 */
+                group_by?: "user" | "model" | "day" | "key";
+                /**
+                 * @description Only this user’s usage (matched regardless of case); 404 when there is no such user
+                 * @example alice
+                 */
+                username?: string;
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example ZGF5OjIwNzkw
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report, as JSON or (with `Accept: text/csv`) as CSV */
+            200: {
+                headers: {
+                    /** @description The next page, as `<URL>; rel="next"` (CSV only; absent on the last page) */
+                    link?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "from": "2026-12-01",
+                     *       "to": "2026-12-31",
+                     *       "group_by": "user",
+                     *       "items": [
+                     *         {
+                     *           "username": "alice",
+                     *           "requests": 42,
+                     *           "prompt_tokens": 29400,
+                     *           "cached_tokens": 7000,
+                     *           "completion_tokens": 12600,
+                     *           "credits": 4300
+                     *         }
+                     *       ],
+                     *       "next_cursor": "ZGF5OjIwNzkw"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * Format: date
+                         * @description The first day counted (UTC)
+                         * @example 2026-12-01
+                         */
+                        from: string;
+                        /**
+                         * Format: date
+                         * @description The last day counted (UTC), included
+                         * @example 2026-12-31
+                         */
+                        to: string;
+                        /**
+                         * @description What each row sums over
+                         * @default user
+                         * @example user
+                         * @enum {string}
+                         */
+                        group_by: "user" | "model" | "day" | "key";
+                        /** @description One row per group in key order: days and API keys ascending (no key first), models and usernames by code point */
+                        items: ({
+                            /**
+                             * @description The username
+                             * @example alice
+                             */
+                            username: string;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * @description The model picked (null for messages from before models could be picked)
+                             * @example small
+                             */
+                            model: string | null;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * Format: date
+                             * @description The day (UTC)
+                             * @example 2026-12-01
+                             */
+                            day: string;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        } | {
+                            /**
+                             * @description The API key of the `/v1` calls (null for chat messages and calls made with an access token)
+                             * @example 7
+                             */
+                            api_key_id: number | null;
+                            /**
+                             * @description Messages answered, in full or in part (refunded ones cost nothing and are not counted)
+                             * @example 42
+                             */
+                            requests: number;
+                            /**
+                             * @description Prompt tokens sent to the model, cached ones included
+                             * @example 29400
+                             */
+                            prompt_tokens: number;
+                            /**
+                             * @description Of the prompt tokens, those the provider served from its cache
+                             * @example 7000
+                             */
+                            cached_tokens: number;
+                            /**
+                             * @description Tokens of the replies
+                             * @example 12600
+                             */
+                            completion_tokens: number;
+                            /**
+                             * @description What the messages cost, in tokens of the balance
+                             * @example 4300
+                             */
+                            credits: number;
+                        })[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example ZGF5OjIwNzkw
+                         */
+                        next_cursor: string | null;
+                    };
+                    /**
+                     * @example day,requests,prompt_tokens,cached_tokens,completion_tokens,credits
+                     *     2026-12-01,42,29400,7000,12600,4300
+                     */
+                    "text/csv": string;
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description API keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keys": [
+                     *         {
+                     *           "id": 3,
+                     *           "name": "laptop",
+                     *           "last_four": "x9Qa",
+                     *           "created_at": "2026-11-23T10:15:30.000Z",
+                     *           "last_used_at": "2026-11-23T10:15:30.000Z",
+                     *           "expires_at": "2026-11-23T10:15:30.000Z",
+                     *           "revoked_at": "2026-11-23T10:15:30.000Z",
+                     *           "models": [
+                     *             "small"
+                     *           ],
+                     *           "monthly_limit": 5000,
+                     *           "daily_limit": 5000,
+                     *           "spend": {
+                     *             "month": 120,
+                     *             "day": 20
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Newest first, revoked and expired ones included */
+                        keys: {
+                            /**
+                             * @description Identifies the key
+                             * @example 3
+                             */
+                            id: number;
+                            /**
+                             * @description What you called it
+                             * @example laptop
+                             */
+                            name: string;
+                            /**
+                             * @description The last four characters of its secret
+                             * @example x9Qa
+                             */
+                            last_four: string;
+                            /**
+                             * Format: date-time
+                             * @description When it was made (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * @description When it was last used, to the minute; null if never
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            last_used_at: string | null;
+                            /**
+                             * @description When it stops working; null for never
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            expires_at: string | null;
+                            /**
+                             * @description When it was revoked; null while it is not
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            revoked_at: string | null;
+                            /**
+                             * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                             * @example [
+                             *       "small"
+                             *     ]
+                             */
+                            models: string[] | null;
+                            /**
+                             * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                             * @example 5000
+                             */
+                            monthly_limit: number | null;
+                            /**
+                             * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                             * @example 5000
+                             */
+                            daily_limit: number | null;
+                            /** @description What calls with it have spent, holds of calls in progress included */
+                            spend: {
+                                /**
+                                 * @description Tokens spent with it this calendar month (UTC)
+                                 * @example 120
+                                 */
+                                month: number;
+                                /**
+                                 * @description Tokens spent with it today (UTC)
+                                 * @example 20
+                                 */
+                                day: number;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A new API key */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "laptop",
+                 *       "expires_at": "2027-01-01T00:00:00Z",
+                 *       "models": [
+                 *         "small"
+                 *       ],
+                 *       "monthly_limit": 5000,
+                 *       "daily_limit": 5000
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description 1 to 100 characters, not only whitespace, no NUL; leading and trailing whitespace is trimmed
+                     * @example laptop
+                     */
+                    name: string;
+                    /**
+                     * @description When the key stops working (RFC 3339, in the future); null or absent: never
+                     * @example 2027-01-01T00:00:00Z
+                     */
+                    expires_at?: string | null;
+                    /**
+                     * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                     * @example [
+                     *       "small"
+                     *     ]
+                     */
+                    models?: string[] | null;
+                    /**
+                     * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                     * @example 5000
+                     */
+                    monthly_limit?: number | null;
+                    /**
+                     * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                     * @example 5000
+                     */
+                    daily_limit?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The new key with its secret, which is shown this once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "name": "laptop",
+                     *       "last_four": "x9Qa",
+                     *       "created_at": "2026-11-23T10:15:30.000Z",
+                     *       "last_used_at": "2026-11-23T10:15:30.000Z",
+                     *       "expires_at": "2026-11-23T10:15:30.000Z",
+                     *       "revoked_at": "2026-11-23T10:15:30.000Z",
+                     *       "models": [
+                     *         "small"
+                     *       ],
+                     *       "monthly_limit": 5000,
+                     *       "daily_limit": 5000,
+                     *       "spend": {
+                     *         "month": 120,
+                     *         "day": 20
+                     *       },
+                     *       "secret": "sk-acp-3q2-7wEXAMPLEv9yZbTn0pLkM4hGs8uJfRcW1aDx9Qa"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Identifies the key
+                         * @example 3
+                         */
+                        id: number;
+                        /**
+                         * @description What you called it
+                         * @example laptop
+                         */
+                        name: string;
+                        /**
+                         * @description The last four characters of its secret
+                         * @example x9Qa
+                         */
+                        last_four: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was made (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * @description When it was last used, to the minute; null if never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        last_used_at: string | null;
+                        /**
+                         * @description When it stops working; null for never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        expires_at: string | null;
+                        /**
+                         * @description When it was revoked; null while it is not
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        revoked_at: string | null;
+                        /**
+                         * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                         * @example [
+                         *       "small"
+                         *     ]
+                         */
+                        models: string[] | null;
+                        /**
+                         * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        monthly_limit: number | null;
+                        /**
+                         * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        daily_limit: number | null;
+                        /** @description What calls with it have spent, holds of calls in progress included */
+                        spend: {
+                            /**
+                             * @description Tokens spent with it this calendar month (UTC)
+                             * @example 120
+                             */
+                            month: number;
+                            /**
+                             * @description Tokens spent with it today (UTC)
+                             * @example 20
+                             */
+                            day: number;
+                        };
+                        /**
+                         * @description Send as `Authorization: Bearer <secret>` to `/v1`. Shown only now: keep it safe
+                         * @example sk-acp-3q2-7wEXAMPLEv9yZbTn0pLkM4hGs8uJfRcW1aDx9Qa
+                         */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:username_taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A user with the username \"alice\" already exists",
+                     *       "code": "username_taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifies the key
+                 * @example 3
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An API key; its secret is never shown again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "name": "laptop",
+                     *       "last_four": "x9Qa",
+                     *       "created_at": "2026-11-23T10:15:30.000Z",
+                     *       "last_used_at": "2026-11-23T10:15:30.000Z",
+                     *       "expires_at": "2026-11-23T10:15:30.000Z",
+                     *       "revoked_at": "2026-11-23T10:15:30.000Z",
+                     *       "models": [
+                     *         "small"
+                     *       ],
+                     *       "monthly_limit": 5000,
+                     *       "daily_limit": 5000,
+                     *       "spend": {
+                     *         "month": 120,
+                     *         "day": 20
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Identifies the key
+                         * @example 3
+                         */
+                        id: number;
+                        /**
+                         * @description What you called it
+                         * @example laptop
+                         */
+                        name: string;
+                        /**
+                         * @description The last four characters of its secret
+                         * @example x9Qa
+                         */
+                        last_four: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was made (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * @description When it was last used, to the minute; null if never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        last_used_at: string | null;
+                        /**
+                         * @description When it stops working; null for never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        expires_at: string | null;
+                        /**
+                         * @description When it was revoked; null while it is not
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        revoked_at: string | null;
+                        /**
+                         * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                         * @example [
+                         *       "small"
+                         *     ]
+                         */
+                        models: string[] | null;
+                        /**
+                         * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        monthly_limit: number | null;
+                        /**
+                         * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        daily_limit: number | null;
+                        /** @description What calls with it have spent, holds of calls in progress included */
+                        spend: {
+                            /**
+                             * @description Tokens spent with it this calendar month (UTC)
+                             * @example 120
+                             */
+                            month: number;
+                            /**
+                             * @description Tokens spent with it today (UTC)
+                             * @example 20
+                             */
+                            day: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifies the key
+                 * @example 3
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        /** @description What to change; what is left out stays */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "laptop",
+                 *       "models": [
+                 *         "small"
+                 *       ],
+                 *       "monthly_limit": 5000,
+                 *       "daily_limit": 5000
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description 1 to 100 characters, not only whitespace, no NUL; leading and trailing whitespace is trimmed
+                     * @example laptop
+                     */
+                    name?: string;
+                    /**
+                     * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                     * @example [
+                     *       "small"
+                     *     ]
+                     */
+                    models?: string[] | null;
+                    /**
+                     * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                     * @example 5000
+                     */
+                    monthly_limit?: number | null;
+                    /**
+                     * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                     * @example 5000
+                     */
+                    daily_limit?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description An API key; its secret is never shown again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "name": "laptop",
+                     *       "last_four": "x9Qa",
+                     *       "created_at": "2026-11-23T10:15:30.000Z",
+                     *       "last_used_at": "2026-11-23T10:15:30.000Z",
+                     *       "expires_at": "2026-11-23T10:15:30.000Z",
+                     *       "revoked_at": "2026-11-23T10:15:30.000Z",
+                     *       "models": [
+                     *         "small"
+                     *       ],
+                     *       "monthly_limit": 5000,
+                     *       "daily_limit": 5000,
+                     *       "spend": {
+                     *         "month": 120,
+                     *         "day": 20
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Identifies the key
+                         * @example 3
+                         */
+                        id: number;
+                        /**
+                         * @description What you called it
+                         * @example laptop
+                         */
+                        name: string;
+                        /**
+                         * @description The last four characters of its secret
+                         * @example x9Qa
+                         */
+                        last_four: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was made (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * @description When it was last used, to the minute; null if never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        last_used_at: string | null;
+                        /**
+                         * @description When it stops working; null for never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        expires_at: string | null;
+                        /**
+                         * @description When it was revoked; null while it is not
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        revoked_at: string | null;
+                        /**
+                         * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                         * @example [
+                         *       "small"
+                         *     ]
+                         */
+                        models: string[] | null;
+                        /**
+                         * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        monthly_limit: number | null;
+                        /**
+                         * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        daily_limit: number | null;
+                        /** @description What calls with it have spent, holds of calls in progress included */
+                        spend: {
+                            /**
+                             * @description Tokens spent with it this calendar month (UTC)
+                             * @example 120
+                             */
+                            month: number;
+                            /**
+                             * @description Tokens spent with it today (UTC)
+                             * @example 20
+                             */
+                            day: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:username_taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A user with the username \"alice\" already exists",
+                     *       "code": "username_taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListUserKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Matched regardless of case
+                 * @example alice
+                 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description API keys */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "keys": [
+                     *         {
+                     *           "id": 3,
+                     *           "name": "laptop",
+                     *           "last_four": "x9Qa",
+                     *           "created_at": "2026-11-23T10:15:30.000Z",
+                     *           "last_used_at": "2026-11-23T10:15:30.000Z",
+                     *           "expires_at": "2026-11-23T10:15:30.000Z",
+                     *           "revoked_at": "2026-11-23T10:15:30.000Z",
+                     *           "models": [
+                     *             "small"
+                     *           ],
+                     *           "monthly_limit": 5000,
+                     *           "daily_limit": 5000,
+                     *           "spend": {
+                     *             "month": 120,
+                     *             "day": 20
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Newest first, revoked and expired ones included */
+                        keys: {
+                            /**
+                             * @description Identifies the key
+                             * @example 3
+                             */
+                            id: number;
+                            /**
+                             * @description What you called it
+                             * @example laptop
+                             */
+                            name: string;
+                            /**
+                             * @description The last four characters of its secret
+                             * @example x9Qa
+                             */
+                            last_four: string;
+                            /**
+                             * Format: date-time
+                             * @description When it was made (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * @description When it was last used, to the minute; null if never
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            last_used_at: string | null;
+                            /**
+                             * @description When it stops working; null for never
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            expires_at: string | null;
+                            /**
+                             * @description When it was revoked; null while it is not
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            revoked_at: string | null;
+                            /**
+                             * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                             * @example [
+                             *       "small"
+                             *     ]
+                             */
+                            models: string[] | null;
+                            /**
+                             * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                             * @example 5000
+                             */
+                            monthly_limit: number | null;
+                            /**
+                             * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                             * @example 5000
+                             */
+                            daily_limit: number | null;
+                            /** @description What calls with it have spent, holds of calls in progress included */
+                            spend: {
+                                /**
+                                 * @description Tokens spent with it this calendar month (UTC)
+                                 * @example 120
+                                 */
+                                month: number;
+                                /**
+                                 * @description Tokens spent with it today (UTC)
+                                 * @example 20
+                                 */
+                                day: number;
+                            };
+                        }[];
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminRevokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Identifies the key
+                 * @example 3
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An API key; its secret is never shown again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3,
+                     *       "name": "laptop",
+                     *       "last_four": "x9Qa",
+                     *       "created_at": "2026-11-23T10:15:30.000Z",
+                     *       "last_used_at": "2026-11-23T10:15:30.000Z",
+                     *       "expires_at": "2026-11-23T10:15:30.000Z",
+                     *       "revoked_at": "2026-11-23T10:15:30.000Z",
+                     *       "models": [
+                     *         "small"
+                     *       ],
+                     *       "monthly_limit": 5000,
+                     *       "daily_limit": 5000,
+                     *       "spend": {
+                     *         "month": 120,
+                     *         "day": 20
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description Identifies the key
+                         * @example 3
+                         */
+                        id: number;
+                        /**
+                         * @description What you called it
+                         * @example laptop
+                         */
+                        name: string;
+                        /**
+                         * @description The last four characters of its secret
+                         * @example x9Qa
+                         */
+                        last_four: string;
+                        /**
+                         * Format: date-time
+                         * @description When it was made (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        created_at: string;
+                        /**
+                         * @description When it was last used, to the minute; null if never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        last_used_at: string | null;
+                        /**
+                         * @description When it stops working; null for never
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        expires_at: string | null;
+                        /**
+                         * @description When it was revoked; null while it is not
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        revoked_at: string | null;
+                        /**
+                         * @description The models the key may use (ids that `GET /api/models/` lists); null for every model
+                         * @example [
+                         *       "small"
+                         *     ]
+                         */
+                        models: string[] | null;
+                        /**
+                         * @description The most tokens the key may spend in a calendar month (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        monthly_limit: number | null;
+                        /**
+                         * @description The most tokens the key may spend in a day (UTC); null for no limit of its own
+                         * @example 5000
+                         */
+                        daily_limit: number | null;
+                        /** @description What calls with it have spent, holds of calls in progress included */
+                        spend: {
+                            /**
+                             * @description Tokens spent with it this calendar month (UTC)
+                             * @example 120
+                             */
+                            month: number;
+                            /**
+                             * @description Tokens spent with it today (UTC)
+                             * @example 20
+                             */
+                            day: number;
+                        };
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListUsers: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only users whose username starts with this, regardless of case
+                 * @example al
+                 */
+                search?: string;
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example Ym9i
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of your users */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "username": "alice",
+                     *           "tokens": 4000,
+                     *           "is_active": true,
+                     *           "is_admin": false,
+                     *           "created_at": "2026-11-23T10:15:30.000Z"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "Ym9i"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Your users, in username order */
+                        items: {
+                            /**
+                             * @description The username
+                             * @example alice
+                             */
+                            username: string;
+                            /**
+                             * @description Token balance
+                             * @example 4000
+                             */
+                            tokens: number;
+                            /**
+                             * @description A deactivated user can neither log in nor use their tokens
+                             * @example true
+                             */
+                            is_active: boolean;
+                            /**
+                             * @description May use the admin API
+                             * @example false
+                             */
+                            is_admin: boolean;
+                            /**
+                             * Format: date-time
+                             * @description When the user registered (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            created_at: string;
+                        }[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example Ym9i
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminAdjustTokens: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes retries safe: the same key with the same body within 24 hours replays the first answer (with `Idempotent-Replayed: true`) and charges nothing more; another body is 422; a retry while the first is still running is 409. Keys are yours alone.
+                 * @example 3f2b8c1e-6a4d-4e9b-9c1a-7d2e5f8b0a13
+                 */
+                "idempotency-key"?: string;
+            };
+            path: {
+                /**
+                 * @description Matched regardless of case
+                 * @example alice
+                 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "amount": 500,
+                 *       "note": "Compensation for the outage on 23 November"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description Tokens to add (a grant) when positive, to take away (a debit) when negative; never 0
+                     * @example 500
+                     */
+                    amount: number;
+                    /**
+                     * @description Why; up to 500 characters, not only whitespace, no NUL. The user sees it in their transactions
+                     * @example Compensation for the outage on 23 November
+                     */
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The balance was adjusted and the ledger records it */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "username": "alice",
+                     *       "tokens": 4500,
+                     *       "delta": 500,
+                     *       "note": "Compensation for the outage on 23 November"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The username
+                         * @example alice
+                         */
+                        username: string;
+                        /**
+                         * @description The balance after the adjustment
+                         * @example 4500
+                         */
+                        tokens: number;
+                        /**
+                         * @description The amount added (positive) or taken away (negative)
+                         * @example 500
+                         */
+                        delta: number;
+                        /**
+                         * @description The note given with the adjustment, if any
+                         * @example Compensation for the outage on 23 November
+                         */
+                        note: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:username_taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A user with the username \"alice\" already exists",
+                     *       "code": "username_taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:idempotency_key_reused",
+                     *       "title": "Unprocessable Entity",
+                     *       "status": 422,
+                     *       "detail": "This Idempotency-Key was used with a different request body",
+                     *       "code": "idempotency_key_reused"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminUpdateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Matched regardless of case
+                 * @example alice
+                 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        /** @description What to change; at least one of the three */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "is_active": false
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * @description false deactivates the user and ends all their sessions at once; true lets them log in again
+                     * @example false
+                     */
+                    is_active?: boolean;
+                    /**
+                     * @description true makes the user an administrator, false takes it away; either takes effect at once
+                     * @example true
+                     */
+                    is_admin?: boolean;
+                    /**
+                     * @description An administrator’s cap on what the user spends per UTC calendar month, in tokens; null for no cap. A message's worst-case cost counts when it is held, and what its reply did not use comes back when it settles
+                     * @example 5000
+                     */
+                    monthly_limit?: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description A user account as administrators see it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "username": "alice",
+                     *       "tokens": 4000,
+                     *       "is_active": true,
+                     *       "is_admin": false,
+                     *       "created_at": "2026-11-23T10:15:30.000Z"
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The username
+                         * @example alice
+                         */
+                        username: string;
+                        /**
+                         * @description Token balance
+                         * @example 4000
+                         */
+                        tokens: number;
+                        /**
+                         * @description A deactivated user can neither log in nor use their tokens
+                         * @example true
+                         */
+                        is_active: boolean;
+                        /**
+                         * @description May use the admin API
+                         * @example false
+                         */
+                        is_admin: boolean;
+                        /**
+                         * Format: date-time
+                         * @description When the user registered (UTC)
+                         * @example 2026-11-23T10:15:30.000Z
+                         */
+                        created_at: string;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:username_taken",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "detail": "A user with the username \"alice\" already exists",
+                     *       "code": "username_taken"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Payload Too Large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:payload_too_large",
+                     *       "title": "Payload Too Large",
+                     *       "status": 413,
+                     *       "detail": "Request body is too large",
+                     *       "code": "payload_too_large"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unsupported Media Type */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:unsupported_media_type",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "detail": "Unsupported Media Type: text/plain",
+                     *       "code": "unsupported_media_type"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListUserTransactions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example 57
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Matched regardless of case
+                 * @example alice
+                 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of your balance changes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 57,
+                     *           "delta": -100,
+                     *           "reason": "chat",
+                     *           "chat_id": 42,
+                     *           "balance_after": 3900,
+                     *           "note": null,
+                     *           "timestamp": "2026-11-23T10:15:30.000Z",
+                     *           "chat": null
+                     *         }
+                     *       ],
+                     *       "next_cursor": "57"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Your balance changes, newest first */
+                        items: {
+                            /**
+                             * @description Identifies the ledger entry
+                             * @example 57
+                             */
+                            id: number;
+                            /**
+                             * @description Change of the balance: positive adds, negative takes away
+                             * @example -100
+                             */
+                            delta: number;
+                            /**
+                             * @description `signup`: the starting balance; `chat`: a message’s worst-case cost was held; `settle`: what the reply did not use of the hold came back; `refund`: a message that got no reply was paid back in full; `grant` and `debit`: an administrator added or took away tokens
+                             * @example chat
+                             */
+                            reason: "signup" | "chat" | "settle" | "refund" | "grant" | "debit";
+                            /**
+                             * @description The chat charged or refunded (null for other reasons; the chat may since have been deleted)
+                             * @example 42
+                             */
+                            chat_id: number | null;
+                            /**
+                             * @description Your balance right after this change
+                             * @example 3900
+                             */
+                            balance_after: number;
+                            /**
+                             * @description Why an administrator made a grant or debit (null otherwise)
+                             * @example null
+                             */
+                            note: string | null;
+                            /**
+                             * Format: date-time
+                             * @description When the balance changed (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            timestamp: string;
+                            /**
+                             * @description For a `chat` or `settle` row: the chat as it settled, so that its final cost and usage are here beside the hold and the credit that make it up (null for other rows, and for a chat pending, refunded or deleted)
+                             * @example null
+                             */
+                            chat: {
+                                /**
+                                 * @description The model picked
+                                 * @example offline
+                                 */
+                                model: string | null;
+                                /**
+                                 * @description The API key whose `/v1` call made the charge (null for a chat message, or a call made with an access token)
+                                 * @example null
+                                 */
+                                api_key_id: number | null;
+                                /**
+                                 * @description What the chat cost in the end
+                                 * @example 100
+                                 */
+                                cost: number;
+                                /**
+                                 * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
+                                 * @example {
+                                 *       "prompt_tokens": 57,
+                                 *       "cached_tokens": 0,
+                                 *       "completion_tokens": 12
+                                 *     }
+                                 */
+                                usage: {
+                                    /**
+                                     * @description Model tokens read: the prompt, cached ones included
+                                     * @example 57
+                                     */
+                                    prompt_tokens: number;
+                                    /**
+                                     * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
+                                     * @example 0
+                                     */
+                                    cached_tokens: number;
+                                    /**
+                                     * @description Model tokens written: the reply
+                                     * @example 12
+                                     */
+                                    completion_tokens: number;
+                                } | null;
+                                /**
+                                 * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
+                                 * @example provider
+                                 */
+                                usage_source: "provider" | "estimated" | "none" | null;
+                            } | null;
+                        }[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example 57
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminListUserChats: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Opaque cursor from the previous page’s `next_cursor`
+                 * @example 42
+                 */
+                cursor?: string;
+                /**
+                 * @description Page size
+                 * @example 20
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Matched regardless of case
+                 * @example alice
+                 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of your chats */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 42,
+                     *           "conversation_id": 7,
+                     *           "message": "What is the capital of France?",
+                     *           "response": "The capital of France is Paris.",
+                     *           "status": "completed",
+                     *           "timestamp": "2026-11-23T10:15:30.000Z",
+                     *           "cost": 100,
+                     *           "model": "offline",
+                     *           "upstream_model": "offline",
+                     *           "usage": {
+                     *             "prompt_tokens": 57,
+                     *             "cached_tokens": 0,
+                     *             "completion_tokens": 12
+                     *           },
+                     *           "usage_source": "provider"
+                     *         }
+                     *       ],
+                     *       "next_cursor": "17"
+                     *     }
+                     */
+                    "application/json": {
+                        /** @description Your chats, newest first */
+                        items: {
+                            /**
+                             * @description Identifies the chat
+                             * @example 42
+                             */
+                            id: number;
+                            /**
+                             * @description The conversation this chat belongs to (null for chats from before conversations existed)
+                             * @example 7
+                             */
+                            conversation_id: number | null;
+                            /**
+                             * @description Your message
+                             * @example What is the capital of France?
+                             */
+                            message: string;
+                            /**
+                             * @description The AI’s reply
+                             * @example The capital of France is Paris.
+                             */
+                            response: string;
+                            /**
+                             * @description `incomplete` when the reply broke off after some text (charged: the text was delivered)
+                             * @example completed
+                             */
+                            status: "completed" | "incomplete";
+                            /**
+                             * Format: date-time
+                             * @description When the message was sent (UTC)
+                             * @example 2026-11-23T10:15:30.000Z
+                             */
+                            timestamp: string;
+                            /**
+                             * @description Tokens this message cost: the model’s request price plus its tokens at the model’s prices
+                             * @example 100
+                             */
+                            cost: number;
+                            /**
+                             * @description The model you picked (an id from `GET /api/models/`)
+                             * @example offline
+                             */
+                            model: string | null;
+                            /**
+                             * @description The model name the provider reported for its reply
+                             * @example offline
+                             */
+                            upstream_model: string | null;
+                            /**
+                             * @description The tokens this reply was charged for (null when none were counted: see `usage_source`)
+                             * @example {
+                             *       "prompt_tokens": 57,
+                             *       "cached_tokens": 0,
+                             *       "completion_tokens": 12
+                             *     }
+                             */
+                            usage: {
+                                /**
+                                 * @description Model tokens read: the prompt, cached ones included
+                                 * @example 57
+                                 */
+                                prompt_tokens: number;
+                                /**
+                                 * @description Of the prompt tokens, those the provider served from its cache (priced `cached_input`)
+                                 * @example 0
+                                 */
+                                cached_tokens: number;
+                                /**
+                                 * @description Model tokens written: the reply
+                                 * @example 12
+                                 */
+                                completion_tokens: number;
+                            } | null;
+                            /**
+                             * @description Where `usage` came from: `provider` (its report), `estimated` (counted here with a tokenizer: the provider reported none, or the reply broke off), `none` (the model has no per-token price, so nothing was counted); null for chats from before metering
+                             * @example provider
+                             */
+                            usage_source: "provider" | "estimated" | "none" | null;
+                        }[];
+                        /**
+                         * @description Pass as `cursor` for the next page; null on the last page
+                         * @example 17
+                         */
+                        next_cursor: string | null;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    adminUnlockUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Matched regardless of case
+                 * @example alice
+                 */
+                username: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The user may try to log in again from every address */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "username": "alice",
+                     *       "cleared_counts": 2
+                     *     }
+                     */
+                    "application/json": {
+                        /**
+                         * @description The username
+                         * @example alice
+                         */
+                        username: string;
+                        /**
+                         * @description How many failure counts were cleared: one per address the username failed to log in from, and one for wrong old passwords; 0 when there was no lockout to lift
+                         * @example 2
+                         */
+                        cleared_counts: number;
+                    };
+                };
+            };
+            /** @description Bad Request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:validation_failed",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "detail": "The request body is invalid: #/username must NOT have fewer than 2 characters",
+                     *       "code": "validation_failed",
+                     *       "errors": [
+                     *         {
+                     *           "pointer": "#/username",
+                     *           "location": "body",
+                     *           "message": "must NOT have fewer than 2 characters"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unauthorized */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:token_not_valid",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "detail": "Token has expired",
+                     *       "code": "token_not_valid"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "Forbidden",
+                     *       "code": "forbidden"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:not_found",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "detail": "No chat with id 42 was found",
+                     *       "code": "not_found"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "urn:ai-chat-api:problem:storage_unavailable",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "detail": "The database could not complete the request (the disk is full, failing or locked); try again shortly",
+                     *       "code": "storage_unavailable"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
 }
