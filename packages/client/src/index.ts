@@ -88,8 +88,8 @@ export function createApiClient(options: ApiClientOptions) {
 export type ApiClient = ReturnType<typeof createApiClient>
 
 /** openapi-fetch's shape of an answer: the data of a success, or the error body of a failure. */
-export type Answer<Data, Error> =
-  { data: Data; error?: never; response: Response } | { data?: never; error: Error; response: Response }
+export type Answer<Data, Failure> =
+  { data: Data; error?: never; response: Response } | { data?: never; error: Failure; response: Response }
 
 function chatRequest({ idempotencyKey, signal }: ChatOptions) {
   return {
