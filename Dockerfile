@@ -6,6 +6,8 @@ WORKDIR /app
 # better-sqlite3 and argon2 are native addons; these build them where no prebuilt binary fits.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# The client package is a workspace of the lockfile; npm ci builds it, though the server never loads it.
+COPY packages/client ./packages/client
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY openapi ./openapi

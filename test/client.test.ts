@@ -1,14 +1,14 @@
-import { createApiClient, type TokenPair } from 'ai-chat-api/client'
+import { createApiClient, type ChatEvent, type TokenPair } from 'ai-chat-api-client'
 import { setTimeout as sleep } from 'node:timers/promises'
 import t, { type Test } from 'tap'
-import { build, PASSWORD } from './helper.js'
+import { build, PASSWORD, providerFrom } from './helper.js'
 import type { StoredState } from './stored-state.js'
 
 const ACCESS_TOKEN_SECONDS = 3
 
 /** Builds the app with short-lived access tokens and listens on a free port, as a deployed server would. */
-async function serve(t: Test) {
-  const built = await build(t, { ACCESS_TOKEN_TTL: `${ACCESS_TOKEN_SECONDS}s` })
+async function serve(t: Test, overrides: Parameters<typeof build>[2] = {}) {
+  const built = await build(t, { ACCESS_TOKEN_TTL: `${ACCESS_TOKEN_SECONDS}s` }, overrides)
   const baseUrl = await built.app.listen({ port: 0, host: '127.0.0.1' })
   const saved: Array<TokenPair | undefined> = []
   const client = createApiClient({ baseUrl, onTokens: (tokens) => saved.push(tokens) })
@@ -37,9 +37,9 @@ t.test(
     t.same(client.tokens, { access: loggedIn.data?.access, refresh: loggedIn.data?.refresh })
     t.same(saved, [client.tokens], 'the new tokens were handed over to be saved')
 
-    const chat = await client.POST('/api/chat_msg/', { body: { message: 'Hello!' } })
+    const chat = await client.sendMessage({ message: 'Hello!' })
     t.equal(chat.response.status, 201)
-    if (typeof chat.data !== 'object') throw new Error('a JSON answer was expected, not an event stream')
+    if (chat.error) throw new Error(`the chat message failed: ${chat.error.code}`)
     t.match(chat.data, { message: 'Hello!', response: /\S/, remaining_tokens: 3900 })
 
     const page = await client.GET('/api/chats/', { params: { query: { limit: 10 } } })
@@ -48,8 +48,8 @@ t.test(
       ['Hello!']
     )
     t.equal(page.data?.next_cursor, null)
-    const one = await client.GET('/api/chats/{id}/', { params: { path: { id: chat.data!.id } } })
-    t.equal(one.data?.response, chat.data?.response)
+    const one = await client.GET('/api/chats/{id}/', { params: { path: { id: chat.data.id } } })
+    t.equal(one.data?.response, chat.data.response)
 
     const balance = await client.GET('/api/tokenbalance/')
     t.same(balance.data, { username: 'alice', tokens: 3900 })
@@ -165,4 +165,52 @@ t.test('the typed client creates an API key and makes a /v1 call with it, typed 
   })
   const balance = await client.GET('/api/tokenbalance/')
   t.same(balance.data, { username: 'alice', tokens: 3900 })
+})
+
+async function collect(events: AsyncIterable<ChatEvent>): Promise<ChatEvent[]> {
+  const collected: ChatEvent[] = []
+  for await (const event of events) collected.push(event)
+  return collected
+}
+
+t.test('streamMessage yields the reply as it is written, then the answer as stored', async (t) => {
+  const { client } = await serve(t)
+  await client.POST('/api/register/', { body: { username: 'frank', password: PASSWORD } })
+  await client.logIn({ username: 'frank', password: PASSWORD })
+
+  const events = await collect(client.streamMessage({ message: 'hello there' }, { idempotencyKey: 'stream-1' }))
+
+  const done = events.at(-1)
+  if (done?.type !== 'done') throw new Error(`the stream ended with ${JSON.stringify(done)}`)
+  const deltas = events.slice(0, -1)
+  t.ok(deltas.length > 1, 'more than one delta')
+  t.equal(deltas.map((event) => (event.type === 'delta' ? event.text : '')).join(''), done.reply.response)
+  t.match(done.reply, { message: 'hello there', status: 'completed', remaining_tokens: 3900 })
+  const stored = await client.GET('/api/chats/{id}/', { params: { path: { id: done.reply.id } } })
+  t.equal(stored.data?.response, done.reply.response)
+  const replayed = await collect(client.streamMessage({ message: 'hello there' }, { idempotencyKey: 'stream-1' }))
+  t.same(replayed, [done], 'the idempotency key replays the answer as one done event')
+  t.same((await client.GET('/api/tokenbalance/')).data, { username: 'frank', tokens: 3900 }, 'charged once')
+})
+
+t.test('streamMessage yields a refusal before the stream as its one error event', async (t) => {
+  const { client } = await serve(t)
+
+  const events = await collect(client.streamMessage({ message: 'hi' }))
+
+  t.match(events, [{ type: 'error', problem: { status: 401, code: 'not_authenticated' } }])
+  t.equal(events.length, 1)
+})
+
+t.test('streamMessage yields the error event of a reply that failed while streaming', async (t) => {
+  const silent = providerFrom('silent', async () => ({ text: 'unused', model: 'x', usage: null }))
+  const { client } = await serve(t, { provider: { ...silent, async *stream() {} } })
+  await client.POST('/api/register/', { body: { username: 'grace', password: PASSWORD } })
+  await client.logIn({ username: 'grace', password: PASSWORD })
+
+  const events = await collect(client.streamMessage({ message: 'hello' }))
+
+  t.match(events, [{ type: 'error', problem: { code: 'upstream_error', refunded: true } }])
+  t.equal(events.length, 1)
+  t.same((await client.GET('/api/tokenbalance/')).data, { username: 'grace', tokens: 4000 }, 'refunded')
 })

@@ -1,5 +1,5 @@
 import type { Client, Middleware } from 'openapi-fetch'
-import type { paths } from '../../openapi/schema.js'
+import type { paths } from './schema.js'
 
 export interface TokenPair {
   access: string

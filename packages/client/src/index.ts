@@ -1,10 +1,18 @@
 import createClient, { type Client, type ClientOptions } from 'openapi-fetch'
-import type { components, operations, paths } from '../../openapi/schema.js'
+import type { components, operations, paths } from './schema.js'
 import { bearerMiddleware, Session, type TokenPair } from './session.js'
+import { readChatEvents, type ChatEvent, type ChatReply, type Problem } from './stream.js'
 
-export type { components, operations, paths, TokenPair }
-export type Problem = components['schemas']['Problem']
+export type { ChatEvent, ChatReply, components, operations, paths, Problem, TokenPair }
+export { readChatEvents }
 export type Credentials = operations['login']['requestBody']['content']['application/json']
+export type ChatRequest = operations['sendChatMessage']['requestBody']['content']['application/json']
+
+export interface ChatOptions {
+  /** Makes retries safe: the same key and body replay the first answer and charge nothing more. */
+  idempotencyKey?: string
+  signal?: AbortSignal
+}
 
 export interface ApiClientOptions {
   /** Where the API is, such as `http://127.0.0.1:3000`. */
@@ -42,6 +50,30 @@ export function createApiClient(options: ApiClientOptions) {
       session.tokens = undefined
       return result
     },
+    /**
+     * Sends a chat message (`POST /api/chat_msg/`) and answers with its JSON reply: the plain `POST` cannot tell
+     * from the types that, without `Accept: text/event-stream`, the 200 event stream never comes.
+     */
+    async sendMessage(body: ChatRequest, options: ChatOptions = {}) {
+      const answer = await api.POST('/api/chat_msg/', { body, ...chatRequest(options) })
+      return answer as Answer<ChatReply, NonNullable<typeof answer.error>>
+    },
+    /**
+     * Sends a chat message asking for the reply as it is written: its `delta` events, then `done` with the reply or
+     * `error` with the problem. A refusal before the stream starts (402, 429, …) comes as one `error` event too.
+     */
+    async *streamMessage(body: ChatRequest, options: ChatOptions = {}): AsyncGenerator<ChatEvent> {
+      const request = chatRequest(options)
+      const answer = await api.POST('/api/chat_msg/', {
+        body,
+        ...request,
+        headers: { ...request.headers, accept: 'text/event-stream' },
+        parseAs: 'stream'
+      })
+      if (answer.error) yield { type: 'error', problem: answer.error }
+      else if (answer.data) yield* readChatEvents(answer.data)
+      else throw new Error(`the chat message was answered ${answer.response.status} without an event stream`)
+    },
     /** Forgets the tokens on this side only; they stay valid on the server until they expire or are revoked. */
     forgetTokens() {
       session.tokens = undefined
@@ -54,3 +86,14 @@ export function createApiClient(options: ApiClientOptions) {
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>
+
+/** openapi-fetch's shape of an answer: the data of a success, or the error body of a failure. */
+export type Answer<Data, Failure> =
+  { data: Data; error?: never; response: Response } | { data?: never; error: Failure; response: Response }
+
+function chatRequest({ idempotencyKey, signal }: ChatOptions) {
+  return {
+    headers: idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey },
+    ...(signal ? { signal } : {})
+  }
+}
