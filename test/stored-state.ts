@@ -67,6 +67,10 @@ export interface UserRow {
   isActive: boolean
   isAdmin: boolean
   createdAt: number
+  monthlyLimit: number | null
+  adminMonthlyLimit: number | null
+  /** Set when the account was deleted: the row is then its tombstone. */
+  deletedAt: number | null
 }
 
 export interface LedgerRow {
