@@ -2,7 +2,7 @@ import t from 'tap'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { App } from '../src/app.js'
 import { assertProblem, build, PASSWORD, providerFrom, register, signUp } from './helper.js'
-import type { StoredState } from './stored-state.js'
+import { everythingStored } from './stored-state.js'
 
 const URL = '/api/account/'
 
@@ -18,23 +18,11 @@ function logIn(app: App, username: string, password = PASSWORD) {
   return app.inject({ method: 'POST', url: '/api/login/', payload: { username, password } })
 }
 
-/** Everything stored, to show that a refused deletion changed nothing. */
-async function everything(state: StoredState) {
-  return {
-    users: await state.users(),
-    ledger: await state.ledger(),
-    chats: await state.chats(),
-    conversations: await state.conversations(),
-    sessions: await state.sessions(),
-    refreshTokens: await state.refreshTokens()
-  }
-}
-
 t.test('deleting your account needs your password: without it or with a wrong one nothing is deleted', async (t) => {
   const { app, state } = await build(t)
   const { headers } = await signUp(app)
   t.equal((await chat(app, headers, 'hello')).statusCode, 201)
-  const before = await everything(state)
+  const before = await everythingStored(state)
 
   assertProblem(t, await deleteAccount(app, headers), {
     status: 400,
@@ -60,7 +48,7 @@ t.test('deleting your account needs your password: without it or with a wrong on
     code: 'not_authenticated',
     instance: URL
   })
-  t.same(await everything(state), before, 'nothing changed')
+  t.same(await everythingStored(state), before, 'nothing changed')
   t.equal((await app.inject({ method: 'GET', url: '/api/tokenbalance/', headers })).statusCode, 200)
 })
 
@@ -119,14 +107,14 @@ t.test('an account with a reply on its way is 409 account_busy, and is deleted o
   const { headers } = await signUp(app)
   const answer = chat(app, headers, 'hello')
   while ((await state.countChats('pending')) === 0) await sleep(5)
-  const before = await everything(state)
+  const before = await everythingStored(state)
 
   assertProblem(t, await deleteAccount(app, headers, { password: PASSWORD }), {
     status: 409,
     code: 'account_busy',
     instance: URL
   })
-  t.same(await everything(state), before, 'nothing changed')
+  t.same(await everythingStored(state), before, 'nothing changed')
   release('late reply')
   t.equal((await answer).statusCode, 201, 'the reply still arrives')
   t.equal((await deleteAccount(app, headers, { password: PASSWORD })).statusCode, 204)

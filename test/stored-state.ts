@@ -177,6 +177,21 @@ export interface ApiKeyRow {
   revokedAt: number | null
 }
 
+/** Every table at once, to show that an operation refused changed nothing. */
+export async function everythingStored(state: StoredState) {
+  return {
+    users: await state.users(),
+    ledger: await state.ledger(),
+    chats: await state.chats(),
+    conversations: await state.conversations(),
+    sessions: await state.sessions(),
+    refreshTokens: await state.refreshTokens(),
+    idempotencyKeys: await state.idempotencyKeys(),
+    apiKeys: await state.apiKeys(),
+    usageDaily: await state.usageDaily()
+  }
+}
+
 /** The stored state of the database the store on `database` uses; open it after the store has migrated it. */
 export function openStoredState(database: DatabaseConfig): StoredState {
   switch (database.kind) {

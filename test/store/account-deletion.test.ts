@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { Store } from '../../src/db/store.js'
 import { DAY_MS } from '../../src/db/storage-rules.js'
-import type { StoredState } from '../stored-state.js'
+import { everythingStored, type StoredState } from '../stored-state.js'
 import { backends } from './backends.js'
 import {
   assertBooksBalance,
@@ -66,21 +66,6 @@ async function othersRows(state: StoredState, userId: number) {
     refreshTokens: (await state.refreshTokens()).filter(({ sessionId }) => sessionIds.has(sessionId)),
     idempotencyKeys: notTheirs(await state.idempotencyKeys()),
     apiKeys: notTheirs(await state.apiKeys()),
-    usageDaily: await state.usageDaily()
-  }
-}
-
-/** Every table at once, to show that nothing changed. */
-async function everything(state: StoredState) {
-  return {
-    users: await state.users(),
-    ledger: await state.ledger(),
-    chats: await state.chats(),
-    conversations: await state.conversations(),
-    sessions: await state.sessions(),
-    refreshTokens: await state.refreshTokens(),
-    idempotencyKeys: await state.idempotencyKeys(),
-    apiKeys: await state.apiKeys(),
     usageDaily: await state.usageDaily()
   }
 }
@@ -194,9 +179,9 @@ for (const backend of backends) {
     const alice = await createUser(store, 'alice')
     await startedSession(store, alice)
     const { chatId } = await reserved(store, alice)
-    const before = await everything(state)
+    const before = await everythingStored(state)
     t.equal(await store.deleteAccount({ userId: alice, now: NOW }), 'busy')
-    t.same(await everything(state), before)
+    t.same(await everythingStored(state), before)
     await store.settleChat(settlement(chatId))
     t.equal(await store.deleteAccount({ userId: alice, now: NOW }), 'deleted', 'once the reply has settled')
     await assertBooksBalance(t, store, state)
