@@ -7,6 +7,7 @@ import t, { type Test } from 'tap'
 import { USAGE } from '../src/cli/arguments.js'
 import { createAdmin, grant, listUsers, verifyLedger } from '../src/cli/commands.js'
 import { runCli } from '../src/cli/run.js'
+import { createStore } from '../src/db/create-store.js'
 import { usernameColumns } from '../src/modules/auth/usernames.js'
 import { Collected, signUpAdmin } from './admin-helper.js'
 import { build, login, register, signUp, TEST_ENV, testConfig } from './helper.js'
@@ -531,4 +532,94 @@ t.test('npm run cli runs the same command line', async (t) => {
   })
   t.equal(result.status, 0, result.stderr)
   t.equal(result.stdout, '0 users whose username starts with "x"\n')
+})
+
+t.test(
+  'delete-user --yes deletes the account at once: its token dies, its ledger stays, its name is free',
+  async (t) => {
+    const { app, state, databaseUrl } = await build(t)
+    const alice = await signUp(app, 'alice')
+    const bob = await signUp(app, 'bob')
+    const { id } = await state.user('alice')
+    const ledger = await state.ledger('alice')
+    const result = await cli(databaseUrl, ['delete-user', 'ALICE', '--yes'])
+    t.same(result, {
+      code: 0,
+      stdout: `deleted alice; the ledger keeps its rows, without notes, under deleted:${id}\n`,
+      stderr: ''
+    })
+    const balance = (headers: Record<string, string>) =>
+      app.inject({ method: 'GET', url: '/api/tokenbalance/', headers })
+    t.equal((await balance(alice.headers)).statusCode, 401, 'her access token stopped working')
+    t.equal((await balance(bob.headers)).statusCode, 200, "bob's login goes on")
+    await t.rejects(login(app, 'alice'), 'she cannot log in')
+    t.same(await state.ledger(`deleted:${id}`), ledger, 'the ledger keeps her rows')
+    t.same(await state.ledgerMismatches(), [])
+    t.match(
+      await cli(databaseUrl, ['users']),
+      { code: 0, stdout: /^username .*\nbob .*\n1 user\n$/ },
+      'the tombstone is not listed'
+    )
+    await register(app, 'alice')
+    t.ok(await login(app, 'alice'), 'the name is registered again')
+  }
+)
+
+t.test('delete-user asks for the username again at a terminal, and deletes nothing on another answer', async (t) => {
+  const { app, state, databaseUrl } = await build(t)
+  await register(app, 'alice')
+  const env = { ...TEST_ENV, DATABASE_URL: databaseUrl }
+  for (const [typed, code, message] of [
+    [['bob\r'], 1, 'error: that is not alice: nothing was deleted\n'],
+    [['ali\u0003'], 1, 'error: cancelled\n']
+  ] as const) {
+    const stderr = new Collected()
+    const stdin = fakeTerminal(stderr, [...typed])
+    t.equal(await runCli(['delete-user', 'alice'], { env, stdin, stdout: new Collected(), stderr }), code)
+    t.equal(stderr.text, `Type the username again to delete alice for good: \n${message}`)
+  }
+  t.match(await state.user('alice'), { deletedAt: null }, 'alice is still there')
+  t.match(await cli(databaseUrl, ['delete-user', 'alice']), {
+    code: 2,
+    stderr: /^error: pass --yes to delete without being asked, or run in a terminal\n/
+  })
+  t.same(await cli(databaseUrl, ['delete-user', 'nobody', '--yes']), {
+    code: 1,
+    stdout: '',
+    stderr: 'error: there is no user nobody\n'
+  })
+
+  const stderr = new Collected()
+  const stdin = fakeTerminal(stderr, ['Alice\n'])
+  const stdout = new Collected()
+  t.equal(await runCli(['delete-user', 'alice'], { env, stdin, stdout, stderr }), 0)
+  t.match(stdout.text, /^deleted alice;/)
+  t.match(await state.users(), [{ isActive: false, deletedAt: Number }])
+})
+
+t.test('delete-user refuses an account with a reply on its way, and deletes nothing', async (t) => {
+  const { app, state, databaseUrl } = await build(t)
+  await register(app, 'alice')
+  const { id } = await state.user('alice')
+  const store = createStore(testConfig({ DATABASE_URL: databaseUrl }).database)
+  t.teardown(() => store.close())
+  const reserved = await store.reserveChat({
+    userId: id,
+    origin: 'chat',
+    conversationId: undefined,
+    newConversationTitle: 'hello',
+    message: 'hello',
+    model: 'offline',
+    hold: 10,
+    lease: { holder: 'elsewhere', expiresAt: Date.now() + 60_000 },
+    now: Date.now()
+  })
+  t.match(reserved, { reserved: true })
+  t.same(await cli(databaseUrl, ['delete-user', 'alice', '--yes']), {
+    code: 1,
+    stdout: '',
+    stderr: 'error: alice has a reply on its way: nothing was deleted; try again once it has arrived\n'
+  })
+  t.match(await state.user('alice'), { deletedAt: null })
+  t.equal(await state.countChats('pending'), 1)
 })

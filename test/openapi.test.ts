@@ -35,6 +35,7 @@ const PROTECTED = [
   'getTokenBalance',
   'getSpendLimits',
   'updateAccount',
+  'deleteAccount',
   'listModels',
   'sendChatMessage',
   'listChats',

@@ -14,7 +14,9 @@ import type {
 
 const USER_COLUMNS = `id, username, username_key as "usernameKey", username_skeleton as "usernameSkeleton",
   password_hash as "passwordHash", credentials_version as "credentialsVersion", tokens::float8 as tokens,
-  is_active as "isActive", is_admin as "isAdmin", created_at::float8 as "createdAt"`
+  is_active as "isActive", is_admin as "isAdmin", created_at::float8 as "createdAt",
+  monthly_limit::float8 as "monthlyLimit", admin_monthly_limit::float8 as "adminMonthlyLimit",
+  deleted_at::float8 as "deletedAt"`
 
 const LEDGER_COLUMNS = `l.id, l.user_id as "userId", l.delta::float8 as delta, l.reason, l.chat_id as "chatId",
   l.actor_id as "actorId", l.note, l.balance_after::float8 as "balanceAfter", l.created_at::float8 as "createdAt"`

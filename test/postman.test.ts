@@ -60,7 +60,9 @@ t.test('the committed collection runs the flow in order, then the rest of the do
     'POST /api/token/',
     'POST /api/token/verify/',
     'POST /api/logout_all/',
-    'POST /api/token/blacklist/'
+    'POST /api/token/blacklist/',
+    'POST /api/login/',
+    'DELETE /api/account/'
   ])
 })
 

@@ -14,7 +14,8 @@ import type {
 
 const USER_COLUMNS = `id, username, username_key as usernameKey, username_skeleton as usernameSkeleton,
   password_hash as passwordHash, credentials_version as credentialsVersion, tokens,
-  is_active = 1 as isActive, is_admin = 1 as isAdmin, created_at as createdAt`
+  is_active = 1 as isActive, is_admin = 1 as isAdmin, created_at as createdAt, monthly_limit as monthlyLimit,
+  admin_monthly_limit as adminMonthlyLimit, deleted_at as deletedAt`
 
 const LEDGER_COLUMNS = `l.id, l.user_id as userId, l.delta, l.reason, l.chat_id as chatId, l.actor_id as actorId, l.note,
   l.balance_after as balanceAfter, l.created_at as createdAt`

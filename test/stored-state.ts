@@ -67,6 +67,10 @@ export interface UserRow {
   isActive: boolean
   isAdmin: boolean
   createdAt: number
+  monthlyLimit: number | null
+  adminMonthlyLimit: number | null
+  /** Set when the account was deleted: the row is then its tombstone. */
+  deletedAt: number | null
 }
 
 export interface LedgerRow {
@@ -171,6 +175,21 @@ export interface ApiKeyRow {
   lastUsedAt: number | null
   expiresAt: number | null
   revokedAt: number | null
+}
+
+/** Every table at once, to show that an operation refused changed nothing. */
+export async function everythingStored(state: StoredState) {
+  return {
+    users: await state.users(),
+    ledger: await state.ledger(),
+    chats: await state.chats(),
+    conversations: await state.conversations(),
+    sessions: await state.sessions(),
+    refreshTokens: await state.refreshTokens(),
+    idempotencyKeys: await state.idempotencyKeys(),
+    apiKeys: await state.apiKeys(),
+    usageDaily: await state.usageDaily()
+  }
 }
 
 /** The stored state of the database the store on `database` uses; open it after the store has migrated it. */

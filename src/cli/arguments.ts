@@ -12,6 +12,9 @@ Commands:
   create-admin <username> [--promote]   create an administrator with INITIAL_TOKENS; the password comes from
                                         ADMIN_PASSWORD or is asked for. An existing user is refused unless
                                         --promote is given, which promotes them (and never creates a user)
+  delete-user <username> [--yes]        delete the account for good: its chats, conversations, logins and API
+                                        keys; its ledger rows stay, without notes, under deleted:<id>, and the
+                                        name is free again. Asks for the username again unless --yes is given
   grant <username> <amount> [--note T]  add tokens to a balance (a negative amount takes them away); the ledger
                                         records it with the note
   reset-password <username>             set a new password, from NEW_PASSWORD or asked for, and end every login
@@ -27,6 +30,7 @@ Exit codes: 0 success, 1 failure, 2 bad arguments.
 
 const COMMANDS = {
   'create-admin': { positionals: ['username'], options: ['promote'] },
+  'delete-user': { positionals: ['username'], options: ['yes'] },
   grant: { positionals: ['username', 'amount'], options: ['note'] },
   'reset-password': { positionals: ['username'], options: [] },
   unlock: { positionals: ['username'], options: [] },
@@ -40,6 +44,7 @@ const OPTIONS = {
   note: { type: 'string' },
   search: { type: 'string' },
   promote: { type: 'boolean' },
+  yes: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' }
 } as const
 
@@ -54,6 +59,7 @@ export interface Invocation {
   note?: string | undefined
   search?: string | undefined
   promote?: boolean | undefined
+  yes?: boolean | undefined
 }
 
 /** The command to run; 'help' when the usage was asked for, 'missing' when no command was given. */
@@ -78,16 +84,16 @@ export function parseCommandLine(argv: string[]): Invocation | 'help' | 'missing
     const wanted = expected.positionals.map((name) => `<${name}>`).join(' ') || 'no arguments'
     throw new UsageError(`${command} takes ${wanted}`)
   }
-  for (const option of ['note', 'search', 'promote'] as const) {
+  for (const option of ['note', 'search', 'promote', 'yes'] as const) {
     if (parsed.values[option] !== undefined && !expected.options.includes(option)) {
       throw new UsageError(`${command} has no --${option} option`)
     }
   }
-  const { note, search, promote } = parsed.values
+  const { note, search, promote, yes } = parsed.values
   if (note !== undefined && !isValidNote(note))
     throw new UsageError('the note must be 1 to 500 characters, not only whitespace')
   const amount = command === 'grant' ? parseAmount(positionals[1]!) : undefined
-  return { command: command as CommandName, positionals, amount, note, search, promote }
+  return { command: command as CommandName, positionals, amount, note, search, promote, yes }
 }
 
 function takesValue(previous: string | undefined): boolean {

@@ -4,6 +4,7 @@ import { createStore } from '../db/create-store.js'
 import { backfillUsernameSkeletons } from '../modules/auth/service.js'
 import { parseCommandLine, USAGE, UsageError, type Invocation } from './arguments.js'
 import { createAdmin, grant, listUsers, verifyLedger, type CommandContext } from './commands.js'
+import { deleteUser } from './delete-user.js'
 import { resetPassword } from './reset-password.js'
 import { unlock } from './unlock.js'
 import { readHiddenLine, type TerminalInput } from './prompt.js'
@@ -58,6 +59,11 @@ async function dispatch(invocation: Invocation, context: CommandContext, io: Cli
     case 'reset-password':
       await resetPassword(context, username, () => newPassword(io, 'NEW_PASSWORD', `New password for ${username}: `))
       return EXIT.ok
+    case 'delete-user':
+      await deleteUser(context, username, () =>
+        invocation.yes ? Promise.resolve(undefined) : confirmation(io, username)
+      )
+      return EXIT.ok
     case 'grant':
       await grant(context, username, invocation.amount!, invocation.note)
       return EXIT.ok
@@ -74,6 +80,12 @@ async function dispatch(invocation: Invocation, context: CommandContext, io: Cli
       return EXIT.failure
     }
   }
+}
+
+/** What the operator types to confirm a deletion; only at a terminal, since without one nobody could be asked. */
+async function confirmation({ stdin, stderr }: CliIo, username: string): Promise<string> {
+  if (!stdin.isTTY) throw new UsageError('pass --yes to delete without being asked, or run in a terminal')
+  return readHiddenLine(stdin, stderr, `Type the username again to delete ${username} for good: `)
 }
 
 /** The variable's value, or asked for twice without echo when a person is at the terminal. */

@@ -103,3 +103,15 @@ export type LedgerEntry = {
   balanceAfter: number
   now: number
 }
+
+/**
+ * The username and key a deleted account's tombstone takes: `:` is no username character (auth/schemas.ts), so no
+ * account can hold it, however it was named, and the name the account had is free again.
+ */
+export const deletedAccountName = (userId: number) => `deleted:${userId}`
+
+/**
+ * A deleted account's password hash. Not a PHC string, so no password could verify against it; the reads that hand
+ * out hashes (the login look-up, `findPasswordHash`) skip deleted accounts before any verification is tried.
+ */
+export const NO_PASSWORD_HASH = '!'

@@ -69,6 +69,16 @@ export interface AccountStore {
    * lookups of `findSessionUser` see the change with the next request.
    */
   setAdmin(userId: number, isAdmin: boolean): Promise<StoredAccount | undefined>
+  /**
+   * Deletes an account in one transaction, serializable per user with reservations: its chats, conversations,
+   * sessions (and their refresh tokens), Idempotency-Keys and API keys go; its ledger rows stay, their notes cleared,
+   * under the users row, which stays as a tombstone (`deletedAccountName`, no skeleton, no password, inactive, not an
+   * admin, no monthly limits, `deleted_at` set) with its balance, so that every balance is still the sum of its ledger
+   * and usage reports still add up. `busy`, and nothing changed, while a chat of the user is pending: a reservation
+   * either commits first and makes it busy, or comes after and finds no account to debit. `not_found` for no such
+   * user, or one deleted already.
+   */
+  deleteAccount(input: AccountDeletion): Promise<AccountDeletionResult>
 }
 
 /**
@@ -665,6 +675,13 @@ export type AdjustmentResult =
   | { adjusted: false; reason: 'insufficient_tokens'; balance: number }
   /** `reserved`: what the user's pending chats hold, counted as balance because their refunds may still come. */
   | { adjusted: false; reason: 'balance_limit'; balance: number; reserved: number }
+
+export type AccountDeletion = {
+  userId: number
+  now: number
+}
+
+export type AccountDeletionResult = 'deleted' | 'not_found' | 'busy'
 
 export type AccountActivation = {
   userId: number

@@ -53,18 +53,15 @@ function operationsInFlowOrder(document: OpenApiDocument) {
   const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => ({ method: method.toUpperCase(), path, operation }))
   )
-  const position = (operationId: string) => {
-    const index = FLOW.findIndex((step) => step.operationId === operationId)
-    return index === -1 ? FLOW.length : index
-  }
-  return operations
-    .map((entry) => ({
-      ...entry,
-      step: FLOW.find((step) => step.operationId === entry.operation.operationId) ?? {
-        operationId: entry.operation.operationId
-      }
-    }))
-    .sort((a, b) => position(a.operation.operationId) - position(b.operation.operationId))
+  const inFlow = FLOW.flatMap((step) =>
+    operations
+      .filter(({ operation }) => operation.operationId === step.operationId)
+      .map((entry) => ({ ...entry, step }))
+  )
+  const rest = operations
+    .filter(({ operation }) => !FLOW.some((step) => step.operationId === operation.operationId))
+    .map((entry) => ({ ...entry, step: { operationId: entry.operation.operationId } }))
+  return [...inFlow, ...rest]
 }
 
 function leavesOf(items: PostmanItem[]): PostmanItem[] {

@@ -1,7 +1,7 @@
 /**
  * The order in which `newman` (and Postman's runner) sends the requests, and what each step needs beyond what the
  * OpenAPI document says. Operations missing here run afterwards, in document order, expecting their first 2xx status;
- * a new operation that needs setup of its own gets a step here.
+ * a new operation that needs setup of its own gets a step here. An operation named twice is sent twice.
  */
 export interface FlowStep {
   operationId: string
@@ -63,7 +63,10 @@ export const FLOW: FlowStep[] = [
   { operationId: 'obtainTokenPair' },
   { operationId: 'verifyToken', body: { token: '{{bearerToken}}' } },
   { operationId: 'logoutAll' },
-  { operationId: 'blacklistRefreshToken', expectStatus: 401 }
+  { operationId: 'blacklistRefreshToken', expectStatus: 401 },
+  // Every login has ended by now: a new one deletes the collection's user, last of all.
+  { operationId: 'login' },
+  { operationId: 'deleteAccount', body: { password: '{{password}}' } }
 ]
 
 /** Request body fields that take a collection variable instead of the document's example, whatever the operation. */

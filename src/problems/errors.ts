@@ -38,6 +38,11 @@ export const ConversationBusyError = apiError(
   'Conversation %s has a reply on its way; delete it once the reply has arrived',
   409
 )
+export const AccountBusyError = apiError(
+  'account_busy',
+  'Your account has a reply on its way; delete it once the reply has arrived',
+  409
+)
 export const TooManyChatsInFlightError = apiError(
   'too_many_chats_in_flight',
   'You already have %s replies on their way; wait for one to finish. Nothing was charged',
@@ -64,7 +69,7 @@ const StorageUnavailableBase = apiError(
   'The database could not complete the request (the disk is full, failing or locked); try again shortly',
   503
 )
-const WrongPasswordBase = apiError('wrong_password', 'The old password is not your current password', 400)
+const WrongPasswordBase = apiError('wrong_password', 'The %s is not your current password', 400)
 const InsufficientTokensBase = apiError(
   'insufficient_tokens',
   'Your balance of %s tokens does not cover the %s-token cost of a message',
@@ -129,9 +134,10 @@ export function spendLimitReached(limit: ReachedLimit, now: number) {
   })
 }
 
-export function wrongPassword() {
-  const errors = [{ pointer: '#/old_password', location: 'body', message: 'is not your current password' }]
-  return Object.assign(new WrongPasswordBase(), { extensions: { errors } })
+/** `field`: the body's field that held the password. */
+export function wrongPassword(field: 'old_password' | 'password' = 'old_password') {
+  const errors = [{ pointer: `#/${field}`, location: 'body', message: 'is not your current password' }]
+  return Object.assign(new WrongPasswordBase(field.replace('_', ' ')), { extensions: { errors } })
 }
 
 export type UpstreamFailure = 'error' | 'timeout' | 'rate_limited'

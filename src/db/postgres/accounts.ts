@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, lt, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, gte, isNull, lt, sql } from 'drizzle-orm'
 import type {
   AccountActivation,
   AccountPageQuery,
@@ -23,7 +23,10 @@ const accountColumns = {
   createdAt: users.createdAt
 }
 
-/** What administrators and operators do to accounts: list, adjust balances, (de)activate, promote. */
+/**
+ * What administrators and operators do to accounts: list, adjust balances, (de)activate, promote. Deleted accounts
+ * are none of theirs: no listing, look-up or adjustment finds them, and they are never activated again.
+ */
 export function accountQueries(db: Db) {
   // The account's row is locked first, so that the grant's statement counts the pending chats committed with the
   // balance it sees; the change itself is one conditional UPDATE.
@@ -31,7 +34,7 @@ export function accountQueries(db: Db) {
     const [account] = await tx
       .select(accountColumns)
       .from(users)
-      .where(eq(users.usernameKey, input.usernameKey))
+      .where(and(eq(users.usernameKey, input.usernameKey), isNull(users.deletedAt)))
       .for('update')
     if (!account) return { adjusted: false, reason: 'not_found' }
     const granted = input.delta > 0
@@ -69,7 +72,11 @@ export function accountQueries(db: Db) {
       const changes = isActive
         ? { isActive: true }
         : { isActive: false, credentialsVersion: sql`${users.credentialsVersion} + 1` }
-      const [account] = await tx.update(users).set(changes).where(eq(users.id, userId)).returning(accountColumns)
+      const [account] = await tx
+        .update(users)
+        .set(changes)
+        .where(and(eq(users.id, userId), isNull(users.deletedAt)))
+        .returning(accountColumns)
       if (!account) return undefined
       if (!isActive) await revokeUserSessions(tx, userId, now)
       return account
@@ -83,6 +90,7 @@ export function accountQueries(db: Db) {
         .from(users)
         .where(
           and(
+            isNull(users.deletedAt),
             gte(users.usernameKey, prefix),
             // Keys are collated "C" (code point order, see schema.ts): a prefix is a range whatever the server's locale.
             lt(users.usernameKey, prefix + AFTER_EVERY_CHARACTER),
@@ -92,7 +100,10 @@ export function accountQueries(db: Db) {
         .orderBy(asc(users.usernameKey))
         .limit(limit),
     findAccount: async (usernameKey: string): Promise<StoredAccount | undefined> => {
-      const [account] = await db.select(accountColumns).from(users).where(eq(users.usernameKey, usernameKey))
+      const [account] = await db
+        .select(accountColumns)
+        .from(users)
+        .where(and(eq(users.usernameKey, usernameKey), isNull(users.deletedAt)))
       return account
     },
     adjustBalance,

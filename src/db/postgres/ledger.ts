@@ -1,4 +1,4 @@
-import { and, eq, gte, lte, sql } from 'drizzle-orm'
+import { and, eq, gte, isNull, lte, sql } from 'drizzle-orm'
 import { MAX_BALANCE, type LedgerEntry } from '../storage-rules.js'
 import { chats, ledger, users } from './schema.js'
 import type { Tx } from './transaction.js'
@@ -25,12 +25,12 @@ export const ledgerWrites = {
       createdAt: entry.now
     })
   },
-  /** Undefined when the balance does not cover the amount. */
+  /** Undefined when the balance does not cover the amount, or the account is deleted. */
   tryDebit: async (tx: Tx, userId: number, amount: number): Promise<number | undefined> => {
     const [row] = await tx
       .update(users)
       .set({ tokens: sql`${users.tokens} - ${amount}` })
-      .where(and(eq(users.id, userId), gte(users.tokens, amount)))
+      .where(and(eq(users.id, userId), gte(users.tokens, amount), isNull(users.deletedAt)))
       .returning({ tokens: users.tokens })
     return row?.tokens
   },

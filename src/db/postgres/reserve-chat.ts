@@ -24,7 +24,7 @@ interface ReservedRow {
  * a failed one do, and the debit happens only if it is there: the conversation is either found and kept, or gone.
  * Under READ COMMITTED an UPDATE that waited for the row lock checks its WHERE again on the row version it got, so the
  * debit can never take the balance below zero, nor the user's month past either of their monthly limits (the month
- * spend is a column of the very row the debit locks).
+ * spend is a column of the very row the debit locks), nor happen to an account whose deletion it waited for.
  *
  * A `/v1` call with a key locks the key's row first (`spending_key`, FOR UPDATE), which under READ COMMITTED waits for
  * any reservation holding it and then returns the key's latest version: the key's day and month spend it reads are
@@ -54,7 +54,7 @@ const reservation = (bindKey: string) => `
     select id from conversations where id = $2::integer and user_id = $1 for update
   ), debit as (
     update users set tokens = tokens - $3::bigint, ${counted('spend_month', 'month_spent', '$13')}
-    where id = $1 and tokens >= $3::bigint
+    where id = $1 and deleted_at is null and tokens >= $3::bigint
       and ${fits('monthly_limit', inPeriod('spend_month', 'month_spent', '$13'))}
       and ${fits('admin_monthly_limit', inPeriod('spend_month', 'month_spent', '$13'))}
       and ($2::integer is null or exists (select 1 from owned))

@@ -46,7 +46,10 @@ export function revocationQueries(db: Db) {
       return token.spentAt === null ? 'usable' : 'spent'
     },
     findPasswordHash: async (userId: number) => {
-      const [user] = await db.select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, userId))
+      const [user] = await db
+        .select({ passwordHash: users.passwordHash })
+        .from(users)
+        .where(and(eq(users.id, userId), isNull(users.deletedAt)))
       return user?.passwordHash
     },
     changePassword

@@ -41,7 +41,8 @@ export const users = pgTable(
     monthlyLimit: amount('monthly_limit'),
     adminMonthlyLimit: amount('admin_monthly_limit'),
     spendMonth: integer('spend_month').notNull().default(0),
-    monthSpent: amount('month_spent').notNull().default(0)
+    monthSpent: amount('month_spent').notNull().default(0),
+    deletedAt: amount('deleted_at')
   },
   (table) => [
     check('users_tokens_not_negative', sql`${table.tokens} >= 0`),

@@ -1,6 +1,7 @@
 import { drizzle } from 'drizzle-orm/node-postgres'
 import type { PostgresDatabase } from '../database-config.js'
 import type { Store } from '../store.js'
+import { accountDeletionQueries } from './account-deletion.js'
 import { accountQueries } from './accounts.js'
 import { apiKeyQueries } from './api-keys.js'
 import { chargingQueries } from './charging.js'
@@ -42,6 +43,7 @@ export function createPostgresStore(database: PostgresDatabase): Store {
       ...conversationQueries(db),
       ...ledgerReads(db),
       ...accountQueries(db),
+      ...accountDeletionQueries(db),
       ...usageReportQueries(db),
       ...apiKeyQueries(db),
       ...spendLimitQueries(db)

@@ -50,6 +50,7 @@ export function userQueries(db: Db) {
           and(
             eq(users.id, userId),
             isNull(users.usernameSkeleton),
+            isNull(users.deletedAt),
             notExists(db.select({ id: holder.id }).from(holder).where(eq(holder.usernameSkeleton, skeleton)))
           )
         )
@@ -93,7 +94,7 @@ export function userQueries(db: Db) {
       db
         .select({ id: users.id, usernameKey: users.usernameKey })
         .from(users)
-        .where(and(isNull(users.usernameSkeleton), gt(users.id, afterId)))
+        .where(and(isNull(users.usernameSkeleton), isNull(users.deletedAt), gt(users.id, afterId)))
         .orderBy(asc(users.id))
         .limit(limit),
     setUsernameSkeleton

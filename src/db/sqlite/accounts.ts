@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, gte, lt, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, gte, isNull, lt, sql } from 'drizzle-orm'
 import { users } from './schema.js'
 import type {
   AccountActivation,
@@ -23,13 +23,17 @@ const accountColumns = {
   createdAt: users.createdAt
 }
 
-/** What administrators and operators do to accounts: list, adjust balances, (de)activate, promote. */
+/**
+ * What administrators and operators do to accounts: list, adjust balances, (de)activate, promote. Deleted accounts
+ * are none of theirs: no listing, look-up or adjustment finds them, and they are never activated again.
+ */
 export function accountQueries(db: Db, ledger: LedgerWrites) {
   const selectPage = db
     .select(accountColumns)
     .from(users)
     .where(
       and(
+        isNull(users.deletedAt),
         gte(users.usernameKey, sql.placeholder('prefix')),
         lt(users.usernameKey, sql.placeholder('prefixEnd')),
         gt(users.usernameKey, sql.placeholder('after'))
@@ -42,7 +46,7 @@ export function accountQueries(db: Db, ledger: LedgerWrites) {
   const selectByKey = db
     .select(accountColumns)
     .from(users)
-    .where(eq(users.usernameKey, sql.placeholder('usernameKey')))
+    .where(and(eq(users.usernameKey, sql.placeholder('usernameKey')), isNull(users.deletedAt)))
     .prepare()
 
   const selectById = db
@@ -54,7 +58,7 @@ export function accountQueries(db: Db, ledger: LedgerWrites) {
   const activate = db
     .update(users)
     .set({ isActive: true })
-    .where(eq(users.id, sql.placeholder('userId')))
+    .where(and(eq(users.id, sql.placeholder('userId')), isNull(users.deletedAt)))
     .returning({ id: users.id })
     .prepare()
 

@@ -1,4 +1,4 @@
-import { and, eq, gte, lte, sql } from 'drizzle-orm'
+import { and, eq, gte, isNull, lte, sql } from 'drizzle-orm'
 import { MAX_BALANCE, type LedgerEntry } from '../storage-rules.js'
 import { chats, ledger, users } from './schema.js'
 import type { Db } from './connection.js'
@@ -31,7 +31,9 @@ export function ledgerWrites(db: Db) {
   const debitBalance = db
     .update(users)
     .set({ tokens: sql`${users.tokens} - ${tokenAmount('amount')}` })
-    .where(and(eq(users.id, sql.placeholder('userId')), gte(users.tokens, tokenAmount('amount'))))
+    .where(
+      and(eq(users.id, sql.placeholder('userId')), gte(users.tokens, tokenAmount('amount')), isNull(users.deletedAt))
+    )
     .returning({ tokens: users.tokens })
     .prepare()
 
@@ -87,7 +89,10 @@ export function ledgerWrites(db: Db) {
 
   return {
     record: (entry: LedgerEntry) => insertEntry.run({ actorId: null, note: null, ...entry }),
-    /** One conditional update, never read-modify-write; undefined when the balance does not cover the amount. */
+    /**
+     * One conditional update, never read-modify-write; undefined when the balance does not cover the amount, or the
+     * account is deleted (a reservation that comes after the deletion).
+     */
     tryDebit: (userId: number, amount: number): number | undefined => debitBalance.get({ userId, amount })?.tokens,
     /**
      * The same for a grant, refused (undefined) when the balance plus what the user's pending chats have reserved

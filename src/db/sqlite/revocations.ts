@@ -44,7 +44,7 @@ export function revocationQueries(db: Db) {
   const selectPasswordHash = db
     .select({ passwordHash: users.passwordHash })
     .from(users)
-    .where(eq(users.id, sql.placeholder('userId')))
+    .where(and(eq(users.id, sql.placeholder('userId')), isNull(users.deletedAt)))
     .prepare()
 
   const updatePasswordHash = db

@@ -10,7 +10,7 @@ export const users = sqliteTable(
     usernameKey: text('username_key').notNull().unique(),
     /**
      * The UTS #39 confusable skeleton of the key: a new name whose skeleton is taken looks like an existing one. Null
-     * only for accounts older than the column whose skeleton an older account already held.
+     * for deleted accounts, and for accounts older than the column whose skeleton an older account already held.
      */
     usernameSkeleton: text('username_skeleton').unique(),
     passwordHash: text('password_hash').notNull(),
@@ -27,7 +27,9 @@ export const users = sqliteTable(
     /** The month (`spendPeriods(now).month`) that `month_spent` counts; a spend in a later month starts from zero. */
     spendMonth: integer('spend_month').notNull().default(0),
     /** Held and charged in that month: each hold adds to it, and what a settlement or refund credits back comes off. */
-    monthSpent: integer('month_spent').notNull().default(0)
+    monthSpent: integer('month_spent').notNull().default(0),
+    /** When the account was deleted; the row stays as a nameless tombstone that its ledger rows still point at. */
+    deletedAt: integer('deleted_at')
   },
   (table) => [
     check('users_tokens_not_negative', sql`${table.tokens} >= 0`),

@@ -14,6 +14,7 @@ import { readinessQueries } from './readiness.js'
 import { sessionQueries } from './sessions.js'
 import { userQueries } from './users.js'
 import { accountQueries } from './accounts.js'
+import { accountDeletionQueries } from './account-deletion.js'
 import { ledgerReads } from './ledger-reads.js'
 import { ledgerWrites } from './ledger.js'
 import { usageReportQueries } from './usage-reports.js'
@@ -47,6 +48,7 @@ export function createSqliteStore(
     ...readinessQueries(db),
     ...ledgerReads(db),
     ...accountQueries(db, ledger),
+    ...accountDeletionQueries(db, batched),
     ...usageReportQueries(db),
     ...apiKeyQueries(db, batched),
     ...spendLimitQueries(db),

@@ -30,7 +30,7 @@ export function userQueries(db: Db, ledger: LedgerWrites) {
   const selectUnskeletoned = db
     .select({ id: users.id, usernameKey: users.usernameKey })
     .from(users)
-    .where(and(isNull(users.usernameSkeleton), gt(users.id, sql.placeholder('afterId'))))
+    .where(and(isNull(users.usernameSkeleton), isNull(users.deletedAt), gt(users.id, sql.placeholder('afterId'))))
     .orderBy(asc(users.id))
     .limit(sql.placeholder('limit'))
     .prepare()
@@ -43,6 +43,7 @@ export function userQueries(db: Db, ledger: LedgerWrites) {
       and(
         eq(users.id, sql.placeholder('userId')),
         isNull(users.usernameSkeleton),
+        isNull(users.deletedAt),
         notExists(
           db
             .select({ id: holder.id })

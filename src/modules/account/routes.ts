@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { BearerSecurity } from '../common/schemas.js'
 import { problemResponses } from '../../problems/schema.js'
-import { AccountUpdateSchema, SpendLimitsSchema, TokenBalanceSchema } from './schemas.js'
-import { getSpendLimits, getTokenBalance, updateAccount } from './service.js'
+import { AccountDeletionSchema, AccountUpdateSchema, SpendLimitsSchema, TokenBalanceSchema } from './schemas.js'
+import { deleteOwnAccount, getSpendLimits, getTokenBalance, updateAccount } from './service.js'
 
 const LIMITS =
   'A message whose worst-case cost a limit cannot cover (after `max_tokens` is lowered to what is left) is 429 ' +
@@ -56,6 +56,35 @@ const accountRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
     },
     async (request) => updateAccount(app.store, request.user.id, request.body)
+  )
+
+  app.delete(
+    '/api/account/',
+    {
+      onRequest: [app.authenticate],
+      config: { rateLimitPolicy: 'wrong-passwords' },
+      schema: {
+        operationId: 'deleteAccount',
+        summary: 'Delete your account',
+        description:
+          'Needs your password (a wrong one is 400 `wrong_password`, counted like a wrong old password on a password ' +
+          'change: past the limit, 429 `rate_limited` with `Retry-After`). Your chats, conversations, logins and API ' +
+          'keys are gone for good, and this token stops working; your username is free again. The ledger keeps its ' +
+          'record of your balance changes, without notes and under no name. While a reply is on its way the answer ' +
+          'is 409 `account_busy`, and nothing changed.',
+        tags: ['account'],
+        security: BearerSecurity,
+        body: AccountDeletionSchema,
+        response: {
+          204: { description: 'Deleted', type: 'null' },
+          ...problemResponses(400, 401, 409, 413, 415, 429, 503)
+        }
+      }
+    },
+    async (request, reply) => {
+      await deleteOwnAccount({ store: app.store, passwords: app.passwords }, request.user, request.body.password)
+      return reply.code(204).send()
+    }
   )
 }
 

@@ -49,3 +49,15 @@ export const SpendLimitsSchema = Type.Object(
 
 export type AccountUpdate = Static<typeof AccountUpdateSchema>
 export type SpendLimits = Static<typeof SpendLimitsSchema>
+
+export const AccountDeletionSchema = Type.Object(
+  {
+    password: Type.String({
+      minLength: 1,
+      maxLength: 1024,
+      description: 'Your current password',
+      examples: ['correct horse battery staple']
+    })
+  },
+  { additionalProperties: false, description: 'Your password, to confirm the deletion' }
+)
