@@ -29,7 +29,7 @@ export function createPrometheusMetrics() {
   })
   const chats = new Counter({
     name: 'chat_messages_total',
-    help: 'Chat messages by outcome: completed, insufficient_tokens, upstream_error (refunded) or failed (refunded)',
+    help: 'Chat messages and /v1 calls by how they ended (every outcome of ChatOutcome, refunded ones included)',
     labelNames: ['outcome'] as const,
     registers
   })
