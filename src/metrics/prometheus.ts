@@ -29,7 +29,9 @@ export function createPrometheusMetrics() {
   })
   const chats = new Counter({
     name: 'chat_messages_total',
-    help: 'Chat messages and /v1 calls by how they ended (every outcome of ChatOutcome, refunded ones included)',
+    help:
+      'Chat messages and /v1 calls by how they ended: completed, incomplete, insufficient_tokens, spend_limit_reached, ' +
+      'upstream_error, upstream_timeout, upstream_busy, client_gone, storage_unavailable',
     labelNames: ['outcome'] as const,
     registers
   })
