@@ -13,6 +13,8 @@ const CHAT_OUTCOMES: ChatOutcome[] = [
   'storage_unavailable'
 ]
 const LATENCY_BUCKETS_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+/** The service's own share of a call is sub-millisecond when all is well: the buckets resolve it. */
+const OVERHEAD_BUCKETS_SECONDS = [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5]
 
 /** One registry per app, so that several apps in one process (the tests) keep their numbers apart. */
 export function createPrometheusMetrics() {
@@ -60,6 +62,15 @@ export function createPrometheusMetrics() {
     buckets: LATENCY_BUCKETS_SECONDS,
     registers
   })
+  const overhead = new Histogram({
+    name: 'gateway_overhead_seconds',
+    help:
+      'Time a settled chat message (origin chat) or /v1 call (origin api) spent in the service rather than waiting ' +
+      'for the model: authentication, the hold, the settlement and the rest (compare ai_provider_request_duration_seconds)',
+    labelNames: ['origin'] as const,
+    buckets: OVERHEAD_BUCKETS_SECONDS,
+    registers
+  })
   const limitsUnavailable = new Counter({
     name: 'limits_unavailable_total',
     help: 'Limit checks that could not reach the limits (Redis) and let their request through uncounted',
@@ -76,7 +87,8 @@ export function createPrometheusMetrics() {
     tokensRefunded: (tokens) => tokensRefunded.inc(tokens),
     usageOverHold: (model) => usageOverHold.inc({ model }),
     providerAnswered: (provider, seconds, succeeded) =>
-      providerDuration.observe({ provider, outcome: succeeded ? 'ok' : 'error' }, seconds)
+      providerDuration.observe({ provider, outcome: succeeded ? 'ok' : 'error' }, seconds),
+    overheadMeasured: (origin, seconds) => overhead.observe({ origin }, seconds)
   }
 
   const limitsRecorder: LimitsRecorder = { limitsUnavailable: () => limitsUnavailable.inc() }

@@ -28,6 +28,8 @@ export interface ChatRecorder {
   /** A provider reported more tokens than a chat's hold assumed (charged at most the hold). */
   usageOverHold(model: string): void
   providerAnswered(provider: string, seconds: number, succeeded: boolean): void
+  /** A settled chat message (`chat`) or `/v1` call (`api`) spent this long outside the model's own time. */
+  overheadMeasured(origin: 'chat' | 'api', seconds: number): void
 }
 
 export const ignoreChatEvents: ChatRecorder = {
@@ -35,7 +37,8 @@ export const ignoreChatEvents: ChatRecorder = {
   tokensCharged() {},
   tokensRefunded() {},
   usageOverHold() {},
-  providerAnswered() {}
+  providerAnswered() {},
+  overheadMeasured() {}
 }
 
 /** What the limits report: each call that could not reach them and let its request through (failed open). */

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
+import { timedAuthentication } from '../common/timed-authentication.js'
 import { problemResponses } from '../../problems/schema.js'
 import {
   ChatItemSchema,
@@ -24,7 +25,7 @@ const EventStreamSchema = Type.String({
 
 const chatRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const deps = app.chatEngine
-  app.addHook('onRequest', app.authenticate)
+  app.addHook('onRequest', timedAuthentication(app.authenticate))
 
   app.post(
     '/api/chat_msg/',

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { StoredResponse } from '../../db/store.js'
 import { problemFromError, type ProblemError } from '../../problems/render.js'
+import { sendServerTiming } from '../common/timed-authentication.js'
 import { sendOutcome } from '../idempotency/respond.js'
 import { idempotently } from '../idempotency/service.js'
 import { clientGoneSignal, openEventStream, wantsEventStream, type EventStream } from './event-stream.js'
@@ -24,10 +25,18 @@ export async function sendChat(
   const streamed = wantsEventStream(request)
   let events: EventStream | undefined
   const streaming = {
-    onStart: () => (events = openEventStream(reply)),
+    onStart: () => {
+      sendServerTiming(request, reply)
+      events = openEventStream(reply)
+    },
     onDelta: (text: string) => events!.send('delta', { text })
   }
-  const options = { clientGone: clientGoneSignal(request, reply), log: request.log, ...(streamed ? streaming : {}) }
+  const options = {
+    clientGone: clientGoneSignal(request, reply),
+    log: request.log,
+    timing: request.callTiming!,
+    ...(streamed ? streaming : {})
+  }
   const idempotentRequest = {
     key,
     userId: request.user.id,
@@ -41,11 +50,17 @@ export async function sendChat(
       status: 201,
       body: await runChat(deps, request.user.id, message, { ...options, idempotencyKey })
     }))
-    if (!streamed) return sendOutcome(reply, outcome)
+    if (!streamed) {
+      sendServerTiming(request, reply)
+      return sendOutcome(reply, outcome)
+    }
     if ('replay' in outcome) return replayAsEvents(reply, outcome.replay)
     events!.send('done', outcome.answer.body)
   } catch (error) {
-    if (!events) throw error
+    if (!events) {
+      sendServerTiming(request, reply)
+      throw error
+    }
     request.log.warn({ err: error }, 'streamed chat failed')
     events.send('error', { ...problemFromError(error as ProblemError), instance: request.url })
   } finally {

@@ -12,6 +12,7 @@ import {
 import type { WriteLog } from '../common/write-later.js'
 import type { ClaimedKey } from '../idempotency/service.js'
 import { askProvider } from './ask-provider.js'
+import type { CallTiming } from './call-timing.js'
 import { ReplyDeadline } from './deadline.js'
 import { MAX_REPLY_IDLE_PERIODS, type ChatDependencies, type ReservedChat } from './dependencies.js'
 import { toChatItem } from './history.js'
@@ -22,6 +23,7 @@ import type { ChatReply, ChatRequest } from './schemas.js'
 
 export { getChat, listChatHistory } from './history.js'
 export { createChatDependencies, type ChatDependencies, type ChatEngineOptions } from './dependencies.js'
+export { CallTiming } from './call-timing.js'
 
 export interface ChatOptions {
   /** Aborted when the client goes away. */
@@ -34,6 +36,8 @@ export interface ChatOptions {
   onStart?: (chat: ReservedChat) => void
   /** Given for streaming: receives each piece of text as it arrives. */
   onDelta?: (text: string) => void
+  /** Where the phases of the call are timed (`Server-Timing`); its overhead goes to the metrics once settled. */
+  timing: CallTiming
 }
 
 /** The model a request names, or the default; 400 `model_not_allowed` for one that is not offered. */
@@ -96,11 +100,16 @@ export async function runMetered(
   const slot = await deps.inFlight.acquire(String(userId))
   if (!slot) throw new TooManyChatsInFlightError(deps.ai.maxConcurrentPerUser)
   try {
-    const chat = await reserve(deps, userId, record, await plan(), options.idempotencyKey?.scope)
+    const planned = await plan()
+    const chat = await options.timing.measure('hold', () =>
+      reserve(deps, userId, record, planned, options.idempotencyKey?.scope)
+    )
     options.idempotencyKey?.charged()
     try {
       options.onStart?.(chat)
-      return await reply(deps, chat, options)
+      const replied = await reply(deps, chat, options)
+      deps.recorder.overheadMeasured(record.origin, options.timing.overheadSeconds())
+      return replied
     } finally {
       deps.leases.release(chat.chatId)
     }
@@ -189,7 +198,7 @@ async function reserve(
 const RETRIES = 5
 
 async function reply(deps: ChatDependencies, chat: ReservedChat, options: ChatOptions): Promise<MeteredReply> {
-  const { clientGone, onDelta, log } = options
+  const { clientGone, onDelta, log, timing } = options
   const deadline = new ReplyDeadline(deps.ai.timeoutMs, deps.ai.timeoutMs * MAX_REPLY_IDLE_PERIODS, clientGone)
   const partial: string[] = []
   try {
@@ -200,18 +209,20 @@ async function reply(deps: ChatDependencies, chat: ReservedChat, options: ChatOp
       sampling: chat.plan.sampling,
       signal: deadline.signal
     }
-    const answer = await askProvider(
-      deps.provider,
-      deps.recorder,
-      request,
-      onDelta &&
-        ((text) => {
-          deadline.progressed()
-          partial.push(text)
-          onDelta(text)
-        })
+    const answer = await timing.measure('model', () =>
+      askProvider(
+        deps.provider,
+        deps.recorder,
+        request,
+        onDelta &&
+          ((text) => {
+            deadline.progressed()
+            partial.push(text)
+            onDelta(text)
+          })
+      )
     )
-    const settled = await settleChat(deps, chat, 'completed', answer, log)
+    const settled = await timing.measure('settle', () => settleChat(deps, chat, 'completed', answer, log))
     return { chat, settled, finishReason: answer.finishReason ?? 'stop' }
   } catch (error) {
     // What ended the reply is decided now: a time limit could still expire while the settlement awaits its commit.

@@ -7,6 +7,7 @@ import type { ProblemError } from '../../problems/render.js'
 import { InvalidApiKeyError } from '../../problems/errors.js'
 import { bearerTokenOf } from '../common/bearer-token.js'
 import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
+import { timedAuthentication } from '../common/timed-authentication.js'
 import { openAiErrorExample, type OpenAiErrorStatus } from './error-examples.js'
 import { openAiErrorFrom, sendOpenAiError } from './openai-errors.js'
 import {
@@ -84,15 +85,18 @@ const gatewayRoutes: FastifyPluginAsyncTypebox<GatewayRoutesOptions> = async (ap
     })
   )
 
-  app.addHook('onRequest', async (request) => {
-    const token = bearerTokenOf(request.headers.authorization)
-    if (!token.startsWith(keyPrefix)) return app.authenticate(request)
-    const holder = await findKeyHolder(token, request)
-    if (!holder) throw new InvalidApiKeyError()
-    // A key has no login: the key stands where a session would.
-    request.user = { ...holder.user, sessionId: `api-key:${holder.key.id}` }
-    request.apiKey = holder.key
-  })
+  app.addHook(
+    'onRequest',
+    timedAuthentication(async (request) => {
+      const token = bearerTokenOf(request.headers.authorization)
+      if (!token.startsWith(keyPrefix)) return app.authenticate(request)
+      const holder = await findKeyHolder(token, request)
+      if (!holder) throw new InvalidApiKeyError()
+      // A key has no login: the key stands where a session would.
+      request.user = { ...holder.user, sessionId: `api-key:${holder.key.id}` }
+      request.apiKey = holder.key
+    })
+  )
   const callerOf = (request: FastifyRequest): Caller => ({ userId: request.user.id, apiKey: request.apiKey })
 
   app.get(

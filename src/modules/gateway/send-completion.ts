@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { StoredResponse } from '../../db/store.js'
 import type { ProblemError } from '../../problems/render.js'
 import { clientGoneSignal } from '../chat/event-stream.js'
+import { sendServerTiming } from '../common/timed-authentication.js'
 import { runMetered, type ChatDependencies, type ChatOptions } from '../chat/service.js'
 import { idempotently } from '../idempotency/service.js'
 import { openChunkStream, replayAsChunks, type ChunkStream } from './chunk-stream.js'
@@ -29,15 +30,22 @@ export async function sendCompletion(
   const includeUsage = body.stream_options?.include_usage === true
   let chunks: ChunkStream | undefined
   const streaming: Partial<ChatOptions> = {
-    onStart: (chat) =>
-      (chunks = openChunkStream(
+    onStart: (chat) => {
+      sendServerTiming(request, reply)
+      chunks = openChunkStream(
         reply,
         { id: completionId(chat.chatId), created: unixSeconds(Date.now()), model: model.id },
         includeUsage
-      )),
+      )
+    },
     onDelta: (text) => chunks!.delta(text)
   }
-  const options = { clientGone: clientGoneSignal(request, reply), log: request.log, ...(body.stream ? streaming : {}) }
+  const options = {
+    clientGone: clientGoneSignal(request, reply),
+    log: request.log,
+    timing: request.callTiming!,
+    ...(body.stream ? streaming : {})
+  }
   const record = { origin: 'api' as const, apiKeyId: caller.apiKey?.id, message: recordedMessage(plan) }
   // Streamed or not, a call is the same call: a retry may ask for the other way and gets the first answer.
   const { stream: _stream, stream_options: _streamOptions, ...fingerprint } = body
@@ -61,11 +69,15 @@ export async function sendCompletion(
         )
       })
     )
+    sendServerTiming(request, reply)
     if ('replay' in outcome) return replay(request, reply, outcome.replay, body.stream === true, includeUsage)
     if (!chunks) return reply.code(200).send(outcome.answer.body)
     chunks.finish(outcome.answer.body)
   } catch (error) {
-    if (!chunks) throw error
+    if (!chunks) {
+      sendServerTiming(request, reply)
+      throw error
+    }
     request.log.warn({ err: error }, 'streamed /v1 call failed')
     chunks.fail(openAiErrorFrom(error as ProblemError).body)
   } finally {
