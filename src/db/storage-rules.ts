@@ -83,6 +83,9 @@ export function spendPeriods(now: number) {
 /** Chats a user can see: answered in full, or in part before the stream broke (both were charged). */
 export const VISIBLE_STATUSES = ['completed', 'incomplete'] as const
 
+/** PostgreSQL numbers rows with `serial` (int4): no row has a larger id, and a larger one is no valid parameter there. */
+export const MAX_ROW_ID = 2_147_483_647
+
 /** Balances are read back as JavaScript numbers, which stay exact only up to this. */
 export const MAX_BALANCE = Number.MAX_SAFE_INTEGER
 

@@ -1,6 +1,6 @@
 import type { ChatHistoryStore, StoredChat } from '../../db/store.js'
 import { ChatNotFoundError } from '../../problems/errors.js'
-import { toPage } from '../common/pages.js'
+import { rowIdOf, toPage } from '../common/pages.js'
 import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
 import type { ChatItem, ChatPageQuery } from './schemas.js'
 
@@ -13,7 +13,7 @@ export async function listChatHistory(
   const rows = await store.listChats({
     userId,
     conversationId,
-    beforeId: cursor === undefined ? undefined : Number(cursor),
+    beforeId: cursor === undefined ? undefined : rowIdOf(cursor),
     limit: limit + 1
   })
   return toPage(rows, limit, toChatItem, (chat) => String(chat.id))

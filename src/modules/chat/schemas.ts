@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { MAX_ROW_ID } from '../../db/storage-rules.js'
 import { pageQuerySchema, pageSchema, VISIBLE_TEXT_PATTERN } from '../common/schemas.js'
 
-const ID_RANGE = { minimum: 1, maximum: Number.MAX_SAFE_INTEGER }
+const ID_RANGE = { minimum: 1, maximum: MAX_ROW_ID }
 const ChatIdSchema = Type.Integer({ ...ID_RANGE, description: 'Identifies the chat', examples: [42] })
 const TimestampSchema = Type.String({
   format: 'date-time',

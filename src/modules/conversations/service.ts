@@ -2,7 +2,7 @@ import type { ChatHistoryStore, ConversationStore, StoredConversation } from '..
 import { ConversationBusyError, ConversationNotFoundError } from '../../problems/errors.js'
 import type { ChatPageQuery } from '../chat/schemas.js'
 import { listChatHistory } from '../chat/service.js'
-import { toPage } from '../common/pages.js'
+import { rowIdOf, toPage } from '../common/pages.js'
 import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
 import type { Conversation, ConversationPageQuery } from './schemas.js'
 
@@ -11,10 +11,10 @@ export async function listConversations(
   userId: number,
   { cursor, limit = DEFAULT_PAGE_SIZE }: ConversationPageQuery
 ) {
-  const [updatedAt, id] = cursor?.split('_').map(Number) ?? []
+  const [updatedAt, id] = cursor?.split('_') ?? []
   const rows = await store.listConversations({
     userId,
-    after: updatedAt === undefined || id === undefined ? undefined : { updatedAt, id },
+    after: updatedAt === undefined || id === undefined ? undefined : { updatedAt: Number(updatedAt), id: rowIdOf(id) },
     limit: limit + 1
   })
   return toPage(rows, limit, toConversation, (conversation) => `${conversation.updatedAt}_${conversation.id}`)

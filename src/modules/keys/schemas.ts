@@ -1,13 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox'
-import { MAX_BALANCE } from '../../db/storage-rules.js'
+import { MAX_BALANCE, MAX_ROW_ID } from '../../db/storage-rules.js'
 import { VISIBLE_TEXT_PATTERN } from '../common/schemas.js'
 
 const TIMESTAMP_EXAMPLE = '2026-11-23T10:15:30.000Z'
 
-/** PostgreSQL numbers keys with `serial`: no key has a larger id, and a larger one is no valid parameter there. */
-const MAX_KEY_ID = 2_147_483_647
-
-const KeyIdSchema = Type.Integer({ minimum: 1, maximum: MAX_KEY_ID, description: 'Identifies the key', examples: [3] })
+const KeyIdSchema = Type.Integer({ minimum: 1, maximum: MAX_ROW_ID, description: 'Identifies the key', examples: [3] })
 
 const KeyNameSchema = Type.String({
   minLength: 1,

@@ -1,6 +1,6 @@
 import type { LedgerStore, StoredLedgerEntry } from '../../db/store.js'
 import { usageOf } from '../chat/history.js'
-import { toPage } from '../common/pages.js'
+import { rowIdOf, toPage } from '../common/pages.js'
 import { DEFAULT_PAGE_SIZE } from '../common/schemas.js'
 import type { Transaction, TransactionPageQuery } from './schemas.js'
 
@@ -12,7 +12,7 @@ export async function listTransactions(
 ) {
   const rows = await store.listLedger({
     userId,
-    beforeId: cursor === undefined ? undefined : Number(cursor),
+    beforeId: cursor === undefined ? undefined : rowIdOf(cursor),
     limit: limit + 1
   })
   return toPage(rows, limit, toTransaction, (entry) => String(entry.id))

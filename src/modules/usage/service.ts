@@ -1,4 +1,4 @@
-import { DAY_MS } from '../../db/storage-rules.js'
+import { DAY_MS, MAX_ROW_ID } from '../../db/storage-rules.js'
 import type { AccountStore, UsageGroup, UsageGrouping, UsageKey, UsageStore } from '../../db/store.js'
 import { validationFailed } from '../../problems/errors.js'
 import { accountIdOf } from '../admin/service.js'
@@ -15,7 +15,9 @@ interface GroupingRules<Grouping extends UsageGrouping> {
   keyFrom(text: string): UsageKey<Grouping> | undefined
 }
 
-const wholeNumber = (text: string) => (/^(0|[1-9][0-9]{0,15})$/.test(text) ? Number(text) : undefined)
+/** Days, user ids and key ids all fit PostgreSQL's int4 columns; a cursor past that is none this API gave. */
+const wholeNumber = (text: string) =>
+  /^(0|[1-9][0-9]{0,9})$/.test(text) && Number(text) <= MAX_ROW_ID ? Number(text) : undefined
 
 const GROUPINGS: { [Grouping in UsageGrouping]: GroupingRules<Grouping> } = {
   day: { field: 'day', name: (group) => isoDate(group.key), keyFrom: wholeNumber },
