@@ -18,14 +18,15 @@ const REQUESTS = [
 
 async function backends(): Promise<{ name: string; env: (t: Test) => Promise<Record<string, string>> }[]> {
   const sqlite = { name: 'SQLite', env: async () => ({}) }
-  if (!TEST_DATABASE_URL) {
+  const serverUrl = TEST_DATABASE_URL
+  if (!serverUrl) {
     console.log('# SKIPPED: row ids on PostgreSQL (set TEST_DATABASE_URL)')
     return [sqlite]
   }
   const postgres = {
     name: 'PostgreSQL',
     env: async (t: Test) => {
-      const database = await createPostgresDatabase(TEST_DATABASE_URL)
+      const database = await createPostgresDatabase(serverUrl)
       t.teardown(database.drop)
       return { DATABASE_URL: database.url }
     }
