@@ -76,15 +76,13 @@ async function revokeRounds(
   )
 }
 
-/** Two instances as several run in production, on one PostgreSQL database and one Redis: the base URLs of each. */
-async function startPair(t: Test) {
-  const { a, b, databaseUrl } = await startInstancePair(t)
-  return { a: a.baseUrl, b: b.baseUrl, databaseUrl }
-}
-
 if (instancePairCanRun('sessions across two instances')) {
+  // Two instances as several run in production, on one PostgreSQL database and one Redis, shared by the tests below
+  // (each with a user of its own): starting a pair costs seconds of CPU.
+  const pair = await startInstancePair(t)
+  const [a, b, databaseUrl] = [pair.a.baseUrl, pair.b.baseUrl, pair.databaseUrl]
+
   t.test("a logout on A refuses the session's access and refresh tokens on B's very next request", async (t) => {
-    const { a, b } = await startPair(t)
     await call(a, 'POST', '/api/register/', { username: 'alice', password: PASSWORD })
     await revokeRounds(t, b, async () => {
       const tokens = await logIn(a, 'alice')
@@ -95,13 +93,12 @@ if (instancePairCanRun('sessions across two instances')) {
   })
 
   t.test("a password change on A refuses the user's other sessions on B's very next request", async (t) => {
-    const { a, b } = await startPair(t)
-    await call(a, 'POST', '/api/register/', { username: 'alice', password: PASSWORD })
+    await call(a, 'POST', '/api/register/', { username: 'bob', password: PASSWORD })
     const passwords = [PASSWORD, OTHER_PASSWORD]
     await revokeRounds(t, b, async (index) => {
       const [current, next] = index % 2 === 0 ? passwords : [...passwords].reverse()
-      const changing = await logIn(a, 'alice', current)
-      const tokens = await logIn(a, 'alice', current)
+      const changing = await logIn(a, 'bob', current)
+      const tokens = await logIn(a, 'bob', current)
       const revoke = async () =>
         (
           await call(
@@ -117,14 +114,13 @@ if (instancePairCanRun('sessions across two instances')) {
   })
 
   t.test("a deactivation on A refuses the user's sessions on B's very next request", async (t) => {
-    const { a, b, databaseUrl } = await startPair(t)
-    await call(a, 'POST', '/api/register/', { username: 'alice', password: PASSWORD })
+    await call(a, 'POST', '/api/register/', { username: 'carol', password: PASSWORD })
     const admin = await adminHeaders(a, databaseUrl)
     const setActive = async (isActive: boolean) =>
-      (await call(a, 'PATCH', '/api/admin/users/alice/', { is_active: isActive }, admin)).status
+      (await call(a, 'PATCH', '/api/admin/users/carol/', { is_active: isActive }, admin)).status
     await revokeRounds(t, b, async () => {
-      if ((await setActive(true)) !== 200) throw new Error('reactivating alice failed')
-      const tokens = await logIn(a, 'alice')
+      if ((await setActive(true)) !== 200) throw new Error('reactivating carol failed')
+      const tokens = await logIn(a, 'carol')
       return { tokens, revoke: () => setActive(false) }
     })
   })
