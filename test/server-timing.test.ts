@@ -66,3 +66,28 @@ t.test('a refused call still says where its time went', async (t) => {
   t.same(Object.keys(phasesOf(response.headers['server-timing'])), ['auth', 'hold', 'total'])
   t.equal(await overheadCount(app, 'chat'), 0, 'only settled calls are measured')
 })
+
+t.test('refusals before the hold carry Server-Timing too, on /v1 and on chat messages', async (t) => {
+  const { app, headers } = await setup(t)
+
+  const unsupported = await app.inject({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers,
+    payload: { model: 'small', messages: [{ role: 'user', content: 'Hi' }], tools: [] }
+  })
+  const unauthenticated = await app.inject({
+    method: 'POST',
+    url: '/v1/chat/completions',
+    headers: { authorization: 'Bearer sk-acp-unknown' },
+    payload: { model: 'small', messages: [{ role: 'user', content: 'Hi' }] }
+  })
+  const invalid = await chat(app, headers, { message: '' })
+
+  t.equal(unsupported.statusCode, 400)
+  t.same(Object.keys(phasesOf(unsupported.headers['server-timing'])), ['auth', 'total'])
+  t.equal(unauthenticated.statusCode, 401)
+  t.same(Object.keys(phasesOf(unauthenticated.headers['server-timing'])), ['auth', 'total'])
+  t.equal(invalid.statusCode, 400)
+  t.same(Object.keys(phasesOf(invalid.headers['server-timing'])), ['auth', 'total'])
+})

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { sendServerTiming } from '../modules/common/timed-authentication.js'
 import { problem, problemFromError, sendProblem, type ProblemError } from '../problems/render.js'
 
 /** The one place where errors become `application/problem+json` responses. */
@@ -12,6 +13,7 @@ export default fp(
       if (body.status >= 500 && body.code !== 'server_busy') request.log.error({ err: error }, 'request failed')
       if (body.status === 401) reply.header('WWW-Authenticate', 'Bearer')
       if (error.headers) reply.headers(error.headers)
+      sendServerTiming(request, reply)
       return sendProblem(request, reply, body)
     })
 

@@ -57,10 +57,7 @@ export async function sendChat(
     if ('replay' in outcome) return replayAsEvents(reply, outcome.replay)
     events!.send('done', outcome.answer.body)
   } catch (error) {
-    if (!events) {
-      sendServerTiming(request, reply)
-      throw error
-    }
+    if (!events) throw error
     request.log.warn({ err: error }, 'streamed chat failed')
     events.send('error', { ...problemFromError(error as ProblemError), instance: request.url })
   } finally {

@@ -7,7 +7,7 @@ import type { ProblemError } from '../../problems/render.js'
 import { InvalidApiKeyError } from '../../problems/errors.js'
 import { bearerTokenOf } from '../common/bearer-token.js'
 import { BearerSecurity, IdempotencyHeadersSchema } from '../common/schemas.js'
-import { timedAuthentication } from '../common/timed-authentication.js'
+import { sendServerTiming, timedAuthentication } from '../common/timed-authentication.js'
 import { openAiErrorExample, type OpenAiErrorStatus } from './error-examples.js'
 import { openAiErrorFrom, sendOpenAiError } from './openai-errors.js'
 import {
@@ -68,6 +68,7 @@ const gatewayRoutes: FastifyPluginAsyncTypebox<GatewayRoutesOptions> = async (ap
   app.setErrorHandler<ProblemError>((error, request, reply) => {
     const answer = openAiErrorFrom(error)
     if (answer.status >= 500) request.log.error({ err: error }, 'request failed')
+    sendServerTiming(request, reply)
     return sendOpenAiError(request, reply, answer)
   })
   app.setNotFoundHandler((request, reply) =>

@@ -74,10 +74,7 @@ export async function sendCompletion(
     if (!chunks) return reply.code(200).send(outcome.answer.body)
     chunks.finish(outcome.answer.body)
   } catch (error) {
-    if (!chunks) {
-      sendServerTiming(request, reply)
-      throw error
-    }
+    if (!chunks) throw error
     request.log.warn({ err: error }, 'streamed /v1 call failed')
     chunks.fail(openAiErrorFrom(error as ProblemError).body)
   } finally {
