@@ -1,17 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import { loadConfig } from '../src/config.js'
-import { createPostgresDatabase } from '../test/postgres-test-database.js'
 import { describeMachine, machineLine, type Machine } from './machine.js'
-import { describePostgresServer } from './postgres-server.js'
 import { buildService, productionRuntime } from './production-runtime.js'
 import { progress } from './progress.js'
+import { RunResources } from './run-resources.js'
 import { formatTable, writeResults } from './report.js'
 import type { ScenarioResult } from './rounds.js'
 import { POSTGRES_SCENARIOS, scenarioIds } from './scenarios.js'
 import { benchServiceEnv } from './service-env.js'
-import { startServer, type ServerProcess } from './servers.js'
+import { startServer } from './servers.js'
 import { readSettings } from './settings.js'
 import { measureOnStore, type RunContext } from './store-run.js'
 import { checkTargets } from './targets.js'
@@ -23,25 +20,13 @@ if (unknown.length > 0) {
   throw new Error(`BENCH_ONLY names no such scenario: ${unknown.join(', ')} (known: ${knownIds.join(', ')})`)
 }
 const selected = (id: string) => settings.only.length === 0 || settings.only.includes(id)
-const workDir = mkdtempSync(join(tmpdir(), 'ai-chat-bench-'))
 const serviceEnv = benchServiceEnv()
 const production = productionRuntime()
 const traceGc = process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []
 const profiling = settings.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', settings.cpuProfileDir] : []
 
-const running: ServerProcess[] = []
-// The run's own PostgreSQL database is dropped however the run ends.
-let dropPostgresDatabase = async () => {}
-async function cleanUp() {
-  await Promise.all(running.splice(0).map((server) => server.stop()))
-  const drop = dropPostgresDatabase
-  dropPostgresDatabase = async () => {}
-  await drop()
-  rmSync(workDir, { recursive: true, force: true })
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void cleanUp().finally(() => process.exit(130)))
-}
+const resources = new RunResources('ai-chat-bench')
+const { running } = resources
 
 // Other work on the machine shows in the load average; it is reported so that a noisy run can be told apart.
 const loadBefore = loadavg()[0]!
@@ -61,23 +46,20 @@ try {
   }
 
   const results: ScenarioResult[] = await measureOnStore(
-    { database: 'sqlite', databaseUrl: join(workDir, 'bench.sqlite'), selected },
+    { database: 'sqlite', databaseUrl: join(resources.workDir, 'bench.sqlite'), selected },
     context
   )
   let postgres: Machine['postgres']
   const onPostgres = (id: string) => POSTGRES_SCENARIOS.includes(id) && selected(id)
   if (settings.postgresServerUrl && knownIds.some(onPostgres)) {
-    const database = await createPostgresDatabase(settings.postgresServerUrl, 'bench')
-    dropPostgresDatabase = database.drop
-    const config = loadConfig({ ...process.env, ...serviceEnv, DATABASE_URL: database.url })
-    if (config.database.kind !== 'postgres') throw new Error('BENCH_DATABASE_URL: expected a postgres:// URL')
-    postgres = { ...(await describePostgresServer(database.url)), poolSize: config.database.poolSize }
+    const database = await resources.createPostgresDatabase(settings.postgresServerUrl, serviceEnv)
+    postgres = database.postgres
     progress(`postgres: created ${new URL(database.url).pathname.slice(1)} on ${postgres.server}`)
     results.push(
       ...(await measureOnStore({ database: 'postgres', databaseUrl: database.url, selected: onPostgres }, context))
     )
   }
-  await cleanUp()
+  await resources.cleanUp()
 
   const machine = describeMachine(loadBefore, postgres)
   const checks = checkTargets(results)
@@ -86,5 +68,5 @@ try {
   writeResults(settings, machine, results, checks)
   progress(`wrote ${settings.resultsFile}`)
 } finally {
-  await cleanUp()
+  await resources.cleanUp()
 }
