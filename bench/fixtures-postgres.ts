@@ -27,8 +27,8 @@ export async function seedPostgresHistories(database: PostgresDatabase, historie
 async function insertCompletedChats(client: pg.Client, userId: number, count: number, cost: number) {
   const start = Date.now() - count * 1000
   await client.query(
-    `insert into chats (user_id, message, response, status, cost, created_at, updated_at)
-     select $1, 'seeded message ' || i, '[offline reply] seeded message ' || i, 'completed', $2::bigint,
+    `insert into chats (user_id, message, response, status, hold, cost, created_at, updated_at)
+     select $1, 'seeded message ' || i, '[offline reply] seeded message ' || i, 'completed', $2::bigint, $2::bigint,
             $3::bigint + i * 1000, $3::bigint + i * 1000
      from generate_series(0, $4::integer - 1) as i
      order by i`,

@@ -17,8 +17,8 @@ export function seedSqliteHistories(database: SqliteDatabase, histories: SeededH
 
 function insertCompletedChats(db: Database.Database, userId: number, count: number, cost: number) {
   const insertChat = db.prepare(
-    `insert into chats (user_id, message, response, status, cost, created_at, updated_at)
-     values (?, ?, ?, 'completed', ?, ?, ?)`
+    `insert into chats (user_id, message, response, status, hold, cost, created_at, updated_at)
+     values (?, ?, ?, 'completed', ?, ?, ?, ?)`
   )
   const insertLedger = db.prepare(
     `insert into ledger (user_id, delta, reason, chat_id, balance_after, created_at) values (?, ?, 'chat', ?, ?, ?)`
@@ -30,7 +30,7 @@ function insertCompletedChats(db: Database.Database, userId: number, count: numb
     for (let index = 0; index < count; index++) {
       const createdAt = start + index * 1000
       const message = `seeded message ${index}`
-      const chat = insertChat.run(userId, message, `[offline reply] ${message}`, cost, createdAt, createdAt)
+      const chat = insertChat.run(userId, message, `[offline reply] ${message}`, cost, cost, createdAt, createdAt)
       balance -= cost
       insertLedger.run(userId, -cost, chat.lastInsertRowid, balance, createdAt)
     }

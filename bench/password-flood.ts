@@ -1,5 +1,4 @@
 import autocannon from 'autocannon'
-import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
@@ -7,8 +6,8 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { authHeaders, PASSWORD, register } from './fixtures.js'
 import { measure, type Load, type Measurement } from './load.js'
-import { productionRuntime } from './production-runtime.js'
-import { REPO_ROOT, startServer, type ServerProcess } from './servers.js'
+import { buildService, productionRuntime } from './production-runtime.js'
+import { startServer, type ServerProcess } from './servers.js'
 
 /**
  * One account floods the service with 200 concurrent password changes and logins, each a hash to check, while another
@@ -30,7 +29,7 @@ const workDir = mkdtempSync(join(tmpdir(), 'ai-chat-flood-'))
 const production = productionRuntime()
 let server: ServerProcess | undefined
 try {
-  execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
+  buildService()
   server = await startServer({
     name: 'service',
     script: 'dist/server.js',

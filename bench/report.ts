@@ -1,20 +1,10 @@
-import { writeFileSync } from 'node:fs'
+import type { Machine } from './machine.js'
+import { updateResults } from './results-file.js'
 import type { ScenarioResult, StoreKind } from './rounds.js'
 import type { Settings } from './settings.js'
-import type { PostgresServer } from './postgres-server.js'
 import { ratioToBaseline, type TargetCheck } from './targets.js'
 
-export interface Machine {
-  cpus: number
-  cpuModel: string
-  node: string
-  /** One-minute load average when the run started and when it ended (the run itself adds about 2). */
-  loadAverage: { before: number; after: number }
-  /** The PostgreSQL server and pool size, when the run measured PostgreSQL too. */
-  postgres?: PostgresServer & { poolSize: number }
-}
-
-const STORE_NAMES: Record<StoreKind, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' }
+export const STORE_NAMES: Record<StoreKind, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' }
 
 /**
  * The results table, in Markdown so that it can be pasted into the README as it is. A scenario measured on both stores
@@ -74,12 +64,11 @@ export function writeResults(
 ): void {
   // Where the PostgreSQL server is (with any password in its URL) goes in as machine.postgres.server.
   const { cpuProfileDir: _profileDir, postgresServerUrl: _server, resultsFile, ...runSettings } = settings
-  const document = {
+  updateResults(resultsFile, {
     date: new Date().toISOString(),
     machine,
     settings: runSettings,
     targets: checks,
     scenarios: results
-  }
-  writeFileSync(resultsFile, JSON.stringify(document, null, 2) + '\n')
+  })
 }

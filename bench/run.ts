@@ -1,17 +1,14 @@
-import { execFileSync } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
+import { loadavg } from 'node:os'
 import { join } from 'node:path'
-import { loadConfig } from '../src/config.js'
-import { createPostgresDatabase } from '../test/postgres-test-database.js'
-import { describePostgresServer, type PostgresServer } from './postgres-server.js'
-import { productionRuntime } from './production-runtime.js'
+import { describeMachine, machineLine, type Machine } from './machine.js'
+import { buildService, productionRuntime } from './production-runtime.js'
 import { progress } from './progress.js'
+import { RunResources } from './run-resources.js'
 import { formatTable, writeResults } from './report.js'
 import type { ScenarioResult } from './rounds.js'
 import { POSTGRES_SCENARIOS, scenarioIds } from './scenarios.js'
-import { REPO_ROOT, startServer, type ServerProcess } from './servers.js'
+import { benchServiceEnv } from './service-env.js'
+import { startServer } from './servers.js'
 import { readSettings } from './settings.js'
 import { measureOnStore, type RunContext } from './store-run.js'
 import { checkTargets } from './targets.js'
@@ -23,48 +20,18 @@ if (unknown.length > 0) {
   throw new Error(`BENCH_ONLY names no such scenario: ${unknown.join(', ')} (known: ${knownIds.join(', ')})`)
 }
 const selected = (id: string) => settings.only.length === 0 || settings.only.includes(id)
-const workDir = mkdtempSync(join(tmpdir(), 'ai-chat-bench-'))
-const serviceEnv = {
-  NODE_ENV: 'production',
-  JWT_SECRET: randomBytes(32).toString('hex'),
-  LOG_LEVEL: 'warn',
-  // Issue 4's switch for rate limits: without it the limits, not the service, would be measured.
-  RATE_LIMIT: 'off',
-  // Every connection chats as the same user; the per-user cap on chats in flight would refuse most of them.
-  AI_MAX_CONCURRENT_PER_USER: '1000',
-  // Every login client logs the same user in; the per-account cap on password hashes (issue 10) would refuse all but
-  // two of them at a time with 503, and the login scenarios would measure refusals. bench:password-flood measures it.
-  ARGON2_PER_ACCOUNT: '1000',
-  INITIAL_TOKENS: String(10 ** 15),
-  // Access tokens must outlive the whole run.
-  ACCESS_TOKEN_TTL: '1h'
-}
+const serviceEnv = benchServiceEnv()
 const production = productionRuntime()
 const traceGc = process.env.BENCH_TRACE_GC ? ['--trace-gc'] : []
 const profiling = settings.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', settings.cpuProfileDir] : []
 
-const running: ServerProcess[] = []
-// The run's own PostgreSQL database is dropped however the run ends.
-let dropPostgresDatabase = async () => {}
-async function cleanUp() {
-  await Promise.all(running.splice(0).map((server) => server.stop()))
-  const drop = dropPostgresDatabase
-  dropPostgresDatabase = async () => {}
-  await drop()
-  rmSync(workDir, { recursive: true, force: true })
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => void cleanUp().finally(() => process.exit(130)))
-}
+const resources = new RunResources('ai-chat-bench')
+const { running } = resources
 
 // Other work on the machine shows in the load average; it is reported so that a noisy run can be told apart.
 const loadBefore = loadavg()[0]!
 try {
-  if (settings.service === 'dist') {
-    const buildStart = Date.now()
-    execFileSync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
-    progress(`built dist/ in ${Date.now() - buildStart} ms`)
-  }
+  if (settings.service === 'dist') progress(`built dist/ in ${buildService()} ms`)
   const baseline = await startServer({ name: 'baseline', script: 'bench/baseline-server.ts', env: {} })
   running.push(baseline)
   const context: RunContext = {
@@ -79,41 +46,27 @@ try {
   }
 
   const results: ScenarioResult[] = await measureOnStore(
-    { database: 'sqlite', databaseUrl: join(workDir, 'bench.sqlite'), selected },
+    { database: 'sqlite', databaseUrl: join(resources.workDir, 'bench.sqlite'), selected },
     context
   )
-  let postgres: (PostgresServer & { poolSize: number }) | undefined
+  let postgres: Machine['postgres']
   const onPostgres = (id: string) => POSTGRES_SCENARIOS.includes(id) && selected(id)
   if (settings.postgresServerUrl && knownIds.some(onPostgres)) {
-    const database = await createPostgresDatabase(settings.postgresServerUrl, 'bench')
-    dropPostgresDatabase = database.drop
-    const config = loadConfig({ ...process.env, ...serviceEnv, DATABASE_URL: database.url })
-    if (config.database.kind !== 'postgres') throw new Error('BENCH_DATABASE_URL: expected a postgres:// URL')
-    postgres = { ...(await describePostgresServer(database.url)), poolSize: config.database.poolSize }
+    const database = await resources.createPostgresDatabase(settings.postgresServerUrl, serviceEnv)
+    postgres = database.postgres
     progress(`postgres: created ${new URL(database.url).pathname.slice(1)} on ${postgres.server}`)
     results.push(
       ...(await measureOnStore({ database: 'postgres', databaseUrl: database.url, selected: onPostgres }, context))
     )
   }
-  await cleanUp()
+  await resources.cleanUp()
 
-  const machine = {
-    cpus: availableParallelism(),
-    cpuModel: cpus()[0]?.model ?? 'unknown',
-    node: process.version,
-    loadAverage: { before: loadBefore, after: loadavg()[0]! },
-    ...(postgres && { postgres })
-  }
+  const machine = describeMachine(loadBefore, postgres)
   const checks = checkTargets(results)
-  console.log(
-    `${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}, ${settings.rounds} rounds × ${settings.durationSeconds} s ` +
-      `per side, load average ${machine.loadAverage.before.toFixed(1)} before and ${machine.loadAverage.after.toFixed(1)} after` +
-      (postgres ? `, PostgreSQL ${postgres.version} at ${postgres.server}` : '') +
-      '\n'
-  )
+  console.log(machineLine(machine, `${settings.rounds} rounds × ${settings.durationSeconds} s per side`) + '\n')
   console.log(formatTable(results, checks))
   writeResults(settings, machine, results, checks)
   progress(`wrote ${settings.resultsFile}`)
 } finally {
-  await cleanUp()
+  await resources.cleanUp()
 }

@@ -34,17 +34,15 @@ export function readSettings(env: NodeJS.ProcessEnv): Settings {
       large: count(env, 'BENCH_HISTORY_LARGE', 1_000_000)
     },
     service: serviceEntry(env.BENCH_SERVICE),
-    only: (env.BENCH_ONLY ?? '')
-      .split(',')
-      .map((id) => id.trim())
-      .filter(Boolean),
+    only: idList(env.BENCH_ONLY),
     cpuProfileDir: env.BENCH_CPU_PROF || undefined,
     postgresServerUrl: postgresServer(env.BENCH_DATABASE_URL),
     resultsFile: env.BENCH_RESULTS || new URL('results.json', import.meta.url).pathname
   }
 }
 
-function count(env: NodeJS.ProcessEnv, name: string, fallback: number, minimum = 1): number {
+/** A whole number ≥ `minimum` from the environment variable `name`, or `fallback` when it is unset. */
+export function count(env: NodeJS.ProcessEnv, name: string, fallback: number, minimum = 1): number {
   const text = env[name]
   if (text === undefined || text === '') return fallback
   const value = Number(text)
@@ -59,8 +57,17 @@ function serviceEntry(text: string | undefined): Settings['service'] {
   throw new Error(`BENCH_SERVICE=${text}: expected dist or tsx`)
 }
 
-function postgresServer(text: string | undefined): string | undefined {
+/** The PostgreSQL server of BENCH_DATABASE_URL, checked to be one. */
+export function postgresServer(text: string | undefined): string | undefined {
   if (text === undefined || text === '') return undefined
   if (!/^postgres(ql)?:\/\//i.test(text)) throw new Error('BENCH_DATABASE_URL: expected a postgres:// URL')
   return text
+}
+
+/** The ids of a comma-separated list such as BENCH_ONLY; empty when unset. */
+export function idList(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter(Boolean)
 }

@@ -53,15 +53,23 @@ export class FakeOpenAi {
   baseUrl = ''
 
   static async start(t: Test): Promise<FakeOpenAi> {
+    const fake = await FakeOpenAi.listen(0)
+    t.teardown(() => fake.close())
+    return fake
+  }
+
+  /** Listens on `port` of loopback (0: any free one), outside a test: the overhead benchmark's upstream. */
+  static async listen(port: number): Promise<FakeOpenAi> {
     const fake = new FakeOpenAi()
-    fake.server.listen(0, '127.0.0.1')
+    fake.server.listen(port, '127.0.0.1')
     await once(fake.server, 'listening')
     fake.baseUrl = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}/v1`
-    t.teardown(() => {
-      fake.server.closeAllConnections()
-      fake.server.close()
-    })
     return fake
+  }
+
+  close() {
+    this.server.closeAllConnections()
+    this.server.close()
   }
 
   /** Answers every request held by a `hold` behaviour, and those still to come, at once. */
@@ -77,7 +85,12 @@ export class FakeOpenAi {
   private async handle(request: IncomingMessage, response: ServerResponse) {
     const chunks: Buffer[] = []
     for await (const chunk of request) chunks.push(chunk as Buffer)
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ReceivedRequest['body']
+    const body = parseBody(Buffer.concat(chunks))
+    if (body === undefined) {
+      response.writeHead(400, { 'content-type': 'application/json' })
+      response.end(JSON.stringify({ error: { message: 'the body is not JSON', type: 'invalid_request_error' } }))
+      return
+    }
     const aborted = new Promise<void>((resolve) =>
       response.on('close', () => {
         if (!response.writableFinished) resolve()
@@ -132,6 +145,14 @@ export class FakeOpenAi {
 
   private writeChunk(response: ServerResponse, data: object) {
     response.write(`data: ${JSON.stringify(data)}\n\n`)
+  }
+}
+
+function parseBody(raw: Buffer): ReceivedRequest['body'] | undefined {
+  try {
+    return JSON.parse(raw.toString('utf8')) as ReceivedRequest['body']
+  } catch {
+    return undefined
   }
 }
 
