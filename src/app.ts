@@ -34,6 +34,7 @@ import requestContext from './plugins/request-context.js'
 import securityHeaders from './plugins/security-headers.js'
 import store from './plugins/store.js'
 import { installValidators } from './plugins/validation.js'
+import { sharedSerializers } from './plugins/shared-serializers.js'
 import adminRoutes from './modules/admin/routes.js'
 import transactionRoutes from './modules/transactions/routes.js'
 import usageRoutes from './modules/usage/routes.js'
@@ -70,6 +71,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
     requestTimeout: config.connections.requestTimeoutMs,
     keepAliveTimeout: config.connections.keepAliveTimeoutMs,
     clientErrorHandler: answerClientError,
+    schemaController: { compilersFactory: { buildSerializer: sharedSerializers } },
     http: {
       requestTimeout: config.connections.requestTimeoutMs,
       connectionsCheckingInterval: DEADLINE_CHECK_INTERVAL_MS

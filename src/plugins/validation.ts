@@ -25,14 +25,21 @@ export function isDateTime(text: string): boolean {
 
 /**
  * JSON bodies are validated exactly as sent: no type coercion, unknown properties rejected by the schemas.
- * Path parameters and query strings arrive as text, so only they are coerced.
+ * Path parameters and query strings arrive as text, so only they are coerced. The two Ajv instances belong to the
+ * process: Ajv keeps what it compiled by schema object, so every app built in one process (the tests build hundreds)
+ * reuses the validators instead of compiling every route again.
  */
+const bodyValidators = withFormats(new Ajv({ ...sharedOptions, coerceTypes: false }))
+const textValidators = withFormats(new Ajv({ ...sharedOptions, coerceTypes: 'array' }))
+
+function withFormats(ajv: Ajv): Ajv {
+  ajv.addFormat('date-time', isDateTime)
+  ajv.addFormat('date', isCalendarDate)
+  return ajv
+}
+
 export function installValidators(app: FastifyInstance) {
-  const body = new Ajv({ ...sharedOptions, coerceTypes: false })
-  const text = new Ajv({ ...sharedOptions, coerceTypes: 'array' })
-  for (const ajv of [body, text]) {
-    ajv.addFormat('date-time', isDateTime)
-    ajv.addFormat('date', isCalendarDate)
-  }
-  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? body : text).compile(schema))
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? bodyValidators : textValidators).compile(schema)
+  )
 }

@@ -104,12 +104,15 @@ export function problemResponses<const Status extends number>(...statuses: Statu
   >
 }
 
+/** One reference for every route: response serializers are compiled once per schema object (shared-serializers.ts). */
+const PROBLEM_REF = Type.Ref(ProblemSchema)
+
 /** One problem+json response, with the typical example for its status or the one given. */
 export function problemResponse(status: number, example?: ExampleProblem): ProblemResponse {
   return {
     description: STATUS_CODES[status] ?? 'Error',
     content: {
-      'application/problem+json': { schema: Type.Ref(ProblemSchema), example: problemExample(status, example) }
+      'application/problem+json': { schema: PROBLEM_REF, example: problemExample(status, example) }
     }
   }
 }

@@ -41,6 +41,9 @@ export const GATEWAY_PREFIX = '/v1'
 /** Long conversations are what `/v1` clients send; the hold covers any prompt, so only memory bounds it. */
 const COMPLETION_BODY_LIMIT_BYTES = 4 * 1024 * 1024
 
+/** One reference for every route: response serializers are compiled once per schema object (shared-serializers.ts). */
+const OPENAI_ERROR_REF = Type.Ref(OpenAiErrorSchema)
+
 /** The `/v1` error responses a route can return, keyed by status, each with its typical example. */
 function errorResponses(...statuses: OpenAiErrorStatus[]) {
   return Object.fromEntries(
@@ -49,7 +52,7 @@ function errorResponses(...statuses: OpenAiErrorStatus[]) {
       {
         description: STATUS_CODES[status] ?? 'Error',
         content: {
-          'application/json': { schema: Type.Ref(OpenAiErrorSchema), example: openAiErrorExample(status) }
+          'application/json': { schema: OPENAI_ERROR_REF, example: openAiErrorExample(status) }
         }
       }
     ])
