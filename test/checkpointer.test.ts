@@ -6,6 +6,7 @@ import t from 'tap'
 import { BUSY_TIMEOUT_MS } from '../src/db/sqlite/connection.js'
 import { startCheckpointer } from '../src/db/sqlite/checkpointer.js'
 import { build, signUp } from './helper.js'
+import { scratchDirectory } from './scratch-directory.js'
 
 /** Counts the users in a copy of the database file alone, leaving out whatever is still only in the WAL. */
 function usersInDatabaseFile(databaseUrl: string, copy: string): number {
@@ -38,7 +39,11 @@ t.test('a checkpointer that cannot open the database hands checkpointing back to
   const failed = new Promise<Error>((resolve) => {
     const checkpointer = startCheckpointer(
       sqlite,
-      { databaseUrl: join(t.testdir(), 'missing', 'db.sqlite'), synchronous: 'normal', busyTimeoutMs: BUSY_TIMEOUT_MS },
+      {
+        databaseUrl: join(scratchDirectory(t), 'missing', 'db.sqlite'),
+        synchronous: 'normal',
+        busyTimeoutMs: BUSY_TIMEOUT_MS
+      },
       resolve
     )
     t.teardown(() => checkpointer.stop())
@@ -53,7 +58,7 @@ t.test('a checkpointer that cannot open the database hands checkpointing back to
 t.test('a checkpointer that failed starts again, and takes checkpointing back once it works', async (t) => {
   const sqlite = new Database(':memory:')
   t.teardown(() => sqlite.close())
-  const dir = t.testdir()
+  const dir = scratchDirectory(t)
   const databaseUrl = join(dir, 'later', 'db.sqlite')
   const errors: Error[] = []
   let firstError: () => void

@@ -12,6 +12,7 @@ import { usernameColumns } from '../src/modules/auth/usernames.js'
 import { Collected, signUpAdmin } from './admin-helper.js'
 import { build, login, register, signUp, TEST_ENV, testConfig } from './helper.js'
 import { openStoredState, type StoredState } from './stored-state.js'
+import { scratchDirectory } from './scratch-directory.js'
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url))
 const BIN = join(ROOT, 'src/cli/bin.js')
@@ -31,7 +32,7 @@ async function cli(databaseUrl: string, argv: string[], env: Record<string, stri
 }
 
 function tempDatabase(t: Test) {
-  return join(t.testdir(), 'cli.sqlite')
+  return join(scratchDirectory(t), 'cli.sqlite')
 }
 
 /** A terminal on stdin: raw mode is recorded, and `typed` arrives as keystrokes once a prompt has been written. */
@@ -509,7 +510,7 @@ t.test('the installed command runs verify-ledger with exit code 0, then 1 once t
 })
 
 t.test('the installed command reads .env from its working directory, and the real environment wins', async (t) => {
-  const folder = t.testdir()
+  const folder = scratchDirectory(t)
   writeFileSync(
     join(folder, '.env'),
     `DATABASE_URL=${join(folder, 'cli.sqlite')}\nINITIAL_TOKENS=77\nADMIN_PASSWORD=x\n`

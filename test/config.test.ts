@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../src/config.js'
 import { singleModelCatalog } from '../src/pricing/models.js'
 import { describeDatabase } from '../src/db/database-config.js'
 import { withJwtSecret } from '../src/jwt-secret.js'
+import { scratchDirectory } from './scratch-directory.js'
 
 /** Passing a secret keeps loadConfig from writing a secret file next to the default database path in the repository. */
 const SECRET = 'a-jwt-secret-of-at-least-32-bytes!'
@@ -184,14 +185,14 @@ t.test('production accepts a 32-byte JWT secret', async (t) => {
 })
 
 t.test('loadConfig is pure: without JWT_SECRET it leaves the secret unset and writes no file', async (t) => {
-  const directory = t.testdir()
+  const directory = scratchDirectory(t)
   const config = loadConfig({ DATABASE_URL: join(directory, 'data', 'ai-chat.sqlite') })
   t.equal(config.jwtSecret, undefined)
   t.notOk(existsSync(join(directory, 'data')), 'no folder was created')
 })
 
 t.test('outside production a missing JWT secret is generated into a 0600 file beside the database', async (t) => {
-  const directory = t.testdir()
+  const directory = scratchDirectory(t)
   const config = withJwtSecret(loadConfig({ DATABASE_URL: join(directory, 'ai-chat.sqlite') }))
   const secretFile = join(directory, 'jwt-secret')
   t.equal(statSync(secretFile).mode & 0o777, 0o600, 'only the owner can read the secret')
@@ -200,7 +201,7 @@ t.test('outside production a missing JWT secret is generated into a 0600 file be
 })
 
 t.test('a restart reads the same generated JWT secret, so sessions stay valid', async (t) => {
-  const env = { DATABASE_URL: join(t.testdir(), 'ai-chat.sqlite') }
+  const env = { DATABASE_URL: join(scratchDirectory(t), 'ai-chat.sqlite') }
   const first = withJwtSecret(loadConfig(env))
   const second = withJwtSecret(loadConfig(env))
   t.equal(second.jwtSecret, first.jwtSecret)
@@ -250,10 +251,12 @@ t.test("a PostgreSQL database needs JWT_SECRET: instances must verify each other
 })
 
 t.test('an explicit JWT_SECRET is kept as it is', async (t) => {
-  const env = { DATABASE_URL: join(t.testdir(), 'ai-chat.sqlite'), JWT_SECRET: 'x'.repeat(40) }
-  const config = withJwtSecret(loadConfig(env))
+  const directory = scratchDirectory(t)
+  const config = withJwtSecret(
+    loadConfig({ DATABASE_URL: join(directory, 'ai-chat.sqlite'), JWT_SECRET: 'x'.repeat(40) })
+  )
   t.equal(config.jwtSecret, 'x'.repeat(40))
-  t.notOk(existsSync(join(t.testdir(), 'jwt-secret')), 'nothing was generated')
+  t.notOk(existsSync(join(directory, 'jwt-secret')), 'nothing was generated')
 })
 
 for (const missing of ['AI_BASE_URL', 'AI_MODEL']) {

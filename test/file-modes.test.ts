@@ -4,13 +4,14 @@ import t, { type Test } from 'tap'
 import { ConfigError, loadConfig } from '../src/config.js'
 import { withJwtSecret } from '../src/jwt-secret.js'
 import { startServer } from './server-process.js'
+import { scratchDirectory } from './scratch-directory.js'
 
 const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8)
 
 t.test(
   'under umask 000 the server creates its folders 0700 and the database, -wal, -shm and jwt-secret 0600',
   async (t) => {
-    const state = join(t.testdir(), 'state')
+    const state = join(scratchDirectory(t), 'state')
     const folder = join(state, 'db')
     const databaseUrl = join(folder, 'ai-chat.sqlite')
     const server = await startServer(t, { DATABASE_URL: databaseUrl, JWT_SECRET: '' }, { umask: 0o000 })
@@ -32,7 +33,7 @@ t.test(
 
 /** A folder with a jwt-secret left there before the service started. */
 function existingSecret(t: Test, mode: number) {
-  const directory = t.testdir()
+  const directory = scratchDirectory(t)
   mkdirSync(directory, { recursive: true })
   const secretFile = join(directory, 'jwt-secret')
   writeFileSync(secretFile, 's'.repeat(48))

@@ -8,6 +8,7 @@ import { loadConfig, resolveModels, type Config } from '../src/config.js'
 import type { Store } from '../src/db/store.js'
 import { storageUnavailable } from '../src/problems/errors.js'
 import { openStoredState, type StoredState } from './stored-state.js'
+import { scratchDirectory } from './scratch-directory.js'
 
 /**
  * Fast argon2 parameters keep the suite quick; the defaults are checked in the config tests. Rate limits are off:
@@ -35,7 +36,7 @@ export interface Built {
 
 /** Builds the app on a fresh database file and closes everything when the test ends. */
 export async function build(t: Test, env: Record<string, string> = {}, overrides: AppOverrides = {}): Promise<Built> {
-  const databaseUrl = env.DATABASE_URL ?? join(t.testdir(), 'test.sqlite')
+  const databaseUrl = env.DATABASE_URL ?? join(scratchDirectory(t), 'test.sqlite')
   const config = testConfig({ ...env, DATABASE_URL: databaseUrl })
   const app = await buildApp(config, overrides)
   await app.ready()

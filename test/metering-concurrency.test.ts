@@ -18,6 +18,7 @@ import {
   writeModelsFile
 } from './settlement-reference.js'
 import { backends } from './store/backends.js'
+import { scratchDirectory } from './scratch-directory.js'
 
 const MESSAGES = 200
 const SYSTEM_PROMPT = 'You are a helpful assistant.'
@@ -128,7 +129,7 @@ for (const backend of backends) {
     `on ${backend.name}, ${MESSAGES} simultaneous messages never overdraw and each is charged its usage`,
     async (t) => {
       const opened = await backend.open(t)
-      const modelsFile = join(t.testdir(), 'models.json')
+      const modelsFile = join(scratchDirectory(t), 'models.json')
       writeModelsFile(modelsFile, [...scenario.models])
       const provider = new PlannedProvider()
       const config = testConfig({

@@ -28,6 +28,7 @@ import {
 } from './settlement-reference.js'
 import { backends, type OpenedStore } from './store/backends.js'
 import type { ChatRow } from './stored-state.js'
+import { scratchDirectory } from './scratch-directory.js'
 
 /** Each run builds an app (a quarter of a second) for up to 4 users of up to 8 messages each. */
 const RUNS = 25
@@ -437,7 +438,7 @@ async function checkRun(opened: OpenedStore, folder: string, id: number, run: Ru
 for (const backend of backends) {
   t.test(`on ${backend.name}, every message is held, answered and charged as the rules say`, async (t) => {
     const opened = await backend.open(t)
-    const folder = t.testdir()
+    const folder = scratchDirectory(t)
     let runs = 0
     const property = fc.asyncProperty(runArbitrary, (run) => checkRun(opened, folder, ++runs, run))
     // Shrinking a failure rebuilds an app at every step; stopped in time, it reports the smallest case found so far

@@ -6,6 +6,7 @@ import type { App } from '../src/app.js'
 import { FakeOpenAi } from './fake-openai.js'
 import { build, signUp } from './helper.js'
 import type { ChatRow, StoredState } from './stored-state.js'
+import { scratchDirectory } from './scratch-directory.js'
 
 /**
  * What the metering tests run on: two priced models on the fake OpenAI server, and the same prices written out again
@@ -99,8 +100,7 @@ export function estimatedCompletionOf(text: string) {
 /** The app with the two models on a fake model server, and a signed-up user; `env` may override any variable. */
 export async function setup(t: Test, env: Record<string, string> = {}, logLines?: string[]) {
   const fake = await FakeOpenAi.start(t)
-  // t.testdir() empties the folder at each call, so build is given the database's path in it.
-  const folder = t.testdir()
+  const folder = scratchDirectory(t)
   const modelsFile = join(folder, 'models.json')
   writeFileSync(modelsFile, JSON.stringify(MODELS))
   const logStream = logLines && { write: (line: string) => void logLines.push(line) }

@@ -6,12 +6,13 @@ import t, { type Test } from 'tap'
 import { openDatabase } from '../src/db/sqlite/connection.js'
 import { build, PASSWORD } from './helper.js'
 import { migrationsUpTo } from './migrations-folder.js'
+import { scratchDirectory } from './scratch-directory.js'
 
 const MIGRATIONS = 'drizzle/sqlite'
 
 /** A database file as an older release, which shipped the first `count` migrations, left it with `rows` in it. */
 function databaseOfRelease(t: Test, count: number, rows: string): string {
-  const directory = t.testdir()
+  const directory = scratchDirectory(t)
   const databaseUrl = join(directory, 'old.sqlite')
   const old = new Database(databaseUrl)
   migrate(drizzle({ client: old }), {
@@ -23,7 +24,7 @@ function databaseOfRelease(t: Test, count: number, rows: string): string {
 }
 
 t.test('a database of the first release migrates to the current schema with its data intact', async (t) => {
-  const directory = t.testdir()
+  const directory = scratchDirectory(t)
   const databaseUrl = join(directory, 'old.sqlite')
   const old = new Database(databaseUrl)
   migrate(drizzle({ client: old }), {

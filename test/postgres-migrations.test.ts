@@ -7,6 +7,7 @@ import type { Store } from '../src/db/store.js'
 import { MIGRATIONS_FOLDER } from '../src/db/postgres/connection.js'
 import { migrationsUpTo } from './migrations-folder.js'
 import { createPostgresDatabase, TEST_DATABASE_URL } from './postgres-test-database.js'
+import { scratchDirectory } from './scratch-directory.js'
 
 const serverUrl = TEST_DATABASE_URL
 
@@ -27,7 +28,7 @@ if (!serverUrl) {
         await database.drop()
       })
       await migrate(drizzle({ client: pool }), {
-        migrationsFolder: migrationsUpTo(MIGRATIONS_FOLDER, t.testdir(), 1)
+        migrationsFolder: migrationsUpTo(MIGRATIONS_FOLDER, scratchDirectory(t), 1)
       })
       await pool.query(`
       insert into users (username, username_key, password_hash, tokens, created_at) values ('alice', 'alice', 'h', 3890, 1);

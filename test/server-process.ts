@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { Test } from 'tap'
 import { TEST_ENV } from './helper.js'
+import { scratchDirectory } from './scratch-directory.js'
 
 export interface LogLine {
   msg: string
@@ -27,7 +28,7 @@ export interface ServerOptions {
 export async function startServer(
   t: Test,
   env: Record<string, string> = {},
-  { umask, databaseUrl = join(t.testdir(), 'server.sqlite'), cwd }: ServerOptions = {}
+  { umask, databaseUrl = join(scratchDirectory(t), 'server.sqlite'), cwd }: ServerOptions = {}
 ) {
   const command = [process.execPath, '--import', import.meta.resolve('tsx'), SERVER]
   // A shell sets the umask and then becomes the server, which runs under it from its first file on, as under systemd.

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { TEST_ENV } from './helper.js'
+import { scratchDirectory } from './scratch-directory.js'
 
 /** Runs `src/server.ts` through bash (so that a test can set ulimits first) and gathers what it says and its status. */
 function startServer(databaseUrl: string, bashPrelude = '', env: Record<string, string> = {}) {
@@ -22,7 +23,7 @@ function startServer(databaseUrl: string, bashPrelude = '', env: Record<string, 
 }
 
 t.test('start-up on a full disk ends with one line that says so, and status 1', async (t) => {
-  const databaseUrl = join(t.testdir(), 'db.sqlite')
+  const databaseUrl = join(scratchDirectory(t), 'db.sqlite')
   // Writes past 64 KiB fail with EFBIG, which SQLite reports as a full disk or an I/O error.
   const { status, stdout, stderr } = await startServer(databaseUrl, 'trap "" XFSZ; ulimit -f 64;')
   t.equal(status, 1)
@@ -31,7 +32,7 @@ t.test('start-up on a full disk ends with one line that says so, and status 1', 
 })
 
 t.test('a database folder that cannot be made ends the start with one line, and status 1', async (t) => {
-  const notAFolder = join(t.testdir(), 'not-a-folder')
+  const notAFolder = join(scratchDirectory(t), 'not-a-folder')
   writeFileSync(notAFolder, '')
   const databaseUrl = join(notAFolder, 'db.sqlite')
   const { status, stdout, stderr } = await startServer(databaseUrl)
@@ -41,7 +42,7 @@ t.test('a database folder that cannot be made ends the start with one line, and 
 })
 
 t.test('a models file with a bad entry ends the start with one line naming it, and status 1', async (t) => {
-  const folder = t.testdir()
+  const folder = scratchDirectory(t)
   const modelsFile = join(folder, 'models.json')
   const models = {
     default: 'small',

@@ -5,6 +5,7 @@ import { loadConfig } from '../src/config.js'
 import { startupSummary } from '../src/startup-summary.js'
 import { TEST_ENV } from './helper.js'
 import { startServer } from './server-process.js'
+import { scratchDirectory } from './scratch-directory.js'
 
 const isReadyLine = (line: { msg: string }) => line.msg.startsWith('ready: docs at ')
 
@@ -50,7 +51,7 @@ t.test('the start-up details show PostgreSQL and Redis URLs without their passwo
 t.test(
   'the server reads .env from its working directory; the real environment wins, JWT_SECRET is never shown',
   async (t) => {
-    const folder = t.testdir()
+    const folder = scratchDirectory(t)
     const fromFile = join(folder, 'from-file.sqlite')
     writeFileSync(join(folder, '.env'), `DATABASE_URL=${fromFile}\nINITIAL_TOKENS=123\n`)
     const server = await startServer(t, {}, { cwd: folder, databaseUrl: join(folder, 'from-environment.sqlite') })

@@ -6,6 +6,7 @@ import { withStorageFailures } from '../src/db/sqlite/storage-failures.js'
 import type { Store } from '../src/db/store.js'
 import { isStorageUnavailable } from '../src/problems/errors.js'
 import { assertProblem, build, diskFull, failingOnce, signUp } from './helper.js'
+import { scratchDirectory } from './scratch-directory.js'
 
 t.test(
   'a store call the database cannot take answers 503 storage_unavailable, logged at error with its cause',
@@ -38,7 +39,7 @@ t.test('isStorageUnavailable tells the storage failure from any other error', as
 
 /** A database file with a `notes` table and two connections to it: `own` waits for no lock, `other` can hold one. */
 function twoConnections(t: Test) {
-  const file = join(t.testdir(), 'notes.sqlite')
+  const file = join(scratchDirectory(t), 'notes.sqlite')
   const own = new Database(file, { timeout: 0 })
   own.pragma('journal_mode = WAL')
   own.exec('create table notes (id integer primary key, body text not null)')

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Test } from 'tap'
 import type { App, AppOverrides } from '../../src/app.js'
 import { assertProblem, build, PASSWORD, providerFrom, register, signUp } from '../helper.js'
+import { scratchDirectory } from '../scratch-directory.js'
 
 /**
  * How the two apps of one test get limits they share, and no other test's: one limits object handed to both, or
@@ -22,7 +23,7 @@ async function twoInstances(t: Test, shared: SharedLimits, env: Record<string, s
     await Promise.race([answered, sleep(2000)])
     return { text: 'a reply', model: 'held', usage: null }
   })
-  const sharedEnv = { ...env, ...limits.env, DATABASE_URL: join(t.testdir(), 'shared.sqlite') }
+  const sharedEnv = { ...env, ...limits.env, DATABASE_URL: join(scratchDirectory(t), 'shared.sqlite') }
   const first = await build(t, sharedEnv, { ...limits.overrides, provider })
   const second = await build(t, sharedEnv, { ...limits.overrides, provider })
   return { first, second, answer, asked: () => asked }

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { createStore } from '../../src/db/create-store.js'
@@ -7,6 +5,7 @@ import type { DatabaseConfig } from '../../src/db/database-config.js'
 import type { Store } from '../../src/db/store.js'
 import { createPostgresDatabase, TEST_DATABASE_URL } from '../postgres-test-database.js'
 import { openStoredState, type StoredState } from '../stored-state.js'
+import { scratchDirectory } from '../scratch-directory.js'
 
 export interface OpenedStore {
   store: Store
@@ -54,12 +53,10 @@ async function openOn(t: Test, database: DatabaseConfig, dispose = async () => {
 export const backends: StoreBackend[] = [
   {
     name: 'sqlite',
-    // A folder of its own rather than t.testdir(), which tap may remove before the stores are closed: a WAL
-    // checkpoint of a store still open would then write into it while it is being removed.
     open: async (t) => {
-      const directory = mkdtempSync(join(tmpdir(), 'ai-chat-store-'))
+      const directory = scratchDirectory(t)
       const database = { kind: 'sqlite', path: join(directory, 'store.sqlite'), synchronous: 'normal' } as const
-      return openOn(t, database, async () => rmSync(directory, { recursive: true, force: true }))
+      return openOn(t, database)
     }
   }
 ]
