@@ -109,6 +109,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}) {
   await app.register(requireAdmin)
 
   const provider = overrides.provider ?? createProvider(config.ai)
+  if (!overrides.provider) app.addHook('onClose', async () => provider.close?.())
   await app.register(opsRoutes, { metricsToken: config.metricsToken, limits })
   await app.register(authRoutes, { config })
   await app.register(sessionRoutes)

@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Test } from 'tap'
@@ -26,8 +26,12 @@ export type Behaviour =
   | { kind: 'stall-after'; chunks: string[] }
   | { kind: 'reset-after'; chunks: string[] }
   | { kind: 'fail'; status: number; headers?: Record<string, string> }
+  /** Sends `pieces` as they are, each a write of its own after a moment's pause, then ends the answer. */
+  | { kind: 'raw'; status: number; headers?: Record<string, string>; pieces: (string | Buffer)[] }
 
 export interface ReceivedRequest {
+  url: string
+  headers: IncomingHttpHeaders
   body: {
     model: string
     messages: { role: string; content: string }[]
@@ -72,6 +76,13 @@ export class FakeOpenAi {
     this.server.close()
   }
 
+  /** How many connections the server has open. */
+  openConnections(): Promise<number> {
+    return new Promise((resolve, reject) =>
+      this.server.getConnections((error, count) => (error ? reject(error) : resolve(count)))
+    )
+  }
+
   /** Answers every request held by a `hold` behaviour, and those still to come, at once. */
   releaseHeld() {
     this.releaseHolds()
@@ -96,7 +107,7 @@ export class FakeOpenAi {
         if (!response.writableFinished) resolve()
       })
     )
-    this.received.push({ body, aborted })
+    this.received.push({ url: request.url ?? '', headers: request.headers, body, aborted })
     const behaviour = this.script.shift() ?? { kind: 'answer', text: DEFAULT_ANSWER }
 
     if (behaviour.kind === 'fail') {
@@ -105,6 +116,15 @@ export class FakeOpenAi {
       return
     }
     if (behaviour.kind === 'stall') return
+    if (behaviour.kind === 'raw') {
+      response.writeHead(behaviour.status, behaviour.headers)
+      for (const piece of behaviour.pieces) {
+        response.write(piece)
+        await sleep(5)
+      }
+      response.end()
+      return
+    }
     if (behaviour.kind === 'answer' || behaviour.kind === 'hold') {
       if (behaviour.kind === 'hold') await this.held
       else if (behaviour.delayMs) await sleep(behaviour.delayMs)

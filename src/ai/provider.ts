@@ -54,4 +54,6 @@ export interface AiProvider {
   readonly name: string
   complete(request: GenerateRequest): Promise<AiReply>
   stream(request: GenerateRequest): AsyncIterable<AiStreamEvent>
+  /** Releases what the provider holds open (its connections); called when the app that made it closes. */
+  close?(): Promise<void>
 }
