@@ -313,6 +313,23 @@ t.test('authenticateApiKey finds the holder of a live key and records its use wi
   t.same(lines, [])
 })
 
+t.test('a key whose use is recorded within the minute is authenticated without a write', async (t) => {
+  const touched: Array<{ keyId: number; now: number; staleBefore: number }> = []
+  const { app } = await build(t, {}, { store: watchingTouches(touched) })
+  const { headers } = await signUp(app, 'alice')
+  const key = await created(app, headers)
+  const hashKey = keyHashKeyFrom(TEST_ENV.JWT_SECRET)
+  const { log } = collectingLog()
+  const first = Date.now()
+  await authenticateApiKey(app.store, hashKey, key.secret, first, log)
+  await app.store.touchApiKey(key.id, first, first - 60_000)
+  touched.length = 0
+  t.match(await authenticateApiKey(app.store, hashKey, key.secret, first + 59_000, log), { key: { id: key.id } })
+  t.same(touched, [], 'a use 59 s after the recorded one writes nothing')
+  await authenticateApiKey(app.store, hashKey, key.secret, first + 61_000, log)
+  t.same(touched, [{ keyId: key.id, now: first + 61_000, staleBefore: first + 1000 }], 'a minute later it is recorded')
+})
+
 t.test('a recorded use shows in the list', async (t) => {
   const { app } = await build(t)
   const { headers } = await signUp(app, 'alice')

@@ -99,8 +99,11 @@ export async function authenticateApiKey(
   if (!secret.startsWith(KEY_SECRET_PREFIX)) return undefined
   const holder = await store.findKeyHolder(hashKeySecret(secret, hashKey), now)
   if (!holder) return undefined
+  const staleBefore = now - LAST_USE_RESOLUTION_MS
+  // The row just read says whether the use is already recorded to the minute: most calls then write nothing.
+  if (holder.key.lastUsedAt !== null && holder.key.lastUsedAt >= staleBefore) return holder
   const keyId = holder.key.id
-  writeOrRetryLater(() => store.touchApiKey(keyId, now, now - LAST_USE_RESOLUTION_MS), {
+  writeOrRetryLater(() => store.touchApiKey(keyId, now, staleBefore), {
     what: `the use of API key ${keyId}`,
     log
   }).catch((error: unknown) => log.error({ err: error }, `the use of API key ${keyId} could not be recorded`))
