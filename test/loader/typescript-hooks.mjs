@@ -36,16 +36,19 @@ function transpile(source, fileName) {
   return `${code}\n//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}`
 }
 
+// One slot per source file, so that the cache does not grow with every edit; the first line says which source and
+// options the output is of.
 function cached(source, fileName) {
-  const key = createHash('sha256').update(OPTIONS_KEY).update('\0').update(fileName).update('\0').update(source)
-  const path = join(CACHE, `${key.digest('hex')}.js`)
-  if (existsSync(path)) return readFileSync(path, 'utf8')
+  const slot = join(CACHE, `${createHash('sha256').update(fileName).digest('hex')}.js`)
+  const stamp = `//${createHash('sha256').update(OPTIONS_KEY).update('\0').update(source).digest('hex')}\n`
+  const found = existsSync(slot) ? readFileSync(slot, 'utf8') : ''
+  if (found.startsWith(stamp)) return found.slice(stamp.length)
   const output = transpile(source, fileName)
   // Written aside and renamed, so that a process running beside this one never reads half a file.
   mkdirSync(CACHE, { recursive: true })
-  const partial = `${path}.${process.pid}.partial`
-  writeFileSync(partial, output)
-  renameSync(partial, path)
+  const partial = `${slot}.${process.pid}.partial`
+  writeFileSync(partial, stamp + output)
+  renameSync(partial, slot)
   return output
 }
 
