@@ -44,6 +44,21 @@ export function apiKeyQueries(db: Db) {
   const findApiKey = async (keyId: number, ownerId: number | undefined): Promise<StoredApiKey | undefined> =>
     first(await db.select(columns).from(apiKeys).where(keyOf(keyId, ownerId)))
 
+  // Named, as the session check is (sessions.ts): read on every /v1 call, parsed and planned once per connection.
+  const keyHolder = db
+    .select({ key: columns, user: { id: users.id, username: users.username, isAdmin: users.isAdmin } })
+    .from(apiKeys)
+    .innerJoin(users, eq(users.id, apiKeys.userId))
+    .where(
+      and(
+        eq(apiKeys.secretHash, sql.placeholder('secretHash')),
+        isNull(apiKeys.revokedAt),
+        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql.placeholder('now'))),
+        eq(users.isActive, true)
+      )
+    )
+    .prepare('find_key_holder')
+
   return {
     createApiKey,
     listApiKeys: async (userId: number): Promise<StoredApiKey[]> =>
@@ -68,18 +83,7 @@ export function apiKeyQueries(db: Db) {
           .returning(columns)
       ),
     findKeyHolder: async (secretHash: string, now: number): Promise<KeyHolder | undefined> => {
-      const [found] = await db
-        .select({ key: columns, user: { id: users.id, username: users.username, isAdmin: users.isAdmin } })
-        .from(apiKeys)
-        .innerJoin(users, eq(users.id, apiKeys.userId))
-        .where(
-          and(
-            eq(apiKeys.secretHash, secretHash),
-            isNull(apiKeys.revokedAt),
-            or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, now)),
-            eq(users.isActive, true)
-          )
-        )
+      const [found] = await keyHolder.execute({ secretHash, now })
       return found && { key: toStoredApiKey(found.key), user: found.user }
     },
     touchApiKey: async (keyId: number, now: number, staleBefore: number): Promise<void> => {
