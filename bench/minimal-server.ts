@@ -3,6 +3,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { OfflineProvider } from '../src/ai/offline-provider.js'
 import { toPage } from '../src/modules/common/pages.js'
 import { toChatItem } from '../src/modules/chat/history.js'
+import { openMinimalPostgres } from './minimal-postgres.js'
 import { openMinimalSqlite } from './minimal-sqlite.js'
 
 /**
@@ -16,7 +17,9 @@ if (!databaseUrl || !secret) throw new Error('the minimal server needs DATABASE_
 const chatCost = Number(process.env.CHAT_COST ?? 100)
 const PAGE_SIZE = 20
 
-const store = openMinimalSqlite(databaseUrl)
+const store = /^postgres(ql)?:\/\//i.test(databaseUrl)
+  ? openMinimalPostgres(databaseUrl, Number(process.env.DATABASE_POOL_SIZE ?? 10))
+  : openMinimalSqlite(databaseUrl)
 const provider = new OfflineProvider()
 const neverAborted = new AbortController().signal
 const app = Fastify({ logger: false })

@@ -1,9 +1,6 @@
 import Database from 'better-sqlite3'
 import type { StoredChat } from '../src/db/store.js'
-import type { MinimalStore, Reservation } from './minimal-work.js'
-
-// How long a pending chat's lease lasts, as the service sets it: the service's sweep leaves a live lease alone.
-const LEASE_MS = 30_000
+import { LEASE_MS, type MinimalStore, type Reservation } from './minimal-work.js'
 
 /**
  * The minimal server's statements on the service's SQLite file, with the service's pragmas (WAL, synchronous NORMAL)

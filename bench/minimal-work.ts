@@ -1,5 +1,8 @@
 import type { StoredChat } from '../src/db/store.js'
 
+/** How long a pending chat's lease lasts, as the service sets it: the service's sweep leaves a live lease alone. */
+export const LEASE_MS = 30_000
+
 export interface Reservation {
   chatId: number
   remainingTokens: number

@@ -20,15 +20,15 @@ export interface RunContext {
   baseline: ServerProcess
   /** How the service is started; its DATABASE_URL comes from the store run. */
   service: Omit<ServerLaunch, 'name'>
-  /** How the minimal server is started (on SQLite only); its DATABASE_URL, the service's, comes from the store run. */
+  /** How the minimal server is started; its DATABASE_URL, the service's, comes from the store run. */
   minimal: Omit<ServerLaunch, 'name'>
   /** Servers that are up, for the signal handler to stop. */
   running: ServerProcess[]
 }
 
 /**
- * Seeds the history owners into the store's empty database, starts the service on it (and on SQLite the minimal
- * server on the same file), and measures each selected scenario against it and the baselines; the servers are
+ * Seeds the history owners into the store's empty database, starts the service on it (and the minimal server on the
+ * same database), and measures each selected scenario against it and the baselines; the servers are
  * stopped again before this returns.
  */
 export async function measureOnStore(run: StoreRun, context: RunContext): Promise<ScenarioResult[]> {
@@ -47,7 +47,7 @@ export async function measureOnStore(run: StoreRun, context: RunContext): Promis
   progress(`${run.database}: service started (pid ${service.pid})`)
   let minimal: ServerProcess | undefined
   try {
-    if (run.database === 'sqlite' && MINIMAL_SCENARIOS.some(run.selected)) {
+    if (MINIMAL_SCENARIOS.some(run.selected)) {
       minimal = await startServer({ ...context.minimal, name: 'minimal', env: { ...context.minimal.env, ...env } })
       running.push(minimal)
       progress(`${run.database}: minimal server started (pid ${minimal.pid})`)
