@@ -2,7 +2,7 @@ import type { Machine } from './machine.js'
 import { updateResults } from './results-file.js'
 import type { ScenarioResult, StoreKind } from './rounds.js'
 import type { Settings } from './settings.js'
-import { ratioToBaseline, type TargetCheck } from './targets.js'
+import { ratioToBaseline, ratioToMinimal, type TargetCheck } from './targets.js'
 
 export const STORE_NAMES: Record<StoreKind, string> = { sqlite: 'SQLite', postgres: 'PostgreSQL' }
 
@@ -18,6 +18,7 @@ export function formatTable(results: ScenarioResult[], checks: TargetCheck[]): s
     'p50 ms',
     'p99 ms',
     '× baseline',
+    'vs minimal',
     'baseline req/s',
     'baseline p99 ms',
     'peak RSS MB',
@@ -37,6 +38,7 @@ export function formatTable(results: ScenarioResult[], checks: TargetCheck[]): s
       latencyMs.p50.toFixed(2),
       latencyMs.p99.toFixed(2),
       ratioToBaseline(result).toFixed(2),
+      ratioToMinimal(result)?.toFixed(2) ?? '–',
       result.baseline.median.requestsPerSecond.toFixed(0),
       result.baseline.median.latencyMs.p99.toFixed(2),
       result.servicePeakRssBytes === undefined ? '–' : (result.servicePeakRssBytes / 2 ** 20).toFixed(0),

@@ -4,7 +4,8 @@ import type { Scenario } from './scenarios.js'
 import type { ServerProcess } from './servers.js'
 import type { Settings } from './settings.js'
 
-export type Side = 'baseline' | 'service'
+/** The yardsticks: bare Fastify (`baseline`), and the minimal implementation of the same work (`minimal`). */
+export type Side = 'baseline' | 'minimal' | 'service'
 
 export interface Summary {
   requestsPerSecond: number
@@ -26,6 +27,8 @@ export interface ScenarioMeasurement {
   id: string
   title: string
   baseline: SideResult
+  /** Set for the scenarios measured against the minimal server too (`MINIMAL_SCENARIOS`). */
+  minimal?: SideResult
   service: SideResult
   /** The service's peak resident set size during this scenario (since start when the kernel cannot reset it). */
   servicePeakRssBytes: number | undefined
@@ -37,31 +40,32 @@ export interface ScenarioResult extends ScenarioMeasurement {
 }
 
 /**
- * Measures one scenario: a warm-up per side, then `rounds` rounds in which baseline and service take turns (the order
- * flips every round, so drift on a noisy machine hits both sides alike).
+ * Measures one scenario: a warm-up per side, then `rounds` rounds in which the sides take turns (the order reverses
+ * every round, so drift on a noisy machine hits every side alike). The minimal server, when given, is sent the
+ * scenario's own requests; bare Fastify gets them at `/`.
  */
 export async function runScenario(
   scenario: Scenario,
-  servers: Record<Side, ServerProcess>,
+  servers: { baseline: ServerProcess; service: ServerProcess; minimal?: ServerProcess },
   settings: Settings
 ): Promise<ScenarioMeasurement> {
-  const loads: Record<Side, Scenario> = { service: scenario, baseline: asBaseline(scenario) }
-  const rounds: Record<Side, Measurement[][]> = { baseline: [], service: [] }
+  const loads: Record<Side, Scenario> = { service: scenario, minimal: scenario, baseline: asBaseline(scenario) }
+  const sides: Side[] = servers.minimal ? ['baseline', 'minimal', 'service'] : ['baseline', 'service']
+  const rounds: Record<Side, Measurement[][]> = { baseline: [], minimal: [], service: [] }
+  const urlOf = (side: Side) => servers[side]!.url
   servers.service.resetPeakRss()
   if (settings.warmupSeconds > 0) {
-    for (const side of ['baseline', 'service'] as const) {
-      await measureSide(servers[side].url, loads[side], settings.warmupSeconds)
-    }
+    for (const side of sides) await measureSide(urlOf(side), loads[side], settings.warmupSeconds)
   }
   for (let round = 0; round < settings.rounds; round++) {
-    const order: Side[] = round % 2 === 0 ? ['baseline', 'service'] : ['service', 'baseline']
-    for (const side of order)
-      rounds[side].push(await measureSide(servers[side].url, loads[side], settings.durationSeconds))
+    const order = round % 2 === 0 ? sides : [...sides].reverse()
+    for (const side of order) rounds[side].push(await measureSide(urlOf(side), loads[side], settings.durationSeconds))
   }
   return {
     id: scenario.id,
     title: scenario.title,
     baseline: sideResult(rounds.baseline),
+    ...(servers.minimal && { minimal: sideResult(rounds.minimal) }),
     service: sideResult(rounds.service),
     servicePeakRssBytes: servers.service.peakRssBytes()
   }

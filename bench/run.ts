@@ -42,6 +42,12 @@ try {
       env: { ...serviceEnv, ...production.env },
       nodeArgs: [...production.nodeArgs, ...traceGc, ...profiling]
     },
+    // The service's runtime and secret, so that the two differ only in their code.
+    minimal: {
+      script: 'bench/minimal-server.ts',
+      env: { ...production.env, JWT_SECRET: serviceEnv.JWT_SECRET! },
+      nodeArgs: production.nodeArgs
+    },
     running
   }
 

@@ -25,6 +25,9 @@ const JSON_BODY = { 'content-type': 'application/json' }
 /** The scenarios PostgreSQL is measured in, when BENCH_DATABASE_URL is set (issue 12's targets name chat and balance). */
 export const POSTGRES_SCENARIOS = ['balance', 'chat', 'chat-users', 'history-small', 'history-large']
 
+/** The scenarios also measured against the minimal server (bench/minimal-server.ts), which answers their routes. */
+export const MINIMAL_SCENARIOS = ['balance', 'chat', 'history-small', 'history-large']
+
 /** Every scenario's id (they do not depend on who the requests act as). */
 export function scenarioIds(settings: Settings): string[] {
   const nobody = { reader: {}, smallHistoryOwner: {}, largeHistoryOwner: {}, chatters: [], loginBody: '' }

@@ -1,4 +1,5 @@
 import type { ScenarioResult, StoreKind } from './rounds.js'
+import { MINIMAL_SCENARIOS } from './scenarios.js'
 
 export interface TargetCheck {
   scenario: string
@@ -12,8 +13,8 @@ export interface TargetCheck {
 const MAX_PEAK_RSS_MB = 200
 
 /**
- * The targets of one run's medians: issue 6's on SQLite, issue 12's on PostgreSQL (on two cores with the database on
- * the same machine). Scenarios left out of the run are skipped.
+ * The targets of one run's medians: issue 6's on SQLite, issue 12's on PostgreSQL, issue 16's on both (on two cores
+ * with the database on the same machine). Scenarios left out of the run are skipped.
  */
 export function checkTargets(results: ScenarioResult[]): TargetCheck[] {
   const sqlite = targetsOn('sqlite', results)
@@ -32,6 +33,8 @@ export function checkTargets(results: ScenarioResult[]): TargetCheck[] {
   postgres.maximumP99('chat-users', 10)
   postgres.minimumRate('balance', 5000)
   postgres.maximumP99('balance', 10)
+  // Issue 16: the service's features cost nothing measurable at saturation, beside the same work done minimally.
+  for (const store of [sqlite, postgres]) MINIMAL_SCENARIOS.forEach((id) => store.minimumMinimalRatio(id, 1))
   const checks = [...sqlite.checks, ...postgres.checks]
 
   const peaks = results.flatMap((result) => (result.servicePeakRssBytes ? [result.servicePeakRssBytes] : []))
@@ -45,8 +48,8 @@ export function checkTargets(results: ScenarioResult[]): TargetCheck[] {
     })
   }
   for (const result of results) {
-    const failures = [result.service, result.baseline].reduce(
-      (sum, side) => sum + side.median.failures + (side.background?.failures ?? 0),
+    const failures = [result.service, result.baseline, result.minimal].reduce(
+      (sum, side) => sum + (side ? side.median.failures + (side.background?.failures ?? 0) : 0),
       0
     )
     if (failures > 0) {
@@ -71,6 +74,13 @@ function targetsOn(database: StoreKind, results: ScenarioResult[]) {
       check(id, (result) => {
         const actual = ratioToBaseline(result)
         return { target: `≥ ${minimum} × baseline`, actual: `${actual.toFixed(2)} ×`, met: actual >= minimum }
+      }),
+    minimumMinimalRatio: (id: string, minimum: number) =>
+      check(id, (result) => {
+        const actual = ratioToMinimal(result)
+        const target = `≥ ${minimum.toFixed(1)} × minimal`
+        if (actual === undefined) return { target, actual: 'minimal server not measured', met: false }
+        return { target, actual: `${actual.toFixed(2)} ×`, met: actual >= minimum }
       }),
     minimumRate: (id: string, minimum: number) =>
       check(id, ({ service }) => {
@@ -103,4 +113,9 @@ function targetsOn(database: StoreKind, results: ScenarioResult[]) {
 
 export function ratioToBaseline(result: ScenarioResult): number {
   return result.service.median.requestsPerSecond / result.baseline.median.requestsPerSecond
+}
+
+/** Service req/s over the minimal server's, for a scenario measured against it. */
+export function ratioToMinimal(result: ScenarioResult): number | undefined {
+  return result.minimal && result.service.median.requestsPerSecond / result.minimal.median.requestsPerSecond
 }
