@@ -1,3 +1,4 @@
+import { and, eq, gt, isNull, or, sql, type Column, type SQL } from 'drizzle-orm'
 import type { ApiKeyUpdate, StoredApiKey } from './store.js'
 
 /** The columns an API key is read from, the same in every dialect's table. */
@@ -26,6 +27,30 @@ export function apiKeyColumns<Columns extends Record<ApiKeyField, unknown>>(
   table: Columns
 ): Pick<Columns, ApiKeyField> {
   return Object.fromEntries(API_KEY_FIELDS.map((field) => [field, table[field]])) as Pick<Columns, ApiKeyField>
+}
+
+/** What a key's holder is read as: the key's columns and who holds it. */
+export function keyHolderColumns<Key, Id, Username, IsAdmin>(
+  key: Key,
+  users: { id: Id; username: Username; isAdmin: IsAdmin }
+) {
+  return { key, user: { id: users.id, username: users.username, isAdmin: users.isAdmin } }
+}
+
+/**
+ * The key whose secret hashes to the `secretHash` placeholder, unrevoked and unexpired at the `now` placeholder, held
+ * by an active user (joined as `users`): the lookup of every `/v1` call, prepared once by each dialect.
+ */
+export function liveKeyWithSecret(
+  apiKeys: { secretHash: Column; revokedAt: Column; expiresAt: Column },
+  users: { isActive: Column }
+): SQL {
+  return and(
+    eq(apiKeys.secretHash, sql.placeholder('secretHash')),
+    isNull(apiKeys.revokedAt),
+    or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql.placeholder('now'))),
+    eq(users.isActive, true)
+  )!
 }
 
 /** A row as those columns read it: the models are JSON text, the spends two pairs of columns. */

@@ -1,5 +1,13 @@
-import { and, count, desc, eq, gt, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
-import { apiKeyChanges, apiKeyColumns, modelsText, toStoredApiKey, type ApiKeyRow } from '../api-key-rows.js'
+import { and, count, desc, eq, isNull, lt, or, sql, type SQL } from 'drizzle-orm'
+import {
+  apiKeyChanges,
+  apiKeyColumns,
+  keyHolderColumns,
+  liveKeyWithSecret,
+  modelsText,
+  toStoredApiKey,
+  type ApiKeyRow
+} from '../api-key-rows.js'
 import type { ApiKeyUpdate, KeyHolder, NewApiKey, StoredApiKey } from '../store.js'
 import type { Db } from './connection.js'
 import { apiKeys, users } from './schema.js'
@@ -46,17 +54,10 @@ export function apiKeyQueries(db: Db) {
 
   // Named, as the session check is (sessions.ts): read on every /v1 call, parsed and planned once per connection.
   const keyHolder = db
-    .select({ key: columns, user: { id: users.id, username: users.username, isAdmin: users.isAdmin } })
+    .select(keyHolderColumns(columns, users))
     .from(apiKeys)
     .innerJoin(users, eq(users.id, apiKeys.userId))
-    .where(
-      and(
-        eq(apiKeys.secretHash, sql.placeholder('secretHash')),
-        isNull(apiKeys.revokedAt),
-        or(isNull(apiKeys.expiresAt), gt(apiKeys.expiresAt, sql.placeholder('now'))),
-        eq(users.isActive, true)
-      )
-    )
+    .where(liveKeyWithSecret(apiKeys, users))
     .prepare('find_key_holder')
 
   return {
