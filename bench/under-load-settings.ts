@@ -26,7 +26,7 @@ export function readUnderLoadSettings(env: NodeJS.ProcessEnv): UnderLoadSettings
     rates: rateList(env.BENCH_RATES ?? '250,500,1000,1500,2000'),
     rounds: count(env, 'BENCH_ROUNDS', 3),
     durationSeconds: count(env, 'BENCH_DURATION', 2),
-    warmupSeconds: count(env, 'BENCH_WARMUP', 1, 0),
+    warmupSeconds: count(env, 'BENCH_WARMUP', 2, 0),
     answerDelayMs: count(env, 'BENCH_ANSWER_DELAY_MS', 50, 0),
     users: count(env, 'BENCH_USERS', 20),
     paths: selectedPaths(env, LOAD_PATH_IDS),
