@@ -1,3 +1,4 @@
+import { markdownTable } from './markdown-table.js'
 import type { OverheadPath } from './overhead-paths.js'
 import type { PathMeasurement } from './overhead-rounds.js'
 import { STORE_NAMES } from './report.js'
@@ -75,7 +76,7 @@ export function formatOverheadTable(results: OverheadResult[], checks: OverheadC
       verdicts.join('; ')
     ]
   })
-  return markdown(header, rows)
+  return markdownTable(header, rows)
 }
 
 const PHASES = ['auth', 'hold', 'model', 'settle', 'total', 'total-model']
@@ -88,9 +89,5 @@ export function formatServerTimingTable(results: OverheadResult[]): string {
     STORE_NAMES[result.database],
     ...PHASES.map((phase) => ms(result.serverTiming[phase]))
   ])
-  return markdown(header, rows)
-}
-
-function markdown(header: string[], rows: string[][]): string {
-  return [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n')
+  return markdownTable(header, rows)
 }

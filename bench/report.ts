@@ -1,4 +1,5 @@
 import type { Machine } from './machine.js'
+import { markdownTable } from './markdown-table.js'
 import { updateResults } from './results-file.js'
 import type { ScenarioResult, StoreKind } from './rounds.js'
 import type { Settings } from './settings.js'
@@ -45,7 +46,6 @@ export function formatTable(results: ScenarioResult[], checks: TargetCheck[]): s
       targets.join('; ') || '–'
     ]
   })
-  const lines = [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`)
   const notes = results.flatMap((result) => {
     const background = result.service.background
     return background
@@ -55,7 +55,7 @@ export function formatTable(results: ScenarioResult[], checks: TargetCheck[]): s
   const overall = checks
     .filter((check) => !results.some((result) => result.id === check.scenario))
     .map((check) => `${check.target}: ${check.actual}, ${check.met ? 'met' : 'MISSED'}`)
-  return [...lines, '', ...notes, ...overall].join('\n')
+  return [markdownTable(header, rows), '', ...notes, ...overall].join('\n')
 }
 
 export function writeResults(

@@ -71,3 +71,13 @@ export function idList(text: string | undefined): string[] {
     .map((id) => id.trim())
     .filter(Boolean)
 }
+
+/** The ids of `known` that BENCH_ONLY selects, all when it is unset; an id it names that is not known stops the run. */
+export function selectedPaths<Id extends string>(env: NodeJS.ProcessEnv, known: readonly Id[]): Id[] {
+  const only = idList(env.BENCH_ONLY)
+  const unknown = only.filter((id) => !(known as readonly string[]).includes(id))
+  if (unknown.length > 0) {
+    throw new Error(`BENCH_ONLY names no such path: ${unknown.join(', ')} (known: ${known.join(', ')})`)
+  }
+  return known.filter((id) => only.length === 0 || only.includes(id))
+}

@@ -13,7 +13,8 @@ export interface Usage {
 }
 
 /**
- * What the fake model does with the next request; unscripted requests are answered with `DEFAULT_ANSWER`. A reply
+ * What the fake model does with the next request; unscripted requests are answered with `DEFAULT_ANSWER` (after the
+ * server's `answerDelayMs`, none unless it was listened with one). A reply
  * reports `usage` (`USAGE` unless given; `null`: no usage at all); a stream sends it in a last chunk, and only when
  * the request asked for it with `stream_options.include_usage`, as OpenAI does.
  */
@@ -56,15 +57,20 @@ export class FakeOpenAi {
   private readonly held = new Promise<void>((resolve) => (this.releaseHolds = resolve))
   baseUrl = ''
 
+  private constructor(private readonly answerDelayMs: number) {}
+
   static async start(t: Test): Promise<FakeOpenAi> {
     const fake = await FakeOpenAi.listen(0)
     t.teardown(() => fake.close())
     return fake
   }
 
-  /** Listens on `port` of loopback (0: any free one), outside a test: the overhead benchmark's upstream. */
-  static async listen(port: number): Promise<FakeOpenAi> {
-    const fake = new FakeOpenAi()
+  /**
+   * Listens on `port` of loopback (0: any free one), outside a test: the overhead benchmarks' upstream, which answers
+   * unscripted requests after `answerDelayMs`, as a model takes its time.
+   */
+  static async listen(port: number, answerDelayMs = 0): Promise<FakeOpenAi> {
+    const fake = new FakeOpenAi(answerDelayMs)
     fake.server.listen(port, '127.0.0.1')
     await once(fake.server, 'listening')
     fake.baseUrl = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}/v1`
@@ -108,7 +114,7 @@ export class FakeOpenAi {
       })
     )
     this.received.push({ url: request.url ?? '', headers: request.headers, body, aborted })
-    const behaviour = this.script.shift() ?? { kind: 'answer', text: DEFAULT_ANSWER }
+    const behaviour = this.script.shift() ?? { kind: 'answer', text: DEFAULT_ANSWER, delayMs: this.answerDelayMs }
 
     if (behaviour.kind === 'fail') {
       response.writeHead(behaviour.status, { 'content-type': 'application/json', ...behaviour.headers })
