@@ -2,7 +2,13 @@ import { loadavg } from 'node:os'
 import { describeMachine, machineLine } from './machine.js'
 import { measureAgainstFakeUpstream, withMeteredService, type MeteredStore } from './metered-service.js'
 import { SequentialClient } from './overhead-client.js'
-import { checkOverhead, formatOverheadTable, formatServerTimingTable, type OverheadResult } from './overhead-report.js'
+import {
+  checkOverhead,
+  formatMisses,
+  formatOverheadTable,
+  formatServerTimingTable,
+  type OverheadResult
+} from './overhead-report.js'
 import { measurePath } from './overhead-rounds.js'
 import { readOverheadSettings } from './overhead-settings.js'
 import { progress } from './progress.js'
@@ -41,6 +47,8 @@ try {
   console.log(formatOverheadTable(results, checks))
   console.log('\nServer-Timing, medians in ms (a stream names the phases until it opens):\n')
   console.log(formatServerTimingTable(results))
+  const misses = formatMisses(results, checks)
+  if (misses) console.log(`\nMissed, and why:\n\n${misses}`)
   const { cpuProfileDir: _profileDir, postgresServerUrl: _server, resultsFile, ...runSettings } = settings
   const overhead = { date: new Date().toISOString(), machine, settings: runSettings, targets: checks, paths: results }
   updateResults(resultsFile, { overhead: roundedToMicroseconds(overhead) })

@@ -55,7 +55,14 @@ export function formatTable(results: ScenarioResult[], checks: TargetCheck[]): s
   const overall = checks
     .filter((check) => !results.some((result) => result.id === check.scenario))
     .map((check) => `${check.target}: ${check.actual}, ${check.met ? 'met' : 'MISSED'}`)
-  return [markdownTable(header, rows), '', ...notes, ...overall].join('\n')
+  const misses = checks
+    .filter((check) => !check.met)
+    .map((check) => {
+      const where = check.database ? `${check.scenario}, ${STORE_NAMES[check.database]}` : check.scenario
+      return `- ${where}: ${check.target} missed (${check.actual}): ${check.reason}`
+    })
+  const why = misses.length > 0 ? ['', 'Missed, and why:', '', ...misses] : []
+  return [markdownTable(header, rows), '', ...notes, ...overall, ...why].join('\n')
 }
 
 export function writeResults(
