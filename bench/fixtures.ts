@@ -27,7 +27,7 @@ export interface SeededHistory {
  */
 export async function seedHistories(config: Config, owners: HistoryOwner[]) {
   const passwordHash = await new PasswordHasher(config.argon2, config.argon2Queue).hash('seed', PASSWORD)
-  const store = createStore(config.database)
+  const store = await createStore(config.database)
   const histories: SeededHistory[] = []
   try {
     for (const { username, chats } of owners) {

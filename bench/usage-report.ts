@@ -85,13 +85,13 @@ async function measureReport(database: string, store: Store, report: Report): Pr
 }
 
 async function measureOn(name: string, database: DatabaseConfig): Promise<Result[]> {
-  const migrating = createStore(database)
+  const migrating = await createStore(database)
   await migrating.checkReadiness()
   await migrating.close()
   const seedStart = performance.now()
   await seedRollup(database, { users: USERS, rows, firstDay, historyMonths: HISTORY_MONTHS })
   progress(`${name}: seeded in ${Math.round(performance.now() - seedStart)} ms`)
-  const store = createStore(database)
+  const store = await createStore(database)
   try {
     const results: Result[] = []
     for (const report of REPORTS) {

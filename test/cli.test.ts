@@ -497,7 +497,7 @@ t.test('the installed command runs verify-ledger with exit code 0, then 1 once t
 
   t.match(run('create-admin', 'root'), { status: 0, stdout: 'created the administrator root with 4000 tokens\n' })
   t.match(run('verify-ledger'), { status: 0, stdout: 'ledger consistent: 1 user and 1 entry checked\n', stderr: '' })
-  const state = openStoredState(testConfig({ DATABASE_URL: databaseUrl }).database)
+  const state = await openStoredState(testConfig({ DATABASE_URL: databaseUrl }).database)
   t.teardown(() => state.close())
   await state.tamper.updateUser('root', { tokens: 1 })
   t.match(run('verify-ledger'), {
@@ -602,7 +602,7 @@ t.test('delete-user refuses an account with a reply on its way, and deletes noth
   const { app, state, databaseUrl } = await build(t)
   await register(app, 'alice')
   const { id } = await state.user('alice')
-  const store = createStore(testConfig({ DATABASE_URL: databaseUrl }).database)
+  const store = await createStore(testConfig({ DATABASE_URL: databaseUrl }).database)
   t.teardown(() => store.close())
   const reserved = await store.reserveChat({
     userId: id,

@@ -40,7 +40,7 @@ t.test('after kill -9 mid-chat and a restart, a retry with the same key runs onc
   t.equal(retry.headers.get('idempotent-replayed'), null, 'a new charge, since the first one was refunded')
   const balance = await fetch(`${second.baseUrl}/api/tokenbalance/`, { headers })
   t.equal((await balance.json()).tokens, 3900)
-  const state = openStoredState(testConfig({ DATABASE_URL: first.databaseUrl }).database)
+  const state = await openStoredState(testConfig({ DATABASE_URL: first.databaseUrl }).database)
   t.teardown(() => state.close())
   t.equal(await state.countChats('failed'), 1, 'the chat cut off by the crash was refunded')
   const [cutOff] = await state.chats()

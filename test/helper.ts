@@ -40,7 +40,7 @@ export async function build(t: Test, env: Record<string, string> = {}, overrides
   const config = testConfig({ ...env, DATABASE_URL: databaseUrl })
   const app = await buildApp(config, overrides)
   await app.ready()
-  const state = openStoredState(config.database)
+  const state = await openStoredState(config.database)
   t.teardown(async () => {
     await state.close()
     await app.close()

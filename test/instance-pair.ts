@@ -29,7 +29,7 @@ export async function startInstancePair(t: Test, env: Record<string, string> = {
     startServer(t, shared, { databaseUrl: database.url }),
     startServer(t, shared, { databaseUrl: database.url })
   ])
-  const state = stateOf(t, database.url)
+  const state = await stateOf(t, database.url)
   // Teardowns run in the order they were added: the instances are killed and the state closed before the drop.
   t.teardown(database.drop)
   return { a, b, databaseUrl: database.url, state }

@@ -66,7 +66,7 @@ t.test("a second process on the same file leaves the first one's 40 live replies
     b.lines.some((line) => line.msg === REFUNDED),
     'B refunded nothing'
   )
-  const state = stateOf(t, a.databaseUrl)
+  const state = await stateOf(t, a.databaseUrl)
   t.equal(await state.countChats('completed'), 40)
   t.equal(await state.countChats(), 40, 'none failed, none pending')
   t.same(
@@ -87,7 +87,7 @@ t.test('after kill -9 of the first process, the second refunds its chats once th
 
   a.child.kill('SIGKILL')
   await a.exited
-  const state = stateOf(t, a.databaseUrl)
+  const state = await stateOf(t, a.databaseUrl)
   // Within about a lease and a sweep interval of A's last renewal; the tap timeout bounds the wait.
   while ((await state.countChats('pending')) > 0) await sleep(100)
 

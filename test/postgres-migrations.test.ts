@@ -40,7 +40,7 @@ if (!serverUrl) {
         (1, 4000, 'signup', null, 4000, 1), (1, -100, 'chat', 1, 3900, 2), (1, -100, 'chat', 2, 3800, 86400001),
         (1, 100, 'refund', 2, 3900, 86400002), (1, -10, 'chat', 3, 3890, 86400003);`)
 
-      store = createStore({ kind: 'postgres', url: database.url, poolSize: 2 })
+      store = await createStore({ kind: 'postgres', url: database.url, poolSize: 2 })
       t.same(await store.checkReadiness(), { database: 'ok', migrations: 'ok' })
 
       const { rows: chats } = await pool.query(

@@ -13,7 +13,7 @@ if (!serverUrl) {
 } else {
   t.test('two stores opening together on a fresh database apply each migration once, under the lock', async (t) => {
     const { url, drop } = await createPostgresDatabase(serverUrl)
-    const stores = [1, 2, 3].map(() => createStore({ kind: 'postgres', url, poolSize: 2 }))
+    const stores = await Promise.all([1, 2, 3].map(() => createStore({ kind: 'postgres', url, poolSize: 2 })))
     t.teardown(async () => {
       for (const store of stores) await store.close()
       await drop()
@@ -50,7 +50,7 @@ if (!serverUrl) {
   })
 
   t.test('a store on a server that does not answer fails with storage_unavailable and is not ready', async (t) => {
-    const store = createStore({ kind: 'postgres', url: 'postgres://postgres@127.0.0.1:1/none', poolSize: 1 })
+    const store = await createStore({ kind: 'postgres', url: 'postgres://postgres@127.0.0.1:1/none', poolSize: 1 })
     t.teardown(() => store.close())
     const failure = await store.getBalance(1).then(
       () => undefined,
@@ -64,7 +64,7 @@ if (!serverUrl) {
     'a statement held past its timeout by a lock, and a request that finds no free connection, are storage_unavailable',
     async (t) => {
       const { url, drop } = await createPostgresDatabase(serverUrl)
-      const store = createStore({ kind: 'postgres', url, poolSize: 1 })
+      const store = await createStore({ kind: 'postgres', url, poolSize: 1 })
       const locker = new pg.Client({ connectionString: url })
       t.teardown(async () => {
         await locker.end()

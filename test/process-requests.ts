@@ -45,8 +45,8 @@ export async function ledgerReasonsPerChat(state: StoredState) {
 }
 
 /** The stored state of the database at `databaseUrl`, closed when the test ends. */
-export function stateOf(t: Test, databaseUrl: string) {
-  const state = openStoredState(testConfig({ DATABASE_URL: databaseUrl }).database)
+export async function stateOf(t: Test, databaseUrl: string) {
+  const state = await openStoredState(testConfig({ DATABASE_URL: databaseUrl }).database)
   t.teardown(() => state.close())
   return state
 }

@@ -46,7 +46,7 @@ t.test(
       'the app closed'
     )
     t.notOk(existsSync(`${server.databaseUrl}-wal`), 'the database was closed (its write-ahead log checkpointed away)')
-    const state = openStoredState(testConfig({ DATABASE_URL: server.databaseUrl }).database)
+    const state = await openStoredState(testConfig({ DATABASE_URL: server.databaseUrl }).database)
     t.teardown(() => state.close())
     t.same(
       (await state.users()).map(({ username }) => ({ username })),

@@ -1,6 +1,4 @@
 import type { DatabaseConfig } from '../src/db/database-config.js'
-import { openPostgresState } from './postgres-stored-state.js'
-import { openSqliteState } from './sqlite-stored-state.js'
 
 /**
  * What tests read of the stored state beside the store's own methods, the same for every backend: rows as the
@@ -192,12 +190,15 @@ export async function everythingStored(state: StoredState) {
   }
 }
 
-/** The stored state of the database the store on `database` uses; open it after the store has migrated it. */
-export function openStoredState(database: DatabaseConfig): StoredState {
+/**
+ * The stored state of the database the store on `database` uses; open it after the store has migrated it. Each
+ * backend's reader is imported only when used, as the store's own code is (`createStore`).
+ */
+export async function openStoredState(database: DatabaseConfig): Promise<StoredState> {
   switch (database.kind) {
     case 'sqlite':
-      return openSqliteState(database.path)
+      return (await import('./sqlite-stored-state.js')).openSqliteState(database.path)
     case 'postgres':
-      return openPostgresState(database.url)
+      return (await import('./postgres-stored-state.js')).openPostgresState(database.url)
   }
 }

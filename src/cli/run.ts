@@ -31,7 +31,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return EXIT.usage
     }
     const config = loadConfig(io.env)
-    const store = createStore(config.database)
+    const store = await createStore(config.database)
     try {
       await backfillUsernameSkeletons(store)
       return await dispatch(invocation, { store, config, out: io.stdout }, io)

@@ -26,7 +26,7 @@ export default fp(
     { config, decorate = (opened) => opened }: { config: Config; decorate?: (store: Store) => Store }
   ) {
     const store = decorate(
-      createStore(config.database, { onBackgroundError: (err, message) => app.log.error({ err }, message) })
+      await createStore(config.database, { onBackgroundError: (err, message) => app.log.error({ err }, message) })
     )
     app.decorate('store', store)
     app.addHook('onClose', () => store.close())

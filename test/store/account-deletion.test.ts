@@ -194,7 +194,7 @@ for (const backend of backends) {
 
   t.test(`${backend.name}: a reservation racing the deletion comes first (busy) or finds no account`, async (t) => {
     const { store, state, openAnother } = await backend.open(t)
-    const instances = [store, openAnother()]
+    const instances = [store, await openAnother()]
     const outcomes = new Set<string>()
     for (let trial = 0; trial < 20; trial++) {
       const userId = await createUser(store, `user-${trial}`)

@@ -53,7 +53,7 @@ for (const backend of backends) {
 
   t.test(`${backend.name}: of simultaneous sign-ups of one name, exactly one is created`, async (t) => {
     const { store, state, openAnother } = await backend.open(t)
-    const other = openAnother()
+    const other = await openAnother()
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => (i % 2 ? other : store).createUser(newUser({ passwordHash: `hash ${i}` })))
     )
@@ -185,7 +185,7 @@ for (const backend of backends) {
 
   t.test(`${backend.name}: simultaneous debits never take a balance below zero`, async (t) => {
     const { store, state, openAnother } = await backend.open(t)
-    const other = openAnother()
+    const other = await openAnother()
     await createUser(store, 'alice', 1000)
     const results = await Promise.all(
       Array.from({ length: 30 }, (_, i) => (i % 2 ? other : store).adjustBalance(adjustment(-100)))

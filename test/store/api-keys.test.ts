@@ -99,7 +99,7 @@ for (const backend of backends) {
 
   t.test(`${backend.name}: of simultaneous creations, no more succeed than the limit leaves room for`, async (t) => {
     const { store, state, openAnother } = await backend.open(t)
-    const other = openAnother()
+    const other = await openAnother()
     const alice = await createUser(store, 'alice')
     await created(store, newKey(alice))
     const results = await Promise.all(
@@ -153,7 +153,7 @@ for (const backend of backends) {
 
   t.test(`${backend.name}: of simultaneous revocations of one key, all return it with one time`, async (t) => {
     const { store, openAnother } = await backend.open(t)
-    const other = openAnother()
+    const other = await openAnother()
     const alice = await createUser(store, 'alice')
     const key = await created(store, newKey(alice))
     const revocations = await Promise.all(

@@ -13,7 +13,7 @@ export interface OpenedStore {
   /** The DATABASE_URL of an app on this database. */
   databaseUrl: string
   /** Another store on the same database, as a second process of the service would open; closed with the test. */
-  openAnother(): Store
+  openAnother(): Promise<Store>
 }
 
 export interface StoreBackend {
@@ -29,8 +29,8 @@ export interface StoreBackend {
 async function openOn(t: Test, database: DatabaseConfig, dispose = async () => {}): Promise<OpenedStore> {
   const opened: Store[] = []
   let state: StoredState | undefined
-  const openAnother = () => {
-    const store = createStore(database)
+  const openAnother = async () => {
+    const store = await createStore(database)
     opened.push(store)
     return store
   }
@@ -39,9 +39,9 @@ async function openOn(t: Test, database: DatabaseConfig, dispose = async () => {
     for (const each of opened) await each.close()
     await dispose()
   })
-  const store = openAnother()
+  const store = await openAnother()
   await store.checkReadiness()
-  state = openStoredState(database)
+  state = await openStoredState(database)
   const databaseUrl = database.kind === 'sqlite' ? database.path : database.url
   return { store, state, databaseUrl, openAnother }
 }

@@ -81,7 +81,7 @@ for (const backend of backends) {
     `${backend.name}: of 200 simultaneous reservations on a balance that covers 150, from two instances, exactly 150 succeed`,
     async (t) => {
       const { store, state, openAnother } = await backend.open(t)
-      const other = openAnother()
+      const other = await openAnother()
       const userId = await createUser(store, 'alice', 1500)
       const results = await Promise.all(
         Array.from({ length: 200 }, (_, i) => (i % 2 ? other : store).reserveChat(reservation(userId, { hold: 10 })))
@@ -155,7 +155,7 @@ for (const backend of backends) {
 
   t.test(`${backend.name}: of a simultaneous settlement and refund of one chat, exactly one happens`, async (t) => {
     const { store, state, openAnother } = await backend.open(t)
-    const other = openAnother()
+    const other = await openAnother()
     const userId = await createUser(store, 'alice', 100)
     const { chatId } = await reserved(store, userId, { hold: 10 })
     const [settled, refunded] = await Promise.all([

@@ -82,7 +82,7 @@ for (const backend of backends) {
     `${backend.name}: a delete racing a reservation into the conversation either finds it busy or leaves the reservation nothing to find`,
     async (t) => {
       const { store, state, openAnother } = await backend.open(t)
-      const other = openAnother()
+      const other = await openAnother()
       const alice = await createUser(store, 'alice', 100 * TRIALS)
       for (let trial = 0; trial < TRIALS; trial++) {
         const { conversationId, chatId } = await reserved(store, alice)

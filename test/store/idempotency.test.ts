@@ -61,7 +61,7 @@ for (const backend of backends) {
 
   t.test(`${backend.name}: of simultaneous first requests with one key, exactly one claims it`, async (t) => {
     const { store, state, openAnother } = await backend.open(t)
-    const other = openAnother()
+    const other = await openAnother()
     const userId = await createUser(store, 'alice')
     const begin = { userId, operation: 'chat', key: 'k', requestHash: 'h', expiredBefore: 0, now: 100 }
     const outcomes = await Promise.all(

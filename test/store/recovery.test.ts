@@ -66,7 +66,7 @@ for (const backend of backends) {
     `${backend.name}: a renewal racing the refund of an expired lease either keeps the chat or finds it refunded`,
     async (t) => {
       const { store, state, openAnother } = await backend.open(t)
-      const recovering = openAnother()
+      const recovering = await openAnother()
       const userId = await createUser(store, 'alice', 100 * 10)
       for (let trial = 0; trial < 20; trial++) {
         const chat = await reserved(store, userId, { lease: { holder: HOLDER, expiresAt: 1000 } })

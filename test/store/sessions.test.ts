@@ -115,7 +115,7 @@ for (const backend of backends) {
     `${backend.name}: of two simultaneous rotations of one token, from two instances, one rotates and the other revokes the session`,
     async (t) => {
       const { store, state, openAnother } = await backend.open(t)
-      const other = openAnother()
+      const other = await openAnother()
       const userId = await createUser(store, 'alice')
       for (let trial = 0; trial < 20; trial++) {
         const session = await startedSession(store, userId)

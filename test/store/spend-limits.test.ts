@@ -205,7 +205,7 @@ for (const backend of backends) {
     `${backend.name}: settlements, refunds and holds of one key at once, from two instances, all count`,
     async (t) => {
       const { store, state, databaseUrl, openAnother } = await backend.open(t)
-      const other = openAnother()
+      const other = await openAnother()
       const userId = await createUser(store, 'alice', 100_000)
       const apiKeyId = await insertApiKey(databaseUrl, userId, { dailyLimit: 10_000 })
       const now = JANUARY_31
@@ -237,7 +237,7 @@ for (const backend of backends) {
       `${backend.name}: of 40 simultaneous holds from two instances on a ${limit} limit that covers 15, exactly 15 succeed`,
       async (t) => {
         const { store, state, databaseUrl, openAnother } = await backend.open(t)
-        const other = openAnother()
+        const other = await openAnother()
         const userId = await createUser(store, 'alice', 100_000)
         const apiKeyId = await insertApiKey(databaseUrl, userId, limit === 'key_daily' ? { dailyLimit: 150 } : {})
         if (limit === 'user_monthly') await store.setMonthlyLimit({ userId, setBy: 'user', limit: 150 })
