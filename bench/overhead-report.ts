@@ -58,14 +58,16 @@ function medianReason({ serverTiming: phase, median, database }: OverheadResult)
   const direct = median.direct.p50
   const service = median.service.p50
   const own = `auth ${ms(phase.auth)}, hold ${ms(phase.hold)}`
-  const commits = database === 'postgres' ? '; hold and settle each wait for a commit flushed to disk' : ''
+  const onPostgres = database === 'postgres'
   if (phase.model === undefined) {
+    const commits = onPostgres ? '; the hold waits for a commit flushed to disk' : ''
     const afterOpening = service - (phase.total ?? 0)
     return (
       `the stream opened after ${ms(phase.total)} ms (${own}), and its first text took ${ms(afterOpening)} ms ` +
       `more, against ${ms(direct)} ms for the direct call${commits} (${WHERE_PROFILED})`
     )
   }
+  const commits = onPostgres ? '; hold and settle each wait for a commit flushed to disk' : ''
   const outside = service - (phase.total ?? 0)
   const between = (phase['total-model'] ?? 0) - (phase.auth ?? 0) - (phase.hold ?? 0) - (phase.settle ?? 0)
   return (
