@@ -76,6 +76,12 @@ for (const backend of backends) {
       t.same(await store.findChat(alice, two.chatId), page[1])
       t.equal(await store.findChat(bob, two.chatId), undefined, 'not to another user')
       t.equal(await store.findChat(alice, failed.chatId), undefined, 'a failed chat is not shown')
+
+      const four = await reserved(store, alice, { conversationId: one.conversationId, message: 'four', now: 5 })
+      await store.settleChat(settlement(four.chatId))
+      const inConversation = { userId: alice, conversationId: one.conversationId, limit: 1 }
+      t.same(ids(await store.listChats({ ...inConversation, beforeId: undefined })), [four.chatId])
+      t.same(ids(await store.listChats({ ...inConversation, beforeId: four.chatId })), [one.chatId], 'its older page')
     }
   )
 }
