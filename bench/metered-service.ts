@@ -7,7 +7,8 @@ import { overheadPaths, type OverheadPath } from './overhead-paths.js'
 import { buildService, productionRuntime } from './production-runtime.js'
 import { progress } from './progress.js'
 import type { StoreKind } from './rounds.js'
-import type { RunResources } from './run-resources.js'
+import { RunResources } from './run-resources.js'
+import { benchServiceEnv } from './service-env.js'
 import { startServer, type ServerLaunch } from './servers.js'
 
 /** Where the service meters its calls: the store's empty database, and the fake upstream's `/v1` URL. */
@@ -28,6 +29,25 @@ export interface MeteredRun {
   serviceEnv: Record<string, string>
   /** When set, the service runs with `--cpu-prof` and writes its profile here on shutdown. */
   cpuProfileDir: string | undefined
+}
+
+/**
+ * The run of a benchmark against the fake upstream answering after `answerDelayMs`, its temporary files under
+ * `name`, the service in `benchServiceEnv()`, the store and profile as the settings say.
+ */
+export function meteredRun(
+  name: string,
+  answerDelayMs: number,
+  settings: { postgresServerUrl: string | undefined; cpuProfileDir: string | undefined }
+): MeteredRun {
+  const { postgresServerUrl, cpuProfileDir } = settings
+  return {
+    resources: new RunResources(name),
+    answerDelayMs,
+    postgresServerUrl,
+    serviceEnv: benchServiceEnv(),
+    cpuProfileDir
+  }
 }
 
 /**

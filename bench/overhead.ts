@@ -1,6 +1,6 @@
 import { loadavg } from 'node:os'
 import { describeMachine, machineLine } from './machine.js'
-import { measureAgainstFakeUpstream, withMeteredService, type MeteredStore } from './metered-service.js'
+import { measureAgainstFakeUpstream, meteredRun, withMeteredService, type MeteredStore } from './metered-service.js'
 import { SequentialClient } from './overhead-client.js'
 import {
   checkOverhead,
@@ -12,9 +12,7 @@ import {
 import { measurePath } from './overhead-rounds.js'
 import { readOverheadSettings } from './overhead-settings.js'
 import { progress } from './progress.js'
-import { RunResources } from './run-resources.js'
 import { roundedToMicroseconds, updateResults } from './results-file.js'
-import { benchServiceEnv } from './service-env.js'
 
 /**
  * What the service adds to a call's latency: sequential calls on loopback to the tests' fake OpenAI server, directly
@@ -23,14 +21,7 @@ import { benchServiceEnv } from './service-env.js'
  * "Overhead".
  */
 const settings = readOverheadSettings(process.env)
-const resources = new RunResources('ai-chat-overhead')
-const run = {
-  resources,
-  answerDelayMs: 0,
-  postgresServerUrl: settings.postgresServerUrl,
-  serviceEnv: benchServiceEnv(),
-  cpuProfileDir: settings.cpuProfileDir
-}
+const run = meteredRun('ai-chat-overhead', 0, settings)
 
 const loadBefore = loadavg()[0]!
 try {
@@ -54,7 +45,7 @@ try {
   updateResults(resultsFile, { overhead: roundedToMicroseconds(overhead) })
   progress(`wrote the overhead into ${resultsFile}`)
 } finally {
-  await resources.cleanUp()
+  await run.resources.cleanUp()
 }
 
 /** Measures each selected path on the service running on the store, one user calling. */

@@ -1,10 +1,8 @@
 import { loadavg } from 'node:os'
 import { describeMachine, machineLine } from './machine.js'
-import { measureAgainstFakeUpstream, withMeteredService, type MeteredStore } from './metered-service.js'
+import { measureAgainstFakeUpstream, meteredRun, withMeteredService, type MeteredStore } from './metered-service.js'
 import { progress } from './progress.js'
-import { RunResources } from './run-resources.js'
 import { roundedToMicroseconds, updateResults } from './results-file.js'
-import { benchServiceEnv } from './service-env.js'
 import {
   checkUnderLoad,
   formatUnderLoadChecks,
@@ -23,14 +21,7 @@ import { readUnderLoadSettings } from './under-load-settings.js'
  * bench/NOTES.md, "Under load".
  */
 const settings = readUnderLoadSettings(process.env)
-const resources = new RunResources('ai-chat-under-load')
-const run = {
-  resources,
-  answerDelayMs: settings.answerDelayMs,
-  postgresServerUrl: settings.postgresServerUrl,
-  serviceEnv: benchServiceEnv(),
-  cpuProfileDir: settings.cpuProfileDir
-}
+const run = meteredRun('ai-chat-under-load', settings.answerDelayMs, settings)
 
 const loadBefore = loadavg()[0]!
 const startedAt = Date.now()
@@ -58,7 +49,7 @@ try {
   updateResults(resultsFile, { underLoad: roundedToMicroseconds(underLoad) })
   progress(`wrote the measurements under load into ${resultsFile}`)
 } finally {
-  await resources.cleanUp()
+  await run.resources.cleanUp()
 }
 
 /**
